@@ -1,0 +1,42 @@
+import { Command, Option } from 'clipanion';
+import { formatError, fromUnknown, type LemError } from '../core/errors.js';
+import type { Result } from '../core/result.js';
+
+/**
+ * Shared base for every lem command (yarn berry style): commands return Results, and only here are errors
+ * turned into one clear message and an exit code (2: usage/config, 1: the run failed). With --json, errors
+ * are printed as JSON on stdout too, so scripts never have to parse prose.
+ */
+export abstract class LemCommand extends Command {
+  json = Option.Boolean('--json', false, { description: 'Print machine-readable JSON instead of text' });
+
+  abstract run(): Promise<Result<unknown>>;
+
+  async execute(): Promise<number> {
+    let result: Result<unknown>;
+    try {
+      result = await this.run();
+    } catch (e) {
+      result = { ok: false, error: fromUnknown(e) };
+    }
+    if (result.ok) return 0;
+    return this.report(result.error);
+  }
+
+  protected report(error: LemError): number {
+    if (this.json) {
+      this.context.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, issues: error.issues ?? [], hint: error.hint ?? null } }) + '\n');
+    } else {
+      this.context.stderr.write(formatError(error) + '\n');
+    }
+    return error.exitCode;
+  }
+
+  protected print(text: string): void {
+    this.context.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  protected printJson(value: unknown): void {
+    this.context.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  }
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, normaliseBackend } from './backends.js';
+
+export const Precision = z.enum(['fp32', 'fp16', 'bf16']);
+
+export const ModelSection = z.strictObject({
+  /** Hub name or a local path inside the container. */
+  name: z.string().min(1),
+  fp_precision: Precision.default('bf16'),
+  revision: z.string().optional(),
+  quantization: z.string().optional(),
+});
+
+export const BatchingSection = z.strictObject({
+  batch_size: z.int().positive().default(1),
+  strategy: z.enum(['static', 'dynamic', 'sorted']).default('static'),
+});
+
+export const DECODER_PRESETS = {
+  deterministic: { temperature: 0, top_p: 1, top_k: 0, repetition_penalty: 1 },
+  standard: { temperature: 1, top_p: 0.95, top_k: 50, repetition_penalty: 1 },
+  creative: { temperature: 0.9, top_p: 0.95, top_k: 0, repetition_penalty: 1.1 },
+  factual: { temperature: 0.3, top_p: 0.9, top_k: 40, repetition_penalty: 1.05 },
+} as const;
+
+export const DecoderSection = z
+  .strictObject({
+    preset: z.enum(['deterministic', 'standard', 'creative', 'factual']).optional(),
+    temperature: z.number().nonnegative().optional(),
+    top_p: z.number().gt(0).lte(1).optional(),
+    top_k: z.int().nonnegative().optional(),
+    repetition_penalty: z.number().positive().optional(),
+  })
+  // A preset fills what the user left out; explicit values win, so the resolved config is complete.
+  .transform((d) => {
+    const base = DECODER_PRESETS[d.preset ?? 'deterministic'];
+    return {
+      preset: d.preset ?? null,
+      temperature: d.temperature ?? base.temperature,
+      top_p: d.top_p ?? base.top_p,
+      top_k: d.top_k ?? base.top_k,
+      repetition_penalty: d.repetition_penalty ?? base.repetition_penalty,
+    };
+  });
+
+export const PromptsSection = z
+  .strictObject({
+    source: z.enum(['builtin', 'file']).default('builtin'),
+    /** Built-in prompt set category. */
+    category: z.enum(['short', 'medium', 'long']).default('medium'),
+    /** JSONL file (one {"prompt": "..."} per line), required when source is file. */
+    file: z.string().optional(),
+    count: z.int().positive().default(32),
+    /** Truncate or pad prompts to this many input tokens (engine tokenizer); absent keeps them as they are. */
+    input_length: z.int().positive().optional(),
+  })
+  .check((ctx) => {
+    if (ctx.value.source === 'file' && !ctx.value.file) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: ['file'], message: 'prompts.file is required when prompts.source is "file"' });
+    }
+  });
+
+export const WarmupSection = z.strictObject({
+  max_runs: z.int().positive().default(20),
+  cv_threshold: z.number().positive().default(0.05),
+  window: z.int().min(2).default(5),
+  min_runs: z.int().nonnegative().default(3),
+});
+
+export const MeasurementSection = z.strictObject({
+  sample_interval_ms: z.int().min(10).max(10_000).default(100),
+  /** 0 disables the sampler (used to measure its own overhead). */
+  sampling: z.boolean().default(true),
+  idle_baseline_s: z.number().nonnegative().default(10),
+  /** Measured batches are repeated until at least this long, for a stable energy window. */
+  min_measure_s: z.number().nonnegative().default(0),
+  warmup: WarmupSection.default(WarmupSection.parse({})),
+});
+
+const sectionFields = Object.fromEntries(BACKENDS.map((b) => [b, BACKEND_SECTIONS[b].optional()])) as {
+  [K in Backend]: z.ZodOptional<(typeof BACKEND_SECTIONS)[K]>;
+};
+
+const ExperimentBase = z.strictObject({
+  name: z.string().optional(),
+  backend: z.preprocess(normaliseBackend, Backend),
+  model: ModelSection,
+  max_output_tokens: z.int().positive().default(128),
+  batching: BatchingSection.default(BatchingSection.parse({})),
+  decoder: DecoderSection.default(DecoderSection.parse({})),
+  prompts: PromptsSection.default(PromptsSection.parse({})),
+  measurement: MeasurementSection.default(MeasurementSection.parse({})),
+  force_cold_start: z.boolean().default(false),
+  ...sectionFields,
+});
+
+/**
+ * One experiment's configuration. Only the section of the chosen backend may be present: a vLLM section in a
+ * transformers experiment is an error that names the backend it belongs to, never silently ignored. (Keys
+ * misplaced inside a section are caught by the strict section schemas; see describeUnknownKey.)
+ */
+export const ExperimentConfig = ExperimentBase.check((ctx) => {
+  for (const b of BACKENDS) {
+    if (b !== ctx.value.backend && ctx.value[b] !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value[b],
+        path: [b],
+        message: `section "${b}" belongs to backend ${b}, but this experiment's backend is ${ctx.value.backend}`,
+      });
+    }
+  }
+}).transform((c) => {
+  // Resolve the chosen backend's section with its defaults so the resolved config (and its hash) is complete.
+  const section = BACKEND_SECTIONS[c.backend].parse(c[c.backend] ?? {});
+  return { ...c, [c.backend]: section } as typeof c;
+});
+export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+export type ExperimentInput = z.input<typeof ExperimentConfig>;
+
+/** For an unknown key inside a backend section: which backend it really belongs to, if any. */
+export function describeUnknownKey(section: Backend, key: string): string {
+  const owners = backendsOwningKey(key);
+  if (owners.length > 0) return `"${key}" is a ${owners.join('/')} parameter, not a ${section} one`;
+  return `"${key}" is not a ${section} parameter (put engine kwargs lem does not know under ${section}.extra)`;
+}
+
+/** Everything that decides how the engine is loaded: experiments that share it can share one loaded engine. */
+export function engineInitKey(c: ExperimentConfig): string {
+  return JSON.stringify([c.backend, c.model, c[c.backend] ?? {}]);
+}

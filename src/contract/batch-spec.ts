@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * What the orchestrator hands the harness for one `docker exec`: experiments that share one loaded engine,
+ * in the order to run them. The harness owns no scheduling: pauses between experiments are decided here.
+ */
+export const BatchExperiment = z.strictObject({
+  experiment_id: z.string().min(1),
+  config_hash: z.string().min(1),
+  cycle: z.int().nonnegative(),
+  index: z.int().nonnegative(),
+  attempt: z.int().positive(),
+  /** Seconds to sleep before this experiment starts (thermal gap); 0 for the first of a campaign. */
+  pause_before_s: z.number().nonnegative(),
+  /** Resolved experiment config (ExperimentConfig's output: every default filled in). */
+  config: z.record(z.string(), z.unknown()),
+});
+
+export const BatchSpec = z.strictObject({
+  schema_version: z.literal(1),
+  campaign_id: z.string().min(1),
+  batch_id: z.string().min(1),
+  /** Directory inside the container under which <campaign>/<experiment>/ result folders are written. */
+  results_dir: z.string().min(1),
+  experiments: z.array(BatchExperiment).min(1),
+});
+export type BatchSpec = z.infer<typeof BatchSpec>;
+export type BatchExperiment = z.infer<typeof BatchExperiment>;

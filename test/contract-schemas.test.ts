@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { contractJsonSchemas } from '../src/contract/schemas.js';
+
+// The Python harness validates against the committed JSON Schemas; they must be what the zod contract says.
+describe('exported contract schemas', () => {
+  for (const [name, schema] of Object.entries(contractJsonSchemas())) {
+    it(`${name} is up to date (run npm run export-schemas)`, () => {
+      const committed = JSON.parse(readFileSync(`docker/harness/lem_harness/schemas/${name}`, 'utf8'));
+      expect(committed).toEqual(schema);
+    });
+  }
+});
