@@ -1,0 +1,92 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendLineDurable, writeFileAtomic } from '../core/atomic-file.js';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { applyRecord, JournalRecord, Manifest, type CampaignStatus, type EntryPatch } from './manifest.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const JOURNAL_FILE = 'journal.jsonl';
+
+/**
+ * Durable manifest: every change is appended to journal.jsonl (fsynced) and then folded into manifest.json,
+ * rewritten atomically. A crash between the two loses nothing: loading replays journal records newer than
+ * the snapshot. A torn final journal line (a crash mid-append) is ignored, because its change never happened.
+ */
+export class ManifestStore {
+  private constructor(
+    readonly dir: string,
+    private manifest: Manifest,
+  ) {}
+
+  static campaignDir(stateDir: string, campaignId: string): string {
+    return join(stateDir, 'campaigns', campaignId);
+  }
+
+  static create(dir: string, initial: Manifest): ManifestStore {
+    writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(initial, null, 2));
+    return new ManifestStore(dir, initial);
+  }
+
+  static load(dir: string): Result<ManifestStore> {
+    const file = join(dir, MANIFEST_FILE);
+    if (!existsSync(file)) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign manifest at ${file}`));
+    let manifest: Manifest;
+    try {
+      const parsed = Manifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      if (!parsed.success) return err(lemError(ErrorCode.STATE_CORRUPT, `${file} is not a valid manifest: ${parsed.error.issues[0]?.message}`));
+      manifest = parsed.data;
+    } catch (e) {
+      return err(lemError(ErrorCode.STATE_CORRUPT, `${file} cannot be read: ${(e as Error).message}`));
+    }
+    const journal = join(dir, JOURNAL_FILE);
+    if (existsSync(journal)) {
+      const lines = readFileSync(journal, 'utf8').split('\n');
+      for (const [i, line] of lines.entries()) {
+        if (!line.trim()) continue;
+        let rec: JournalRecord;
+        try {
+          rec = JournalRecord.parse(JSON.parse(line));
+        } catch (e) {
+          if (i >= lines.length - 2) break; // torn last line: the change it describes never completed
+          return err(lemError(ErrorCode.STATE_CORRUPT, `${journal}:${i + 1}: unreadable journal record: ${(e as Error).message}`));
+        }
+        if (rec.seq > manifest.seq) manifest = applyRecord(manifest, rec);
+      }
+    }
+    return ok(new ManifestStore(dir, manifest));
+  }
+
+  get current(): Manifest {
+    return this.manifest;
+  }
+
+  entry(id: string) {
+    const e = this.manifest.experiments.find((x) => x.id === id);
+    if (!e) throw new Error(`experiment ${id} is not in campaign ${this.manifest.campaign_id}`);
+    return e;
+  }
+
+  update(id: string, patch: EntryPatch): void {
+    this.commit({ seq: this.manifest.seq + 1, ts: new Date().toISOString(), id, patch });
+  }
+
+  setStatus(status: CampaignStatus): void {
+    this.commit({ seq: this.manifest.seq + 1, ts: new Date().toISOString(), campaign_status: status });
+  }
+
+  private commit(rec: JournalRecord): void {
+    appendLineDurable(join(this.dir, JOURNAL_FILE), JSON.stringify(rec));
+    this.manifest = applyRecord(this.manifest, rec);
+    writeFileAtomic(join(this.dir, MANIFEST_FILE), JSON.stringify(this.manifest, null, 2));
+  }
+}
+
+export function listCampaignIds(stateDir: string): string[] {
+  const root = join(stateDir, 'campaigns');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, MANIFEST_FILE)))
+    .map((d) => d.name)
+    .sort();
+}

@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type Docker from 'dockerode';
+import { ErrorCode, lemError, type LemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { ServiceDefinition } from './compose-file.js';
+import type { ContainerState } from './container-state.js';
+import { execCapture } from './exec.js';
+
+export const LABEL_PROJECT = 'org.lem.project';
+export const LABEL_SERVICE = 'org.lem.service';
+export const LABEL_DEFINITION = 'org.lem.definition';
+
+/** One long-running backend container (an interface, so the runner can be read without Docker in mind). */
+export interface BackendContainer {
+  readonly service: string;
+  readonly containerName: string;
+  state(): Promise<ContainerState>;
+  /** Creates (or recreates, when compose.yaml changed) and starts the container. */
+  up(): Promise<Result<'created' | 'started' | 'already-running'>>;
+  waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void): Promise<Result<void>>;
+  restart(): Promise<Result<void>>;
+  down(): Promise<Result<void>>;
+  logsTail(lines: number): Promise<string>;
+  handle(): Docker.Container;
+}
+
+function definitionHash(def: ServiceDefinition): string {
+  // Secret names are part of the definition, their values never are.
+  return createHash('sha256').update(JSON.stringify(def)).digest('hex').slice(0, 16);
+}
+
+export class DockerBackendContainer implements BackendContainer {
+  readonly service: string;
+  readonly containerName: string;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly project: string,
+    private readonly def: ServiceDefinition,
+  ) {
+    this.service = def.name;
+    this.containerName = `lem-${project}-${def.name}`;
+  }
+
+  handle(): Docker.Container {
+    return this.docker.getContainer(this.containerName);
+  }
+
+  async state(): Promise<ContainerState> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.handle().inspect();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return { kind: 'absent' };
+      throw e;
+    }
+    const s = info.State;
+    if (!s.Running) return { kind: 'stopped', exitCode: s.ExitCode, oomKilled: s.OOMKilled };
+    const health = (s as { Health?: { Status: string; Log?: { Output: string }[] } }).Health;
+    if (!health) return { kind: 'running', id: info.Id };
+    if (health.Status === 'healthy') return { kind: 'healthy', id: info.Id };
+    if (health.Status === 'unhealthy') return { kind: 'unhealthy', id: info.Id, lastCheck: health.Log?.at(-1)?.Output };
+    return { kind: 'starting', id: info.Id };
+  }
+
+  private createOptions(): Docker.ContainerCreateOptions {
+    const d = this.def;
+    const env = Object.entries(d.env).map(([k, v]) => `${k}=${v}`);
+    for (const name of d.secretNames) {
+      const value = process.env[name];
+      if (value !== undefined) env.push(`${name}=${value}`);
+    }
+    return {
+      name: this.containerName,
+      Image: d.image,
+      Cmd: d.cmd ? [...d.cmd] : undefined,
+      Entrypoint: d.entrypoint ? [...d.entrypoint] : undefined,
+      WorkingDir: d.workingDir,
+      User: d.user,
+      Env: env,
+      Labels: { [LABEL_PROJECT]: this.project, [LABEL_SERVICE]: d.name, [LABEL_DEFINITION]: definitionHash(d) },
+      Healthcheck: d.healthcheck && {
+        Test: [...d.healthcheck.test],
+        Interval: d.healthcheck.intervalNs,
+        Timeout: d.healthcheck.timeoutNs,
+        Retries: d.healthcheck.retries,
+        StartPeriod: d.healthcheck.startPeriodNs,
+      },
+      HostConfig: {
+        Binds: d.binds.map((b) => `${b.source}:${b.target}${b.readOnly ? ':ro' : ''}`),
+        Init: d.init,
+        // Never privileged, never the Docker socket (checked when compose.yaml is loaded), no privilege gain.
+        Privileged: false,
+        SecurityOpt: ['no-new-privileges'],
+        ShmSize: d.shmSizeBytes,
+        IpcMode: d.ipcMode,
+        DeviceRequests: d.gpus.map((g) => ({
+          Driver: g.driver,
+          Count: g.deviceIds.length > 0 ? 0 : g.count,
+          DeviceIDs: g.deviceIds.length > 0 ? [...g.deviceIds] : undefined,
+          Capabilities: [[...g.capabilities]],
+        })),
+      },
+    };
+  }
+
+  async up(): Promise<Result<'created' | 'started' | 'already-running'>> {
+    try {
+      let existing: Docker.ContainerInspectInfo | undefined;
+      try {
+        existing = await this.handle().inspect();
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      }
+      const wanted = definitionHash(this.def);
+      if (existing && existing.Config.Labels?.[LABEL_DEFINITION] !== wanted) {
+        // compose.yaml changed since this container was made: recreate it rather than run a stale definition.
+        await this.handle().remove({ force: true });
+        existing = undefined;
+      }
+      if (existing?.State.Running) return ok('already-running');
+      if (!existing) {
+        for (const b of this.def.binds) if (!b.readOnly) mkdirSync(b.source, { recursive: true });
+        try {
+          await this.docker.createContainer(this.createOptions());
+        } catch (e) {
+          return err(this.createError(e));
+        }
+        await this.handle().start();
+        return ok('created');
+      }
+      await this.handle().start();
+      return ok('started');
+    } catch (e) {
+      return err(lemError(ErrorCode.CONTAINER_FAILED, `could not start backend "${this.service}" (container ${this.containerName}): ${(e as Error).message}`));
+    }
+  }
+
+  private createError(e: unknown): LemError {
+    const msg = (e as Error).message ?? String(e);
+    if ((e as { statusCode?: number }).statusCode === 404 || /no such image/i.test(msg)) {
+      const how = this.service === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${this.def.image} docker/${this.service}`;
+      return lemError(ErrorCode.IMAGE_MISSING, `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`, {
+        hint: `build it with: ${how} (lem never pulls images)`,
+      });
+    }
+    return lemError(ErrorCode.CONTAINER_FAILED, `could not create container ${this.containerName} for backend "${this.service}": ${msg}`);
+  }
+
+  async waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void): Promise<Result<void>> {
+    const start = Date.now();
+    let lastOutput = '';
+    for (;;) {
+      const st = await this.state();
+      const elapsed = Date.now() - start;
+      onTick?.(elapsed, st);
+      if (st.kind === 'healthy' || (st.kind === 'running' && !this.def.healthcheck)) return ok(undefined);
+      if (st.kind === 'absent' || st.kind === 'stopped' || st.kind === 'unhealthy') {
+        return err(await this.healthError(st.kind === 'unhealthy' ? `health check failed: ${st.lastCheck?.trim() ?? ''}` : `container ${st.kind === 'absent' ? 'vanished' : `exited with code ${st.exitCode}`}`));
+      }
+      if (this.def.healthcheck) {
+        // Run the same check ourselves: the engine's first check only comes after a whole interval.
+        const [kind, ...cmd] = this.def.healthcheck.test;
+        const argv = kind === 'CMD-SHELL' ? ['sh', '-c', cmd.join(' ')] : kind === 'CMD' ? cmd : [kind!, ...cmd];
+        try {
+          const r = await execCapture(this.handle(), argv);
+          if (r.exitCode === 0) return ok(undefined);
+          lastOutput = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
+        } catch (e) {
+          lastOutput = (e as Error).message;
+        }
+      }
+      if (elapsed > timeoutMs) return err(await this.healthError(`health check did not pass within ${Math.round(timeoutMs / 1000)} s${lastOutput ? ` (last check: ${lastOutput})` : ''}`));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  private async healthError(why: string): Promise<LemError> {
+    const logs = await this.logsTail(15);
+    return lemError(ErrorCode.HEALTH_TIMEOUT, `backend "${this.service}" (container ${this.containerName}) is not healthy: ${why}`, {
+      hint: `last log lines of ${this.containerName}:\n${logs ? logs.replace(/^/gm, '    ') : '    (no output)'}\n  see all with: docker logs ${this.containerName}`,
+    });
+  }
+
+  async restart(): Promise<Result<void>> {
+    try {
+      await this.handle().restart({ t: 2 });
+      return ok(undefined);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) {
+        const r = await this.up();
+        return r.ok ? ok(undefined) : r;
+      }
+      return err(lemError(ErrorCode.CONTAINER_FAILED, `could not restart ${this.containerName}: ${(e as Error).message}`));
+    }
+  }
+
+  async down(): Promise<Result<void>> {
+    try {
+      await this.handle().remove({ force: true });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) {
+        return err(lemError(ErrorCode.CONTAINER_FAILED, `could not remove ${this.containerName}: ${(e as Error).message}`));
+      }
+    }
+    return ok(undefined);
+  }
+
+  async logsTail(lines: number): Promise<string> {
+    try {
+      const buf = (await this.handle().logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      return demuxToText(buf).trimEnd();
+    } catch (e) {
+      // Logs only decorate another error message: say they were unavailable instead of failing twice.
+      return `(logs unavailable: ${(e as Error).message})`;
+    }
+  }
+}
+
+/** Docker multiplexes non-TTY logs in 8-byte-header frames; strip them for display. */
+function demuxToText(buf: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + len).toString();
+    i += 8 + len;
+  }
+  return i === 0 ? buf.toString() : out;
+}

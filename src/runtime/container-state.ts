@@ -1,0 +1,29 @@
+/** Lifecycle of a backend container as lem sees it (testcontainers style: states as types). */
+export type ContainerState =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'stopped'; readonly exitCode: number; readonly oomKilled: boolean }
+  | { readonly kind: 'starting'; readonly id: string }
+  | { readonly kind: 'healthy'; readonly id: string }
+  | { readonly kind: 'unhealthy'; readonly id: string; readonly lastCheck: string | undefined }
+  | { readonly kind: 'running'; readonly id: string }; // running, no healthcheck defined
+
+export function isUsable(s: ContainerState): boolean {
+  return s.kind === 'healthy' || s.kind === 'running';
+}
+
+export function describeState(s: ContainerState): string {
+  switch (s.kind) {
+    case 'absent':
+      return 'not created';
+    case 'stopped':
+      return `stopped (exit code ${s.exitCode}${s.oomKilled ? ', killed for memory' : ''})`;
+    case 'starting':
+      return 'starting (health check pending)';
+    case 'healthy':
+      return 'healthy';
+    case 'unhealthy':
+      return `unhealthy${s.lastCheck ? `: ${s.lastCheck.trim()}` : ''}`;
+    case 'running':
+      return 'running';
+  }
+}
