@@ -19,7 +19,8 @@ export abstract class LemCommand extends Command {
     } catch (e) {
       result = { ok: false, error: fromUnknown(e) };
     }
-    if (result.ok) return 0;
+    // A command may choose its own success exit code (e.g. 130 after an orderly interrupt).
+    if (result.ok) return typeof result.value === 'number' ? result.value : 0;
     return this.report(result.error);
   }
 

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -9,12 +9,14 @@ export interface EngineInfo {
   readonly gpuRuntime: boolean;
 }
 
-/** dockerode honours DOCKER_HOST; the default is the local socket. */
-export function createDocker(): Docker {
-  return new Docker();
+/** dockerode honours DOCKER_HOST; the default is the local socket. Loaded lazily to keep CLI start-up lean. */
+export async function createDocker(): Promise<Docker> {
+  const { default: DockerClass } = await import('dockerode');
+  return new DockerClass();
 }
 
-export async function connectDocker(docker: Docker = createDocker()): Promise<Result<{ docker: Docker; info: EngineInfo }>> {
+export async function connectDocker(given?: Docker): Promise<Result<{ docker: Docker; info: EngineInfo }>> {
+  const docker = given ?? (await createDocker());
   try {
     await docker.ping();
     const [version, info] = await Promise.all([docker.version(), docker.info() as Promise<{ Runtimes?: Record<string, unknown> }>]);

@@ -1,0 +1,364 @@
+import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Writable } from 'node:stream';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { BatchSpec } from '../contract/batch-spec.js';
+import type { HarnessEvent } from '../contract/events.js';
+import { ResultDocument } from '../contract/result.js';
+import type { BackendContainer } from '../runtime/backend-container.js';
+import { describeState, isUsable } from '../runtime/container-state.js';
+import { groupIntoBatches } from './batching.js';
+import { runHarnessBatch, stopHarness } from './harness-client.js';
+import { remainingWork, countStatuses, type ManifestEntry, type StatusCounts } from './manifest.js';
+import type { ManifestStore } from './manifest-store.js';
+import type { ProgressReporter } from './progress.js';
+import type { StoredExperiment, StoredPlan } from './stored-plan.js';
+
+/** Where the host and the containers meet: the same folders under two names. */
+export interface SharedPaths {
+  readonly projectDir: string;
+  readonly hostResults: string;
+  readonly hostState: string;
+  readonly containerResults: string;
+  readonly containerState: string;
+}
+
+export interface RunnerOptions {
+  readonly store: ManifestStore;
+  readonly plan: StoredPlan;
+  readonly backends: ReadonlyMap<string, BackendContainer>;
+  readonly paths: SharedPaths;
+  readonly progress: ProgressReporter;
+  readonly signal: AbortSignal;
+  readonly healthTimeoutMs: number;
+  /** How long a stopping harness may take before its container is stopped under it. */
+  readonly stopGraceMs?: number;
+}
+
+export interface RunOutcome {
+  readonly counts: StatusCounts;
+  readonly interrupted: boolean;
+  readonly failures: readonly { id: string; error: string; log: string | null }[];
+}
+
+type Terminal = 'completed' | 'failed' | 'interrupted';
+
+/**
+ * The dispatch loop: batches of experiments go into long-running backend containers by exec; every event is
+ * folded into the durable manifest before the next step. Completed experiments are never dispatched again.
+ */
+export class CampaignRunner {
+  private readonly byId: Map<string, StoredExperiment>;
+  private dispatched = 0;
+  private readonly campaignId: string;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.byId = new Map(o.plan.experiments.map((e) => [e.id, e]));
+    this.campaignId = o.store.current.campaign_id;
+  }
+
+  async run(): Promise<Result<RunOutcome>> {
+    const { store, plan, progress, signal } = this.o;
+    const settings = plan.campaign;
+    const counts0 = countStatuses(store.current);
+    progress.begin(counts0.total, counts0.completed + store.current.experiments.filter((e) => e.status === 'failed' && e.attempts > settings.retries).length);
+    store.setStatus('running');
+
+    // Anything left `running` by a killed orchestrator: its harness may still be working, or may have finished.
+    const recovered = await this.recoverStale();
+    if (!recovered.ok) return recovered;
+
+    let queue = this.batchesOf(remainingWork(store.current, settings.retries));
+    while (queue.length > 0 && !signal.aborted) {
+      const batch = queue.shift()!;
+      const r = await this.runBatch(batch);
+      if (!r.ok) return r;
+      // Retries and experiments a dying container never reached go next, ahead of the rest of the plan.
+      const again = batch.filter((e) => {
+        const m = store.entry(e.id);
+        return m.status === 'pending' || (m.status === 'failed' && m.attempts <= settings.retries) || (m.status === 'interrupted' && !signal.aborted);
+      });
+      if (again.length > 0 && !signal.aborted) queue = [...this.batchesOf(again.map((e) => store.entry(e.id))), ...queue];
+    }
+
+    const counts = countStatuses(store.current);
+    const interrupted = signal.aborted && counts.completed + counts.failed < counts.total;
+    store.setStatus(interrupted ? 'interrupted' : counts.failed > 0 ? 'failed' : 'completed');
+    progress.end();
+    const failures = store.current.experiments
+      .filter((e) => e.status === 'failed')
+      .map((e) => ({ id: e.id, error: e.error ?? 'unknown error', log: e.log_path }));
+    return ok({ counts, interrupted, failures });
+  }
+
+  private batchesOf(entries: readonly ManifestEntry[]): StoredExperiment[][] {
+    const items = entries.map((e) => this.byId.get(e.id)!);
+    return groupIntoBatches(items, { forceColdStart: this.o.plan.campaign.force_cold_start });
+  }
+
+  private container(backend: string): BackendContainer {
+    const c = this.o.backends.get(backend);
+    if (!c) throw new Error(`no container for backend ${backend}`);
+    return c;
+  }
+
+  private async recoverStale(): Promise<Result<void>> {
+    const stale = this.o.store.current.experiments.filter((e) => e.status === 'running');
+    if (stale.length === 0) return ok(undefined);
+    // Stop harness processes a previous orchestrator left behind, so nothing runs twice at once.
+    for (const backend of new Set(stale.map((e) => e.backend))) {
+      const c = this.o.backends.get(backend);
+      if (c && isUsable(await c.state())) {
+        try {
+          const n = await stopHarness(c, this.campaignId);
+          if (n > 0) this.o.progress.note(`stopped ${n} harness process(es) left running in ${c.containerName} by an earlier run`);
+        } catch (e) {
+          return err(lemError(ErrorCode.CONTAINER_FAILED, (e as Error).message));
+        }
+      }
+    }
+    for (const e of stale) {
+      // The result may have been written after the orchestrator died: collect it rather than run it again.
+      const check = this.checkResult(e.id, this.hostResultPath(e.id), e.attempts);
+      if (check.ok) {
+        this.o.store.update(e.id, { status: 'completed', finished_at: new Date().toISOString(), result_path: relative(this.o.paths.projectDir, this.hostResultPath(e.id)), error: null });
+        this.o.progress.done(e.id, 'completed (collected after restart)');
+      } else {
+        this.o.store.update(e.id, { status: 'interrupted', error: 'the orchestrator stopped while this experiment ran', attempts: Math.max(0, e.attempts - 1) });
+      }
+    }
+    return ok(undefined);
+  }
+
+  private hostResultPath(id: string): string {
+    return join(this.o.paths.hostResults, this.campaignId, id, 'result.json');
+  }
+
+  private checkResult(id: string, hostPath: string, attempt: number): Result<void> {
+    if (!existsSync(hostPath)) return err(lemError(ErrorCode.RESULT_INVALID, `result file missing: ${relative(this.o.paths.projectDir, hostPath)}`));
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(hostPath, 'utf8'));
+    } catch (e) {
+      return err(lemError(ErrorCode.RESULT_INVALID, `result file is not JSON: ${relative(this.o.paths.projectDir, hostPath)}: ${(e as Error).message}`));
+    }
+    const parsed = ResultDocument.safeParse(doc);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      return err(lemError(ErrorCode.RESULT_INVALID, `result file does not match schema v3 at ${i?.path.join('.') || '(root)'}: ${i?.message}: ${relative(this.o.paths.projectDir, hostPath)}`));
+    }
+    if (parsed.data.experiment.experiment_id !== id || parsed.data.experiment.campaign_id !== this.campaignId) {
+      return err(lemError(ErrorCode.RESULT_INVALID, `result file belongs to another experiment (${parsed.data.experiment.campaign_id}/${parsed.data.experiment.experiment_id})`));
+    }
+    if (attempt > 0 && parsed.data.experiment.attempt !== attempt) {
+      return err(lemError(ErrorCode.RESULT_INVALID, `result file is from attempt ${parsed.data.experiment.attempt}, expected ${attempt}`));
+    }
+    return ok(undefined);
+  }
+
+  private async ensureUsable(c: BackendContainer): Promise<Result<void>> {
+    const st = await c.state();
+    if (isUsable(st)) return ok(undefined);
+    this.o.progress.note(`backend container ${c.containerName} is ${describeState(st)}: restarting it`);
+    const r = st.kind === 'absent' ? await c.up() : await c.restart();
+    if (!r.ok) return r;
+    return c.waitHealthy(this.o.healthTimeoutMs, (ms, s) => this.o.progress.waiting(c.containerName, ms, describeState(s)));
+  }
+
+  private async runBatch(batch: readonly StoredExperiment[]): Promise<Result<void>> {
+    const { store, paths, progress, signal, plan } = this.o;
+    const first = batch[0]!;
+    const c = this.container(first.backend);
+    const usable = await this.ensureUsable(c);
+    if (!usable.ok) return usable;
+
+    const campaignDir = join(paths.hostState, 'campaigns', this.campaignId);
+    const batchId = `b${String(store.current.seq).padStart(6, '0')}-${first.id}`;
+    const spec: BatchSpec = {
+      schema_version: 1,
+      campaign_id: this.campaignId,
+      batch_id: batchId,
+      results_dir: paths.containerResults,
+      experiments: batch.map((e) => ({
+        experiment_id: e.id,
+        config_hash: e.config_hash,
+        cycle: e.cycle,
+        index: e.index,
+        attempt: store.entry(e.id).attempts + 1,
+        pause_before_s: this.dispatched++ === 0 ? 0 : plan.campaign.thermal_gap_s,
+        config: e.config as unknown as Record<string, unknown>,
+      })),
+    };
+    const hostSpec = join(campaignDir, 'batches', `${batchId}.json`);
+    writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2));
+    const containerSpec = `${paths.containerState}/${relative(paths.hostState, hostSpec).split('\\').join('/')}`;
+
+    const logs = new ExperimentLogs(join(campaignDir, 'logs'), paths.projectDir);
+    const terminal = new Map<string, Terminal>();
+    const startedAt = new Map<string, number>();
+    const onAbort = () => {
+      stopHarness(c, batchId).catch((e: unknown) => progress.note(`could not stop the harness in ${c.containerName}: ${(e as Error).message}`));
+      // A harness that ignores the request gets its container stopped under it.
+      setTimeout(() => {
+        if (!done) void c.handle().stop({ t: 1 }).catch(() => undefined);
+      }, this.o.stopGraceMs ?? 10_000).unref();
+    };
+    let done = false;
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    const handle = (ev: HarnessEvent) => {
+      if (!('experiment_id' in ev)) return;
+      const id = ev.experiment_id;
+      if (!this.byId.has(id)) return;
+      switch (ev.event) {
+        case 'started': {
+          logs.switchTo(id);
+          startedAt.set(id, Date.now());
+          const attempt = spec.experiments.find((x) => x.experiment_id === id)!.attempt;
+          store.update(id, { status: 'running', attempts: attempt, started_at: new Date().toISOString(), finished_at: null, container: c.containerName, log_path: logs.pathFor(id), error: null });
+          progress.phase(id, 'started');
+          break;
+        }
+        case 'engine_loading':
+          progress.phase(id, 'loading engine');
+          break;
+        case 'engine_loaded':
+          progress.phase(id, `engine loaded in ${ev.load_s.toFixed(1)} s`);
+          break;
+        case 'baseline':
+          progress.phase(id, `idle baseline ${ev.duration_s} s`);
+          break;
+        case 'warmup':
+          progress.phase(id, `warmup ${ev.run}/${ev.max_runs}${ev.cv === null ? '' : ` cv=${ev.cv.toFixed(3)}`}`);
+          break;
+        case 'measuring':
+          progress.phase(id, 'measuring');
+          break;
+        case 'finished': {
+          const hostPath = this.hostResultPath(id);
+          const attempt = store.entry(id).attempts;
+          const check = this.checkResult(id, hostPath, attempt);
+          const secs = ((Date.now() - (startedAt.get(id) ?? Date.now())) / 1000).toFixed(1);
+          if (check.ok) {
+            store.update(id, { status: 'completed', finished_at: new Date().toISOString(), result_path: relative(paths.projectDir, hostPath), error: null });
+            terminal.set(id, 'completed');
+            progress.done(id, `completed in ${secs} s`);
+          } else {
+            this.fail(id, check.error.message, c, logs, terminal);
+          }
+          break;
+        }
+        case 'failed':
+          if (ev.reason.startsWith('interrupted')) {
+            store.update(id, { status: 'interrupted', finished_at: new Date().toISOString(), error: ev.reason, attempts: Math.max(0, store.entry(id).attempts - 1) });
+            terminal.set(id, 'interrupted');
+            progress.done(id, 'interrupted');
+          } else {
+            this.fail(id, ev.reason, c, logs, terminal);
+          }
+          break;
+      }
+    };
+
+    let exitCode: number | null;
+    try {
+      const r = await runHarnessBatch(c, containerSpec, logs, {
+        onEvent: handle,
+        onProtocolError: (line, why) => logs.write(`[lem] ignored stdout line (${why}): ${line}\n`),
+      });
+      exitCode = r.exitCode;
+    } catch (e) {
+      exitCode = null;
+      logs.write(`[lem] exec failed: ${(e as Error).message}\n`);
+    } finally {
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+    }
+
+    // The exec ended: anything it started but did not finish failed with it (or was interrupted).
+    const state = await c.state();
+    const died = !isUsable(state);
+    const why = signal.aborted
+      ? 'interrupted'
+      : died
+        ? `backend container ${c.containerName} died during the experiment (${describeState(state)})`
+        : `the harness exited with code ${exitCode ?? 'unknown'} before finishing`;
+    const started = [...startedAt.keys()];
+    for (const id of started) {
+      if (terminal.has(id)) continue;
+      if (signal.aborted) {
+        store.update(id, { status: 'interrupted', finished_at: new Date().toISOString(), error: 'interrupted', attempts: Math.max(0, store.entry(id).attempts - 1) });
+        progress.done(id, 'interrupted');
+      } else this.fail(id, why, c, logs, terminal);
+    }
+    // An exec that never started any experiment (a broken spec, a missing interpreter) must not loop forever.
+    if (started.length === 0 && !signal.aborted) {
+      for (const e of batch) {
+        store.update(e.id, { attempts: store.entry(e.id).attempts + 1, container: c.containerName, log_path: logs.pathFor(e.id) });
+        logs.switchTo(e.id);
+        this.fail(e.id, `${why}; no experiment of the batch started`, c, logs, terminal);
+      }
+    }
+    await logs.close();
+    if (died && !signal.aborted) {
+      progress.note(`backend container ${c.containerName} is ${describeState(state)}: restarting it`);
+      const r = await this.ensureUsable(c);
+      if (!r.ok) return r;
+    }
+    return ok(undefined);
+  }
+
+  private fail(id: string, reason: string, c: BackendContainer, logs: ExperimentLogs, terminal: Map<string, Terminal>): void {
+    const entry = this.o.store.entry(id);
+    const retrying = entry.attempts <= this.o.plan.campaign.retries;
+    this.o.store.update(id, { status: 'failed', finished_at: new Date().toISOString(), error: reason, container: c.containerName, log_path: logs.pathFor(id) });
+    terminal.set(id, 'failed');
+    this.o.progress.done(id, `failed (attempt ${entry.attempts}${retrying ? ', will retry' : ''}): ${reason} — log: ${logs.pathFor(id)}`);
+  }
+}
+
+/**
+ * stderr of a batch exec, split into one log per experiment (the one that started last gets the lines).
+ */
+class ExperimentLogs extends Writable {
+  private stream: WriteStream | undefined;
+  private currentId: string | undefined;
+  private pending: Buffer[] = [];
+  constructor(
+    private readonly dir: string,
+    private readonly projectDir: string,
+  ) {
+    super();
+    mkdirSync(dir, { recursive: true });
+  }
+  pathFor(id: string): string {
+    return relative(this.projectDir, join(this.dir, `${id}.log`));
+  }
+  switchTo(id: string): void {
+    if (this.currentId === id) return;
+    this.stream?.end();
+    this.currentId = id;
+    this.stream = createWriteStream(join(this.dir, `${id}.log`), { flags: 'a' });
+    for (const b of this.pending) this.stream.write(b);
+    this.pending = [];
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.stream) this.stream.write(chunk, cb);
+    else {
+      this.pending.push(chunk);
+      cb();
+    }
+  }
+  async close(): Promise<void> {
+    if (this.pending.length > 0) {
+      // Output before any experiment started (e.g. a spec error) belongs to the batch's first experiment.
+      this.stream = createWriteStream(join(this.dir, `batch-preamble.log`), { flags: 'a' });
+      for (const b of this.pending) this.stream.write(b);
+      this.pending = [];
+    }
+    const s = this.stream;
+    if (s) await new Promise<void>((r) => s.end(r));
+  }
+}

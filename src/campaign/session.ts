@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { basename, join, resolve } from 'node:path';
+import type Docker from 'dockerode';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { DockerBackendContainer, type BackendContainer } from '../runtime/backend-container.js';
+import { findProjectDir, hostPathFor, loadComposeProject, type ComposeProject } from '../runtime/compose-file.js';
+import { describeState } from '../runtime/container-state.js';
+import { connectDocker, type EngineInfo } from '../runtime/docker-client.js';
+import { newCampaignId } from './campaign-id.js';
+import { remainingWork, type Manifest } from './manifest.js';
+import { ManifestStore } from './manifest-store.js';
+import type { ProgressReporter } from './progress.js';
+import { CampaignRunner, type RunOutcome, type SharedPaths } from './runner.js';
+import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
+
+export const CONTAINER_RESULTS = '/app/results';
+export const CONTAINER_STATE = '/app/.state';
+
+/** A lem project: the folder holding compose.yaml, its results/ and .state/. */
+export interface Project {
+  readonly dir: string;
+  readonly name: string;
+  readonly compose: ComposeProject;
+  readonly paths: SharedPaths;
+}
+
+export function resolveProjectDir(explicit: string | undefined): Result<string> {
+  const dir = explicit ?? process.env['LEM_PROJECT_DIR'] ?? findProjectDir(process.cwd());
+  if (!dir) {
+    return err(lemError(ErrorCode.USAGE, `no compose.yaml found in ${process.cwd()} or any folder above it`, { hint: 'run lem inside a lem project (the folder with compose.yaml), or pass --project <dir>' }));
+  }
+  return ok(resolve(dir));
+}
+
+/**
+ * Containers are named per project so two checkouts on one engine never share a backend; LEM_PROJECT_NAME
+ * overrides (tests use it to isolate runs).
+ */
+export function projectName(dir: string): string {
+  const env = process.env['LEM_PROJECT_NAME'];
+  if (env) return env;
+  const slug = basename(dir).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'project';
+  return `${slug}-${createHash('sha256').update(dir).digest('hex').slice(0, 6)}`;
+}
+
+/** Reads compose.yaml (with compose.gpu.yaml when the engine has the NVIDIA runtime) and the shared folders. */
+export function openProject(dir: string, engine: { gpuRuntime: boolean } | undefined): Result<Project> {
+  const useGpu = process.env['LEM_GPU'] ? process.env['LEM_GPU'] === '1' : (engine?.gpuRuntime ?? false);
+  const compose = loadComposeProject(dir, { withGpu: useGpu });
+  if (!compose.ok) return compose;
+  const services = Object.values(compose.value.services);
+  const pick = (target: string, fallback: string): Result<string> => {
+    const found = new Set(services.map((s) => hostPathFor(s, target)).filter((p): p is string => p !== undefined));
+    if (found.size > 1) return err(lemError(ErrorCode.CONFIG_INVALID, `compose.yaml: services mount different host folders at ${target} (${[...found].join(', ')}); lem needs one shared folder`));
+    return ok([...found][0] ?? join(dir, fallback));
+  };
+  const results = pick(CONTAINER_RESULTS, 'results');
+  if (!results.ok) return results;
+  const state = pick(CONTAINER_STATE, '.state');
+  if (!state.ok) return state;
+  return ok({
+    dir,
+    name: projectName(dir),
+    compose: compose.value,
+    paths: { projectDir: dir, hostResults: results.value, hostState: state.value, containerResults: CONTAINER_RESULTS, containerState: CONTAINER_STATE },
+  });
+}
+
+export async function connect(projectDirOpt: string | undefined): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
+  const dir = resolveProjectDir(projectDirOpt);
+  if (!dir.ok) return dir;
+  const d = await connectDocker();
+  if (!d.ok) return d;
+  const project = openProject(dir.value, d.value.info);
+  if (!project.ok) return project;
+  return ok({ project: project.value, docker: d.value.docker, engine: d.value.info });
+}
+
+export function backendContainers(docker: Docker, project: Project, names: Iterable<string>): Result<Map<string, BackendContainer>> {
+  const out = new Map<string, BackendContainer>();
+  for (const name of names) {
+    const def = project.compose.services[name];
+    if (!def) {
+      return err(lemError(ErrorCode.CONFIG_INVALID, `backend "${name}" has no service in ${project.compose.files[0]}`, { hint: `add a "${name}:" service (see the examples in compose.yaml)` }));
+    }
+    out.set(name, new DockerBackendContainer(docker, project.name, def));
+  }
+  return ok(out);
+}
+
+/** Freezes a plan into a new campaign folder: plan.json plus a manifest with every experiment pending. */
+export function createCampaign(project: Project, plan: StoredPlan, campaignFile: string): ManifestStore {
+  const id = newCampaignId(plan.campaign.name);
+  const dir = ManifestStore.campaignDir(project.paths.hostState, id);
+  savePlan(dir, plan);
+  const now = new Date().toISOString();
+  const manifest: Manifest = {
+    schema_version: 1,
+    campaign_id: id,
+    campaign_name: plan.campaign.name,
+    campaign_file: campaignFile,
+    created_at: now,
+    updated_at: now,
+    seq: 0,
+    status: 'planned',
+    experiments: plan.experiments.map((e) => ({
+      id: e.id,
+      index: e.index,
+      cycle: e.cycle,
+      backend: e.backend,
+      config_hash: e.config_hash,
+      config_source: e.source ?? null,
+      container: null,
+      status: 'pending',
+      attempts: 0,
+      started_at: null,
+      finished_at: null,
+      result_path: null,
+      log_path: null,
+      error: null,
+    })),
+  };
+  return ManifestStore.create(dir, manifest);
+}
+
+export function openCampaign(project: Project, campaignId: string): Result<{ store: ManifestStore; plan: StoredPlan }> {
+  const dir = ManifestStore.campaignDir(project.paths.hostState, campaignId);
+  const store = ManifestStore.load(dir);
+  if (!store.ok) {
+    return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${campaignId}" in ${join(project.paths.hostState, 'campaigns')}`, { hint: 'list campaigns with: lem campaign list' }));
+  }
+  const plan = loadPlan(dir);
+  if (!plan.ok) return plan;
+  return ok({ store: store.value, plan: plan.value });
+}
+
+export interface ExecuteOptions {
+  readonly keepBackends: boolean;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressReporter;
+  readonly healthTimeoutMs: number;
+}
+
+/**
+ * Brings up the backends the remaining work needs, runs it, and tears down what this run started (unless
+ * keepBackends). Backends that were already up before the run are left as they were.
+ */
+export async function executeCampaign(
+  docker: Docker,
+  project: Project,
+  store: ManifestStore,
+  plan: StoredPlan,
+  opts: ExecuteOptions,
+): Promise<Result<RunOutcome>> {
+  const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
+  // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
+  for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
+  const containers = backendContainers(docker, project, needed);
+  if (!containers.ok) return containers;
+
+  const startedHere: BackendContainer[] = [];
+  const teardown = async () => {
+    if (opts.keepBackends) return;
+    for (const c of startedHere) {
+      const r = await c.down();
+      if (!r.ok) opts.progress.note(`warning: ${r.error.message}`);
+    }
+  };
+
+  for (const c of containers.value.values()) {
+    const up = await c.up();
+    if (!up.ok) {
+      await teardown();
+      return up;
+    }
+    if (up.value !== 'already-running') startedHere.push(c);
+    const healthy = await c.waitHealthy(opts.healthTimeoutMs, (ms, s) => opts.progress.waiting(`backend ${c.service} (${c.containerName})`, ms, describeState(s)));
+    if (!healthy.ok) {
+      await teardown();
+      return healthy;
+    }
+    opts.progress.note(`backend ${c.service} ready (${c.containerName}${up.value === 'already-running' ? ', already running' : ''})`);
+  }
+
+  const runner = new CampaignRunner({
+    store,
+    plan,
+    backends: containers.value,
+    paths: project.paths,
+    progress: opts.progress,
+    signal: opts.signal,
+    healthTimeoutMs: opts.healthTimeoutMs,
+  });
+  let outcome: Result<RunOutcome>;
+  try {
+    outcome = await runner.run();
+  } finally {
+    opts.progress.end();
+    await teardown();
+  }
+  return outcome;
+}

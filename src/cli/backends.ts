@@ -1,0 +1,98 @@
+import { Command, Option } from 'clipanion';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { backendContainers, connect } from '../campaign/session.js';
+import { describeState } from '../runtime/container-state.js';
+import { progressFor } from '../campaign/progress.js';
+import { LemCommand } from './base-command.js';
+import { DEFAULT_HEALTH_TIMEOUT_S } from './run-support.js';
+import { formatTable } from './table.js';
+
+abstract class BackendsCommand extends LemCommand {
+  names = Option.Rest({ name: 'backend' });
+  project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
+
+  protected async targets() {
+    const c = await connect(this.project);
+    if (!c.ok) return c;
+    const all = Object.keys(c.value.project.compose.services);
+    const unknown = this.names.filter((n) => !all.includes(n));
+    if (unknown.length > 0) {
+      return err(lemError(ErrorCode.USAGE, `unknown backend(s): ${unknown.join(', ')}`, { hint: `compose.yaml defines: ${all.join(', ')}` }));
+    }
+    const containers = backendContainers(c.value.docker, c.value.project, this.names.length > 0 ? this.names : all);
+    if (!containers.ok) return containers;
+    return ok({ ...c.value, containers: containers.value });
+  }
+}
+
+export class BackendsUpCommand extends BackendsCommand {
+  static override paths = [['backends', 'up']];
+  static override usage = Command.Usage({
+    category: 'Backends',
+    description: 'Start backend containers and wait until they are healthy',
+    details: 'Starts the named backends (default: every service in compose.yaml) as long-running containers. Campaigns reuse running backends and leave them running.',
+    examples: [['Start the demo backend', '$0 backends up synthetic']],
+  });
+  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for each backend to become healthy' });
+
+  async run(): Promise<Result<void>> {
+    if (this.names.length === 0) return err(lemError(ErrorCode.USAGE, 'name the backends to start, e.g. lem backends up synthetic', { hint: 'GPU backends need their images built first (see README)' }));
+    const t = await this.targets();
+    if (!t.ok) return t;
+    const progress = progressFor(process.stderr);
+    for (const c of t.value.containers.values()) {
+      const up = await c.up();
+      if (!up.ok) return up;
+      const h = await c.waitHealthy(Number(this.healthTimeout) * 1000, (ms, s) => progress.waiting(`backend ${c.service}`, ms, describeState(s)));
+      if (!h.ok) return h;
+      this.print(`${c.service}: healthy (${c.containerName})`);
+    }
+    progress.end();
+    return ok(undefined);
+  }
+}
+
+export class BackendsDownCommand extends BackendsCommand {
+  static override paths = [['backends', 'down']];
+  static override usage = Command.Usage({
+    category: 'Backends',
+    description: 'Stop and remove backend containers',
+    details: 'Removes the named backends (default: all of this project). Results and state live on the host and are kept.',
+    examples: [['Stop every backend', '$0 backends down']],
+  });
+
+  async run(): Promise<Result<void>> {
+    const t = await this.targets();
+    if (!t.ok) return t;
+    for (const c of t.value.containers.values()) {
+      const before = await c.state();
+      const r = await c.down();
+      if (!r.ok) return r;
+      this.print(`${c.service}: ${before.kind === 'absent' ? 'was not running' : 'removed'}`);
+    }
+    return ok(undefined);
+  }
+}
+
+export class BackendsStatusCommand extends BackendsCommand {
+  static override paths = [['backends', 'status']];
+  static override usage = Command.Usage({
+    category: 'Backends',
+    description: 'Show the state of each backend container',
+    examples: [['All backends', '$0 backends status'], ['As JSON', '$0 backends status --json']],
+  });
+
+  async run(): Promise<Result<void>> {
+    const t = await this.targets();
+    if (!t.ok) return t;
+    const rows = [];
+    for (const c of t.value.containers.values()) {
+      const st = await c.state();
+      rows.push({ backend: c.service, container: c.containerName, state: st.kind, detail: describeState(st), image: t.value.project.compose.services[c.service]!.image });
+    }
+    if (this.json) this.printJson({ backends: rows });
+    else this.print(formatTable(['backend', 'container', 'state', 'image'], rows.map((r) => [r.backend, r.container, r.detail, r.image])));
+    return ok(undefined);
+  }
+}

@@ -1,0 +1,47 @@
+import { Command, Option } from 'clipanion';
+import { ok, type Result } from '../core/result.js';
+import { countStatuses } from '../campaign/manifest.js';
+import { listCampaignIds, ManifestStore } from '../campaign/manifest-store.js';
+import { openProject, resolveProjectDir } from '../campaign/session.js';
+import { LemCommand } from './base-command.js';
+import { formatTable } from './table.js';
+
+export class CampaignListCommand extends LemCommand {
+  static override paths = [['campaign', 'list']];
+  static override usage = Command.Usage({
+    category: 'Campaigns',
+    description: 'List the campaigns of this project, oldest first, with their progress',
+    examples: [['List campaigns', '$0 campaign list']],
+  });
+
+  project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
+
+  async run(): Promise<Result<void>> {
+    const dir = resolveProjectDir(this.project);
+    if (!dir.ok) return dir;
+    const project = openProject(dir.value, undefined);
+    if (!project.ok) return project;
+    const state = project.value.paths.hostState;
+    const rows = [];
+    for (const id of listCampaignIds(state)) {
+      const s = ManifestStore.load(ManifestStore.campaignDir(state, id));
+      if (!s.ok) {
+        rows.push({ id, name: '?', status: `unreadable: ${s.error.message}`, completed: 0, failed: 0, total: 0, created_at: '' });
+        continue;
+      }
+      const m = s.value.current;
+      const c = countStatuses(m);
+      rows.push({ id, name: m.campaign_name, status: m.status, completed: c.completed, failed: c.failed, total: c.total, created_at: m.created_at });
+    }
+    if (this.json) {
+      this.printJson({ campaigns: rows });
+      return ok(undefined);
+    }
+    if (rows.length === 0) {
+      this.print(`no campaigns yet in ${state} (start one with: lem campaign run <campaign.yaml>)`);
+      return ok(undefined);
+    }
+    this.print(formatTable(['id', 'name', 'status', 'done', 'failed', 'created'], rows.map((r) => [r.id, r.name, r.status, `${r.completed}/${r.total}`, String(r.failed), r.created_at])));
+    return ok(undefined);
+  }
+}

@@ -1,0 +1,53 @@
+import { Command, Option } from 'clipanion';
+import { ok, type Result } from '../core/result.js';
+import { countStatuses } from '../campaign/manifest.js';
+import { listCampaignIds, ManifestStore } from '../campaign/manifest-store.js';
+import { openProject, resolveProjectDir } from '../campaign/session.js';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err } from '../core/result.js';
+import { LemCommand } from './base-command.js';
+import { formatTable } from './table.js';
+
+export class CampaignStatusCommand extends LemCommand {
+  static override paths = [['campaign', 'status']];
+  static override usage = Command.Usage({
+    category: 'Campaigns',
+    description: "Show a campaign's manifest: each experiment's status, attempts, result and error",
+    details: 'Without an id, shows the most recent campaign. Reads only the manifest: no Docker engine is needed.',
+    examples: [
+      ['Latest campaign', '$0 campaign status'],
+      ['One campaign as JSON', '$0 campaign status demo-20261124-101500-3fa2 --json'],
+    ],
+  });
+
+  id = Option.String({ required: false, name: 'campaign-id' });
+  project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
+
+  async run(): Promise<Result<void>> {
+    const dir = resolveProjectDir(this.project);
+    if (!dir.ok) return dir;
+    const project = openProject(dir.value, undefined);
+    if (!project.ok) return project;
+    const state = project.value.paths.hostState;
+    const id = this.id ?? listCampaignIds(state).at(-1);
+    if (!id) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaigns in ${state}`, { hint: 'start one with: lem campaign run <campaign.yaml>' }));
+    const store = ManifestStore.load(ManifestStore.campaignDir(state, id));
+    if (!store.ok) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${id}" in ${state}/campaigns`, { hint: 'list campaigns with: lem campaign list' }));
+    const m = store.value.current;
+    if (this.json) {
+      this.printJson({ ...m, counts: countStatuses(m) });
+      return ok(undefined);
+    }
+    const c = countStatuses(m);
+    this.print(`campaign ${m.campaign_id} (${m.campaign_name}) — ${m.status}`);
+    this.print(`file: ${m.campaign_file}   created: ${m.created_at}   updated: ${m.updated_at}`);
+    this.print(`${c.completed} completed, ${c.failed} failed, ${c.running} running, ${c.interrupted} interrupted, ${c.pending} pending, of ${c.total}\n`);
+    this.print(
+      formatTable(
+        ['id', 'cycle', 'backend', 'status', 'attempts', 'result / error'],
+        m.experiments.map((e) => [e.id, String(e.cycle), e.backend, e.status, String(e.attempts), e.status === 'completed' ? (e.result_path ?? '') : (e.error ?? '')]),
+      ),
+    );
+    return ok(undefined);
+  }
+}

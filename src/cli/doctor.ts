@@ -1,0 +1,92 @@
+import { statfsSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { Command, Option } from 'clipanion';
+import { ok, type Result } from '../core/result.js';
+import { openProject, resolveProjectDir } from '../campaign/session.js';
+import { connectDocker } from '../runtime/docker-client.js';
+import { LemCommand } from './base-command.js';
+
+interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** A failed optional check is a warning: lem still works (e.g. no GPU: the synthetic backend runs). */
+  readonly optional?: boolean;
+}
+
+export class DoctorCommand extends LemCommand {
+  static override paths = [['doctor']];
+  static override usage = Command.Usage({
+    description: 'Check that this machine can run lem campaigns',
+    details: `
+      Checks the Docker engine (reachable, version), docker compose, the NVIDIA container runtime and GPUs,
+      which backend images are present, and free disk space for results. Exits 1 when a required check fails.
+    `,
+    examples: [['Check the machine', '$0 doctor']],
+  });
+  project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
+
+  async run(): Promise<Result<number>> {
+    const checks: Check[] = [];
+    const d = await connectDocker();
+    if (!d.ok) checks.push({ name: 'docker engine', ok: false, detail: `${d.error.message}; ${d.error.hint ?? ''}` });
+    else {
+      checks.push({ name: 'docker engine', ok: true, detail: `version ${d.value.info.version}, API ${d.value.info.apiVersion}` });
+      checks.push({
+        name: 'nvidia runtime',
+        ok: d.value.info.gpuRuntime,
+        optional: true,
+        detail: d.value.info.gpuRuntime ? 'present: GPU backends get GPUs via compose.gpu.yaml' : `absent (runtimes: ${d.value.info.runtimes.join(', ') || 'none'}): only the synthetic backend can run`,
+      });
+    }
+    checks.push(commandCheck('docker compose', [['docker', ['compose', 'version', '--short']], ['docker-compose', ['version', '--short']]], true, 'lem drives Docker itself; compose is only needed to run compose.yaml by hand'));
+    checks.push(commandCheck('nvidia-smi', [['nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']]], true, 'no GPU visible on this host'));
+
+    const dir = resolveProjectDir(this.project);
+    if (!dir.ok) checks.push({ name: 'project', ok: false, detail: dir.error.message });
+    else {
+      const project = openProject(dir.value, d.ok ? d.value.info : undefined);
+      if (!project.ok) checks.push({ name: 'project', ok: false, detail: project.error.message });
+      else {
+        checks.push({ name: 'project', ok: true, detail: `${dir.value} (containers named lem-${project.value.name}-<backend>)` });
+        if (d.ok) {
+          for (const s of Object.values(project.value.compose.services)) {
+            const how = s.name === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${s.image} docker/${s.name}`;
+            let detail = `present (backend ${s.name})`;
+            try {
+              await d.value.docker.getImage(s.image).inspect();
+            } catch (e) {
+              detail = (e as { statusCode?: number }).statusCode === 404 ? `missing: build with ${how}` : `cannot inspect: ${(e as Error).message}`;
+            }
+            checks.push({ name: `image ${s.image}`, ok: detail.startsWith('present'), optional: true, detail });
+          }
+        }
+        const results = project.value.paths.hostResults;
+        const probe = existsSync(results) ? results : dir.value;
+        const fs = statfsSync(probe);
+        const freeGiB = (fs.bavail * fs.bsize) / 1024 ** 3;
+        checks.push({ name: 'disk space', ok: freeGiB >= 1, detail: `${freeGiB.toFixed(1)} GiB free at ${probe}` });
+      }
+    }
+
+    const failed = checks.filter((c) => !c.ok && !c.optional);
+    if (this.json) this.printJson({ ok: failed.length === 0, checks });
+    else {
+      for (const c of checks) this.print(`${c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL'}  ${c.name}: ${c.detail}`);
+      this.print(failed.length === 0 ? '\nlem can run campaigns here.' : `\n${failed.length} required check(s) failed.`);
+    }
+    return ok(failed.length === 0 ? 0 : 1);
+  }
+}
+
+function commandCheck(name: string, candidates: [string, string[]][], optional: boolean, missing: string): Check {
+  for (const [cmd, args] of candidates) {
+    try {
+      const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+      return { name, ok: true, optional, detail: `${cmd} ${args[0]}: ${out.split('\n').join(', ')}` };
+    } catch {
+      // Try the next form (compose v2 plugin, then the v1 standalone binary).
+    }
+  }
+  return { name, ok: false, optional, detail: missing };
+}

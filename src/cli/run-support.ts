@@ -1,0 +1,74 @@
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { ManifestStore } from '../campaign/manifest-store.js';
+import { progressFor } from '../campaign/progress.js';
+import type { RunOutcome } from '../campaign/runner.js';
+import { executeCampaign, type Project } from '../campaign/session.js';
+import type { StoredPlan } from '../campaign/stored-plan.js';
+import type Docker from 'dockerode';
+
+export const DEFAULT_HEALTH_TIMEOUT_S = 300;
+
+/**
+ * Runs (or resumes) a campaign with signal handling shared by `campaign run`, `campaign resume` and the daemon:
+ * the first SIGINT/SIGTERM stops the running experiment cleanly; a second one exits at once.
+ */
+export async function runWithSignals(
+  docker: Docker,
+  project: Project,
+  store: ManifestStore,
+  plan: StoredPlan,
+  opts: { keepBackends: boolean; healthTimeoutS: number; stderr: NodeJS.WriteStream; stdout: NodeJS.WritableStream },
+): Promise<Result<{ outcome: RunOutcome; signal: NodeJS.Signals | undefined }>> {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received) {
+      opts.stderr.write(`\nsecond ${sig}: exiting now; the manifest is consistent, resume with: lem campaign resume ${store.current.campaign_id}\n`);
+      process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    }
+    received = sig;
+    opts.stderr.write(`\n${sig} received: stopping the running experiment (press again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await executeCampaign(docker, project, store, plan, {
+      keepBackends: opts.keepBackends,
+      signal: controller.signal,
+      progress: progressFor(opts.stderr),
+      healthTimeoutMs: opts.healthTimeoutS * 1000,
+    });
+    if (!r.ok) return r;
+    return ok({ outcome: r.value, signal: received });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The closing summary and the exit code: 0 all completed, 1 failures, 128+n when stopped by a signal. */
+export function finish(
+  campaignId: string,
+  r: { outcome: RunOutcome; signal: NodeJS.Signals | undefined },
+  out: NodeJS.WritableStream,
+  json: boolean,
+): Result<number> {
+  const { outcome, signal } = r;
+  const c = outcome.counts;
+  if (json) {
+    out.write(JSON.stringify({ campaign_id: campaignId, counts: c, interrupted: outcome.interrupted, failures: outcome.failures }, null, 2) + '\n');
+  } else {
+    out.write(`campaign ${campaignId}: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}\n`);
+    for (const f of outcome.failures) out.write(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`);
+  }
+  if (outcome.interrupted) {
+    if (!json) out.write(`interrupted; resume with: lem campaign resume ${campaignId}\n`);
+    return ok(128 + (signal === 'SIGINT' ? 2 : 15));
+  }
+  if (c.failed > 0) {
+    return err(lemError(ErrorCode.EXPERIMENT_FAILED, `${c.failed} experiment(s) of ${campaignId} failed after their retries`, { hint: `see lem campaign status ${campaignId}, and the logs named above` }));
+  }
+  return ok(0);
+}

@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const LEM_BIN = join(REPO, 'bin', 'lem.js');
+
+/**
+ * A throw-away lem project for integration tests: the repository's own compose.yaml (harness mounted from this
+ * checkout), its own results/ and .state/, and a unique project name so its containers never meet another test's.
+ */
+export class TestProject {
+  readonly dir: string;
+  readonly name: string;
+
+  constructor(label: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `lem-${label}-`));
+    this.name = `t${label.replace(/[^a-z0-9]/g, '')}${Math.random().toString(36).slice(2, 8)}`;
+    const compose = readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`);
+    writeFileSync(join(this.dir, 'compose.yaml'), compose);
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, LEM_PROJECT_NAME: this.name, LEM_PROJECT_DIR: this.dir, LEM_GPU: '0', FORCE_COLOR: '0' };
+  }
+
+  write(rel: string, text: string): string {
+    const p = join(this.dir, rel);
+    writeFileSync(p, text);
+    return p;
+  }
+
+  /** Runs the built CLI as a real process and collects its output. */
+  lem(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<LemRun> {
+    return collect(this.spawn(args, opts.env), opts.timeoutMs ?? 120_000);
+  }
+
+  spawn(args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
+    return spawn(process.execPath, [LEM_BIN, ...args], { cwd: this.dir, env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Containers this project left behind (should be none after a run without --keep-backends). */
+  async containers(): Promise<Docker.ContainerInfo[]> {
+    return new Docker().listContainers({ all: true, filters: { label: [`org.lem.project=${this.name}`] } });
+  }
+
+  async cleanup(): Promise<void> {
+    const docker = new Docker();
+    for (const c of await this.containers()) await docker.getContainer(c.Id).remove({ force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface LemRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function collect(child: ChildProcess, timeoutMs: number): Promise<LemRun> {
+  return new Promise((resolvePromise, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`lem did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Resolves when `pred` holds for the child's accumulated stderr+stdout. */
+export function waitForOutput(child: ChildProcess, pred: (text: string) => boolean, timeoutMs = 60_000): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for output; got:\n${text}`)), timeoutMs);
+    const on = (d: Buffer) => {
+      text += d.toString();
+      if (pred(text)) {
+        clearTimeout(timer);
+        resolvePromise();
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+  });
+}
