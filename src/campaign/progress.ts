@@ -83,7 +83,7 @@ export class LineProgress implements ProgressReporter {
   }
   begin(total: number, alreadyDone: number): void {
     this.pace = new Pace(total, alreadyDone);
-    this.out.write(`${total} experiments, ${alreadyDone} already done\n`);
+    this.out.write(`${total} experiment(s), ${alreadyDone} already done\n`);
   }
   phase(experimentId: string, phase: string): void {
     if (phase === 'started') this.out.write(`[${this.pace.done}/${this.pace.total}] ${experimentId} started\n`);

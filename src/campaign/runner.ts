@@ -8,7 +8,7 @@ import type { BatchSpec } from '../contract/batch-spec.js';
 import type { HarnessEvent } from '../contract/events.js';
 import { ResultDocument } from '../contract/result.js';
 import type { BackendContainer } from '../runtime/backend-container.js';
-import { describeState, isUsable } from '../runtime/container-state.js';
+import { describeState, isAlive, isUsable } from '../runtime/container-state.js';
 import { groupIntoBatches } from './batching.js';
 import { runHarnessBatch, stopHarness } from './harness-client.js';
 import { remainingWork, countStatuses, type ManifestEntry, type StatusCounts } from './manifest.js';
@@ -161,9 +161,12 @@ export class CampaignRunner {
   private async ensureUsable(c: BackendContainer): Promise<Result<void>> {
     const st = await c.state();
     if (isUsable(st)) return ok(undefined);
-    this.o.progress.note(`backend container ${c.containerName} is ${describeState(st)}: restarting it`);
-    const r = st.kind === 'absent' ? await c.up() : await c.restart();
-    if (!r.ok) return r;
+    if (!isAlive(st) || st.kind === 'unhealthy') {
+      this.o.progress.note(`backend container ${c.containerName} is ${describeState(st)}: restarting it`);
+      const r = st.kind === 'absent' ? await c.up() : await c.restart();
+      if (!r.ok) return r;
+    }
+    // Alive but its health not yet reported by the engine: waitHealthy runs the check itself.
     return c.waitHealthy(this.o.healthTimeoutMs, (ms, s) => this.o.progress.waiting(c.containerName, ms, describeState(s)));
   }
 
@@ -279,7 +282,7 @@ export class CampaignRunner {
 
     // The exec ended: anything it started but did not finish failed with it (or was interrupted).
     const state = await c.state();
-    const died = !isUsable(state);
+    const died = !isAlive(state);
     const why = signal.aborted
       ? 'interrupted'
       : died

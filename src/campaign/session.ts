@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -159,10 +161,14 @@ export async function executeCampaign(
   const containers = backendContainers(docker, project, needed);
   if (!containers.ok) return containers;
 
-  const startedHere: BackendContainer[] = [];
+  // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
+  // backends that were already running before the campaign are left as they were.
+  const ownedFile = join(store.dir, 'owned-backends.json');
+  const owned = new Set<string>(existsSync(ownedFile) ? (JSON.parse(readFileSync(ownedFile, 'utf8')) as string[]) : []);
   const teardown = async () => {
     if (opts.keepBackends) return;
-    for (const c of startedHere) {
+    for (const c of containers.value.values()) {
+      if (!owned.has(c.service)) continue;
       const r = await c.down();
       if (!r.ok) opts.progress.note(`warning: ${r.error.message}`);
     }
@@ -174,7 +180,10 @@ export async function executeCampaign(
       await teardown();
       return up;
     }
-    if (up.value !== 'already-running') startedHere.push(c);
+    if (up.value !== 'already-running' && !owned.has(c.service)) {
+      owned.add(c.service);
+      writeFileAtomic(ownedFile, JSON.stringify([...owned]));
+    }
     const healthy = await c.waitHealthy(opts.healthTimeoutMs, (ms, s) => opts.progress.waiting(`backend ${c.service} (${c.containerName})`, ms, describeState(s)));
     if (!healthy.ok) {
       await teardown();

@@ -11,6 +11,11 @@ export function isUsable(s: ContainerState): boolean {
   return s.kind === 'healthy' || s.kind === 'running';
 }
 
+/** The container process is up (whatever its health); the opposite of having died. */
+export function isAlive(s: ContainerState): boolean {
+  return s.kind !== 'absent' && s.kind !== 'stopped';
+}
+
 export function describeState(s: ContainerState): string {
   switch (s.kind) {
     case 'absent':

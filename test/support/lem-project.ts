@@ -15,11 +15,12 @@ export class TestProject {
   readonly dir: string;
   readonly name: string;
 
-  constructor(label: string) {
+  constructor(label: string, opts: { harnessDir?: string; editCompose?: (text: string) => string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `lem-${label}-`));
     this.name = `t${label.replace(/[^a-z0-9]/g, '')}${Math.random().toString(36).slice(2, 8)}`;
-    const compose = readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`);
-    writeFileSync(join(this.dir, 'compose.yaml'), compose);
+    const harness = opts.harnessDir ?? join(REPO, 'docker/harness');
+    const compose = readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${harness}:`);
+    writeFileSync(join(this.dir, 'compose.yaml'), (opts.editCompose ?? ((t) => t))(compose));
   }
 
   get env(): NodeJS.ProcessEnv {
@@ -51,6 +52,27 @@ export class TestProject {
     for (const c of await this.containers()) await docker.getContainer(c.Id).remove({ force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A fast synthetic campaign: `runs` experiments per cycle, each taking roughly `seconds`. */
+export function syntheticCampaign(o: { name?: string; cycles?: number; sizes?: number[]; seconds?: number; retries?: number; extra?: string } = {}): string {
+  const seconds = o.seconds ?? 0;
+  // Each measured batch emits max_output_tokens at tokens_per_second; 4 prompts, batch size b => 4/b batches.
+  const tokens = 20;
+  const tps = seconds > 0 ? Math.max(1, Math.round((tokens * 4) / seconds)) : 100000;
+  return `campaign_name: ${o.name ?? 'itest'}
+cycles: ${o.cycles ?? 1}
+retries: ${o.retries ?? 1}
+base_config:
+  backend: synthetic
+  model: {name: synthetic-model}
+  max_output_tokens: ${tokens}
+  prompts: {count: 4}
+  measurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}
+  synthetic: {tokens_per_second: ${tps}, ttft_ms: 1}
+vary:
+  batching.batch_size: [${(o.sizes ?? [1, 2]).join(', ')}]
+${o.extra ?? ''}`;
 }
 
 export interface LemRun {

@@ -1,0 +1,75 @@
+import { Command, Option } from 'clipanion';
+import { err, ok, type Result } from '../core/result.js';
+import { loadCampaign } from '../config/load.js';
+import { planCampaign } from '../campaign/planner.js';
+import { groupIntoBatches } from '../campaign/batching.js';
+import { connect, createCampaign } from '../campaign/session.js';
+import { StoredPlan } from '../campaign/stored-plan.js';
+import { formatIssue } from '../core/errors.js';
+import { LemCommand } from './base-command.js';
+import { DEFAULT_HEALTH_TIMEOUT_S, finish, runWithSignals } from './run-support.js';
+
+export class CampaignRunCommand extends LemCommand {
+  static override paths = [['campaign', 'run']];
+  static override usage = Command.Usage({
+    category: 'Campaigns',
+    description: 'Run a campaign: plan it, start the backends it needs, dispatch every experiment, keep a manifest',
+    details: `
+      Validates and plans the campaign (as \`lem campaign plan\`), creates a campaign id and
+      .state/campaigns/<id>/ (plan.json, manifest.json, journal.jsonl, logs/), starts only the backend
+      containers the plan needs, and dispatches experiments into them with docker exec in planned order.
+      Consecutive experiments that share a loaded engine run in one exec. Results go to results/<id>/.
+
+      Ctrl-C stops the running experiment cleanly and prints how to resume; a killed run is finished with
+      \`lem campaign resume <id>\`. Exit codes: 0 all completed, 1 failures, 2 bad input, 130/143 interrupted.
+    `,
+    examples: [
+      ['Run the demo (no GPU needed)', '$0 campaign run campaigns/demo.yaml'],
+      ['See what would run', '$0 campaign run campaigns/full-backend-sweep.yaml --dry-run'],
+      ['Keep backends up for the next campaign', '$0 campaign run campaigns/demo.yaml --keep-backends'],
+    ],
+  });
+
+  file = Option.String({ required: true, name: 'campaign.yaml' });
+  keepBackends = Option.Boolean('--keep-backends', false, { description: 'Leave the backend containers running afterwards' });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'Plan and show what would run (experiments, batches, backends) without Docker' });
+  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for a backend to become healthy' });
+  project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
+
+  async run(): Promise<Result<number>> {
+    const loaded = loadCampaign(this.file);
+    if (!loaded.ok) return loaded;
+    for (const w of loaded.value.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
+    const plan = StoredPlan.parse(planCampaign(loaded.value));
+
+    if (this.dryRun) {
+      const batches = groupIntoBatches(plan.experiments, { forceColdStart: plan.campaign.force_cold_start });
+      const backends = [...new Set(plan.experiments.map((e) => e.backend))];
+      if (this.json) this.printJson({ campaign: plan.campaign, experiments: plan.experiments.length, batches: batches.map((b) => b.map((e) => e.id)), backends });
+      else {
+        this.print(`${plan.campaign.name}: ${plan.experiments.length} experiment(s) in ${batches.length} exec batch(es), backends: ${backends.join(', ')}`);
+        for (const [i, b] of batches.entries()) this.print(`  batch ${i + 1} (${b[0]!.backend}): ${b.map((e) => e.id).join(', ')}`);
+        this.print('dry run: nothing was started or written');
+      }
+      return ok(0);
+    }
+
+    const c = await connect(this.project);
+    if (!c.ok) return c;
+    const store = createCampaign(c.value.project, plan, loaded.value.path);
+    const id = store.current.campaign_id;
+    if (!this.json) this.print(`campaign ${id}: ${plan.experiments.length} experiment${plan.experiments.length === 1 ? '' : 's'} (state: ${store.dir})`);
+    const r = await runWithSignals(c.value.docker, c.value.project, store, plan, {
+      keepBackends: this.keepBackends,
+      healthTimeoutS: Number(this.healthTimeout),
+      stderr: process.stderr,
+      stdout: this.context.stdout,
+    });
+    if (!r.ok) {
+      store.setStatus('failed');
+      return err({ ...r.error, hint: [r.error.hint, `campaign ${id} is saved; after fixing this, continue with: lem campaign resume ${id}`].filter(Boolean).join('\n  ') });
+    }
+    const code = finish(id, r.value, this.context.stdout, this.json);
+    return code.ok ? ok(code.value) : err(code.error);
+  }
+}

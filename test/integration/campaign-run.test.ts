@@ -1,0 +1,247 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ResultDocument } from '../../src/contract/result.js';
+import type { Manifest } from '../../src/campaign/manifest.js';
+import { REPO, syntheticCampaign, TestProject, waitForOutput, collect } from '../support/lem-project.js';
+
+// Real Docker engine, real containers of the locally built lem/synthetic image, the real harness, the built CLI
+// as a real process. Nothing here is mocked: the synthetic engine is the only double (it stands in for a GPU).
+
+const projects: TestProject[] = [];
+const project = (label: string, opts?: ConstructorParameters<typeof TestProject>[1]) => {
+  const p = new TestProject(label, opts);
+  projects.push(p);
+  return p;
+};
+
+afterEach(async () => {
+  for (const p of projects.splice(0)) await p.cleanup();
+});
+
+beforeAll(async () => {
+  await new Docker().getImage('lem/synthetic:latest').inspect(); // built by scripts/build-images.sh (.ci/run)
+});
+
+function manifestOf(p: TestProject, id: string): Manifest {
+  return JSON.parse(readFileSync(join(p.dir, '.state', 'campaigns', id, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+function campaignIdFrom(output: string): string {
+  const m = /campaign (\S+-\d{8}-\d{6}-[0-9a-f]{4})/.exec(output);
+  if (!m) throw new Error(`no campaign id in output:\n${output}`);
+  return m[1]!;
+}
+
+function resultOf(p: TestProject, campaignId: string, expId: string) {
+  return ResultDocument.parse(JSON.parse(readFileSync(join(p.dir, 'results', campaignId, expId, 'result.json'), 'utf8')));
+}
+
+describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, () => {
+  it('runs a whole synthetic campaign: every experiment completed with a valid result, containers torn down', async () => {
+    const p = project('full');
+    p.write('demo.yaml', syntheticCampaign({ cycles: 2, sizes: [1, 2] }));
+    const r = await p.lem(['campaign', 'run', 'demo.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = campaignIdFrom(r.stdout);
+    expect(r.stdout).toMatch(/4 completed, 0 failed/);
+    const m = manifestOf(p, id);
+    expect(m.status).toBe('completed');
+    expect(m.experiments).toHaveLength(4);
+    for (const e of m.experiments) {
+      expect(e).toMatchObject({ status: 'completed', attempts: 1, container: `lem-${p.name}-synthetic` });
+      const doc = resultOf(p, id, e.id);
+      expect(doc.simulated).toBe(true);
+      expect(doc.experiment).toMatchObject({ campaign_id: id, experiment_id: e.id, config_hash: e.config_hash, attempt: 1 });
+      expect(e.result_path).toBe(`results/${id}/${e.id}/result.json`);
+    }
+    // One engine load per exec batch: all four share the synthetic engine, so they ran in one exec.
+    expect(readdirSync(join(p.dir, '.state', 'campaigns', id, 'batches'))).toHaveLength(1);
+    expect(await p.containers()).toEqual([]);
+    // The journal holds every transition, in order.
+    const journal = readFileSync(join(p.dir, '.state', 'campaigns', id, 'journal.jsonl'), 'utf8').trim().split('\n');
+    expect(journal.length).toBeGreaterThanOrEqual(1 + 4 * 2 + 1);
+  });
+
+  it('SIGKILL mid-campaign, then resume: each experiment ends with exactly one completed result, nothing completed re-runs', async () => {
+    const p = project('kill');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4, 8, 16, 32], seconds: 0.6 }));
+    const child = p.spawn(['campaign', 'run', 'c.yaml']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitForOutput(child, (t) => (t.match(/ completed in /g) ?? []).length >= 2, 90_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const id = campaignIdFrom(out);
+    const before = manifestOf(p, id);
+    const completedBefore = before.experiments.filter((e) => e.status === 'completed');
+    expect(completedBefore.length).toBeGreaterThanOrEqual(2);
+    expect(completedBefore.length).toBeLessThan(6);
+    const mtimes = new Map(completedBefore.map((e) => [e.id, statSync(join(p.dir, e.result_path!)).mtimeMs]));
+
+    const r = await p.lem(['campaign', 'resume', id]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const after = manifestOf(p, id);
+    expect(after.status).toBe('completed');
+    for (const e of after.experiments) {
+      expect(e.status).toBe('completed');
+      expect(resultOf(p, id, e.id).experiment.experiment_id).toBe(e.id);
+    }
+    // Completed before the kill: untouched (same file, same attempt count).
+    for (const e of completedBefore) {
+      expect(statSync(join(p.dir, e.result_path!)).mtimeMs).toBe(mtimes.get(e.id));
+      expect(after.experiments.find((x) => x.id === e.id)!.attempts).toBe(e.attempts);
+    }
+    // Exactly one result folder per planned experiment, nothing else.
+    expect(readdirSync(join(p.dir, 'results', id)).sort()).toEqual(after.experiments.map((e) => e.id).sort());
+    expect(await p.containers()).toEqual([]);
+  });
+
+  it('SIGINT stops the running experiment, marks it interrupted, stops containers and says how to resume', async () => {
+    const p = project('sigint');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4], seconds: 2 }));
+    const child = p.spawn(['campaign', 'run', 'c.yaml']);
+    const done = collect(child, 60_000);
+    await waitForOutput(child, (t) => / started/.test(t), 60_000);
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stdout).toMatch(/resume with: lem campaign resume \S+/);
+    const id = campaignIdFrom(r.stdout);
+    const m = manifestOf(p, id);
+    expect(m.status).toBe('interrupted');
+    expect(m.experiments.filter((e) => e.status === 'running')).toEqual([]);
+    expect(m.experiments.filter((e) => e.status === 'interrupted').length).toBe(1);
+    const interrupted = m.experiments.find((e) => e.status === 'interrupted')!;
+    expect(existsSync(join(p.dir, 'results', id, interrupted.id))).toBe(false); // no partial result
+    expect(await p.containers()).toEqual([]);
+
+    const resumed = await p.lem(['campaign', 'resume', id]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(manifestOf(p, id).experiments.every((e) => e.status === 'completed')).toBe(true);
+  });
+
+  it('a backend container killed mid-experiment: the experiment fails with the reason, the container restarts, the retry completes', async () => {
+    const p = project('dies');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2], seconds: 3, retries: 1 }));
+    const child = p.spawn(['campaign', 'run', 'c.yaml']);
+    const done = collect(child, 120_000);
+    await waitForOutput(child, (t) => / started/.test(t), 60_000);
+    await new Promise((r) => setTimeout(r, 700));
+    await new Docker().getContainer(`lem-${p.name}-synthetic`).kill();
+    const r = await done;
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr).toMatch(/died during the experiment/);
+    const m = manifestOf(p, campaignIdFrom(r.stdout));
+    expect(m.experiments.every((e) => e.status === 'completed')).toBe(true);
+    expect(m.experiments[0]!.attempts).toBe(2);
+    expect(await p.containers()).toEqual([]);
+  });
+
+  it('an experiment that keeps failing is reported by name, container and log after its retries, exit 1', async () => {
+    const p = project('fails');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1], retries: 1 }).replace('ttft_ms: 1}', 'ttft_ms: 1, fail_experiment: true}'));
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code).toBe(1);
+    const id = campaignIdFrom(r.stdout);
+    const e = manifestOf(p, id).experiments[0]!;
+    expect(e).toMatchObject({ status: 'failed', attempts: 2, container: `lem-${p.name}-synthetic` });
+    expect(r.stdout).toContain(`failed ${e.id}`);
+    expect(r.stdout).toContain(`log: ${e.log_path}`);
+    expect(r.stderr).toMatch(/LEM016: 1 experiment\(s\) of .* failed/);
+    expect(readFileSync(join(p.dir, e.log_path!), 'utf8')).toMatch(/Traceback|fail/i);
+  });
+
+  it('a missing or invalid result file fails the experiment with a message naming the file (harness double)', async () => {
+    const p = project('badresult', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
+    p.write(
+      'c.yaml',
+      `campaign_name: bad
+retries: 0
+configs: [missing.yaml, invalid.yaml, schema.yaml]
+`,
+    );
+    for (const [file, name] of [['missing.yaml', 'missing-result'], ['invalid.yaml', 'invalid-json'], ['schema.yaml', 'wrong-schema']] as const) {
+      p.write(file, `name: ${name}\nbackend: synthetic\nmodel: {name: m}\n`);
+    }
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code).toBe(1);
+    const m = manifestOf(p, campaignIdFrom(r.stdout));
+    expect(m.experiments.map((e) => e.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(m.experiments[0]!.error).toMatch(/result file missing: results\/.*\/result\.json/);
+    expect(m.experiments[1]!.error).toMatch(/result file is not JSON/);
+    expect(m.experiments[2]!.error).toMatch(/does not match schema v3/);
+  });
+
+  it('bad input and a broken environment get one clear message and the right exit code', async () => {
+    const p = project('errors');
+    // Usage/config errors: exit 2, nothing created.
+    const missing = await p.lem(['campaign', 'run', 'nope.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.yaml/);
+    expect(existsSync(join(p.dir, '.state'))).toBe(false);
+
+    p.write('c.yaml', syntheticCampaign());
+    // Docker engine not reachable: exit 1, names where it looked.
+    const noDocker = await p.lem(['campaign', 'run', 'c.yaml'], { env: { ...p.env, DOCKER_HOST: 'unix:///tmp/lem-no-such-docker.sock' } });
+    expect(noDocker.code).toBe(1);
+    expect(noDocker.stderr).toMatch(/LEM010: the Docker engine is not reachable at unix:\/\/\/tmp\/lem-no-such-docker\.sock/);
+    expect(noDocker.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    const resumeUnknown = await p.lem(['campaign', 'resume', 'no-such-campaign']);
+    expect(resumeUnknown.code).toBe(2);
+    expect(resumeUnknown.stderr).toMatch(/LEM005: no campaign "no-such-campaign"/);
+  });
+
+  it('an image that is not present: exit 1, names the image and how to build it', async () => {
+    const p = project('noimage', { editCompose: (t) => t.replace('image: lem/synthetic:latest', 'image: lem/not-built:latest') });
+    p.write('c.yaml', syntheticCampaign());
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LEM011: image lem\/not-built:latest for backend "synthetic" is not present/);
+    expect(r.stderr).toMatch(/build it with: bash scripts\/build-images\.sh/);
+  });
+
+  it('a health check that never passes: exit 1 after the timeout, naming the container and showing its last log lines', async () => {
+    const p = project('unhealthy', {
+      editCompose: (t) =>
+        t.replace(
+          /  synthetic:\n(    .*\n)*?    build: docker\/synthetic\n/,
+          (block) => block + '    command: ["sh", "-c", "echo warming up the fake engine; sleep infinity"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n',
+        ),
+    });
+    p.write('c.yaml', syntheticCampaign());
+    const r = await p.lem(['campaign', 'run', 'c.yaml', '--health-timeout', '3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`LEM012: backend "synthetic" \\(container lem-${p.name}-synthetic\\) is not healthy: health check did not pass within 3 s`));
+    expect(r.stderr).toMatch(/warming up the fake engine/);
+    expect(await p.containers()).toEqual([]);
+  });
+
+  it('security: not privileged, no Docker socket, harness read-only; secrets reach the container but never the manifest, results or logs', async () => {
+    const p = project('secure');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
+    const secret = `hf_${Math.random().toString(36).slice(2)}SECRET`;
+    const r = await p.lem(['campaign', 'run', 'c.yaml', '--keep-backends'], { env: { ...p.env, HF_TOKEN: secret } });
+    expect(r.code, r.stderr).toBe(0);
+    const info = await new Docker().getContainer(`lem-${p.name}-synthetic`).inspect();
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.Binds!.some((b) => b.includes('docker.sock'))).toBe(false);
+    expect(info.HostConfig.Binds!.find((b) => b.includes(':/app/harness'))).toMatch(/:ro$/);
+    expect(info.Config.Env).toContain(`HF_TOKEN=${secret}`);
+    const grepTree = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+        const f = join(d.parentPath, d.name);
+        return d.isDirectory() ? grepTree(f) : readFileSync(f, 'utf8').includes(secret) ? [f] : [];
+      });
+    expect(grepTree(join(p.dir, '.state'))).toEqual([]);
+    expect(grepTree(join(p.dir, 'results'))).toEqual([]);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    // --keep-backends left it running; `backends down` removes it.
+    const down = await p.lem(['backends', 'down']);
+    expect(down.code).toBe(0);
+    expect(await p.containers()).toEqual([]);
+  });
+});
