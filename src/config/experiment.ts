@@ -25,7 +25,9 @@ export const DECODER_PRESETS = {
 
 export const DecoderSection = z
   .strictObject({
-    preset: z.enum(['deterministic', 'standard', 'creative', 'factual']).optional(),
+    // null is what the resolved config says when no preset was named: accepting it keeps parsing idempotent
+    // (a resolved config, e.g. from a stored plan, validates again unchanged).
+    preset: z.enum(['deterministic', 'standard', 'creative', 'factual']).nullable().optional(),
     temperature: z.number().nonnegative().optional(),
     top_p: z.number().gt(0).lte(1).optional(),
     top_k: z.int().nonnegative().optional(),
@@ -99,24 +101,33 @@ const ExperimentBase = z.strictObject({
  * transformers experiment is an error that names the backend it belongs to, never silently ignored. (Keys
  * misplaced inside a section are caught by the strict section schemas; see describeUnknownKey.)
  */
-export const ExperimentConfig = ExperimentBase.check((ctx) => {
-  for (const b of BACKENDS) {
-    if (b !== ctx.value.backend && ctx.value[b] !== undefined) {
-      ctx.issues.push({
-        code: 'custom',
-        input: ctx.value[b],
-        path: [b],
-        message: `section "${b}" belongs to backend ${b}, but this experiment's backend is ${ctx.value.backend}`,
-      });
+export const ExperimentConfig = ExperimentBase.superRefine(
+  (value, ctx) => {
+    for (const b of BACKENDS) {
+      if (b !== value.backend && value[b] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          input: value[b],
+          path: [b],
+          message: `section "${b}" belongs to backend ${b}, but this experiment's backend is ${value.backend}`,
+        });
+      }
     }
-  }
-}).transform((c) => {
+  },
+  // Run even when other fields have problems (as long as the backend is known), so validation reports
+  // everything at once instead of revealing this only after the rest is fixed.
+  { when: (payload) => isKnownBackend((payload.value as { backend?: unknown } | null)?.backend) },
+).transform((c) => {
   // Resolve the chosen backend's section with its defaults so the resolved config (and its hash) is complete.
   const section = BACKEND_SECTIONS[c.backend].parse(c[c.backend] ?? {});
   return { ...c, [c.backend]: section } as typeof c;
 });
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
+
+function isKnownBackend(value: unknown): value is Backend {
+  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
+}
 
 /** For an unknown key inside a backend section: which backend it really belongs to, if any. */
 export function describeUnknownKey(section: Backend, key: string): string {

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * How the runs of a campaign are ordered (see docs/campaigns.md):
+ * - interleaved: every cycle runs the experiment list in order (e0 e1 e2 | e0 e1 e2 ...);
+ * - shuffled: every cycle runs the list in its own seeded random order (seed, cycle) — reproducible;
+ * - grouped: each experiment's cycles back to back (e0 e0 e0 | e1 e1 e1 ...).
+ */
+export const Structure = z.enum(['interleaved', 'shuffled', 'grouped']);
+export type Structure = z.infer<typeof Structure>;
+
+/** What the daemon does when a scheduled time comes while a cycle is still running. */
+export const Overlap = z.enum(['queue', 'skip']);
+
+/**
+ * When the daemon runs a cycle. Only the shape is checked here; cron syntax and time zones are checked by the
+ * daemon at start-up (with locations from locateCampaignPath). `cron` is normalised to a list.
+ */
+export const Schedule = z.strictObject({
+  cron: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((c) => (typeof c === 'string' ? [c] : c)),
+  /** IANA time zone, e.g. "Europe/London"; absent means the daemon's local time. */
+  timezone: z.string().min(1).optional(),
+  /** Total cycles to run over the campaign's life (the daemon runs one cycle per scheduled time). */
+  max_cycles: z.int().positive().optional(),
+  overlap: Overlap.default('skip'),
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+/** Settings every campaign has, whichever way it lists its experiments. */
+export const CampaignSettings = z.strictObject({
+  campaign_name: z.string().min(1),
+  description: z.string().optional(),
+  /** Repeat the whole experiment set this many times; the cycle is the highest organising principle. */
+  cycles: z.int().positive().default(1),
+  structure: Structure.default('interleaved'),
+  /** Seed of the shuffled structure: same seed, same order. */
+  seed: z.int().min(0).max(0xffff_ffff).default(0),
+  /** Pause between experiments so the GPU returns towards idle temperature. */
+  thermal_gap_s: z.number().nonnegative().default(0),
+  /** When set, overrides every experiment's force_cold_start (unload the model between experiments). */
+  force_cold_start: z.boolean().optional(),
+  /** Extra attempts for a failed experiment before the runner records it as failed. */
+  retries: z.int().nonnegative().default(1),
+  schedule: Schedule.optional(),
+});
+export type CampaignSettings = z.infer<typeof CampaignSettings>;
+
+const Mapping = z.record(z.string(), z.unknown());
+
+/**
+ * A campaign file. Exactly one mode:
+ * - mode 1 `configs:` lists experiment files (paths relative to the campaign file);
+ * - mode 2 `base_config:` + `vary:` is a backend-aware cartesian product (see grid.ts).
+ * base_config and vary are validated by the grid expansion, per generated experiment, so their problems are
+ * reported at the exact base_config or vary entry they come from.
+ */
+export const CampaignFile = CampaignSettings.extend({
+  configs: z.array(z.string().min(1)).min(1).optional(),
+  base_config: Mapping.optional(),
+  vary: Mapping.optional(),
+}).superRefine(
+  (value, ctx) => {
+    const { configs, base_config, vary } = value;
+    const add = (path: string[], message: string): void => ctx.addIssue({ code: 'custom', input: value, path, message });
+    if (configs !== undefined && (base_config !== undefined || vary !== undefined)) {
+      add(['configs'], 'a campaign lists either configs: (mode 1) or base_config: + vary: (mode 2), not both');
+    } else if (configs === undefined && base_config === undefined && vary === undefined) {
+      add([], 'no experiments: give configs: (a list of experiment files) or base_config: + vary: (a grid)');
+    } else if (base_config !== undefined && vary === undefined) {
+      add(['base_config'], 'base_config needs vary: (the values to sweep); for fixed experiments list their files under configs:');
+    } else if (vary !== undefined && base_config === undefined) {
+      add(['vary'], 'vary needs base_config: (the values every experiment shares)');
+    }
+  },
+  // Checked even when settings have other problems: the mode decides what else can be checked at all.
+  { when: (payload) => payload.value !== null && typeof payload.value === 'object' },
+);
+export type CampaignFile = z.infer<typeof CampaignFile>;
+
+/** Keys that only a campaign file has: how `lem config validate` tells a campaign from an experiment. */
+export const CAMPAIGN_ONLY_KEYS = ['campaign_name', 'configs', 'base_config', 'vary', 'cycles', 'structure', 'schedule'] as const;
+
+export function looksLikeCampaign(data: unknown): boolean {
+  return data !== null && typeof data === 'object' && !Array.isArray(data) && CAMPAIGN_ONLY_KEYS.some((k) => k in data);
+}
