@@ -3,9 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // Docker-backed tests share one engine on a 2-core machine: run files one at a time there.
-    fileParallelism: true,
     testTimeout: 30_000,
+    // testcontainers against the local engine: no reaper image to pull, local images only.
+    env: { TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: 'localhost' },
     hookTimeout: 120_000,
   },
 });
