@@ -281,7 +281,7 @@ export class CampaignRunner {
     }
 
     // The exec ended: anything it started but did not finish failed with it (or was interrupted).
-    const state = await c.state();
+    const state = await this.settledState(c, exitCode);
     const died = !isAlive(state);
     const why = signal.aborted
       ? 'interrupted'
@@ -313,12 +313,26 @@ export class CampaignRunner {
     return ok(undefined);
   }
 
+  /** A killed container ends the exec a moment before the engine reports it stopped: give it that moment. */
+  private async settledState(c: BackendContainer, exitCode: number | null) {
+    let state = await c.state();
+    if (exitCode === 0) return state;
+    for (let i = 0; i < 20 && isAlive(state); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await c.state();
+    }
+    return state;
+  }
+
   private fail(id: string, reason: string, c: BackendContainer, logs: ExperimentLogs, terminal: Map<string, Terminal>): void {
     const entry = this.o.store.entry(id);
     const retrying = entry.attempts <= this.o.plan.campaign.retries;
     this.o.store.update(id, { status: 'failed', finished_at: new Date().toISOString(), error: reason, container: c.containerName, log_path: logs.pathFor(id) });
     terminal.set(id, 'failed');
-    this.o.progress.done(id, `failed (attempt ${entry.attempts}${retrying ? ', will retry' : ''}): ${reason} — log: ${logs.pathFor(id)}`);
+    const what = `failed (attempt ${entry.attempts}${retrying ? ', will retry' : ''}): ${reason} — log: ${logs.pathFor(id)}`;
+    // Only a final outcome moves the progress count; a failure with a retry ahead is news, not progress.
+    if (retrying) this.o.progress.note(`${id} ${what}`);
+    else this.o.progress.done(id, what);
   }
 }
 
