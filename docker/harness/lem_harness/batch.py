@@ -1,0 +1,73 @@
+"""A batch: experiments that share one loaded engine, run in the order the orchestrator planned.
+
+A crash in one experiment is reported (`failed` event, traceback on stderr), leaves no result folder, and
+the batch goes on. SIGINT/SIGTERM end the batch: the running experiment is reported `failed` with a reason
+starting "interrupted", and its partial state is dropped (atomic writes clean their temporary folder).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from typing import Any, Callable
+
+from lem_harness import __version__, engines
+from lem_harness.engine_cache import EngineCache
+from lem_harness.events import EventWriter
+from lem_harness.experiment import BatchContext, run_experiment
+from lem_harness.interrupt import Interrupted
+from lem_harness.nvml import Nvml, NvmlUnavailable
+from lem_harness.spec import BatchSpec
+
+
+def open_nvml(lib: Any = None) -> tuple[Nvml | None, str | None]:
+    try:
+        return Nvml.open(lib), None
+    except NvmlUnavailable as e:
+        return None, str(e)
+
+
+def _log(message: str) -> None:
+    print(f"lem_harness: {message}", file=sys.stderr, flush=True)
+
+
+def run_batch(spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None,
+              engine_factory: Callable[[str], Any] = engines.create) -> int:
+    """Runs the batch; returns the process exit code (0, or 130/143 when interrupted)."""
+    nvml, nvml_error = open_nvml(nvml_lib)
+    if nvml is None:
+        _log(f"energy will not be measured: {nvml_error}")
+    ctx = BatchContext(spec=spec, events=events, engines=EngineCache(engine_factory), nvml=nvml, nvml_error=nvml_error)
+    events.emit("batch_started", batch_id=spec.batch_id, harness_version=__version__, experiments=len(spec.experiments))
+    completed = failed = 0
+    current: str | None = None
+    try:
+        for exp in spec.experiments:
+            current = exp.experiment_id
+            try:
+                time.sleep(exp.pause_before_s)
+                run_experiment(ctx, exp)
+                completed += 1
+            except Exception as e:
+                if ctx.active_window is not None:
+                    ctx.active_window.abandon()
+                    ctx.active_window = None
+                _log(f"experiment {exp.experiment_id} failed:\n{traceback.format_exc()}")
+                events.emit("failed", experiment_id=exp.experiment_id, reason=f"{type(e).__name__}: {e}")
+                failed += 1
+            current = None
+        try:
+            ctx.engines.release()
+        except Exception:
+            # Every experiment is already reported; a failed unload only matters for this process's memory.
+            _log(f"unloading the engine at the end of the batch failed:\n{traceback.format_exc()}")
+        events.emit("batch_finished", batch_id=spec.batch_id, completed=completed, failed=failed)
+        return 0
+    except Interrupted as intr:
+        if ctx.active_window is not None:
+            ctx.active_window.abandon()
+        if current is not None:
+            events.emit("failed", experiment_id=current, reason=f"interrupted by {intr.name}: no result written")
+        _log(f"interrupted by {intr.name}; exiting")
+        return intr.exit_code

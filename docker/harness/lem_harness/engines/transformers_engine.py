@@ -1,0 +1,165 @@
+"""Hugging Face Transformers: AutoModelForCausalLM + AutoTokenizer from a hub name or a local path.
+
+Batches are left-padded (decoder-only generation continues from the right edge). Timing comes from a
+streamer: generate() hands it each step's new tokens as a CPU tensor, which synchronises with the GPU, so
+each timestamp is when that step's tokens really existed. Every request of a static batch shares those
+steps, so TTFT and inter-token gaps are per step.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any, Sequence
+
+from lem_harness.engines.base import Prepared, fit_to_length, package_version
+from lem_harness.latency import RequestTiming
+from lem_harness.settings import Settings
+
+
+def _dtype_keyword(version: str) -> str:
+    # from_pretrained(torch_dtype=...) was renamed dtype= in transformers 4.56.
+    parts = [int(p) for p in version.split(".")[:2] if p.isdigit()]
+    major, minor = (parts + [0, 0])[:2]
+    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+
+
+def model_kwargs(settings: Settings, torch: Any, transformers: Any) -> dict:
+    s = settings.section
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[settings.precision]
+    kwargs: dict[str, Any] = {
+        _dtype_keyword(transformers.__version__): dtype,
+        "device_map": s.get("device_map", "auto"),
+        "low_cpu_mem_usage": s.get("low_cpu_mem_usage", True),
+        "trust_remote_code": s.get("trust_remote_code", False),
+    }
+    if settings.revision:
+        kwargs["revision"] = settings.revision
+    if s.get("attn_implementation"):
+        kwargs["attn_implementation"] = s["attn_implementation"]
+    if s.get("load_in_8bit") or s.get("load_in_4bit"):
+        kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
+            load_in_8bit=bool(s.get("load_in_8bit")), load_in_4bit=bool(s.get("load_in_4bit"))
+        )
+    kwargs.update(s.get("extra") or {})
+    return kwargs
+
+
+def generate_kwargs(settings: Settings) -> dict:
+    d = settings.decoder
+    n = settings.max_output_tokens
+    kwargs: dict[str, Any] = {
+        "max_new_tokens": n,
+        "min_new_tokens": n,  # fixed work per request: see latency.DEFINITIONS["output_tokens"]
+        "use_cache": settings.section.get("use_cache", True),
+    }
+    if d.temperature == 0:
+        kwargs["do_sample"] = False
+    else:
+        kwargs.update(do_sample=True, temperature=d.temperature, top_p=d.top_p, top_k=d.top_k)
+    if d.repetition_penalty != 1:
+        kwargs["repetition_penalty"] = d.repetition_penalty
+    return kwargs
+
+
+class _StepClock:
+    """Streamer that records when each generation step's tokens arrive (the prompt's put() is skipped)."""
+
+    def __init__(self) -> None:
+        self.steps: list[float] = []
+
+    def put(self, value: Any) -> None:
+        # generate() first puts the prompt (2-D: batch x prompt length), then one 1-D tensor per step.
+        if getattr(value, "dim", lambda: 1)() == 1:
+            self.steps.append(time.perf_counter())
+
+    def end(self) -> None:
+        pass
+
+
+class TransformersEngine:
+    name = "transformers"
+    simulated = False
+    schedules_requests = False
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.tokenizer: Any = None
+
+    def load(self, settings: Settings) -> None:
+        import torch
+        import transformers
+
+        s = settings.section
+        tok = transformers.AutoTokenizer.from_pretrained(
+            settings.model_name, revision=settings.revision, trust_remote_code=s.get("trust_remote_code", False)
+        )
+        tok.padding_side = "left"
+        if tok.pad_token_id is None:
+            if tok.eos_token is None:
+                raise ValueError(f"tokenizer of {settings.model_name} has neither a pad nor an eos token to pad with")
+            tok.pad_token = tok.eos_token
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            settings.model_name, **model_kwargs(settings, torch, transformers)
+        )
+        model.eval()
+        if s.get("torch_compile"):
+            model.forward = torch.compile(model.forward)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        self.model, self.tokenizer = model, tok
+
+    def prepare(self, prompts: Sequence[str], input_length: int | None) -> list[Prepared]:
+        out = []
+        for text in prompts:
+            if input_length:
+                ids = fit_to_length(self.tokenizer(text, add_special_tokens=False)["input_ids"], input_length)
+            else:
+                ids = self.tokenizer(text)["input_ids"]
+            out.append(Prepared(payload=list(ids), input_tokens=len(ids)))
+        return out
+
+    def generate(self, batch: Sequence[Prepared], settings: Settings) -> list[RequestTiming]:
+        import torch
+
+        enc = self.tokenizer.pad({"input_ids": [p.payload for p in batch]}, padding=True, return_tensors="pt")
+        device = self.model.device
+        input_ids = enc["input_ids"].to(device)
+        attention_mask = enc["attention_mask"].to(device)
+        clock = _StepClock()
+        submitted = time.perf_counter()
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids, attention_mask=attention_mask, streamer=clock,
+                pad_token_id=self.tokenizer.pad_token_id, **generate_kwargs(settings),
+            )
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        done = time.perf_counter()
+        steps = clock.steps
+        generated = out[:, input_ids.shape[1]:].tolist()
+        eos = self.tokenizer.eos_token_id
+        timings = []
+        for p, row in zip(batch, generated):
+            n = row.index(eos) + 1 if eos is not None and eos in row else len(row)
+            mine = steps[:n]
+            timings.append(RequestTiming(
+                submitted=submitted, finished=mine[-1] if mine else done, input_tokens=p.input_tokens,
+                output_tokens=n, first_token=mine[0] if mine else None, chunks=mine,
+            ))
+        return timings
+
+    def unload(self) -> None:
+        import torch
+
+        self.model = None
+        self.tokenizer = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def version(self) -> str | None:
+        import torch
+        import transformers
+
+        return f"{package_version('transformers', transformers)} (torch {torch.__version__})"

@@ -1,0 +1,1 @@
+"""Measurement: sampler thread, energy arithmetic, idle baseline, throttle fractions. Each module one job."""

@@ -1,0 +1,164 @@
+"""RecordingNvmlDouble: stands in for the pynvml module where there is no GPU. It records every call, serves
+a configurable power trace, and keeps an energy counter consistent with that trace (integrated exactly at
+each read), so energy tests compare two independently computed numbers that must agree."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+
+class NVMLError(Exception):
+    pass
+
+
+class NVMLError_NotSupported(NVMLError):
+    pass
+
+
+class _FieldValue:
+    def __init__(self, ret, value_type, mw):
+        self.nvmlReturn = ret
+        self.valueType = value_type
+        self.value = SimpleNamespace(uiVal=int(mw), dVal=float(mw), ulVal=int(mw), ullVal=int(mw))
+
+
+class FakeGpu:
+    def __init__(self, index, watts=200.0, name="Recording GPU Double", reasons=0x0, mig=None,
+                 instant_supported=True, temperature=45):
+        self.index = index
+        self.watts = watts  # constant, or a callable of elapsed seconds
+        self.name = name
+        self.uuid = f"GPU-0000000{index}-double"
+        self.reasons = reasons  # constant, or a callable of elapsed seconds
+        self.mig = mig
+        self.instant_supported = instant_supported
+        self.temperature = temperature
+        self.t0 = time.perf_counter()
+        self.energy_mj = 1_000_000.0 + index * 5_000.0
+        self.last_t = self.t0
+        self.lock = threading.Lock()
+        self.reset_at = None  # elapsed seconds after which the counter restarts from 0 (a driver reload)
+
+    def elapsed(self):
+        return time.perf_counter() - self.t0
+
+    def power_at(self, elapsed):
+        return self.watts(elapsed) if callable(self.watts) else self.watts
+
+    def counter(self):
+        # Integrate the trace since the last read with fine steps: the counter is "the truth".
+        with self.lock:
+            now = time.perf_counter()
+            steps = max(1, int((now - self.last_t) / 0.0005))
+            dt = (now - self.last_t) / steps
+            for k in range(steps):
+                mid = self.last_t + (k + 0.5) * dt - self.t0
+                self.energy_mj += self.power_at(mid) * dt * 1000.0
+            self.last_t = now
+            if self.reset_at is not None and now - self.t0 >= self.reset_at:
+                self.energy_mj, self.reset_at = 0.0, None
+            return int(self.energy_mj)
+
+
+class RecordingNvmlDouble:
+    """Module-like object with the pynvml names the harness uses."""
+
+    NVMLError = NVMLError
+
+    def __init__(self, gpus=None, init_error=None, driver="580.00-double", cuda=13000, has_event_reasons=True):
+        self.gpus = gpus if gpus is not None else [FakeGpu(0)]
+        self.init_error = init_error
+        self.driver = driver
+        self.cuda = cuda
+        self.calls = []
+        self.initialised = False
+        if not has_event_reasons:
+            # Older bindings only offer the deprecated ThrottleReasons name.
+            self.nvmlDeviceGetCurrentClocksThrottleReasons = self._reasons
+        else:
+            self.nvmlDeviceGetCurrentClocksEventReasons = self._reasons
+
+    def _rec(self, name, *args):
+        self.calls.append((name, args))
+
+    def nvmlInit(self):
+        self._rec("nvmlInit")
+        if self.init_error:
+            raise NVMLError(self.init_error)
+        self.initialised = True
+
+    def nvmlShutdown(self):
+        self._rec("nvmlShutdown")
+        self.initialised = False
+
+    def nvmlDeviceGetCount(self):
+        return len(self.gpus)
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return self.gpus[i]
+
+    def nvmlSystemGetDriverVersion(self):
+        return self.driver
+
+    def nvmlSystemGetCudaDriverVersion(self):
+        return self.cuda
+
+    def nvmlDeviceGetName(self, h):
+        return h.name
+
+    def nvmlDeviceGetUUID(self, h):
+        return h.uuid
+
+    def nvmlDeviceGetMemoryInfo(self, h):
+        return SimpleNamespace(total=80 * 2**30, used=10 * 2**30, free=70 * 2**30)
+
+    def nvmlDeviceGetPowerManagementLimit(self, h):
+        return 700_000
+
+    def nvmlDeviceGetPowerManagementDefaultLimit(self, h):
+        return 700_000
+
+    def nvmlDeviceGetPersistenceMode(self, h):
+        return 1
+
+    def nvmlDeviceGetMigMode(self, h):
+        if h.mig is None:
+            raise NVMLError_NotSupported("Not Supported")
+        return [1 if h.mig else 0, 0]
+
+    def nvmlDeviceGetEccMode(self, h):
+        return [1, 1]
+
+    def nvmlDeviceGetTemperature(self, h, sensor):
+        return h.temperature
+
+    def nvmlDeviceGetCudaComputeCapability(self, h):
+        return (9, 0)
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, h):
+        self._rec("nvmlDeviceGetTotalEnergyConsumption", h.index)
+        return h.counter()
+
+    def nvmlDeviceGetFieldValues(self, h, field_ids):
+        self._rec("nvmlDeviceGetFieldValues", h.index, tuple(field_ids))
+        if not h.instant_supported:
+            return [_FieldValue(3, 1, 0)]  # NVML_ERROR_NOT_SUPPORTED in the field's own return code
+        return [_FieldValue(0, 1, h.power_at(h.elapsed()) * 1000.0)]
+
+    def nvmlDeviceGetPowerUsage(self, h):
+        self._rec("nvmlDeviceGetPowerUsage", h.index)
+        return int(h.power_at(h.elapsed()) * 1000.0)
+
+    def nvmlDeviceGetClockInfo(self, h, clock):
+        return 1980 if clock == 1 else 2619
+
+    def nvmlDeviceGetUtilizationRates(self, h):
+        return SimpleNamespace(gpu=97, memory=40)
+
+    def nvmlDeviceGetPerformanceState(self, h):
+        return 0
+
+    def _reasons(self, h):
+        return h.reasons(h.elapsed()) if callable(h.reasons) else h.reasons

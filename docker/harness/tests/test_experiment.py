@@ -1,0 +1,163 @@
+"""The experiment flow in-process, with NVML replaced by RecordingNvmlDouble and the engine by
+BusyGpuEngineDouble (a non-simulated engine whose 'GPU' draws more power while it generates), so the
+energy, baseline, throttle and sampler paths run end to end and the result validates against the schema."""
+
+import csv
+import io
+import json
+import time
+
+import jsonschema
+import pytest
+from conftest import make_spec, synthetic_config
+from nvml_double import FakeGpu, RecordingNvmlDouble
+
+from lem_harness.batch import run_batch
+from lem_harness.engines.synthetic import SyntheticEngine
+from lem_harness.events import EventWriter
+from lem_harness.spec import parse_spec
+
+
+class BusyGpuEngineDouble(SyntheticEngine):
+    """Synthetic timings, but not simulated: the fake GPUs draw `busy_w` while a batch runs."""
+
+    name = "busy-gpu-double"
+    simulated = False
+    gpus: list = []
+
+    def generate(self, batch, settings):
+        for g in self.gpus:
+            g.busy = True
+        try:
+            return super().generate(batch, settings)
+        finally:
+            for g in self.gpus:
+                g.busy = False
+
+
+def busy_gpu(index, idle_w=60.0, busy_w=300.0, reasons=0x0, **kw):
+    gpu = FakeGpu(index, reasons=reasons, **kw)
+    gpu.busy = False
+    gpu.watts = lambda elapsed: busy_w if gpu.busy else idle_w
+    return gpu
+
+
+class ListWriter(EventWriter):
+    def __init__(self):
+        self.events = []
+
+    def emit(self, event, **fields):
+        self.events.append({"event": event, "ts": time.time(), **fields})
+
+
+def run(tmp_path, experiments, gpus, engine_cls=BusyGpuEngineDouble, **nvml_kw):
+    engine_cls.gpus = gpus
+    spec = parse_spec(make_spec(tmp_path / "results", experiments))
+    writer = ListWriter()
+    code = run_batch(spec, writer, nvml_lib=RecordingNvmlDouble(gpus, **nvml_kw), engine_factory=lambda b: engine_cls())
+    return code, writer.events
+
+
+def measured_config(**measurement):
+    m = {"sample_interval_ms": 10, "sampling": True, "idle_baseline_s": 0.15, "min_measure_s": 0.3,
+         "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2}, **measurement}
+    return synthetic_config(measurement=m, max_output_tokens=20,
+                            synthetic={"tokens_per_second": 400, "ttft_ms": 5, "load_s": 0, "fail_experiment": False,
+                                       "extra": {}})
+
+
+def test_energy_baseline_and_samples_end_to_end(tmp_path, result_schema):
+    gpus = [busy_gpu(0), busy_gpu(1, idle_w=40.0, busy_w=200.0)]
+    code, events = run(tmp_path, [("e1", measured_config())], gpus)
+    assert code == 0, events
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    jsonschema.validate(doc, result_schema)
+    e = doc["energy"]
+    assert doc["simulated"] is False and e["available"] and e["reason"] is None
+    assert abs(e["disagreement_pct"]) < 5
+    assert e["counter_j"] == pytest.approx(e["per_gpu"][0]["counter_j"] + e["per_gpu"][1]["counter_j"])
+    assert e["baseline_power_w"] == pytest.approx(100.0, rel=0.05)
+    assert e["adjusted_j"] == pytest.approx(e["counter_j"] - e["baseline_j"])
+    assert e["j_per_output_token"] == pytest.approx(e["counter_j"] / doc["tokens"]["output"])
+    # Busy almost all of the window: mean power close to 500 W in all.
+    assert 400 < doc["power"]["mean_w"] <= 501 and doc["power"]["max_w"] == pytest.approx(500.0)
+    assert doc["timing"]["measured_s"] >= 0.3 and doc["tokens"]["batches"] >= 2
+    assert doc["sampler"]["enabled"] and doc["sampler"]["samples"] > 10 and doc["sampler"]["coverage"] > 0.75
+    assert doc["thermal"] == {"start_temp_c": 45.0, "max_temp_c": 45.0, "throttled": False, "active_reasons": [],
+                              "fractions": {k: 0.0 for k in doc["thermal"]["fractions"]}}
+    assert doc["environment"]["gpus"][1]["uuid"] == "GPU-00000001-double"
+    assert any("shorter" in w or "< 10 s" in w for w in doc["warnings"])  # a 0.3 s window is flagged
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "results/camp/e1/samples.csv").read_text())))
+    phases = {r["phase"] for r in rows}
+    assert phases == {"baseline", "measured"} and {r["gpu"] for r in rows} == {"0", "1"}
+    assert len([r for r in rows if r["phase"] == "measured"]) == 2 * doc["sampler"]["samples"]
+    assert [ev["event"] for ev in events] == ["batch_started", "started", "engine_loading", "engine_loaded",
+                                              "baseline", "warmup", "warmup", "measuring", "finished", "batch_finished"]
+
+
+def test_throttling_is_flagged_with_its_reasons(tmp_path):
+    gpus = [busy_gpu(0, reasons=lambda elapsed: 0x4 if int(elapsed * 100) % 2 else 0x1)]
+    code, _ = run(tmp_path, [("e1", measured_config(idle_baseline_s=0))], gpus)
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    t = doc["thermal"]
+    assert t["throttled"] and t["active_reasons"] == ["sw_power_cap"]
+    assert 0.2 < t["fractions"]["sw_power_cap"] < 0.8 and t["fractions"]["hw_slowdown"] == 0
+    assert any("sw_power_cap" in w for w in doc["warnings"])
+    assert any("no idle baseline" in w for w in doc["warnings"]) and doc["energy"]["adjusted_j"] is None
+
+
+def test_sampling_off_still_measures_counter_energy(tmp_path, result_schema):
+    code, _ = run(tmp_path, [("e1", measured_config(sampling=False))], [busy_gpu(0)])
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    jsonschema.validate(doc, result_schema)
+    assert doc["energy"]["available"] and doc["energy"]["integrated_j"] is None
+    assert doc["energy"]["disagreement_pct"] is None and doc["sampler"]["enabled"] is False
+    assert doc["power"]["mean_w"] == pytest.approx(doc["energy"]["counter_j"] / doc["timing"]["measured_s"], rel=0.05)
+    assert doc["thermal"]["fractions"] is None
+    assert doc["energy"]["baseline_power_w"] == pytest.approx(60.0, rel=0.05)
+
+
+def test_mig_mode_marks_energy_unavailable_with_the_reason(tmp_path, result_schema):
+    code, _ = run(tmp_path, [("e1", measured_config())], [busy_gpu(0, mig=True)])
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    jsonschema.validate(doc, result_schema)
+    assert not doc["energy"]["available"] and "MIG" in doc["energy"]["reason"]
+    assert doc["energy"]["counter_j"] is None and doc["environment"]["gpus"][0]["mig_mode"] is True
+
+
+def test_without_nvml_the_run_completes_with_energy_null_and_a_reason(tmp_path, result_schema):
+    code, events = run(tmp_path, [("e1", measured_config())], [], init_error="Driver Not Loaded")
+    assert code == 0 and events[-2]["event"] == "finished"
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    jsonschema.validate(doc, result_schema)
+    assert doc["environment"]["nvml_available"] is False
+    assert "Driver Not Loaded" in doc["energy"]["reason"] and doc["energy"]["counter_j"] is None
+
+
+def test_a_counter_reset_makes_the_energy_invalid_and_says_so(tmp_path, result_schema):
+    gpu = busy_gpu(0)
+    gpu.reset_at = 0.3  # during the measured window (after the 0.15 s baseline and warmup)
+    run(tmp_path, [("e1", measured_config())], [gpu])
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    jsonschema.validate(doc, result_schema)
+    assert doc["energy"]["available"] is False and "reset" in doc["energy"]["reason"]
+    assert doc["energy"]["j_per_output_token"] is None
+
+
+def test_one_engine_serves_experiments_with_the_same_init_parameters(tmp_path):
+    cfg = measured_config(idle_baseline_s=0, min_measure_s=0)
+    code, events = run(tmp_path, [("a", cfg), ("b", {**cfg, "max_output_tokens": 4}),
+                                  ("c", {**cfg, "force_cold_start": True})], [busy_gpu(0)])
+    loads = [ev["experiment_id"] for ev in events if ev["event"] == "engine_loaded"]
+    assert loads == ["a", "c"]
+    docs = {e: json.loads((tmp_path / f"results/camp/{e}/result.json").read_text()) for e in "abc"}
+    assert docs["b"]["timing"]["engine_load_s"] is None and docs["a"]["timing"]["engine_load_s"] is not None
+    assert docs["b"]["tokens"]["output"] == 4 * docs["b"]["tokens"]["prompts"]
+
+
+def test_min_measure_s_zero_is_exactly_one_pass_over_the_prompts(tmp_path):
+    cfg = measured_config(idle_baseline_s=0, min_measure_s=0)
+    cfg["prompts"] = {"source": "builtin", "category": "short", "count": 5}
+    run(tmp_path, [("e1", cfg)], [busy_gpu(0)])
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    assert doc["tokens"]["prompts"] == 5 and doc["tokens"]["batches"] == 3

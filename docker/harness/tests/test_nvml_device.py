@@ -1,0 +1,74 @@
+import sys
+
+import pytest
+from nvml_double import FakeGpu, RecordingNvmlDouble
+
+from lem_harness.nvml import POWER_SOURCE_AVERAGE, POWER_SOURCE_INSTANT, Nvml, NvmlUnavailable
+
+
+def test_instant_power_field_186_is_preferred_over_the_1s_average():
+    lib = RecordingNvmlDouble([FakeGpu(0, watts=321.0)])
+    gpu = Nvml.open(lib).devices[0]
+    assert gpu.power_source() == POWER_SOURCE_INSTANT
+    assert gpu.power_w() == pytest.approx(321.0)
+    assert ("nvmlDeviceGetFieldValues", (0, (186,))) in lib.calls
+    assert not any(name == "nvmlDeviceGetPowerUsage" for name, _ in lib.calls)
+
+
+def test_falls_back_to_power_usage_and_says_so_where_the_field_is_unsupported():
+    lib = RecordingNvmlDouble([FakeGpu(0, watts=250.0, instant_supported=False)])
+    gpu = Nvml.open(lib).devices[0]
+    assert gpu.power_source() == POWER_SOURCE_AVERAGE
+    assert gpu.power_w() == pytest.approx(250.0)
+    assert any(name == "nvmlDeviceGetPowerUsage" for name, _ in lib.calls)
+
+
+def test_a_reading_holds_every_sampled_quantity():
+    lib = RecordingNvmlDouble([FakeGpu(0, watts=100.0, reasons=0x4)])
+    r = Nvml.open(lib).devices[0].read()
+    assert r.power_w == pytest.approx(100.0)
+    assert r.energy_mj is not None and r.temperature_c == 45
+    assert (r.sm_clock_mhz, r.mem_clock_mhz, r.util_gpu_pct, r.util_mem_pct, r.pstate) == (1980, 2619, 97, 40, 0)
+    assert r.mem_used_mib == pytest.approx(10 * 1024)
+    assert r.clocks_event_reasons == 0x4
+
+
+def test_deprecated_throttle_reasons_name_is_used_on_old_bindings():
+    lib = RecordingNvmlDouble([FakeGpu(0, reasons=0x20)], has_event_reasons=False)
+    assert Nvml.open(lib).devices[0].clocks_event_reasons() == 0x20
+
+
+def test_unsupported_queries_read_as_none_not_as_an_error():
+    gpu = Nvml.open(RecordingNvmlDouble([FakeGpu(0, mig=None)])).devices[0]
+    assert gpu.mig_mode() is None
+    assert Nvml.open(RecordingNvmlDouble([FakeGpu(0, mig=True)])).devices[0].mig_mode() is True
+
+
+def test_environment_facts():
+    nvml = Nvml.open(RecordingNvmlDouble([FakeGpu(0)], cuda=12040))
+    g = nvml.devices[0]
+    assert (g.name(), g.power_limit_w(), g.compute_capability(), g.persistence_mode()) == (
+        "Recording GPU Double", 700.0, "9.0", True)
+    assert nvml.cuda_driver_version() == "12.4"
+    assert nvml.driver_version() == "580.00-double"
+
+
+@pytest.mark.parametrize("visible, expected", [(None, [0, 1, 2]), ("2,0", [2, 0]), ("1,banana,2", [1]),
+                                               ("GPU-00000002", [2]), ("", [0, 1, 2])])
+def test_cuda_visible_devices_selects_the_gpus_in_use(monkeypatch, visible, expected):
+    if visible is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    nvml = Nvml.open(RecordingNvmlDouble([FakeGpu(0), FakeGpu(1), FakeGpu(2)]))
+    assert [g.index for g in nvml.devices] == expected
+
+
+def test_unavailable_nvml_says_why(monkeypatch):
+    with pytest.raises(NvmlUnavailable, match="nvmlInit failed: Driver Not Loaded"):
+        Nvml.open(RecordingNvmlDouble(init_error="Driver Not Loaded"))
+    with pytest.raises(NvmlUnavailable, match="no GPU"):
+        Nvml.open(RecordingNvmlDouble(gpus=[]))
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # makes `import pynvml` fail
+    with pytest.raises(NvmlUnavailable, match="pynvml"):
+        Nvml.open()
