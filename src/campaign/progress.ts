@@ -44,6 +44,11 @@ export class TerminalProgress implements ProgressReporter {
   private pace = new Pace();
 
   waiting(what: string, elapsedMs: number, detail: string): void {
+    if (this.bar) {
+      // Mid-campaign waits (a restarted backend) show on the main bar rather than as a second one.
+      this.bar.update({ current: `waiting for ${what}: ${(elapsedMs / 1000).toFixed(1)} s (${detail})` });
+      return;
+    }
     if (!this.waitBar) this.waitBar = this.bars.create(0, 0, { current: '' }, { format: ` waiting for ${what}: {secs}s ({detail})` });
     this.waitBar.update(0, { secs: (elapsedMs / 1000).toFixed(1), detail });
   }
