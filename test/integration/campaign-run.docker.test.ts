@@ -98,16 +98,19 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
     expect(await p.containers()).toEqual([]);
   });
 
-  it('SIGINT stops the running experiment, marks it interrupted, stops containers and says how to resume', async () => {
-    const p = project('sigint');
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s stops the running experiment, marks it interrupted, stops containers and says how to resume', async (sig, code) => {
+    const p = project(sig.toLowerCase());
     p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4], seconds: 2 }));
     const child = p.spawn(['campaign', 'run', 'c.yaml']);
     const done = collect(child, 60_000);
     await waitForOutput(child, (t) => / started/.test(t), 60_000);
     await new Promise((r) => setTimeout(r, 500));
-    child.kill('SIGINT');
+    child.kill(sig);
     const r = await done;
-    expect(r.code, r.stderr).toBe(130);
+    expect(r.code, r.stderr).toBe(code);
     expect(r.stdout).toMatch(/resume with: lem campaign resume \S+/);
     const id = campaignIdFrom(r.stdout);
     const m = manifestOf(p, id);
@@ -240,6 +243,44 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(grepTree(join(p.dir, 'results'))).toEqual([]);
     expect(r.stdout + r.stderr).not.toContain(secret);
     // --keep-backends left it running; `backends down` removes it.
+    const down = await p.lem(['backends', 'down']);
+    expect(down.code).toBe(0);
+    expect(await p.containers()).toEqual([]);
+  });
+
+  it('backends up/status/down, and a campaign reuses a running backend and leaves it running; status/list/doctor report', async () => {
+    const p = project('backends');
+    const up = await p.lem(['backends', 'up', 'synthetic']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain(`synthetic: healthy (lem-${p.name}-synthetic)`);
+    const st = await p.lem(['backends', 'status', 'synthetic', '--json']);
+    expect(JSON.parse(st.stdout).backends[0]).toMatchObject({ backend: 'synthetic', container: `lem-${p.name}-synthetic` });
+    expect(['healthy', 'starting']).toContain(JSON.parse(st.stdout).backends[0].state);
+
+    p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
+    const run = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/already running/);
+    expect((await p.containers()).map((c) => c.State)).toEqual(['running']); // not ours to tear down
+
+    const id = campaignIdFrom(run.stdout);
+    const list = await p.lem(['campaign', 'list', '--json']);
+    expect(JSON.parse(list.stdout).campaigns).toEqual([expect.objectContaining({ id, status: 'completed', completed: 1, total: 1 })]);
+    const status = await p.lem(['campaign', 'status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ campaign_id: id, counts: { completed: 1, total: 1 } });
+    const human = await p.lem(['campaign', 'status', id]);
+    expect(human.stdout).toMatch(/1 completed, 0 failed/);
+
+    const doctor = await p.lem(['doctor', '--json']);
+    expect(doctor.code).toBe(0);
+    const checks = JSON.parse(doctor.stdout).checks as { name: string; ok: boolean }[];
+    expect(checks.find((c) => c.name === 'docker engine')!.ok).toBe(true);
+    expect(checks.find((c) => c.name === 'image lem/synthetic:latest')!.ok).toBe(true);
+
+    const unknown = await p.lem(['backends', 'up', 'nosuch']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown backend\(s\): nosuch/);
+
     const down = await p.lem(['backends', 'down']);
     expect(down.code).toBe(0);
     expect(await p.containers()).toEqual([]);
