@@ -285,4 +285,17 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(down.code).toBe(0);
     expect(await p.containers()).toEqual([]);
   });
+
+  it('honours thermal_gap_s between experiments (not before the first)', async () => {
+    const p = project('gap');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4] }) + 'thermal_gap_s: 1.5\n');
+    const t0 = Date.now();
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = manifestOf(p, campaignIdFrom(r.stdout));
+    const starts = m.experiments.map((e) => Date.parse(e.started_at!));
+    const ends = m.experiments.map((e) => Date.parse(e.finished_at!));
+    expect(starts[0]! - t0).toBeLessThan(10_000);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - ends[i - 1]!).toBeGreaterThanOrEqual(1400);
+  });
 });
