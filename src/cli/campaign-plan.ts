@@ -59,7 +59,7 @@ function describeCampaign(plan: Plan): string {
       (c.force_cold_start !== undefined ? `, force_cold_start ${c.force_cold_start}` : ''),
   ];
   if (c.schedule) lines.push(`schedule: ${c.schedule.cron.join(' | ')}${c.schedule.timezone ? ` (${c.schedule.timezone})` : ''}, overlap ${c.schedule.overlap}`);
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n\n';
 }
 
 /** `batching.batch_size=4 vllm.max_num_seqs=8`; the backend has its own column. */

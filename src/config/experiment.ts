@@ -83,7 +83,8 @@ const sectionFields = Object.fromEntries(BACKENDS.map((b) => [b, BACKEND_SECTION
   [K in Backend]: z.ZodOptional<(typeof BACKEND_SECTIONS)[K]>;
 };
 
-const ExperimentBase = z.strictObject({
+/** The fields of an experiment config, each with its own schema (composed into ExperimentConfig below). */
+export const ExperimentFields = z.strictObject({
   name: z.string().optional(),
   backend: z.preprocess(normaliseBackend, Backend),
   model: ModelSection,
@@ -95,33 +96,43 @@ const ExperimentBase = z.strictObject({
   force_cold_start: z.boolean().default(false),
   ...sectionFields,
 });
+type ExperimentFieldsOutput = z.output<typeof ExperimentFields>;
+
+/** Backend sections present that do not belong to the experiment's backend (each is an error). */
+export function foreignSections(value: { readonly backend: Backend } & { readonly [K in Backend]?: unknown }): Backend[] {
+  return BACKENDS.filter((b) => b !== value.backend && value[b] !== undefined);
+}
+
+/**
+ * Complete the chosen backend's section with its defaults, so the resolved config (and its hash) says every
+ * engine setting. A section that is present was already completed by its own schema.
+ */
+export function withBackendSection<T extends ExperimentFieldsOutput>(c: T): T {
+  if (c[c.backend] !== undefined) return c;
+  return { ...c, [c.backend]: BACKEND_SECTIONS[c.backend].parse({}) };
+}
 
 /**
  * One experiment's configuration. Only the section of the chosen backend may be present: a vLLM section in a
  * transformers experiment is an error that names the backend it belongs to, never silently ignored. (Keys
  * misplaced inside a section are caught by the strict section schemas; see describeUnknownKey.)
+ * resolve.ts has a memoising validator for grids built from these same parts; a test keeps them equal.
  */
-export const ExperimentConfig = ExperimentBase.superRefine(
+export const ExperimentConfig = ExperimentFields.superRefine(
   (value, ctx) => {
-    for (const b of BACKENDS) {
-      if (b !== value.backend && value[b] !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          input: value[b],
-          path: [b],
-          message: `section "${b}" belongs to backend ${b}, but this experiment's backend is ${value.backend}`,
-        });
-      }
+    for (const b of foreignSections(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        input: value[b],
+        path: [b],
+        message: `section "${b}" belongs to backend ${b}, but this experiment's backend is ${value.backend}`,
+      });
     }
   },
   // Run even when other fields have problems (as long as the backend is known), so validation reports
   // everything at once instead of revealing this only after the rest is fixed.
   { when: (payload) => isKnownBackend((payload.value as { backend?: unknown } | null)?.backend) },
-).transform((c) => {
-  // Resolve the chosen backend's section with its defaults so the resolved config (and its hash) is complete.
-  const section = BACKEND_SECTIONS[c.backend].parse(c[c.backend] ?? {});
-  return { ...c, [c.backend]: section } as typeof c;
-});
+).transform((c) => withBackendSection(c));
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
 

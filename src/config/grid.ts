@@ -3,7 +3,7 @@ import { BACKEND_ALIASES, BACKENDS, normaliseBackend, type Backend } from './bac
 import type { ExperimentConfig } from './experiment.js';
 import { configHash } from './hash.js';
 import { describeValue, startsWith, type Problem } from './problems.js';
-import { finishExperiment, validateExperiment, type ResolveOptions } from './resolve.js';
+import { createExperimentValidator, finishExperiment, validateExperiment, type ResolveOptions } from './resolve.js';
 import { formatPath, type DocPath } from './source.js';
 
 /** One experiment of a campaign, resolved: what the planner orders and the runner dispatches. */
@@ -198,6 +198,8 @@ export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = 
   }
 
   const experiments: ExpandedExperiment[] = [];
+  // Grid experiments differ in a few fields only: validate each distinct field value once.
+  const validate = createExperimentValidator();
   const seen = new Map<string, Problem>();
   const report = (p: Problem): void => {
     const k = `${formatPath(p.path)}\0${p.message}`;
@@ -227,7 +229,7 @@ export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = 
     };
 
     const leaf = (input: Mapping): void => {
-      const v = validateExperiment(input);
+      const v = validate(input);
       if (!v.ok) return v.error.forEach((p) => report(origin(p)));
       const done = finishExperiment(v.value, options);
       if (!done.ok) return done.error.forEach((p) => report(origin(p)));

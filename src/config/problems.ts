@@ -45,6 +45,14 @@ function bound(issue: { origin: string; inclusive?: boolean }, lower: boolean, l
   }
 }
 
+/** zod reports int bounds with origin "number"; say "an integer" when the field is one. */
+function integerAware<T extends { origin: string }>(issue: T, schema: AnySchema, path: DocPath): T {
+  if (issue.origin !== 'number') return issue;
+  const s = schemaAt(schema, path);
+  const format = s ? def(s)['format'] : undefined;
+  return typeof format === 'string' && /int/.test(format) ? { ...issue, origin: 'int' } : issue;
+}
+
 /** Levenshtein distance, for "did you mean": typos are the commonest config error. */
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -156,14 +164,16 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
       case 'invalid_type':
         out.push({ path, message: got === '' ? `required field is missing (expected ${kind(issue.expected)})` : `expected ${kind(issue.expected)}${got}` });
         break;
-      case 'invalid_value':
-        out.push({ path, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}` });
+      case 'invalid_value': {
+        const expected = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+        out.push({ path, message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}` });
         break;
+      }
       case 'too_small':
-        out.push({ path, message: `${bound(issue, true, issue.minimum)}${got}` });
+        out.push({ path, message: `${bound(integerAware(issue, schema, path), true, issue.minimum)}${got}` });
         break;
       case 'too_big':
-        out.push({ path, message: `${bound(issue, false, issue.maximum)}${got}` });
+        out.push({ path, message: `${bound(integerAware(issue, schema, path), false, issue.maximum)}${got}` });
         break;
       case 'invalid_union': {
         // zod says only "invalid input". If one branch accepted the value's type and failed deeper (a list

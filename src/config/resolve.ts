@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
-import { ExperimentConfig } from './experiment.js';
+import type { z } from 'zod';
+import { ExperimentConfig, ExperimentFields, foreignSections, withBackendSection } from './experiment.js';
 import { problemsFromZod, type Problem } from './problems.js';
 
 /** How a validated experiment is completed into the resolved config the harness receives. */
@@ -19,6 +20,58 @@ export function validateExperiment(input: unknown): Result<ExperimentConfig, Pro
   const parsed = ExperimentConfig.safeParse(input, { reportInput: true });
   if (parsed.success) return ok(parsed.data);
   return err(problemsFromZod(parsed.error.issues, ExperimentConfig, []));
+}
+
+type Field = keyof typeof ExperimentFields.shape;
+const FIELDS = Object.keys(ExperimentFields.shape) as Field[];
+
+/** Content key of a YAML-born value; non-finite numbers kept apart from null (JSON would merge them). */
+function contentKey(value: object): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v));
+}
+
+/**
+ * A validator for many experiments that share most of their fields (a grid): each field is validated with
+ * its own schema from ExperimentFields, and a field value already seen (same object, or same content) reuses
+ * its result instead of being validated again. Results are the same as validateExperiment's (a test checks
+ * it on random inputs): anything that fails, or has a key no field knows, goes through validateExperiment, so
+ * problems are always reported by the one full schema. Resolved configs share unchanged sections by
+ * reference; they are values, never mutated.
+ */
+export function createExperimentValidator(): (input: unknown) => Result<ExperimentConfig, Problem[]> {
+  const byRef = new Map<Field, Map<unknown, unknown>>(FIELDS.map((f) => [f, new Map()]));
+  const byContent = new Map<Field, Map<string, unknown>>(FIELDS.map((f) => [f, new Map()]));
+  const shape: Record<Field, z.ZodType> = ExperimentFields.shape;
+  return (input) => {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) return validateExperiment(input);
+    const record = input as Record<string, unknown>;
+    for (const key in record) if (!(key in shape)) return validateExperiment(input);
+    const out: Record<string, unknown> = {};
+    for (const field of FIELDS) {
+      const value = record[field];
+      const refs = byRef.get(field)!;
+      let parsed: unknown;
+      if (refs.has(value)) {
+        parsed = refs.get(value);
+      } else {
+        const key = value !== null && typeof value === 'object' ? contentKey(value) : undefined;
+        const contents = byContent.get(field)!;
+        if (key !== undefined && contents.has(key)) {
+          parsed = contents.get(key);
+        } else {
+          const r = shape[field].safeParse(value);
+          if (!r.success) return validateExperiment(input);
+          parsed = r.data;
+          if (key !== undefined) contents.set(key, parsed);
+        }
+        refs.set(value, parsed);
+      }
+      if (parsed !== undefined) out[field] = parsed;
+    }
+    const fields = out as z.output<typeof ExperimentFields>;
+    if (foreignSections(fields).length > 0) return validateExperiment(input);
+    return ok(withBackendSection(fields));
+  };
 }
 
 /**

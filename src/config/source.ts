@@ -78,15 +78,21 @@ function resolveAlias(source: YamlSource, node: unknown): unknown {
   return isAlias(node) ? node.resolve(source.doc) : node;
 }
 
+/** `<<` with merge enabled: the yaml library gives its key the value Symbol(<<). */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  return key.value === '<<' || (typeof key.value === 'symbol' && key.value.description === '<<');
+}
+
 /** A map's pair for `key`, looking through `<<` merge keys as toJS does (own keys win). */
 function findPair(source: YamlSource, map: unknown, key: string, seen = 0): { key: unknown; value: unknown } | undefined {
   const m = resolveAlias(source, map);
   if (!isMap(m) || seen > 20) return undefined;
   for (const pair of m.items) {
-    if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key) return pair;
+    if (isPair(pair) && isScalar(pair.key) && !isMergeKey(pair.key) && String(pair.key.value) === key) return pair;
   }
   for (const pair of m.items) {
-    if (!isPair(pair) || !isScalar(pair.key) || pair.key.value !== '<<') continue;
+    if (!isPair(pair) || !isMergeKey(pair.key)) continue;
     const sources = isSeq(resolveAlias(source, pair.value)) ? (resolveAlias(source, pair.value) as { items: unknown[] }).items : [pair.value];
     for (const s of sources) {
       const found = findPair(source, s, key, seen + 1);

@@ -1,0 +1,93 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatIssue } from '../../src/core/errors.js';
+import { loadConfigFile } from '../../src/config/load.js';
+
+const DIR = 'test/fixtures/invalid';
+
+/**
+ * Each malformed file, the line its problem must be reported at, the exact field path, and a fragment of
+ * the message saying what was expected. Files starting with "_" are helpers included by other fixtures.
+ * `file` defaults to the fixture itself (an included file reports in that file).
+ */
+const CORPUS: { fixture: string; line: number; path: string | null; message: string; file?: string }[] = [
+  // experiment files
+  { fixture: 'exp-missing-model-name.yaml', line: 2, path: 'model.name', message: 'required field is missing (expected a string)' },
+  { fixture: 'exp-bad-precision.yaml', line: 4, path: 'model.fp_precision', message: 'expected one of "fp32", "fp16", "bf16", got "fp8"' },
+  { fixture: 'exp-negative-max-tokens.yaml', line: 3, path: 'max_output_tokens', message: 'expected an integer > 0, got -1' },
+  { fixture: 'exp-fractional-batch-size.yaml', line: 4, path: 'batching.batch_size', message: 'expected an integer, got 2.5' },
+  { fixture: 'exp-bad-strategy.yaml', line: 4, path: 'batching.strategy', message: 'got "greedy"' },
+  { fixture: 'exp-typo-key.yaml', line: 4, path: 'batching.batch_sise', message: 'did you mean "batch_size"?' },
+  { fixture: 'exp-vllm-key-in-transformers.yaml', line: 5, path: 'transformers.max_num_seqs', message: '"max_num_seqs" is a vllm parameter, not a transformers one' },
+  { fixture: 'exp-unknown-engine-key.yaml', line: 5, path: 'vllm.flux_capacitor', message: 'is not a vllm parameter (put engine kwargs lem does not know under vllm.extra)' },
+  { fixture: 'exp-section-of-other-backend.yaml', line: 3, path: 'vllm', message: "belongs to backend vllm, but this experiment's backend is transformers" },
+  { fixture: 'exp-unknown-backend.yaml', line: 2, path: 'backend', message: 'got "onnx"' },
+  { fixture: 'exp-missing-backend.yaml', line: 1, path: 'backend', message: 'required field is missing' },
+  { fixture: 'exp-engine-key-at-top.yaml', line: 3, path: 'max_num_seqs', message: 'is a vllm parameter: put it under "vllm:"' },
+  { fixture: 'exp-pytorch-section.yaml', line: 3, path: 'pytorch', message: 'alias of backend transformers' },
+  { fixture: 'exp-negative-temperature.yaml', line: 4, path: 'decoder.temperature', message: 'expected a number >= 0, got -1' },
+  { fixture: 'exp-top-p-above-one.yaml', line: 5, path: 'decoder.top_p', message: 'expected a number <= 1, got 1.5' },
+  { fixture: 'exp-bad-preset.yaml', line: 4, path: 'decoder.preset', message: 'got "wild"' },
+  { fixture: 'exp-prompts-file-required.yaml', line: 3, path: 'prompts.file', message: 'required when prompts.source is "file"' },
+  { fixture: 'exp-prompt-file-not-found.yaml', line: 5, path: 'prompts.file', message: 'prompt file not found' },
+  { fixture: 'exp-sample-interval-too-small.yaml', line: 4, path: 'measurement.sample_interval_ms', message: 'expected an integer >= 10, got 5' },
+  { fixture: 'exp-warmup-window-too-small.yaml', line: 5, path: 'measurement.warmup.window', message: 'expected an integer >= 2, got 1' },
+  { fixture: 'exp-gpu-memory-fraction.yaml', line: 4, path: 'vllm.gpu_memory_utilization', message: 'expected a number <= 1, got 1.5' },
+  { fixture: 'exp-string-for-boolean.yaml', line: 3, path: 'force_cold_start', message: 'expected true or false, got "yes"' },
+  { fixture: 'exp-yaml-syntax.yaml', line: 4, path: null, message: 'YAML syntax' },
+  { fixture: 'exp-duplicate-key.yaml', line: 4, path: null, message: 'Map keys must be unique' },
+  { fixture: 'exp-not-a-mapping.yaml', line: 1, path: null, message: 'expected a mapping (an experiment config), got a list' },
+  { fixture: 'exp-bad-kv-cache-dtype.yaml', line: 4, path: 'vllm.kv_cache_dtype', message: 'got "int4"' },
+  { fixture: 'exp-model-name-list.yaml', line: 3, path: 'model.name', message: 'expected a string, got a list' },
+  // campaign files
+  { fixture: 'camp-both-modes.yaml', line: 2, path: 'configs', message: 'either configs: (mode 1) or base_config: + vary: (mode 2), not both' },
+  { fixture: 'camp-no-experiments.yaml', line: 1, path: null, message: 'no experiments' },
+  { fixture: 'camp-missing-name.yaml', line: 1, path: 'campaign_name', message: 'required field is missing' },
+  { fixture: 'camp-bad-structure.yaml', line: 3, path: 'structure', message: 'expected one of "interleaved", "shuffled", "grouped", got "random"' },
+  { fixture: 'camp-zero-cycles.yaml', line: 3, path: 'cycles', message: 'expected an integer > 0, got 0' },
+  { fixture: 'camp-typo-cycles.yaml', line: 3, path: 'cycle', message: 'did you mean "cycles"?' },
+  { fixture: 'camp-config-not-found.yaml', line: 4, path: 'configs[1]', message: 'experiment file not found' },
+  { fixture: 'camp-included-file-invalid.yaml', file: '_included-bad-precision.yaml', line: 5, path: 'model.fp_precision', message: 'got "fp64"' },
+  { fixture: 'camp-vary-scalar.yaml', line: 7, path: 'vary.batching.batch_size', message: 'expected a list of values to sweep, got 4' },
+  { fixture: 'camp-vary-empty-list.yaml', line: 6, path: 'vary.max_output_tokens', message: 'empty list' },
+  { fixture: 'camp-vary-bad-value.yaml', line: 8, path: 'vary.batching.batch_size[1]', message: 'expected an integer > 0, got 0' },
+  { fixture: 'camp-vary-unused-backend.yaml', line: 7, path: 'vary.vllm.max_num_seqs', message: 'no experiment of this campaign uses vllm' },
+  { fixture: 'camp-vary-unknown-backend.yaml', line: 5, path: 'vary.backend[1]', message: 'got "onnx"' },
+  { fixture: 'camp-backend-fixed-and-varied.yaml', line: 4, path: 'base_config.backend', message: 'backend is varied' },
+  { fixture: 'camp-base-unused-section.yaml', line: 4, path: 'base_config.tensorrt', message: 'no experiment of this campaign uses it' },
+  { fixture: 'camp-vary-overlap.yaml', line: 9, path: 'vary.batching.batch_size', message: 'overlaps batching' },
+  { fixture: 'camp-vary-alias-section.yaml', line: 6, path: 'vary.pytorch.torch_compile', message: 'vary its parameters as transformers.torch_compile' },
+  { fixture: 'camp-base-bad-field.yaml', line: 5, path: 'base_config.model.fp_precision', message: 'got "fp8"' },
+  { fixture: 'camp-vary-unknown-engine-key.yaml', line: 7, path: 'vary.vllm.max_num_seq', message: 'is not a vllm parameter' },
+  { fixture: 'camp-vary-engine-key-wrong-section.yaml', line: 7, path: 'vary.transformers.max_num_seqs', message: '"max_num_seqs" is a vllm parameter, not a transformers one' },
+  { fixture: 'camp-schedule-cron-type.yaml', line: 4, path: 'schedule.cron', message: 'expected a string or a list, got 5' },
+  { fixture: 'camp-schedule-bad-overlap.yaml', line: 5, path: 'schedule.overlap', message: 'expected one of "queue", "skip", got "wait"' },
+  { fixture: 'camp-experiment-field-at-top.yaml', line: 2, path: 'model', message: 'goes under base_config:' },
+  { fixture: 'camp-base-without-vary.yaml', line: 2, path: 'base_config', message: 'base_config needs vary:' },
+  { fixture: 'camp-negative-seed.yaml', line: 4, path: 'seed', message: 'expected an integer >= 0, got -1' },
+  { fixture: 'camp-missing-model-in-base.yaml', line: 2, path: 'base_config.model', message: 'required field is missing' },
+];
+
+describe('malformed config corpus', () => {
+  it('covers every fixture file (at least 25)', () => {
+    const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml') && !f.startsWith('_')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(25);
+    expect(CORPUS.map((c) => c.fixture).sort()).toEqual(files);
+  });
+
+  it.each(CORPUS)('$fixture: line $line, $path', ({ fixture, file, line, path, message }) => {
+    const result = loadConfigFile(join(DIR, fixture));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.exitCode).toBe(2);
+    const issues = result.error.issues ?? [];
+    const where = join(DIR, file ?? fixture);
+    const match = issues.find((i) => i.location?.file === where && i.location.line === line && (i.path ?? null) === path && i.message.includes(message));
+    // On failure, show what was reported instead.
+    expect(match, issues.map(formatIssue).join('\n')).toBeDefined();
+    // The rendered line names the file, line, column and field path, in that order.
+    const rendered = formatIssue(match!);
+    expect(rendered).toMatch(new RegExp(`^${where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}:\\d+: ${path ? `${path.replace(/[.[\]]/g, '\\$&')}: ` : ''}`));
+  });
+});
