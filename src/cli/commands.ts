@@ -8,6 +8,8 @@ import { CampaignResumeCommand } from './campaign-resume.js';
 import { CampaignStatusCommand } from './campaign-status.js';
 import { DoctorCommand } from './doctor.js';
 import { ResultsAggregateCommand } from './results-aggregate.js';
+import { ResultsCompareCommand } from './results-compare.js';
+import { ResultsReportCommand } from './results-report.js';
 
 // One command per file; register each here.
 export const commands: CommandClass[] = [
@@ -21,4 +23,6 @@ export const commands: CommandClass[] = [
   BackendsDownCommand,
   BackendsStatusCommand,
   DoctorCommand,
-  ResultsAggregateCommand];
+  ResultsAggregateCommand,
+  ResultsReportCommand,
+  ResultsCompareCommand];

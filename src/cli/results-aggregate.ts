@@ -1,0 +1,95 @@
+import { Command, Option } from 'clipanion';
+import { join } from 'node:path';
+import { ok, type Result } from '../core/result.js';
+import { aggregate } from '../results/aggregate.js';
+import { DEFAULT_SUMMARY_OPTIONS } from '../results/summary.js';
+import { bestWorst, paperTable, skippedLines, warningLines } from '../results/text-summary.js';
+import { writeFilesAtomic } from '../results/write.js';
+import { LemCommand } from './base-command.js';
+import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, parseIntOption, selectAndCollect } from './results-shared.js';
+
+export class ResultsAggregateCommand extends LemCommand {
+  static override paths = [['results', 'aggregate']];
+  static override usage = Command.Usage({
+    category: 'Results',
+    description: 'Statistics across cycles: experiments.csv, summary.csv and summary.json',
+    details: `
+      Reads every result.json under the results folder (default: the most recently modified campaign), validates it
+      against the result schema v3 and skips, naming the file and the reason, anything invalid, truncated or
+      missing. A retried experiment counts once: its latest valid attempt.
+
+      Writes (atomically) experiments.csv (one row per experiment and cycle, every scalar metric a column),
+      summary.csv and summary.json (one row per configuration hash: n, mean, sample std, CV and a seeded bootstrap
+      95 % CI for J/output token, adjusted J/output token, output tok/s, TTFT p50/p95 and E2E p50/p95), then prints
+      the table, best and worst configurations, and warnings.
+    `,
+    examples: [
+      ['Aggregate the latest campaign', '$0 results aggregate'],
+      ['Aggregate one campaign into a folder of your choice', '$0 results aggregate --campaign sweep-1 --out paper/tables'],
+      ['Every campaign, machine-readable', '$0 results aggregate --all --json'],
+    ],
+  });
+
+  campaign = Option.String('--campaign', { description: 'Campaign id (a folder under --results)' });
+  all = Option.Boolean('--all', false, { description: 'Aggregate every campaign together' });
+  results = Option.String('--results', DEFAULT_RESULTS_DIR, { description: 'Results root (default ./results)' });
+  out = Option.String('--out', { description: 'Output folder (default <results>/_aggregate/<campaign|all>)' });
+  resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
+  seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
+
+  async run(): Promise<Result<unknown>> {
+    const selection = campaignSelection(this.campaign, this.all);
+    if (!selection.ok) return selection;
+    const resamples = parseIntOption('--resamples', this.resamples, DEFAULT_SUMMARY_OPTIONS.resamples, 100, 1_000_000);
+    if (!resamples.ok) return resamples;
+    const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
+    if (!seed.ok) return seed;
+
+    const selected = await selectAndCollect(this.results, selection.value);
+    if (!selected.ok) return selected;
+    const { collection, scope, scopeName } = selected.value;
+    const agg = await aggregate(collection, { resamples: resamples.value, seed: seed.value, level: 0.95 });
+
+    const outDir = this.out ?? defaultOutDir(this.results, scopeName);
+    const files = {
+      experiments_csv: join(outDir, 'experiments.csv'),
+      summary_csv: join(outDir, 'summary.csv'),
+      summary_json: join(outDir, 'summary.json'),
+    };
+    const written = await writeFilesAtomic(
+      new Map([
+        [files.experiments_csv, agg.experimentsCsv],
+        [files.summary_csv, agg.summaryCsv],
+        [files.summary_json, JSON.stringify(agg.summaryJson, null, 2) + '\n'],
+      ]),
+    );
+    if (!written.ok) return written;
+
+    if (this.json) {
+      this.printJson({
+        campaigns: agg.campaigns,
+        scope,
+        out: outDir,
+        files,
+        experiments: collection.results.length,
+        configs: agg.summaries.length,
+        superseded: collection.superseded.map((r) => r.path),
+        skipped: collection.skipped,
+        warnings: agg.warnings,
+        summary: agg.summaries,
+      });
+      return ok(undefined);
+    }
+    const lines = [
+      `Aggregated ${collection.results.length} experiments, ${agg.summaries.length} configurations, from ${scope.length === 1 ? `campaign ${scope[0]}` : `${scope.length} campaigns`}` +
+        (selection.value.kind === 'latest' ? ' (the latest; pass --campaign <id> or --all for others)' : ''),
+    ];
+    if (collection.superseded.length > 0) lines.push(`${collection.superseded.length} earlier attempts replaced by a later valid one`);
+    if (collection.skipped.length > 0) lines.push(`Skipped ${collection.skipped.length} result files:`, ...skippedLines(collection.skipped));
+    lines.push('', paperTable(agg.summaries), '', ...bestWorst(agg.summaries));
+    if (agg.warnings.length > 0) lines.push('', 'Warnings:', ...warningLines(agg.warnings));
+    lines.push('', `Wrote ${files.experiments_csv}, ${files.summary_csv}, ${files.summary_json}`);
+    this.print(lines.join('\n'));
+    return ok(undefined);
+  }
+}

@@ -1,0 +1,81 @@
+import { Command, Option } from 'clipanion';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { compareResults } from '../results/compare.js';
+import { fmt, markdownTable } from '../results/format.js';
+import { DEFAULT_SUMMARY_OPTIONS } from '../results/summary.js';
+import { LemCommand } from './base-command.js';
+import { collectOperand, DEFAULT_RESULTS_DIR, parseIntOption } from './results-shared.js';
+
+export class ResultsCompareCommand extends LemCommand {
+  static override paths = [['results', 'compare']];
+  static override usage = Command.Usage({
+    category: 'Results',
+    description: 'Compare two campaigns (or result folders) configuration by configuration',
+    details: `
+      Each operand is a folder (searched recursively for result.json) or a campaign id under --results.
+      Configurations are matched by config hash only (a changed default changes the hash; lem never guesses which
+      configurations are "the same"). For each headline metric: the ratio of means B / A with a bootstrap 95 % CI
+      (the two sides resampled independently) and Welch's t-test p-value. A difference is significant when the CI
+      of the ratio excludes 1.
+    `,
+    examples: [
+      ['Two campaigns under ./results', '$0 results compare sweep-before sweep-after'],
+      ['Two folders, machine-readable', '$0 results compare /data/a/results/c1 /data/b/results/c1 --json'],
+    ],
+  });
+
+  a = Option.String({ name: 'a' });
+  b = Option.String({ name: 'b' });
+  results = Option.String('--results', DEFAULT_RESULTS_DIR, { description: 'Results root for campaign ids (default ./results)' });
+  resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
+  seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
+
+  async run(): Promise<Result<unknown>> {
+    const resamples = parseIntOption('--resamples', this.resamples, DEFAULT_SUMMARY_OPTIONS.resamples, 100, 1_000_000);
+    if (!resamples.ok) return resamples;
+    const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
+    if (!seed.ok) return seed;
+    const sa = await collectOperand(this.a, this.results);
+    if (!sa.ok) return sa;
+    const sb = await collectOperand(this.b, this.results);
+    if (!sb.ok) return sb;
+    const cmp = compareResults(sa.value.collection.results, sb.value.collection.results, { resamples: resamples.value, seed: seed.value, level: 0.95 });
+    const skipped = [...sa.value.collection.skipped, ...sb.value.collection.skipped];
+
+    if (cmp.matched.length === 0) return err(noMatch(cmp.only_a.length, cmp.only_b.length));
+    if (this.json) {
+      this.printJson({ a: this.a, b: this.b, ...cmp, skipped });
+      return ok(undefined);
+    }
+    const rows = cmp.matched.flatMap((c) =>
+      c.metrics.map((m) => [
+        c.label,
+        `${m.label} (${m.unit})`,
+        fmt(m.a.mean),
+        fmt(m.b.mean),
+        m.ratio === null ? 'n/a' : m.ci_low === null ? fmt(m.ratio) : `${fmt(m.ratio)} [${fmt(m.ci_low)}, ${fmt(m.ci_high)}]`,
+        m.welch_p === null ? 'n/a' : m.welch_p < 0.001 ? '<0.001' : m.welch_p.toFixed(3),
+        m.verdict,
+      ]),
+    );
+    const lines = [
+      `A: ${this.a} (${sa.value.collection.results.length} experiments)   B: ${this.b} (${sb.value.collection.results.length} experiments)`,
+      `${cmp.matched.length} configurations in both (matched by config hash)`,
+      '',
+      markdownTable(['Configuration', 'Metric', 'A mean', 'B mean', 'B/A [95 % CI]', 'Welch p', 'Verdict'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']),
+      'B/A: ratio of means over cycles; significant when its bootstrap CI excludes 1. n/a: not measured, or fewer than 2 cycles on a side.',
+    ];
+    if (cmp.only_a.length > 0) lines.push(`Only in A (${cmp.only_a.length}): ${cmp.only_a.map((c) => c.label).join(', ')}`);
+    if (cmp.only_b.length > 0) lines.push(`Only in B (${cmp.only_b.length}): ${cmp.only_b.map((c) => c.label).join(', ')}`);
+    if (skipped.length > 0) lines.push(`Skipped ${skipped.length} invalid or missing result files (run lem results aggregate for the list)`);
+    this.print(lines.join('\n'));
+    return ok(undefined);
+  }
+}
+
+function noMatch(onlyA: number, onlyB: number) {
+  return lemError(ErrorCode.RESULTS_EMPTY, `no configuration in common (A has ${onlyA}, B has ${onlyB}; matched by config hash)`, {
+    hint: 'compare runs of the same campaign file; any change to a resolved config (defaults included) changes its hash',
+  });
+}

@@ -1,0 +1,67 @@
+import { Command, Option } from 'clipanion';
+import { join } from 'node:path';
+import { ok, type Result } from '../core/result.js';
+import { summariseParallel, DEFAULT_SUMMARY_OPTIONS } from '../results/summary.js';
+import { collectWarnings } from '../results/warnings.js';
+import { writeFilesAtomic } from '../results/write.js';
+import { LemCommand } from './base-command.js';
+import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, parseIntOption, selectAndCollect } from './results-shared.js';
+
+export class ResultsReportCommand extends LemCommand {
+  static override paths = [['results', 'report']];
+  static override usage = Command.Usage({
+    category: 'Results',
+    description: 'One self-contained HTML report with charts (no network needed to open it)',
+    details: `
+      Charts are rendered to inline SVG at build time (Vega-Lite): energy per output token against throughput with
+      the Pareto front, box plots across cycles, TTFT and end-to-end latency percentiles, GPU power over time for one
+      experiment (its samples.csv), and a table of warnings (throttling, unconverged warmups, high CV). Where energy
+      was not measured (simulated results) the chart area says so.
+    `,
+    examples: [
+      ['Report on the latest campaign', '$0 results report'],
+      ['Choose the campaign, the output file and the experiment for the power chart', '$0 results report --campaign sweep-1 --out report.html --experiment c00-e0003'],
+    ],
+  });
+
+  campaign = Option.String('--campaign', { description: 'Campaign id (a folder under --results); default the latest' });
+  all = Option.Boolean('--all', false, { description: 'Every campaign in one report' });
+  results = Option.String('--results', DEFAULT_RESULTS_DIR, { description: 'Results root (default ./results)' });
+  out = Option.String('--out', { description: 'HTML file to write (default <results>/_aggregate/<campaign|all>/report.html)' });
+  experiment = Option.String('--experiment', { description: 'Experiment id for the power-over-time chart' });
+  resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
+  seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
+
+  async run(): Promise<Result<unknown>> {
+    const selection = campaignSelection(this.campaign, this.all);
+    if (!selection.ok) return selection;
+    const resamples = parseIntOption('--resamples', this.resamples, DEFAULT_SUMMARY_OPTIONS.resamples, 100, 1_000_000);
+    if (!resamples.ok) return resamples;
+    const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
+    if (!seed.ok) return seed;
+    const selected = await selectAndCollect(this.results, selection.value);
+    if (!selected.ok) return selected;
+    const { collection, scope, scopeName } = selected.value;
+
+    const opts = { resamples: resamples.value, seed: seed.value, level: 0.95 };
+    const summaries = await summariseParallel(collection.results, opts);
+    const warnings = collectWarnings(collection.results, summaries);
+    // Vega is loaded only here: aggregate and compare start faster without it.
+    const { buildReport } = await import('../results/report/build.js');
+    const report = await buildReport({ collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples }, { experimentId: this.experiment });
+    if (!report.ok) return report;
+    const out = this.out ?? join(defaultOutDir(this.results, scopeName), 'report.html');
+    const written = await writeFilesAtomic(new Map([[out, report.value.html]]));
+    if (!written.ok) return written;
+
+    if (this.json) {
+      this.printJson({ out, scope, experiments: collection.results.length, configs: summaries.length, charts: report.value.charts, power_experiment: report.value.powerExperiment, skipped: collection.skipped });
+      return ok(undefined);
+    }
+    const lines = [`Wrote ${out} (${collection.results.length} experiments, ${summaries.length} configurations)`];
+    for (const c of report.value.charts) lines.push(`  ${c.rendered ? 'chart' : 'no chart'}  ${c.id}${c.note ? `: ${c.note}` : ''}`);
+    if (collection.skipped.length > 0) lines.push(`Skipped ${collection.skipped.length} result files (listed in the report)`);
+    this.print(lines.join('\n'));
+    return ok(undefined);
+  }
+}

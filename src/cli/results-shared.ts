@@ -1,0 +1,70 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { collectResults, selectCampaigns, type CampaignSelection, type Collection } from '../results/collect.js';
+
+/** Option handling shared by the results commands (one place for the rules, so the commands agree). */
+
+export const DEFAULT_RESULTS_DIR = 'results';
+/** Under the results root, but ignored by collection (leading underscore). */
+export const AGGREGATE_DIR = '_aggregate';
+
+export function campaignSelection(campaign: string | undefined, all: boolean): Result<CampaignSelection> {
+  if (campaign !== undefined && all) return err(lemError(ErrorCode.USAGE, '--campaign and --all are mutually exclusive'));
+  if (campaign !== undefined) return ok({ kind: 'campaign', id: campaign });
+  return ok(all ? { kind: 'all' } : { kind: 'latest' });
+}
+
+export function parseIntOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): Result<number> {
+  if (raw === undefined) return ok(fallback);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    return err(lemError(ErrorCode.USAGE, `${name} must be an integer from ${min} to ${max}, got "${raw}"`));
+  }
+  return ok(n);
+}
+
+export interface Selected {
+  collection: Collection;
+  /** Campaign ids searched (folder names), or the folder itself for a plain directory. */
+  scope: string[];
+  /** Name for default output paths: the campaign id, or "all". */
+  scopeName: string;
+}
+
+/** Selects campaigns under a results root and collects them; fails when nothing valid is found. */
+export async function selectAndCollect(root: string, selection: CampaignSelection): Promise<Result<Selected>> {
+  const campaigns = await selectCampaigns(root, selection);
+  if (!campaigns.ok) return campaigns;
+  const collection = await collectResults(campaigns.value.map((c) => c.path));
+  if (!collection.ok) return collection;
+  const scope = campaigns.value.map((c) => c.id);
+  const scopeName = selection.kind === 'all' ? 'all' : scope[0]!;
+  return nonEmpty({ collection: collection.value, scope, scopeName });
+}
+
+/**
+ * compare's operands: an existing folder is searched as it is (a campaign folder or a whole results root);
+ * anything else is a campaign id under the results root.
+ */
+export async function collectOperand(operand: string, root: string): Promise<Result<Selected>> {
+  const isDir = await stat(operand).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir) return selectAndCollect(root, { kind: 'campaign', id: operand });
+  const collection = await collectResults([operand]);
+  if (!collection.ok) return collection;
+  return nonEmpty({ collection: collection.value, scope: [operand], scopeName: operand });
+}
+
+function nonEmpty(s: Selected): Result<Selected> {
+  if (s.collection.results.length > 0) return ok(s);
+  const issues = s.collection.skipped.slice(0, 50).map((f) => ({ location: { file: f.path }, message: f.reason }));
+  return err(lemError(ErrorCode.RESULTS_EMPTY, `no valid result.json found in ${s.scope.join(', ')}`, { issues, hint: s.collection.skipped.length ? 'every result found was skipped; the reasons are listed above' : 'has the campaign run yet?' }));
+}
+
+export function defaultOutDir(root: string, scopeName: string): string {
+  return join(root, AGGREGATE_DIR, scopeName);
+}

@@ -1,0 +1,112 @@
+import type { Collection } from './collect.js';
+import { toCsv, type Cell } from './csv.js';
+import { experimentsTable } from './experiments-table.js';
+import { HEADLINE_METRICS } from './metrics.js';
+import { summariseParallel, type ConfigSummary, type SummaryOptions } from './summary.js';
+import { collectWarnings, type ResultWarning } from './warnings.js';
+
+/** Everything `lem results aggregate` derives from a collection, without I/O, so tests need no files to check it. */
+export interface Aggregation {
+  campaigns: string[];
+  summaries: ConfigSummary[];
+  warnings: ResultWarning[];
+  experimentsCsv: string;
+  summaryCsv: string;
+  summaryJson: SummaryJson;
+}
+
+export interface SummaryJson {
+  schema: 'lem-summary/1';
+  generated_at: string;
+  campaigns: string[];
+  sources: string[];
+  experiments: number;
+  bootstrap: { method: 'percentile'; level: number; resamples: number; seed: number; unit: 'cycle (latest valid attempt)' };
+  definitions: Record<string, string>;
+  metrics: { key: string; label: string; unit: string; better: 'lower' | 'higher' }[];
+  configs: ConfigSummary[];
+  warnings: ResultWarning[];
+  skipped: { path: string; reason: string }[];
+  superseded: string[];
+}
+
+export const DEFINITIONS: Record<string, string> = {
+  std: 'sample standard deviation (n - 1 denominator), null when n < 2',
+  cv: 'std / |mean|, a fraction (0.1 = 10 %)',
+  ci: 'bootstrap percentile interval of the mean over cycles; null when n < 2',
+  n: 'cycles with a value for this metric (null metrics, e.g. energy of simulated runs, are not counted)',
+  j_per_output_token: 'gross GPU energy over the measured window (NVML counter delta, all GPUs) / output tokens',
+  adjusted_j_per_output_token: '(gross energy - idle baseline power x window) / output tokens',
+  ttft: 'request sent to first token received',
+  e2e: 'client-side request latency',
+};
+
+export async function aggregate(collection: Collection, opts: SummaryOptions, now = new Date()): Promise<Aggregation> {
+  const results = collection.results;
+  const summaries = await summariseParallel(results, opts);
+  const warnings = collectWarnings(results, summaries);
+  const campaigns = [...new Set(results.map((r) => r.doc.experiment.campaign_id))].sort();
+  const table = experimentsTable(results);
+  return {
+    campaigns,
+    summaries,
+    warnings,
+    experimentsCsv: toCsv(table.header, table.rows),
+    summaryCsv: summaryCsv(summaries),
+    summaryJson: {
+      schema: 'lem-summary/1',
+      generated_at: now.toISOString(),
+      campaigns,
+      sources: collection.sources,
+      experiments: results.length,
+      bootstrap: { method: 'percentile', level: opts.level, resamples: opts.resamples, seed: opts.seed, unit: 'cycle (latest valid attempt)' },
+      definitions: DEFINITIONS,
+      metrics: HEADLINE_METRICS.map(({ key, label, unit, better }) => ({ key, label, unit, better })),
+      configs: summaries,
+      warnings,
+      skipped: collection.skipped,
+      superseded: collection.superseded.map((r) => r.path),
+    },
+  };
+}
+
+const STAT_FIELDS = ['n', 'mean', 'std', 'cv', 'ci_low', 'ci_high'] as const;
+
+export function summaryCsv(summaries: readonly ConfigSummary[]): string {
+  const params = [...new Set(summaries.flatMap((s) => Object.keys(s.params)))].sort();
+  const header = [
+    'config_hash',
+    'label',
+    'campaigns',
+    'backend',
+    'model',
+    'precision',
+    'quantization',
+    'batch_size',
+    ...params.map((p) => `param.${p}`),
+    'experiments',
+    'simulated',
+    'energy_available',
+    'throttled',
+    'warmup_unconverged',
+    ...HEADLINE_METRICS.flatMap((m) => STAT_FIELDS.map((f) => `${m.key}_${f}`)),
+  ];
+  const rows = summaries.map((s): Cell[] => [
+    s.config_hash,
+    s.label,
+    s.campaign_ids.join(';'),
+    s.backend,
+    s.model,
+    s.precision,
+    s.quantization,
+    s.batch_size,
+    ...params.map((p) => s.params[p] ?? null),
+    s.experiments,
+    s.simulated,
+    s.energy_available,
+    s.throttled,
+    s.warmup_unconverged,
+    ...HEADLINE_METRICS.flatMap((m) => STAT_FIELDS.map((f) => s.metrics[m.key]?.[f] ?? null)),
+  ]);
+  return toCsv(header, rows);
+}

@@ -1,0 +1,254 @@
+import { readFile as readFileCallback } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { ResultDocument } from '../contract/result.js';
+import { ErrorCode, fromUnknown, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { mapLimit } from './pool.js';
+
+/**
+ * Finds and validates result documents. Layout: <results>/<campaign>/<experiment>/result.json (deeper nesting, e.g.
+ * one folder per attempt, is accepted). A file that cannot be read, parsed or validated is reported by path with
+ * the reason and skipped: one bad file must never hide the other 9,999.
+ */
+
+export const RESULT_FILE = 'result.json';
+/** Folders starting with these are lem's own outputs (_aggregate) or hidden; never results. */
+const IGNORED_PREFIXES = ['.', '_'];
+const MAX_DEPTH = 6;
+const READ_CONCURRENCY = 48;
+
+export interface CollectedResult {
+  /** Path of result.json as found (relative paths stay relative to the cwd). */
+  path: string;
+  dir: string;
+  doc: ResultDocument;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface Collection {
+  /** Directories that were searched. */
+  sources: string[];
+  /** One result per experiment and cycle: the latest valid attempt. Sorted by campaign, cycle, index. */
+  results: CollectedResult[];
+  /** Earlier attempts replaced by a later valid one (kept for the record, not aggregated). */
+  superseded: CollectedResult[];
+  skipped: SkippedFile[];
+}
+
+export type CampaignSelection = { kind: 'campaign'; id: string } | { kind: 'all' } | { kind: 'latest' };
+
+export interface CampaignDir {
+  id: string;
+  path: string;
+  mtimeMs: number;
+}
+
+/** Campaign folders directly under the results root, newest first. */
+export async function listCampaigns(root: string): Promise<Result<CampaignDir[]>> {
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (e) {
+    return err(notFound(root, e));
+  }
+  const dirs = entries.filter((e) => e.isDirectory() && !ignored(e.name));
+  const withTimes = await mapLimit(dirs, READ_CONCURRENCY, async (d) => {
+    const path = join(root, d.name);
+    return { id: d.name, path, mtimeMs: (await stat(path)).mtimeMs };
+  });
+  return ok(withTimes.sort((a, b) => b.mtimeMs - a.mtimeMs || a.id.localeCompare(b.id)));
+}
+
+/** Resolves a campaign selection to folders to search. 'latest' picks the most recently modified campaign. */
+export async function selectCampaigns(root: string, selection: CampaignSelection): Promise<Result<CampaignDir[]>> {
+  const listed = await listCampaigns(root);
+  if (!listed.ok) return listed;
+  const all = listed.value;
+  if (all.length === 0) {
+    return err(lemError(ErrorCode.RESULTS_EMPTY, `no campaign folders under ${root}`, { hint: 'run a campaign first, or point --results at the folder that holds <campaign>/<experiment>/result.json' }));
+  }
+  if (selection.kind === 'all') return ok([...all].sort((a, b) => a.id.localeCompare(b.id)));
+  if (selection.kind === 'latest') return ok([all[0]!]);
+  const found = all.find((c) => c.id === selection.id);
+  if (!found) {
+    return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `campaign "${selection.id}" not found under ${root}`, { hint: `campaigns there: ${all.map((c) => c.id).sort().join(', ')}` }));
+  }
+  return ok([found]);
+}
+
+/**
+ * Collects every result under the given folders (each searched recursively, level by level). A folder holding
+ * result.json is an experiment folder and is not searched further. Each candidate folder's result.json is read
+ * straight away and only a folder without one is listed: one read per experiment instead of a listing plus a read
+ * (10,000 experiments cost 10,000 file reads, not 20,000 round trips through libuv's thread pool).
+ */
+export async function collectResults(dirs: readonly string[]): Promise<Result<Collection>> {
+  const skipped: SkippedFile[] = [];
+  const valid: CollectedResult[] = [];
+  // Level 0: the folders asked for must exist and are listed first (they may themselves be experiment folders).
+  let candidates: { dir: string; depth: number }[] = [];
+  for (const dir of dirs) {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      return err(notFound(dir, e));
+    }
+    if (entries.some((e) => e.name === RESULT_FILE)) candidates.push({ dir, depth: 0 });
+    else candidates.push(...subfolders(dir, entries).map((d) => ({ dir: d, depth: 1 })));
+  }
+  while (candidates.length > 0) {
+    const outcomes = await mapLimit(candidates, READ_CONCURRENCY, async ({ dir, depth }) => ({ dir, depth, read: await readText(join(dir, RESULT_FILE)) }));
+    const missing: { dir: string; depth: number }[] = [];
+    for (const { dir, depth, read } of outcomes) {
+      const path = join(dir, RESULT_FILE);
+      if (read.ok) {
+        const parsed = parseResultText(read.value);
+        if (parsed.ok) valid.push({ path, dir, doc: parsed.value });
+        else skipped.push({ path, reason: parsed.error });
+      } else if (read.error === 'ENOENT') missing.push({ dir, depth });
+      else skipped.push({ path, reason: `unreadable: ${read.error}` });
+    }
+    const listed = await mapLimit(missing, READ_CONCURRENCY, async ({ dir, depth }) => ({ dir, depth, entries: await listDir(dir) }));
+    candidates = [];
+    for (const { dir, depth, entries } of listed) {
+      if (!entries.ok) {
+        skipped.push({ path: dir, reason: `unreadable folder: ${entries.error}` });
+        continue;
+      }
+      const subs = subfolders(dir, entries.value);
+      if (subs.length > 0 && depth < MAX_DEPTH) candidates.push(...subs.map((d) => ({ dir: d, depth: depth + 1 })));
+      else if (subs.length === 0) skipped.push(missingReport(dir, entries.value));
+    }
+  }
+  const { latest, superseded } = latestAttempts(valid);
+  skipped.sort((a, b) => a.path.localeCompare(b.path));
+  return ok({ sources: [...dirs], results: latest, superseded, skipped });
+}
+
+type Entries = Awaited<ReturnType<typeof readdirTyped>>;
+const readdirTyped = (dir: string) => readdir(dir, { withFileTypes: true });
+
+function subfolders(dir: string, entries: Entries): string[] {
+  return entries
+    .filter((e) => e.isDirectory() && !ignored(e.name))
+    .map((e) => join(dir, e.name))
+    .sort();
+}
+
+/** A leaf folder without result.json is an experiment that never finished writing (or was interrupted). */
+function missingReport(dir: string, entries: Entries): SkippedFile {
+  const partial = entries.find((e) => e.name.startsWith(`${RESULT_FILE}.`) || e.name.startsWith(`.${RESULT_FILE}`));
+  return {
+    path: join(dir, RESULT_FILE),
+    reason: partial ? `missing: only a partial write was left (${partial.name})` : 'missing: the experiment folder has no result.json',
+  };
+}
+
+async function listDir(dir: string): Promise<Result<Entries, string>> {
+  try {
+    return ok(await readdirTyped(dir));
+  } catch (e) {
+    return err(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * The callback readFile: on this 2-core machine it read 10,000 small files in about half the time of
+ * fs.promises.readFile, which makes four thread-pool round trips per file (open, fstat, read, close).
+ * The error is the errno code (ENOENT tells "no result here" apart from "cannot read it").
+ */
+function readText(path: string): Promise<Result<string, string>> {
+  return new Promise((resolve) => {
+    readFileCallback(path, 'utf8', (e, data) => {
+      if (e) resolve(err(e.code === 'ENOENT' ? 'ENOENT' : e.message));
+      else resolve(ok(data));
+    });
+  });
+}
+
+function ignored(name: string): boolean {
+  return IGNORED_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/** Reads, parses and validates one result.json; failure is a value naming the file and the reason. */
+export async function loadResult(path: string): Promise<Result<CollectedResult, SkippedFile>> {
+  const read = await readText(path);
+  if (!read.ok) return err({ path, reason: read.error === 'ENOENT' ? 'missing: no such file' : `unreadable: ${read.error}` });
+  const parsed = parseResultText(read.value);
+  if (!parsed.ok) return err({ path, reason: parsed.error });
+  return ok({ path, dir: dirname(path), doc: parsed.value });
+}
+
+/** Parses result text; the error is a one-line reason a user can act on. */
+export function parseResultText(text: string): Result<ResultDocument, string> {
+  if (text.trim() === '') return err('empty file (partial write?)');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    // JSON.parse reports truncation as an unexpected end; say what it most likely means.
+    const truncated = /end of (JSON )?input|Unterminated/i.test(msg);
+    return err(truncated ? `truncated JSON (partial write?): ${msg}` : `invalid JSON: ${msg}`);
+  }
+  if (raw !== null && typeof raw === 'object' && 'schema_version' in raw && raw.schema_version !== 3) {
+    return err(`schema_version ${JSON.stringify(raw.schema_version)} is not supported (expected 3)`);
+  }
+  const result = ResultDocument.safeParse(raw);
+  if (result.success) return ok(result.data);
+  const issues = result.error.issues;
+  const shown = issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : '';
+  return err(`does not match the result schema v3: ${shown.join('; ')}${more}`);
+}
+
+/**
+ * A retried experiment leaves one result per attempt (a later run of the same campaign, experiment and cycle);
+ * the latest valid attempt stands for it. Equal attempts (a copied file) keep the one that finished last.
+ */
+export function latestAttempts(results: readonly CollectedResult[]): { latest: CollectedResult[]; superseded: CollectedResult[] } {
+  const best = new Map<string, CollectedResult>();
+  const superseded: CollectedResult[] = [];
+  for (const r of results) {
+    const e = r.doc.experiment;
+    const key = `${e.campaign_id}\u0000${e.experiment_id}\u0000${e.cycle}`;
+    const current = best.get(key);
+    if (!current) {
+      best.set(key, r);
+      continue;
+    }
+    const newer =
+      e.attempt > current.doc.experiment.attempt ||
+      (e.attempt === current.doc.experiment.attempt && r.doc.timing.finished_at > current.doc.timing.finished_at);
+    superseded.push(newer ? current : r);
+    if (newer) best.set(key, r);
+  }
+  const latest = [...best.values()].sort(compareResults);
+  return { latest, superseded: superseded.sort(compareResults) };
+}
+
+function compareResults(a: CollectedResult, b: CollectedResult): number {
+  const x = a.doc.experiment;
+  const y = b.doc.experiment;
+  return x.campaign_id.localeCompare(y.campaign_id) || x.cycle - y.cycle || x.index - y.index || x.experiment_id.localeCompare(y.experiment_id) || x.attempt - y.attempt;
+}
+
+function notFound(root: string, e: unknown): ReturnType<typeof lemError> {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return lemError(ErrorCode.FILE_NOT_FOUND, `results folder ${root} does not exist`, { hint: 'pass --results <dir> (default ./results), or a campaign id that exists there' });
+  }
+  return fromUnknown(e, ErrorCode.FILE_NOT_FOUND, `reading ${root}`);
+}
+
+/** Path shown to the user: relative to the cwd when that is shorter. */
+export function displayPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}

@@ -1,0 +1,109 @@
+import type { Distribution, ResultDocument } from '../contract/result.js';
+import { descriptors, flattenConfig, variedKeys } from './config-params.js';
+import type { CollectedResult } from './collect.js';
+import type { Cell } from './csv.js';
+
+/**
+ * experiments.csv: one row per experiment and cycle (latest attempt), every scalar metric its own column (MEAS-07),
+ * so a spreadsheet or pandas needs no JSON. Columns are fixed and documented by name; the parameters that vary
+ * across the selected results follow as param.<dotted.key> columns.
+ */
+type Column = readonly [name: string, get: (d: ResultDocument, r: CollectedResult) => Cell];
+
+const dist = (name: string, get: (d: ResultDocument) => Distribution | null): Column[] =>
+  (['n', 'mean', 'p50', 'p90', 'p95', 'p99', 'min', 'max'] as const).map((f) => [`${name}_${f}`, (d: ResultDocument) => get(d)?.[f] ?? null] as const);
+
+const fraction = (f: keyof NonNullable<ResultDocument['thermal']['fractions']>): Column => [`throttle_${f}_fraction`, (d) => d.thermal.fractions?.[f] ?? null];
+
+export const EXPERIMENT_COLUMNS: readonly Column[] = [
+  ['campaign_id', (d) => d.experiment.campaign_id],
+  ['experiment_id', (d) => d.experiment.experiment_id],
+  ['config_hash', (d) => d.experiment.config_hash],
+  ['cycle', (d) => d.experiment.cycle],
+  ['index', (d) => d.experiment.index],
+  ['attempt', (d) => d.experiment.attempt],
+  ['simulated', (d) => d.simulated],
+  ['backend', (d) => d.experiment.backend],
+  ['engine', (d) => d.environment.engine.name],
+  ['engine_version', (d) => d.environment.engine.version],
+  ['model', (d) => descriptors(d).model],
+  ['precision', (d) => descriptors(d).precision],
+  ['quantization', (d) => descriptors(d).quantization],
+  ['batch_size', (d) => descriptors(d).batch_size],
+  ['max_output_tokens', (d) => descriptors(d).max_output_tokens],
+  ['gpu_count', (d) => d.environment.gpus.length],
+  ['gpu_name', (d) => [...new Set(d.environment.gpus.map((g) => g.name))].join(';') || null],
+  ['driver_version', (d) => d.environment.driver_version],
+  ['started_at', (d) => d.timing.started_at],
+  ['finished_at', (d) => d.timing.finished_at],
+  ['engine_load_s', (d) => d.timing.engine_load_s],
+  ['idle_baseline_s', (d) => d.timing.idle_baseline_s],
+  ['warmup_s', (d) => d.timing.warmup_s],
+  ['measured_s', (d) => d.timing.measured_s],
+  ['input_tokens', (d) => d.tokens.input],
+  ['output_tokens', (d) => d.tokens.output],
+  ['prompts', (d) => d.tokens.prompts],
+  ['batches', (d) => d.tokens.batches],
+  ['output_tokens_per_s', (d) => d.throughput.output_tokens_per_s],
+  ['total_tokens_per_s', (d) => d.throughput.total_tokens_per_s],
+  ['requests_per_s', (d) => d.throughput.requests_per_s],
+  ...dist('ttft_ms', (d) => d.latency.ttft_ms),
+  ...dist('itl_ms', (d) => d.latency.itl_ms),
+  ...dist('tpot_ms', (d) => d.latency.tpot_ms),
+  ...dist('e2e_ms', (d) => d.latency.e2e_ms),
+  ['energy_available', (d) => d.energy.available],
+  ['energy_unavailable_reason', (d) => d.energy.reason],
+  ['energy_counter_j', (d) => d.energy.counter_j],
+  ['energy_integrated_j', (d) => d.energy.integrated_j],
+  ['energy_disagreement_pct', (d) => d.energy.disagreement_pct],
+  ['baseline_power_w', (d) => d.energy.baseline_power_w],
+  ['baseline_j', (d) => d.energy.baseline_j],
+  ['energy_adjusted_j', (d) => d.energy.adjusted_j],
+  ['j_per_output_token', (d) => d.energy.j_per_output_token],
+  ['adjusted_j_per_output_token', (d) => d.energy.adjusted_j_per_output_token],
+  ['power_source', (d) => d.power.source],
+  ['power_mean_w', (d) => d.power.mean_w],
+  ['power_max_w', (d) => d.power.max_w],
+  ['power_min_w', (d) => d.power.min_w],
+  ['start_temp_c', (d) => d.thermal.start_temp_c],
+  ['max_temp_c', (d) => d.thermal.max_temp_c],
+  ['throttled', (d) => d.thermal.throttled],
+  ['throttle_reasons', (d) => d.thermal.active_reasons.join(';')],
+  fraction('sw_power_cap'),
+  fraction('hw_slowdown'),
+  fraction('sw_thermal_slowdown'),
+  fraction('hw_thermal_slowdown'),
+  fraction('hw_power_brake_slowdown'),
+  ['warmup_runs', (d) => d.warmup.runs],
+  ['warmup_final_cv', (d) => d.warmup.final_cv],
+  ['warmup_converged', (d) => d.warmup.converged],
+  ['warmup_cv_threshold', (d) => d.warmup.cv_threshold],
+  ['sampler_enabled', (d) => d.sampler.enabled],
+  ['sampler_interval_ms', (d) => d.sampler.interval_ms],
+  ['sampler_samples', (d) => d.sampler.samples],
+  ['sampler_coverage', (d) => d.sampler.coverage],
+  ['warnings', (d) => d.warnings.join(' | ')],
+  ['result_path', (_d, r) => r.path],
+];
+
+export interface Table {
+  header: string[];
+  rows: Cell[][];
+}
+
+export function experimentsTable(results: readonly CollectedResult[]): Table {
+  const varied = variedKeys(uniqueConfigs(results));
+  const header = [...EXPERIMENT_COLUMNS.map(([name]) => name), ...varied.map((k) => `param.${k}`)];
+  const rows = results.map((r) => {
+    const flat = varied.length > 0 ? flattenConfig(r.doc.experiment.config) : undefined;
+    return [...EXPERIMENT_COLUMNS.map(([, get]) => get(r.doc, r)), ...varied.map((k) => flat?.get(k) ?? null)];
+  });
+  return { header, rows };
+}
+
+/** One config per hash: varied-key detection is then linear in configurations, not in experiments. */
+function uniqueConfigs(results: readonly CollectedResult[]): Record<string, unknown>[] {
+  const byHash = new Map<string, Record<string, unknown>>();
+  for (const r of results) if (!byHash.has(r.doc.experiment.config_hash)) byHash.set(r.doc.experiment.config_hash, r.doc.experiment.config);
+  return [...byHash.values()];
+}

@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { ResultDocument } from '../contract/result.js';
+import { err, ok, type Result } from '../core/result.js';
+import { parseCsv } from './csv.js';
+
+/**
+ * Reads the harness's samples.csv (a time series) for the power-over-time chart. Columns are found by header name,
+ * not position, so the harness may add columns freely: a time column (t_s, time_s, elapsed_s, t, timestamp_s,
+ * timestamp; made relative to the first sample), power per GPU either wide (gpu0_power_w, power_w_gpu0, ...) or long
+ * (a gpu/gpu_index column beside power_w), and an optional phase column (baseline / warmup / measured).
+ */
+export interface PowerPoint {
+  t_s: number;
+  series: string;
+  power_w: number;
+  phase: string | null;
+}
+
+export interface PowerSeries {
+  path: string;
+  points: PowerPoint[];
+  series: string[];
+  /** Time spans of each phase, for shading. */
+  phases: { phase: string; start: number; end: number }[];
+  /** Samples dropped to keep the chart small (every point is still summarised by bucket mean). */
+  downsampled: boolean;
+}
+
+const TIME_COLUMNS = ['t_s', 'time_s', 'elapsed_s', 't', 'timestamp_s', 'timestamp', 'time'];
+const GPU_COLUMNS = ['gpu', 'gpu_index', 'device', 'index'];
+const MAX_POINTS_PER_SERIES = 1500;
+
+/** Where a result's samples.csv is: files.samples_csv relative to the result folder; a container path falls back to the folder. */
+export function samplesPath(doc: ResultDocument, resultDir: string): string | null {
+  const name = doc.files.samples_csv;
+  if (!name) return null;
+  return isAbsolute(name) ? join(resultDir, name.slice(name.lastIndexOf('/') + 1)) : join(resultDir, name);
+}
+
+export async function readPowerSeries(path: string): Promise<Result<PowerSeries, string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    return err(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return parsePowerSeries(text, path);
+}
+
+export function parsePowerSeries(text: string, path = 'samples.csv'): Result<PowerSeries, string> {
+  const rows = parseCsv(text).filter((r) => r.length > 1 || (r[0] ?? '') !== '');
+  const header = rows[0]?.map((h) => h.trim().toLowerCase());
+  if (!header) return err(`${path} is empty`);
+  const timeIdx = TIME_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
+  if (timeIdx === undefined) return err(`${path} has no time column (one of ${TIME_COLUMNS.join(', ')}); header: ${header.join(',')}`);
+  const phaseIdx = header.indexOf('phase');
+  const gpuIdx = GPU_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
+  // Power columns: mention power, in watts; limits and setpoints are not measurements.
+  const powerCols = header.map((h, i) => [h, i] as const).filter(([h]) => h.includes('power') && /(_w|watts)$|_w_/.test(h) && !/limit|cap|default/.test(h));
+  if (powerCols.length === 0) return err(`${path} has no power column (e.g. gpu0_power_w); header: ${header.join(',')}`);
+
+  const body = rows.slice(1);
+  const t0 = Number(body[0]?.[timeIdx]);
+  const points: PowerPoint[] = [];
+  for (const r of body) {
+    const t = Number(r[timeIdx]) - (Number.isFinite(t0) ? t0 : 0);
+    if (!Number.isFinite(t)) continue;
+    const phase = phaseIdx >= 0 ? (r[phaseIdx] ?? null) || null : null;
+    for (const [name, i] of powerCols) {
+      const raw = r[i];
+      if (raw === undefined || raw === '') continue;
+      const w = Number(raw);
+      if (!Number.isFinite(w)) continue;
+      // Long format: one power column, the GPU named in its own column.
+      const series = gpuIdx !== undefined && powerCols.length === 1 ? `GPU ${r[gpuIdx] ?? '?'}` : seriesName(name);
+      points.push({ t_s: t, series, power_w: w, phase });
+    }
+  }
+  if (points.length === 0) return err(`${path} has no numeric power samples`);
+  const series = [...new Set(points.map((p) => p.series))].sort();
+  const { kept, downsampled } = downsample(points, series);
+  return ok({ path, points: kept, series, phases: phaseSpans(points), downsampled });
+}
+
+/** gpu0_power_w → "GPU 0"; power_w_gpu1 → "GPU 1"; anything else keeps its column name. */
+function seriesName(column: string): string {
+  const m = /gpu_?(\d+)/.exec(column);
+  return m ? `GPU ${m[1]}` : column;
+}
+
+function phaseSpans(points: readonly PowerPoint[]): PowerSeries['phases'] {
+  const spans: PowerSeries['phases'] = [];
+  for (const p of points) {
+    if (p.phase === null) continue;
+    const last = spans[spans.length - 1];
+    if (last && last.phase === p.phase) last.end = Math.max(last.end, p.t_s);
+    else {
+      // A phase ends where the next begins: no gap of one sample interval between shaded spans.
+      if (last) last.end = p.t_s;
+      spans.push({ phase: p.phase, start: p.t_s, end: p.t_s });
+    }
+  }
+  return spans;
+}
+
+/** Bucket means per series so a 10-minute run at 10 Hz stays a light SVG; the shape of the trace is kept. */
+function downsample(points: readonly PowerPoint[], series: readonly string[]): { kept: PowerPoint[]; downsampled: boolean } {
+  const out: PowerPoint[] = [];
+  let downsampled = false;
+  for (const s of series) {
+    const ps = points.filter((p) => p.series === s);
+    if (ps.length <= MAX_POINTS_PER_SERIES) {
+      out.push(...ps);
+      continue;
+    }
+    downsampled = true;
+    const size = Math.ceil(ps.length / MAX_POINTS_PER_SERIES);
+    for (let i = 0; i < ps.length; i += size) {
+      const bucket = ps.slice(i, i + size);
+      const mean = (f: (p: PowerPoint) => number): number => bucket.reduce((a, p) => a + f(p), 0) / bucket.length;
+      out.push({ t_s: mean((p) => p.t_s), series: s, power_w: mean((p) => p.power_w), phase: bucket[0]!.phase });
+    }
+  }
+  return { kept: out, downsampled };
+}

@@ -1,0 +1,164 @@
+import type { ResultDocument } from '../contract/result.js';
+import type { CollectedResult } from './collect.js';
+import { configLabels, descriptors, flattenConfig, variedKeys, type Scalar } from './config-params.js';
+import { HEADLINE_METRICS, type HeadlineMetric } from './metrics.js';
+import { runJobs, type BootstrapJob } from './bootstrap-jobs.js';
+import { runJobsParallel } from './bootstrap-parallel.js';
+import { coefficientOfVariation, hashSeed, mean, sampleStd, type Interval } from './stats.js';
+
+/**
+ * Statistics per configuration (config hash) across cycles: n, mean, sample std, CV and a seeded bootstrap
+ * percentile CI of the mean for each headline metric. Nulls (energy of simulated runs) are left out of n; the CI is
+ * null when n < 2.
+ */
+export interface MetricSummary {
+  n: number;
+  mean: number | null;
+  std: number | null;
+  /** std / |mean| as a fraction (0.1 = 10 %). */
+  cv: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+}
+
+export interface ConfigSummary {
+  config_hash: string;
+  label: string;
+  campaign_ids: string[];
+  backend: string;
+  model: string | null;
+  precision: string | null;
+  quantization: string | null;
+  batch_size: number | null;
+  /** Config parameters that vary across the summarised set (dotted keys). */
+  params: Record<string, Scalar>;
+  experiments: number;
+  cycles: number[];
+  simulated: number;
+  energy_available: number;
+  throttled: number;
+  warmup_unconverged: number;
+  metrics: Record<string, MetricSummary>;
+}
+
+export interface SummaryOptions {
+  resamples: number;
+  seed: number;
+  /** Confidence level (0.95). */
+  level: number;
+}
+
+export const DEFAULT_SUMMARY_OPTIONS: SummaryOptions = { resamples: 10_000, seed: 1, level: 0.95 };
+
+export function groupByConfig(results: readonly CollectedResult[]): Map<string, CollectedResult[]> {
+  const groups = new Map<string, CollectedResult[]>();
+  for (const r of results) {
+    const h = r.doc.experiment.config_hash;
+    const g = groups.get(h);
+    if (g) g.push(r);
+    else groups.set(h, [r]);
+  }
+  return groups;
+}
+
+/** Statistics per configuration, in this thread. */
+export function summarise(results: readonly CollectedResult[], opts: SummaryOptions = DEFAULT_SUMMARY_OPTIONS): ConfigSummary[] {
+  const plan = planSummaries(results, opts);
+  return assemble(plan, runJobs(plan.jobs));
+}
+
+/** Same numbers as summarise (each job carries its own seed), with the bootstrap spread over all cores. */
+export async function summariseParallel(results: readonly CollectedResult[], opts: SummaryOptions = DEFAULT_SUMMARY_OPTIONS): Promise<ConfigSummary[]> {
+  const plan = planSummaries(results, opts);
+  return assemble(plan, await runJobsParallel(plan.jobs));
+}
+
+interface PlannedMetrics {
+  /** Per headline metric: its non-null values, and which bootstrap job and column give its CI. */
+  values: Float64Array[];
+  job: number[];
+  column: number[];
+}
+
+interface Plan {
+  configs: { base: Omit<ConfigSummary, 'metrics'>; metrics: PlannedMetrics }[];
+  jobs: BootstrapJob[];
+}
+
+function planSummaries(results: readonly CollectedResult[], opts: SummaryOptions): Plan {
+  const groups = groupByConfig(results);
+  const first = new Map<string, ResultDocument>([...groups].map(([h, g]) => [h, g[0]!.doc]));
+  const labels = configLabels(first);
+  const varied = variedKeys([...first.values()].map((d) => d.experiment.config));
+  const jobs: BootstrapJob[] = [];
+  const configs: Plan['configs'] = [];
+  for (const [hash, group] of groups) {
+    const doc = group[0]!.doc;
+    const d = descriptors(doc);
+    const flat = flattenConfig(doc.experiment.config);
+    configs.push({
+      base: {
+        config_hash: hash,
+        label: labels.get(hash) ?? hash,
+        campaign_ids: [...new Set(group.map((r) => r.doc.experiment.campaign_id))].sort(),
+        backend: d.backend,
+        model: d.model,
+        precision: d.precision,
+        quantization: d.quantization,
+        batch_size: d.batch_size,
+        params: Object.fromEntries(varied.filter((k) => flat.has(k)).map((k) => [k, flat.get(k) ?? null])),
+        experiments: group.length,
+        cycles: [...new Set(group.map((r) => r.doc.experiment.cycle))].sort((a, b) => a - b),
+        simulated: group.filter((r) => r.doc.simulated).length,
+        energy_available: group.filter((r) => r.doc.energy.available).length,
+        throttled: group.filter((r) => r.doc.thermal.throttled).length,
+        warmup_unconverged: group.filter((r) => !r.doc.warmup.converged).length,
+      },
+      metrics: planMetrics(hash, group.map((r) => r.doc), HEADLINE_METRICS, opts, jobs),
+    });
+  }
+  return { configs, jobs };
+}
+
+/**
+ * Metrics with the same cycles present (usually all of them, or all energy metrics absent) are bootstrapped jointly
+ * from one stream of row draws; the seed depends only on the user's seed, the config hash and which cycles are
+ * present, so a metric's CI equals bootstrapMeanCI(its values, that seed) and is independent of ordering.
+ */
+function planMetrics(configHash: string, docs: readonly ResultDocument[], metrics: readonly HeadlineMetric[], opts: SummaryOptions, jobs: BootstrapJob[]): PlannedMetrics {
+  const raw = metrics.map((m) => docs.map((d) => m.get(d)));
+  const values = raw.map((vs) => Float64Array.from(vs.filter((v): v is number => v !== null)));
+  const job: number[] = [];
+  const column: number[] = [];
+  const byMask = new Map<string, number>();
+  raw.forEach((vs, i) => {
+    const mask = vs.map((v) => (v === null ? '0' : '1')).join('');
+    let j = byMask.get(mask);
+    if (j === undefined) {
+      j = jobs.length;
+      byMask.set(mask, j);
+      jobs.push({ columns: [], seed: bootstrapSeed(opts.seed, configHash, mask), resamples: opts.resamples, level: opts.level });
+    }
+    job[i] = j;
+    column[i] = jobs[j]!.columns.length;
+    jobs[j]!.columns.push(values[i]!);
+  });
+  return { values, job, column };
+}
+
+function assemble(plan: Plan, intervals: readonly (Interval | null)[][]): ConfigSummary[] {
+  const out = plan.configs.map(({ base, metrics }) => {
+    const summary: Record<string, MetricSummary> = {};
+    HEADLINE_METRICS.forEach((m, i) => {
+      const xs = metrics.values[i]!;
+      const ci = intervals[metrics.job[i]!]?.[metrics.column[i]!] ?? null;
+      summary[m.key] = { n: xs.length, mean: mean(xs), std: sampleStd(xs), cv: coefficientOfVariation(xs), ci_low: ci?.low ?? null, ci_high: ci?.high ?? null };
+    });
+    return { ...base, metrics: summary };
+  });
+  return out.sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true }) || a.config_hash.localeCompare(b.config_hash));
+}
+
+export function bootstrapSeed(seed: number, configHash: string, mask: string): number {
+  return hashSeed(seed, `${configHash}|${mask}`);
+}
