@@ -173,7 +173,10 @@ function campaignFromSource(source: YamlSource): Result<LoadedCampaign> {
       const shown = isAbsolute(entry) ? entry : join(dirname(file), entry);
       const read = readYamlFile(shown);
       if (!read.ok) {
-        if (read.error.code === ErrorCode.FILE_NOT_FOUND) issues.push({ location: locate(source, ['configs', i]), path: `configs[${i}]`, message: `experiment file not found: ${shown}` });
+        if (read.error.code === ErrorCode.FILE_NOT_FOUND) {
+          const message = existsSync(shown) ? `experiment file unreadable: ${read.error.message}` : `experiment file not found: ${shown}`;
+          issues.push({ location: locate(source, ['configs', i]), path: `configs[${i}]`, message });
+        }
         else issues.push(...(read.error.issues ?? [{ location: { file: shown }, message: read.error.message }]));
         return;
       }
