@@ -1,11 +1,9 @@
 import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { backendContainers, connect } from '../campaign/session.js';
 import { describeState } from '../runtime/container-state.js';
-import { progressFor } from '../campaign/progress.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S } from './run-support.js';
+import { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
 import { formatTable } from './table.js';
 
 abstract class BackendsCommand extends LemCommand {
@@ -13,6 +11,7 @@ abstract class BackendsCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   protected async targets() {
+    const { backendContainers, connect } = await import('../campaign/session.js');
     const c = await connect(this.project);
     if (!c.ok) return c;
     const all = Object.keys(c.value.project.compose.services);
@@ -40,6 +39,7 @@ export class BackendsUpCommand extends BackendsCommand {
     if (this.names.length === 0) return err(lemError(ErrorCode.USAGE, 'name the backends to start, e.g. lem backends up synthetic', { hint: 'GPU backends need their images built first (see README)' }));
     const t = await this.targets();
     if (!t.ok) return t;
+    const { progressFor } = await import('../campaign/progress.js');
     const progress = progressFor(process.stderr);
     for (const c of t.value.containers.values()) {
       const up = await c.up();

@@ -1,8 +1,5 @@
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
-import { countStatuses } from '../campaign/manifest.js';
-import { listCampaignIds, ManifestStore } from '../campaign/manifest-store.js';
-import { openProject, resolveProjectDir } from '../campaign/session.js';
 import { LemCommand } from './base-command.js';
 import { formatTable } from './table.js';
 
@@ -17,6 +14,11 @@ export class CampaignListCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   async run(): Promise<Result<void>> {
+    const [{ countStatuses }, { listCampaignIds, ManifestStore }, { openProject, resolveProjectDir }] = await Promise.all([
+      import('../campaign/manifest.js'),
+      import('../campaign/manifest-store.js'),
+      import('../campaign/session.js'),
+    ]);
     const dir = resolveProjectDir(this.project);
     if (!dir.ok) return dir;
     const project = openProject(dir.value, undefined);

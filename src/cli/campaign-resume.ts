@@ -1,8 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
-import { connect, openCampaign } from '../campaign/session.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S, finish, runWithSignals } from './run-support.js';
+import { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
 
 export class CampaignResumeCommand extends LemCommand {
   static override paths = [['campaign', 'resume']];
@@ -24,6 +23,7 @@ export class CampaignResumeCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
 
   async run(): Promise<Result<number>> {
+    const [{ connect, openCampaign }, { finish, runWithSignals }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
     const c = await connect(this.project);
     if (!c.ok) return c;
     const opened = openCampaign(c.value.project, this.id);

@@ -1,13 +1,8 @@
 import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
-import { loadCampaign } from '../config/load.js';
-import { planCampaign } from '../campaign/planner.js';
-import { groupIntoBatches } from '../campaign/batching.js';
-import { connect, createCampaign } from '../campaign/session.js';
-import { StoredPlan } from '../campaign/stored-plan.js';
 import { formatIssue } from '../core/errors.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S, finish, runWithSignals } from './run-support.js';
+import { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -37,6 +32,15 @@ export class CampaignRunCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
 
   async run(): Promise<Result<number>> {
+    // Loaded here, not at the top: every lem invocation would otherwise pay for the runner's modules.
+    const [{ loadCampaign }, { planCampaign }, { groupIntoBatches }, { connect, createCampaign }, { StoredPlan }, { finish, runWithSignals }] = await Promise.all([
+      import('../config/load.js'),
+      import('../campaign/planner.js'),
+      import('../campaign/batching.js'),
+      import('../campaign/session.js'),
+      import('../campaign/stored-plan.js'),
+      import('./run-support.js'),
+    ]);
     const loaded = loadCampaign(this.file);
     if (!loaded.ok) return loaded;
     for (const w of loaded.value.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);

@@ -1,8 +1,5 @@
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
-import { countStatuses } from '../campaign/manifest.js';
-import { listCampaignIds, ManifestStore } from '../campaign/manifest-store.js';
-import { openProject, resolveProjectDir } from '../campaign/session.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err } from '../core/result.js';
 import { LemCommand } from './base-command.js';
@@ -24,6 +21,11 @@ export class CampaignStatusCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   async run(): Promise<Result<void>> {
+    const [{ countStatuses }, { listCampaignIds, ManifestStore }, { openProject, resolveProjectDir }] = await Promise.all([
+      import('../campaign/manifest.js'),
+      import('../campaign/manifest-store.js'),
+      import('../campaign/session.js'),
+    ]);
     const dir = resolveProjectDir(this.project);
     if (!dir.ok) return dir;
     const project = openProject(dir.value, undefined);

@@ -2,8 +2,6 @@ import { statfsSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
-import { openProject, resolveProjectDir } from '../campaign/session.js';
-import { connectDocker } from '../runtime/docker-client.js';
 import { LemCommand } from './base-command.js';
 
 interface Check {
@@ -27,6 +25,7 @@ export class DoctorCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   async run(): Promise<Result<number>> {
+    const [{ openProject, resolveProjectDir }, { connectDocker }] = await Promise.all([import('../campaign/session.js'), import('../runtime/docker-client.js')]);
     const checks: Check[] = [];
     const d = await connectDocker();
     if (!d.ok) checks.push({ name: 'docker engine', ok: false, detail: `${d.error.message}; ${d.error.hint ?? ''}` });

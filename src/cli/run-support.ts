@@ -1,3 +1,4 @@
+export { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { ManifestStore } from '../campaign/manifest-store.js';
@@ -6,8 +7,6 @@ import type { RunOutcome } from '../campaign/runner.js';
 import { executeCampaign, type Project } from '../campaign/session.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
 import type Docker from 'dockerode';
-
-export const DEFAULT_HEALTH_TIMEOUT_S = 300;
 
 /**
  * Runs (or resumes) a campaign with signal handling shared by `campaign run`, `campaign resume` and the daemon:
