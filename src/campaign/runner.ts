@@ -170,12 +170,31 @@ export class CampaignRunner {
     return c.waitHealthy(this.o.healthTimeoutMs, (ms, s) => this.o.progress.waiting(c.containerName, ms, describeState(s)));
   }
 
+  /** The config as the harness must see it: host paths replaced by their paths inside the container. */
+  private containerConfig(e: StoredExperiment, c: BackendContainer): Record<string, unknown> | undefined {
+    const config = e.config as unknown as Record<string, unknown>;
+    const prompts = e.config.prompts;
+    if (prompts.source !== 'file' || !prompts.file) return config;
+    const inside = c.containerPathFor(prompts.file);
+    return inside === undefined ? undefined : { ...config, prompts: { ...prompts, file: inside } };
+  }
+
   private async runBatch(batch: readonly StoredExperiment[]): Promise<Result<void>> {
     const { store, paths, progress, signal, plan } = this.o;
     const first = batch[0]!;
     const c = this.container(first.backend);
     const usable = await this.ensureUsable(c);
     if (!usable.ok) return usable;
+
+    // A prompts file is named by its host path; the harness must read it through a mount of the container.
+    const unreadable = batch.filter((e) => this.containerConfig(e, c) === undefined);
+    for (const e of unreadable) {
+      store.update(e.id, { attempts: this.o.plan.campaign.retries + 1, container: c.containerName });
+      store.update(e.id, { status: 'failed', finished_at: new Date().toISOString(), error: `prompts file ${e.config.prompts.file} is not inside a folder mounted into ${c.containerName} (put it under configs/, mounted at /app/configs)` });
+      progress.done(e.id, `failed: ${store.entry(e.id).error}`);
+    }
+    if (unreadable.length > 0) batch = batch.filter((e) => !unreadable.includes(e));
+    if (batch.length === 0) return ok(undefined);
 
     const campaignDir = join(paths.hostState, 'campaigns', this.campaignId);
     const batchId = `b${String(store.current.seq).padStart(6, '0')}-${first.id}`;
@@ -191,7 +210,7 @@ export class CampaignRunner {
         index: e.index,
         attempt: store.entry(e.id).attempts + 1,
         pause_before_s: this.dispatched++ === 0 ? 0 : plan.campaign.thermal_gap_s,
-        config: e.config as unknown as Record<string, unknown>,
+        config: this.containerConfig(e, c)!,
       })),
     };
     const hostSpec = join(campaignDir, 'batches', `${batchId}.json`);

@@ -5,6 +5,7 @@ import { ErrorCode, lemError, type LemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { ServiceDefinition } from './compose-file.js';
 import type { ContainerState } from './container-state.js';
+import { toContainerPath } from './container-paths.js';
 import { execCapture } from './exec.js';
 
 export const LABEL_PROJECT = 'org.lem.project';
@@ -23,6 +24,8 @@ export interface BackendContainer {
   down(): Promise<Result<void>>;
   logsTail(lines: number): Promise<string>;
   handle(): Docker.Container;
+  /** The path inside the container of a host file, or undefined when no mount exposes it. */
+  containerPathFor(hostPath: string): string | undefined;
 }
 
 function definitionHash(def: ServiceDefinition): string {
@@ -45,6 +48,10 @@ export class DockerBackendContainer implements BackendContainer {
 
   handle(): Docker.Container {
     return this.docker.getContainer(this.containerName);
+  }
+
+  containerPathFor(hostPath: string): string | undefined {
+    return toContainerPath(this.def.binds, hostPath);
   }
 
   async state(): Promise<ContainerState> {

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -297,5 +298,25 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     const ends = m.experiments.map((e) => Date.parse(e.finished_at!));
     expect(starts[0]! - t0).toBeLessThan(10_000);
     for (let i = 1; i < starts.length; i++) expect(starts[i]! - ends[i - 1]!).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('a prompts file under configs/ is read through its mount; one outside every mount fails with a clear message', async () => {
+    const p = project('prompts');
+    mkdirSync(join(p.dir, 'configs'));
+    writeFileSync(join(p.dir, 'configs', 'prompts.jsonl'), ['{"prompt": "one two three"}', '{"prompt": "four five"}'].join('\n') + '\n');
+    const outside = join(mkdtempSync(join(tmpdir(), 'lem-outside-')), 'prompts.jsonl');
+    writeFileSync(outside, '{"prompt": "x"}\n');
+    p.write('c.yaml', `campaign_name: prompts\nretries: 0\nconfigs: [in.yaml, out.yaml]\n`);
+    const exp = (file: string) => `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {source: file, file: ${file}, count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\n`;
+    p.write('in.yaml', exp('configs/prompts.jsonl'));
+    p.write('out.yaml', exp(outside));
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code).toBe(1);
+    const id = campaignIdFrom(r.stdout);
+    const [inside, out] = manifestOf(p, id).experiments;
+    expect(inside!.status, inside!.error ?? '').toBe('completed');
+    expect(resultOf(p, id, inside!.id).tokens.prompts).toBe(2);
+    expect(out!.status).toBe('failed');
+    expect(out!.error).toMatch(/prompts file .*prompts\.jsonl is not inside a folder mounted into lem-.*-synthetic/);
   });
 });
