@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { appendLineDurable, writeFileAtomic } from '../core/atomic-file.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { applyRecord, JournalRecord, Manifest, type CampaignStatus, type EntryPatch } from './manifest.js';
+import { applyRecord, JournalRecord, Manifest, type CampaignStatus, type EntryPatch, type ManifestEntry } from './manifest.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -69,6 +69,21 @@ export class ManifestStore {
 
   update(id: string, patch: EntryPatch): void {
     this.commit({ seq: this.manifest.seq + 1, ts: new Date().toISOString(), id, patch });
+  }
+
+  /**
+   * Adds experiments to the campaign in one journal record, so a crash leaves either all of them or none.
+   * Ids must be new: an experiment is never planned twice.
+   */
+  appendExperiments(entries: readonly ManifestEntry[]): Result<void> {
+    if (entries.length === 0) return ok(undefined);
+    const known = new Set(this.manifest.experiments.map((e) => e.id));
+    for (const e of entries) {
+      if (known.has(e.id)) return err(lemError(ErrorCode.STATE_CORRUPT, `experiment ${e.id} is already in campaign ${this.manifest.campaign_id}`));
+      known.add(e.id);
+    }
+    this.commit({ seq: this.manifest.seq + 1, ts: new Date().toISOString(), append: [...entries] });
+    return ok(undefined);
   }
 
   setStatus(status: CampaignStatus): void {

@@ -51,11 +51,14 @@ export type EntryPatch = z.infer<typeof EntryPatch>;
 export const JournalRecord = z.union([
   z.strictObject({ seq: z.int().positive(), ts: z.string(), id: z.string(), patch: EntryPatch }),
   z.strictObject({ seq: z.int().positive(), ts: z.string(), campaign_status: CampaignStatus }),
+  // New experiments added to a campaign after it was created (the daemon appends one cycle per scheduled run).
+  z.strictObject({ seq: z.int().positive(), ts: z.string(), append: z.array(ManifestEntry).min(1) }),
 ]);
 export type JournalRecord = z.infer<typeof JournalRecord>;
 
 export function applyRecord(m: Manifest, r: JournalRecord): Manifest {
   if ('campaign_status' in r) return { ...m, seq: r.seq, updated_at: r.ts, status: r.campaign_status };
+  if ('append' in r) return { ...m, seq: r.seq, updated_at: r.ts, experiments: [...m.experiments, ...r.append] };
   const experiments = m.experiments.map((e) => (e.id === r.id ? { ...e, ...r.patch } : e));
   return { ...m, seq: r.seq, updated_at: r.ts, experiments };
 }

@@ -6,6 +6,8 @@ import { CampaignListCommand } from './campaign-list.js';
 import { CampaignRunCommand } from './campaign-run.js';
 import { CampaignResumeCommand } from './campaign-resume.js';
 import { CampaignStatusCommand } from './campaign-status.js';
+import { DaemonCommand } from './daemon.js';
+import { DaemonStatusCommand } from './daemon-status.js';
 import { DoctorCommand } from './doctor.js';
 import { ResultsAggregateCommand } from './results-aggregate.js';
 import { ResultsCompareCommand } from './results-compare.js';
@@ -22,6 +24,8 @@ export const commands: CommandClass[] = [
   BackendsUpCommand,
   BackendsDownCommand,
   BackendsStatusCommand,
+  DaemonCommand,
+  DaemonStatusCommand,
   DoctorCommand,
   ResultsAggregateCommand,
   ResultsReportCommand,

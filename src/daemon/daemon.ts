@@ -1,0 +1,356 @@
+import { createTask, type Logger, type ScheduledTask } from 'node-cron';
+import type Docker from 'dockerode';
+import { remainingWork } from '../campaign/manifest.js';
+import type { ManifestStore } from '../campaign/manifest-store.js';
+import { LineProgress } from '../campaign/progress.js';
+import { executeCampaign, type Project } from '../campaign/session.js';
+import type { StoredPlan } from '../campaign/stored-plan.js';
+import type { Schedule } from '../config/campaign.js';
+import type { LoadedCampaign } from '../config/load.js';
+import { formatError } from '../core/errors.js';
+import { ok, type Result } from '../core/result.js';
+import { appendCycle, cyclesIn, openOrCreate } from './cycles.js';
+import { acquireLock, releaseLock } from './lock.js';
+import { DaemonLog } from './log.js';
+import { nextRun, type ScheduledCampaign } from './schedule.js';
+import { lockFile, logFile, loadState, saveState, type CycleOutcome, type DaemonState, type ScheduledRecord } from './state.js';
+
+export interface DaemonOptions {
+  readonly docker: Docker;
+  readonly project: Project;
+  readonly scheduled: readonly ScheduledCampaign[];
+  readonly keepBackends: boolean;
+  readonly healthTimeoutMs: number;
+  /** Where log lines are echoed (the terminal); they always go to .state/daemon/daemon.log too. */
+  readonly echo: NodeJS.WritableStream;
+}
+
+/** A scheduled campaign at run time: its campaign, its cron tasks, and whether a cycle of it runs or waits. */
+interface Slot {
+  readonly key: string;
+  readonly loaded: LoadedCampaign;
+  readonly schedule: Schedule;
+  readonly store: ManifestStore;
+  plan: StoredPlan;
+  tasks: ScheduledTask[];
+  running: boolean;
+  record: ScheduledRecord;
+}
+
+/** A unit of work for the single worker: a new cycle, or finishing what an interrupted one left. */
+interface Job {
+  readonly slot: Slot;
+  readonly kind: 'cycle' | 'resume';
+  /** Said in the log when the job starts, e.g. which tick asked for it. */
+  readonly why: string;
+}
+
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+/**
+ * The daemon proper. One worker runs one cycle at a time across all campaigns, because experiments measure
+ * energy and two at once would share (and spoil) the GPU; each campaign's cron ticks feed it according to the
+ * campaign's overlap rule. Every decision is logged.
+ */
+export class Daemon {
+  private readonly queue: Job[] = [];
+  private current: Promise<void> | undefined;
+  private readonly controller = new AbortController();
+  private stopRequested: (() => void) | undefined;
+  private readonly stopped: Promise<void>;
+  private stopping = false;
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly o: DaemonOptions,
+    private readonly log: DaemonLog,
+    private readonly state: DaemonState,
+    private readonly slots: readonly Slot[],
+  ) {
+    this.stopped = new Promise((r) => (this.stopRequested = r));
+  }
+
+  /** Opens (or creates) each scheduled campaign's long-lived campaign and records the mapping durably. */
+  static open(o: DaemonOptions, log: DaemonLog): Result<Daemon> {
+    const hostState = o.project.paths.hostState;
+    const loadedState = loadState(hostState);
+    if (!loadedState.ok) return loadedState;
+    const state = loadedState.value;
+    // Files not scheduled this time keep their mapping (a later start picks their campaign up again) but have
+    // no next run.
+    for (const r of Object.values(state.campaigns)) r.next_run = null;
+    const slots: Slot[] = [];
+    for (const { campaign, schedule } of o.scheduled) {
+      const prior = state.campaigns[campaign.path];
+      const opened = openOrCreate(o.project, campaign, prior?.campaign_id);
+      if (!opened.ok) return opened;
+      const { store, plan, created } = opened.value;
+      if (created !== undefined) log.line(`${campaign.name}: new campaign ${store.current.campaign_id} for ${campaign.path} (${created})`);
+      const record: ScheduledRecord = {
+        campaign_id: store.current.campaign_id,
+        name: campaign.name,
+        cron: schedule.cron,
+        timezone: schedule.timezone ?? null,
+        overlap: schedule.overlap,
+        max_cycles: schedule.max_cycles ?? null,
+        cycles: cyclesIn(store),
+        last_started_at: prior?.campaign_id === store.current.campaign_id ? prior.last_started_at : null,
+        last_finished_at: prior?.campaign_id === store.current.campaign_id ? prior.last_finished_at : null,
+        last_cycle: prior?.campaign_id === store.current.campaign_id ? prior.last_cycle : null,
+        last_outcome: prior?.campaign_id === store.current.campaign_id ? prior.last_outcome : null,
+        last_detail: prior?.campaign_id === store.current.campaign_id ? prior.last_detail : null,
+        next_run: null,
+      };
+      state.campaigns[campaign.path] = record;
+      slots.push({ key: campaign.path, loaded: campaign, schedule, store, plan, tasks: [], running: false, record });
+    }
+    // The mapping is on disk before any cycle runs, so every cycle of a file lands in the same campaign.
+    saveState(hostState, state);
+    return ok(new Daemon(o, log, state, slots));
+  }
+
+  /** Resumes interrupted cycles, starts the cron tasks and prints when each campaign runs next. */
+  start(): void {
+    this.keepAlive = setInterval(() => undefined, 1 << 30); // the daemon idles on purpose once cycles are done
+    for (const slot of this.slots) {
+      const left = remainingWork(slot.store.current, slot.plan.campaign.retries);
+      if (left.length > 0) {
+        const cycles = [...new Set(left.map((e) => e.cycle))].sort((a, b) => a - b);
+        this.log.line(`${this.name(slot)}: ${left.length} experiment(s) of cycle ${cycles.join(', ')} not completed by an earlier run: resuming before the next scheduled time`);
+        this.enqueue({ slot, kind: 'resume', why: 'left by an earlier run' });
+      }
+      const max = slot.schedule.max_cycles;
+      if (max !== undefined && cyclesIn(slot.store) >= max) {
+        this.log.line(`${this.name(slot)}: max_cycles ${max} reached (${cyclesIn(slot.store)} cycles in campaign ${slot.record.campaign_id}): no more cycles will be scheduled`);
+        continue;
+      }
+      const logger = this.cronLogger(slot);
+      slot.tasks = slot.schedule.cron.map((expression) => {
+        const options = { name: `${slot.loaded.name}: ${expression}`, logger, ...(slot.schedule.timezone !== undefined ? { timezone: slot.schedule.timezone } : {}) };
+        const task = createTask(expression, () => this.onTick(slot, expression), options);
+        void task.start();
+        return task;
+      });
+      const next = nextRun(slot.schedule.cron, slot.schedule.timezone);
+      slot.record.next_run = iso(next);
+      const tz = slot.schedule.timezone ? `, ${slot.schedule.timezone}` : '';
+      const limit = max !== undefined ? ` of ${max}` : '';
+      this.log.line(
+        `${this.name(slot)}: campaign ${slot.record.campaign_id}, ${cyclesIn(slot.store)}${limit} cycle(s) so far; next run ${slot.record.next_run ?? 'never'} (cron ${slot.schedule.cron.map((c) => `"${c}"`).join(', ')}${tz}; overlap: ${slot.schedule.overlap})`,
+      );
+    }
+    this.save();
+    this.pump();
+  }
+
+  /** Resolves once a stop was requested and the running cycle (if any) has wound down. */
+  async untilStopped(): Promise<void> {
+    await this.stopped;
+    await this.current;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+  }
+
+  /**
+   * First signal: no new cycles; the running experiment is interrupted as `lem campaign run` does it (it is
+   * marked interrupted and its cycle is resumed at the next start). Queued cycles were never appended, so
+   * dropping them loses nothing.
+   */
+  stop(reason: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const slot of this.slots) this.retire(slot);
+    if (this.queue.length > 0) this.log.line(`dropping ${this.queue.length} queued run(s); an unfinished cycle resumes at the next start`);
+    this.queue.length = 0;
+    this.log.line(`${reason}: stopping${this.current ? ' (interrupting the running experiment)' : ''}`);
+    this.controller.abort();
+    this.save();
+    this.stopRequested?.();
+  }
+
+  private name(slot: Slot): string {
+    return slot.loaded.name;
+  }
+
+  private cronLogger(slot: Slot): Logger {
+    const say = (level: string) => (m: string | Error, e?: Error) => this.log.line(`${this.name(slot)}: node-cron ${level}: ${m instanceof Error ? m.message : m}${e ? ` (${e.message})` : ''}`);
+    return { info: say('info'), warn: say('warning'), error: say('error'), debug: () => undefined };
+  }
+
+  private waitingJobs(slot: Slot, kind?: Job['kind']): number {
+    return this.queue.filter((j) => j.slot === slot && (kind === undefined || j.kind === kind)).length;
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+  }
+
+  /** Stops a campaign's cron tasks: it reached max_cycles, or the daemon is stopping. */
+  private retire(slot: Slot): void {
+    for (const t of slot.tasks) void t.destroy();
+    slot.tasks = [];
+    slot.record.next_run = null;
+  }
+
+  private nextRunOf(slot: Slot): string | null {
+    const times = slot.tasks.map((t) => t.getNextRun()).filter((d): d is Date => d !== null);
+    return iso(times.sort((a, b) => a.getTime() - b.getTime())[0]);
+  }
+
+  /** A scheduled time came: start a cycle, wait behind another campaign, or apply the overlap rule. */
+  private onTick(slot: Slot, expression: string): void {
+    if (this.stopping) return;
+    const name = this.name(slot);
+    const tick = `tick "${expression}"`;
+    const max = slot.schedule.max_cycles;
+    const waitingCycles = this.waitingJobs(slot, 'cycle');
+    const planned = cyclesIn(slot.store) + waitingCycles;
+    if (max !== undefined && planned >= max) {
+      this.log.line(`${name}: ${tick} ignored: all ${max} cycles (max_cycles) are ${waitingCycles > 0 ? 'run or queued' : 'run'}`);
+    } else if (!slot.running && this.waitingJobs(slot) === 0) {
+      const other = this.current ? this.slots.find((s) => s.running) : undefined;
+      this.log.line(`${name}: ${tick}: cycle ${planned + 1} ${other ? `waits for the running cycle of ${this.name(other)} (one cycle runs at a time)` : 'starts'}`);
+      this.enqueue({ slot, kind: 'cycle', why: `${tick} at ${new Date().toISOString()}` });
+    } else {
+      const what = slot.running ? `cycle ${slot.record.last_cycle ?? '?'} is still running` : 'a run of this campaign is already waiting';
+      if (slot.schedule.overlap === 'skip') {
+        this.log.line(`${name}: ${tick} skipped: ${what} (overlap: skip)`);
+      } else if (waitingCycles > 0) {
+        this.log.line(`${name}: ${tick} merged into the cycle already queued: ${what} (overlap: queue)`);
+      } else {
+        this.log.line(`${name}: ${tick} queued: cycle ${planned + 1} runs when ${slot.running ? `cycle ${slot.record.last_cycle ?? '?'} finishes` : 'the waiting run is done'} (overlap: queue)`);
+        this.enqueue({ slot, kind: 'cycle', why: `queued by ${tick} at ${new Date().toISOString()}` });
+      }
+    }
+    slot.record.next_run = this.nextRunOf(slot);
+    this.save();
+    this.pump();
+  }
+
+  /** Starts the next job if none runs. */
+  private pump(): void {
+    if (this.current || this.stopping) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    job.slot.running = true;
+    this.current = this.runJob(job)
+      .catch((e: unknown) => {
+        // Not a Result: a bug or an I/O failure. The daemon keeps serving its other campaigns, and says so.
+        this.log.line(`${this.name(job.slot)}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        this.finishRecord(job.slot, 'error', e instanceof Error ? e.message : String(e));
+      })
+      .finally(() => {
+        job.slot.running = false;
+        this.current = undefined;
+        this.pump();
+      });
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    const { slot } = job;
+    const name = this.name(slot);
+    const max = slot.schedule.max_cycles;
+    let cycle: number;
+    if (job.kind === 'cycle') {
+      if (max !== undefined && cyclesIn(slot.store) >= max) {
+        this.log.line(`${name}: max_cycles ${max} reached: not starting another cycle`);
+        return;
+      }
+      const appended = appendCycle(slot.store, slot.plan, slot.loaded);
+      if (!appended.ok) {
+        this.log.line(`${name}: cannot add a cycle: ${formatError(appended.error)}`);
+        this.finishRecord(slot, 'error', appended.error.message);
+        return;
+      }
+      slot.plan = appended.value.plan;
+      cycle = appended.value.cycle;
+      this.log.line(`${name}: cycle ${cycle}${max !== undefined ? ` of ${max}` : ''} starts: ${appended.value.added} experiment(s) appended to campaign ${slot.record.campaign_id} (${job.why})`);
+      if (max !== undefined && cycle >= max) {
+        this.retire(slot);
+        this.log.line(`${name}: max_cycles ${max} reached: this is the last cycle; no more will be scheduled`);
+      }
+    } else {
+      const left = remainingWork(slot.store.current, slot.plan.campaign.retries);
+      cycle = Math.min(...left.map((e) => e.cycle), cyclesIn(slot.store));
+      this.log.line(`${name}: resuming cycle ${cycle} of campaign ${slot.record.campaign_id} (${left.length} experiment(s) to run; ${job.why})`);
+    }
+    Object.assign(slot.record, { cycles: cyclesIn(slot.store), last_cycle: cycle, last_started_at: new Date().toISOString(), last_finished_at: null });
+    this.save();
+
+    const progress = this.log.stream(`${name}: `);
+    const r = await executeCampaign(this.o.docker, this.o.project, slot.store, slot.plan, {
+      keepBackends: this.o.keepBackends,
+      signal: this.controller.signal,
+      progress: new LineProgress(progress),
+      healthTimeoutMs: this.o.healthTimeoutMs,
+    });
+    progress.end();
+    if (!r.ok) {
+      slot.store.setStatus('failed');
+      this.log.line(`${name}: cycle ${cycle} could not run: ${formatError(r.error)}`);
+      this.log.line(`${name}: its experiments stay pending and run with the next cycle (or at the next start)`);
+      this.finishRecord(slot, 'error', r.error.message);
+      return;
+    }
+    const { counts: c, interrupted } = r.value;
+    const outcome: CycleOutcome = interrupted ? 'interrupted' : c.failed > 0 ? 'failed' : 'completed';
+    const detail = `campaign totals: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}`;
+    this.log.line(`${name}: cycle ${cycle} ${outcome} (${detail})${interrupted ? '; it resumes when the daemon starts again' : ''}`);
+    for (const f of r.value.failures) this.log.line(`${name}:   failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}`);
+    this.finishRecord(slot, outcome, detail);
+    if (!interrupted && !this.stopping && slot.tasks.length > 0) this.log.line(`${name}: next run ${slot.record.next_run ?? 'never'}`);
+  }
+
+  private finishRecord(slot: Slot, outcome: CycleOutcome, detail: string): void {
+    Object.assign(slot.record, { cycles: cyclesIn(slot.store), last_finished_at: new Date().toISOString(), last_outcome: outcome, last_detail: detail, next_run: this.nextRunOf(slot) });
+    this.save();
+  }
+
+  private save(): void {
+    saveState(this.o.project.paths.hostState, this.state);
+  }
+}
+
+/**
+ * `lem daemon`: takes the lock, runs until SIGTERM/SIGINT, releases the lock. A second signal exits at once
+ * (the manifest is consistent after every change; the next start resumes).
+ */
+export async function runDaemon(o: DaemonOptions): Promise<Result<number>> {
+  const hostState = o.project.paths.hostState;
+  const lock = lockFile(hostState);
+  const acquired = acquireLock(lock);
+  if (!acquired.ok) return acquired;
+  const log = new DaemonLog(logFile(hostState), o.echo);
+  log.line(`daemon started (PID ${process.pid}); project ${o.project.dir}; log ${log.file}`);
+  const prev = acquired.value.tookOverFrom;
+  if (prev !== undefined) log.line(`took over a stale lock ${prev === 'unreadable' ? '(unreadable content)' : `of PID ${prev.pid} (started ${prev.started_at}; that process is gone)`}`);
+
+  let daemon: Daemon | undefined;
+  let first = true;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (first && daemon) {
+      first = false;
+      daemon.stop(sig);
+      return;
+    }
+    log.line(`second ${sig}: exiting now; the manifests are consistent and the next start resumes`);
+    const released = releaseLock(lock);
+    if (!released.ok) log.line(formatError(released.error));
+    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const opened = Daemon.open(o, log);
+    if (!opened.ok) return opened;
+    daemon = opened.value;
+    daemon.start();
+    await daemon.untilStopped();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const released = releaseLock(lock);
+    if (!released.ok) log.line(formatError(released.error));
+    else log.line('daemon stopped; lock released');
+  }
+  return ok(0);
+}

@@ -1,0 +1,144 @@
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+
+/** What the lock file says: who holds it, since when. */
+export const LockOwner = z.strictObject({ pid: z.int().positive(), started_at: z.string() });
+export type LockOwner = z.infer<typeof LockOwner>;
+
+export type LockState = { readonly kind: 'free' } | { readonly kind: 'held'; readonly owner: LockOwner } | { readonly kind: 'stale'; readonly owner: LockOwner | undefined; readonly raw: string };
+
+/** process.kill(pid, 0) delivers nothing: it only asks whether the process exists (EPERM: it does, not ours). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+function readRaw(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function parseOwner(raw: string): LockOwner | undefined {
+  try {
+    const parsed = LockOwner.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // not JSON: no owner can be named, which makes the lock stale (see inspectLock)
+  }
+}
+
+/**
+ * Whether the lock is free, held by a live process, or stale. Content that names no owner counts as stale: the
+ * lock is only ever created whole (see acquireLock), so unreadable content was not written by a daemon.
+ */
+export function inspectLock(file: string): LockState {
+  const raw = readRaw(file);
+  if (raw === undefined) return { kind: 'free' };
+  const owner = parseOwner(raw);
+  if (owner && pidAlive(owner.pid)) return { kind: 'held', owner };
+  return { kind: 'stale', owner, raw };
+}
+
+/** Creates `file` with `content` in one step: written to a private temp file, then hard-linked (EEXIST if taken). */
+function createWhole(file: string, content: string): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+export interface Acquired {
+  readonly owner: LockOwner;
+  /** Set when a stale lock was taken over: whose it was. */
+  readonly tookOverFrom: LockOwner | undefined | 'unreadable';
+}
+
+function heldError(file: string, owner: LockOwner): Result<never> {
+  return err(
+    lemError(ErrorCode.LOCKED, `another lem daemon (PID ${owner.pid}, running since ${owner.started_at}) holds ${file}`, {
+      hint: `only one daemon runs per state folder; stop it with: kill ${owner.pid}`,
+    }),
+  );
+}
+
+/**
+ * One daemon per state folder. The lock file names its owner's PID; a lock whose owner is gone is taken over.
+ * The takeover renames the stale file aside before creating a new one and checks that what it moved is what it
+ * judged stale: two daemons starting at once over a stale lock cannot both win (the loser puts the winner's
+ * lock back and reports it held).
+ */
+export function acquireLock(file: string, pid: number = process.pid): Result<Acquired> {
+  mkdirSync(dirname(file), { recursive: true });
+  const owner: LockOwner = { pid, started_at: new Date().toISOString() };
+  const content = JSON.stringify(owner) + '\n';
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (createWhole(file, content)) return ok({ owner, tookOverFrom: undefined });
+      const state = inspectLock(file);
+      if (state.kind === 'free') continue; // released between our attempt and our look: try again
+      if (state.kind === 'held') return heldError(file, state.owner);
+      const aside = `${file}.stale-${pid}`;
+      try {
+        renameSync(file, aside);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // someone else moved it first
+        throw e;
+      }
+      const moved = readFileSync(aside, 'utf8');
+      if (moved !== state.raw) {
+        // We moved a lock that appeared after our look, a live one: put it back and let the loop judge it again.
+        try {
+          linkSync(aside, file);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+        unlinkSync(aside);
+        continue;
+      }
+      unlinkSync(aside);
+      if (createWhole(file, content)) return ok({ owner, tookOverFrom: state.owner ?? 'unreadable' });
+    }
+  } catch (e) {
+    return err(lemError(ErrorCode.STATE_CORRUPT, `cannot take the daemon lock ${file}: ${(e as Error).message}`));
+  }
+  const last = inspectLock(file);
+  if (last.kind === 'held') return heldError(file, last.owner);
+  return err(lemError(ErrorCode.LOCKED, `could not take the daemon lock ${file}: it keeps changing hands`));
+}
+
+/** Removes the lock only if it is still ours, so a daemon never deletes a lock another one has taken over. */
+export function releaseLock(file: string, pid: number = process.pid): Result<boolean> {
+  try {
+    const raw = readRaw(file);
+    if (raw === undefined) return ok(false);
+    if (parseOwner(raw)?.pid !== pid) return ok(false);
+    unlinkSync(file);
+    return ok(true);
+  } catch (e) {
+    return err(lemError(ErrorCode.STATE_CORRUPT, `cannot release the daemon lock ${file}: ${(e as Error).message}`));
+  }
+}
