@@ -8,7 +8,6 @@ aside first, so at no moment does a half-written folder carry the final name.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import shutil
@@ -57,6 +56,8 @@ def _fsync_dir(path: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically; False where the platform or filesystem cannot."""
+    import ctypes  # only for retried attempts: kept off the start-up path
+
     libc = ctypes.CDLL(None, use_errno=True)
     fn = getattr(libc, "renameat2", None)
     if fn is None:

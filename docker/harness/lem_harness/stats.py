@@ -4,8 +4,17 @@ as the result contract names them, and the coefficient of variation used by warm
 from __future__ import annotations
 
 import math
-import statistics
 from typing import Sequence
+
+
+def mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
+
+
+def stdev(values: Sequence[float]) -> float:
+    """Sample standard deviation (n - 1), as statistics.stdev; the statistics module is slow to import."""
+    m = mean(values)
+    return math.sqrt(math.fsum((v - m) ** 2 for v in values) / (len(values) - 1))
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -26,7 +35,7 @@ def distribution(values: Sequence[float]) -> dict | None:
     s = sorted(values)
     return {
         "n": len(s),
-        "mean": float(statistics.fmean(s)),
+        "mean": float(mean(s)),
         "p50": percentile(s, 50),
         "p90": percentile(s, 90),
         "p95": percentile(s, 95),
@@ -40,7 +49,7 @@ def coefficient_of_variation(values: Sequence[float]) -> float | None:
     """Sample standard deviation over mean; None where undefined (fewer than two values or a zero mean)."""
     if len(values) < 2:
         return None
-    mean = statistics.fmean(values)
-    if mean == 0:
+    m = mean(values)
+    if m == 0:
         return None
-    return statistics.stdev(values) / mean
+    return stdev(values) / m

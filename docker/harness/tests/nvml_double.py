@@ -61,6 +61,12 @@ class FakeGpu:
                 self.energy_mj, self.reset_at = 0.0, None
             return int(self.energy_mj)
 
+    def reset_counter(self):
+        """What a driver reload does to the cumulative counter."""
+        self.counter()
+        with self.lock:
+            self.energy_mj = 0.0
+
 
 class RecordingNvmlDouble:
     """Module-like object with the pynvml names the harness uses."""

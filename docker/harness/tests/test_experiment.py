@@ -50,10 +50,30 @@ class ListWriter(EventWriter):
         self.events.append({"event": event, "ts": time.time(), **fields})
 
 
-def run(tmp_path, experiments, gpus, engine_cls=BusyGpuEngineDouble, **nvml_kw):
+class CounterResetEngineDouble(BusyGpuEngineDouble):
+    """Resets the GPUs' energy counters during the first batch of the measured window."""
+
+    armed = False
+
+    def generate(self, batch, settings):
+        if CounterResetEngineDouble.armed:
+            CounterResetEngineDouble.armed = False
+            for g in self.gpus:
+                g.reset_counter()
+        return super().generate(batch, settings)
+
+
+class ArmingListWriter(ListWriter):
+    def emit(self, event, **fields):
+        super().emit(event, **fields)
+        if event == "measuring":
+            CounterResetEngineDouble.armed = True
+
+
+def run(tmp_path, experiments, gpus, engine_cls=BusyGpuEngineDouble, writer=None, **nvml_kw):
     engine_cls.gpus = gpus
     spec = parse_spec(make_spec(tmp_path / "results", experiments))
-    writer = ListWriter()
+    writer = writer or ListWriter()
     code = run_batch(spec, writer, nvml_lib=RecordingNvmlDouble(gpus, **nvml_kw), engine_factory=lambda b: engine_cls())
     return code, writer.events
 
@@ -135,9 +155,8 @@ def test_without_nvml_the_run_completes_with_energy_null_and_a_reason(tmp_path, 
 
 
 def test_a_counter_reset_makes_the_energy_invalid_and_says_so(tmp_path, result_schema):
-    gpu = busy_gpu(0)
-    gpu.reset_at = 0.3  # during the measured window (after the 0.15 s baseline and warmup)
-    run(tmp_path, [("e1", measured_config())], [gpu])
+    run(tmp_path, [("e1", measured_config())], [busy_gpu(0)], engine_cls=CounterResetEngineDouble,
+        writer=ArmingListWriter())
     doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
     jsonschema.validate(doc, result_schema)
     assert doc["energy"]["available"] is False and "reset" in doc["energy"]["reason"]

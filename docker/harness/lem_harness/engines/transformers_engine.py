@@ -17,11 +17,14 @@ from lem_harness.latency import RequestTiming
 from lem_harness.settings import Settings
 
 
+def _major_minor(version: str) -> tuple[int, int]:
+    parts = [int(p) for p in version.split(".")[:2] if p.isdigit()]
+    return tuple((parts + [0, 0])[:2])  # type: ignore[return-value]
+
+
 def _dtype_keyword(version: str) -> str:
     # from_pretrained(torch_dtype=...) was renamed dtype= in transformers 4.56.
-    parts = [int(p) for p in version.split(".")[:2] if p.isdigit()]
-    major, minor = (parts + [0, 0])[:2]
-    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+    return "dtype" if _major_minor(version) >= (4, 56) else "torch_dtype"
 
 
 def model_kwargs(settings: Settings, torch: Any, transformers: Any) -> dict:
@@ -30,9 +33,11 @@ def model_kwargs(settings: Settings, torch: Any, transformers: Any) -> dict:
     kwargs: dict[str, Any] = {
         _dtype_keyword(transformers.__version__): dtype,
         "device_map": s.get("device_map", "auto"),
-        "low_cpu_mem_usage": s.get("low_cpu_mem_usage", True),
         "trust_remote_code": s.get("trust_remote_code", False),
     }
+    # Transformers 4.52 removed low_cpu_mem_usage (loading is always low-memory since); older ones take it.
+    if _major_minor(transformers.__version__) < (4, 52):
+        kwargs["low_cpu_mem_usage"] = s.get("low_cpu_mem_usage", True)
     if settings.revision:
         kwargs["revision"] = settings.revision
     if s.get("attn_implementation"):
