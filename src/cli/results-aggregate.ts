@@ -81,7 +81,7 @@ export class ResultsAggregateCommand extends LemCommand {
       return ok(undefined);
     }
     const lines = [
-      `Aggregated ${collection.results.length} experiments, ${agg.summaries.length} configurations, from ${scope.length === 1 ? `campaign ${scope[0]}` : `${scope.length} campaigns`}` +
+      `Aggregated ${collection.results.length} experiments, ${agg.summaries.length} configurations, from ${agg.campaigns.length === 1 ? `campaign ${agg.campaigns[0]}` : `${agg.campaigns.length} campaigns`}` +
         (selection.value.kind === 'latest' ? ' (the latest; pass --campaign <id> or --all for others)' : ''),
     ];
     if (collection.superseded.length > 0) lines.push(`${collection.superseded.length} earlier attempts replaced by a later valid one`);

@@ -2,7 +2,7 @@ import type { Collection } from './collect.js';
 import { toCsv, type Cell } from './csv.js';
 import { experimentsTable } from './experiments-table.js';
 import { HEADLINE_METRICS } from './metrics.js';
-import { summariseParallel, type ConfigSummary, type SummaryOptions } from './summary.js';
+import { startSummaries, type ConfigSummary, type SummaryOptions } from './summary.js';
 import { collectWarnings, type ResultWarning } from './warnings.js';
 
 /** Everything `lem results aggregate` derives from a collection, without I/O, so tests need no files to check it. */
@@ -43,15 +43,18 @@ export const DEFINITIONS: Record<string, string> = {
 
 export async function aggregate(collection: Collection, opts: SummaryOptions, now = new Date()): Promise<Aggregation> {
   const results = collection.results;
-  const summaries = await summariseParallel(results, opts);
+  const pending = startSummaries(results, opts);
+  // experiments.csv needs no statistics: built here while the bootstrap runs on the worker threads.
+  const table = experimentsTable(results);
+  const experimentsCsv = toCsv(table.header, table.rows);
+  const summaries = await pending.wait();
   const warnings = collectWarnings(results, summaries);
   const campaigns = [...new Set(results.map((r) => r.doc.experiment.campaign_id))].sort();
-  const table = experimentsTable(results);
   return {
     campaigns,
     summaries,
     warnings,
-    experimentsCsv: toCsv(table.header, table.rows),
+    experimentsCsv,
     summaryCsv: summaryCsv(summaries),
     summaryJson: {
       schema: 'lem-summary/1',

@@ -6,37 +6,62 @@ import { jobCost, runJobs, type BootstrapJob } from './bootstrap-jobs.js';
 import type { Interval } from './stats.js';
 
 /**
- * Runs bootstrap jobs on every core: the bootstrap is ~10^8 row draws for 500 configurations × 20 cycles ×
- * 10,000 resamples, the largest cost of an aggregation. Results are identical to running the jobs in order (each
- * job carries its own seed), so parallelism never changes a number. Small workloads stay on the main thread, where
- * starting a worker would cost more than it saves.
+ * Runs bootstrap jobs on worker threads, one per core: the bootstrap is ~10^8 row draws for 500 configurations ×
+ * 20 cycles × 10,000 resamples, the largest cost of an aggregation. The jobs start at once and the caller keeps the
+ * main thread for its own work (writing experiments.csv) until it awaits the intervals; the OS shares the cores.
+ * Results are identical to running the jobs in order (each job carries its own seed), so parallelism never changes
+ * a number. Small workloads run on the main thread, where starting a worker would cost more than it saves.
  */
 const MIN_PARALLEL_COST = 20_000_000;
-const MAX_WORKERS = 7;
+const MAX_WORKERS = 8;
 
-export async function runJobsParallel(jobs: readonly BootstrapJob[], maxThreads = availableParallelism()): Promise<(Interval | null)[][]> {
-  const total = jobs.reduce((s, j) => s + jobCost(j), 0);
-  const workerUrl = new URL('./bootstrap-worker.js', import.meta.url);
-  const threads = Math.min(maxThreads, MAX_WORKERS + 1);
-  // The worker entry exists only as compiled JS (dist/); run from TypeScript sources (tests), stay in-thread.
-  if (threads < 2 || total < MIN_PARALLEL_COST || !existsSync(fileURLToPath(workerUrl))) return runJobs(jobs);
-
-  const shares = partition(jobs, threads);
-  const [own, ...others] = shares;
-  const pending = others.map((share) => runInWorker(workerUrl, share.map((i) => jobs[i]!)));
-  // The main thread takes its share meanwhile instead of waiting idle.
-  const ownResults = runJobs(own!.map((i) => jobs[i]!));
-  const out = new Array<(Interval | null)[]>(jobs.length);
-  own!.forEach((jobIndex, k) => (out[jobIndex] = ownResults[k]!));
-  const settled = await Promise.all(pending);
-  settled.forEach((results, w) => others[w]!.forEach((jobIndex, k) => (out[jobIndex] = results[k]!)));
-  return out;
+export interface ParallelOptions {
+  /** Worker threads to use (default: the machine's available parallelism). */
+  threads?: number;
+  /** Below this many row draws in total, everything runs on the main thread. */
+  minCost?: number;
 }
 
-function runInWorker(url: URL, jobs: BootstrapJob[]): Promise<(Interval | null)[][]> {
+export type Intervals = (Interval | null)[][];
+
+export interface PendingJobs {
+  wait(): Promise<Intervals>;
+}
+
+export function startJobs(jobs: readonly BootstrapJob[], opts: ParallelOptions = {}): PendingJobs {
+  const total = jobs.reduce((s, j) => s + jobCost(j), 0);
+  const workerUrl = new URL('./bootstrap-worker.js', import.meta.url);
+  const threads = Math.min(opts.threads ?? availableParallelism(), MAX_WORKERS, jobs.length);
+  // The worker entry exists only as compiled JS (dist/); run from TypeScript sources (tests), stay in-thread.
+  if (threads < 2 || total < (opts.minCost ?? MIN_PARALLEL_COST) || !existsSync(fileURLToPath(workerUrl))) {
+    return { wait: async () => runJobs(jobs) };
+  }
+  const shares = partition(jobs, threads);
+  const pending = Promise.all(shares.map((share) => runInWorker(workerUrl, share.map((i) => jobs[i]!))));
+  // Handled here so a failing worker is never an unhandled rejection while the caller is busy; wait() rethrows it.
+  const settled = pending.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return {
+    wait: async () => {
+      const r = await settled;
+      if (!r.ok) throw r.error;
+      const out = new Array<(Interval | null)[]>(jobs.length);
+      r.value.forEach((results, w) => shares[w]!.forEach((jobIndex, k) => (out[jobIndex] = results[k]!)));
+      return out;
+    },
+  };
+}
+
+export async function runJobsParallel(jobs: readonly BootstrapJob[], opts: ParallelOptions = {}): Promise<Intervals> {
+  return startJobs(jobs, opts).wait();
+}
+
+function runInWorker(url: URL, jobs: BootstrapJob[]): Promise<Intervals> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(url, { workerData: jobs });
-    worker.once('message', (m: (Interval | null)[][]) => resolve(m));
+    worker.once('message', (m: Intervals) => resolve(m));
     worker.once('error', reject);
     worker.once('exit', (code) => {
       if (code !== 0) reject(new Error(`bootstrap worker exited with code ${code}`));

@@ -1,5 +1,5 @@
 import type { Distribution, ResultDocument } from '../contract/result.js';
-import { descriptors, flattenConfig, variedKeys } from './config-params.js';
+import { descriptors as describe, flattenConfig, variedKeys, type Descriptors } from './config-params.js';
 import type { CollectedResult } from './collect.js';
 import type { Cell } from './csv.js';
 
@@ -8,6 +8,17 @@ import type { Cell } from './csv.js';
  * so a spreadsheet or pandas needs no JSON. Columns are fixed and documented by name; the parameters that vary
  * across the selected results follow as param.<dotted.key> columns.
  */
+/** Descriptors per config object (shared by a document's columns; a WeakMap so nothing outlives the documents). */
+const described = new WeakMap<object, Descriptors>();
+function descriptors(d: ResultDocument): Descriptors {
+  let x = described.get(d.experiment.config);
+  if (!x) {
+    x = describe(d);
+    described.set(d.experiment.config, x);
+  }
+  return x;
+}
+
 type Column = readonly [name: string, get: (d: ResultDocument, r: CollectedResult) => Cell];
 
 const dist = (name: string, get: (d: ResultDocument) => Distribution | null): Column[] =>
@@ -92,18 +103,18 @@ export interface Table {
 }
 
 export function experimentsTable(results: readonly CollectedResult[]): Table {
-  const varied = variedKeys(uniqueConfigs(results));
+  const configs = uniqueConfigs(results);
+  const varied = variedKeys([...configs.values()]);
   const header = [...EXPERIMENT_COLUMNS.map(([name]) => name), ...varied.map((k) => `param.${k}`)];
-  const rows = results.map((r) => {
-    const flat = varied.length > 0 ? flattenConfig(r.doc.experiment.config) : undefined;
-    return [...EXPERIMENT_COLUMNS.map(([, get]) => get(r.doc, r)), ...varied.map((k) => flat?.get(k) ?? null)];
-  });
+  // Equal hashes mean equal configs: flatten each configuration once, not once per cycle.
+  const params = new Map([...configs].map(([hash, config]) => [hash, varied.map((k) => flattenConfig(config).get(k) ?? null)]));
+  const rows = results.map((r) => [...EXPERIMENT_COLUMNS.map(([, get]) => get(r.doc, r)), ...(params.get(r.doc.experiment.config_hash) ?? [])]);
   return { header, rows };
 }
 
 /** One config per hash: varied-key detection is then linear in configurations, not in experiments. */
-function uniqueConfigs(results: readonly CollectedResult[]): Record<string, unknown>[] {
+function uniqueConfigs(results: readonly CollectedResult[]): Map<string, Record<string, unknown>> {
   const byHash = new Map<string, Record<string, unknown>>();
   for (const r of results) if (!byHash.has(r.doc.experiment.config_hash)) byHash.set(r.doc.experiment.config_hash, r.doc.experiment.config);
-  return [...byHash.values()];
+  return byHash;
 }

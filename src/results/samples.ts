@@ -6,9 +6,11 @@ import { parseCsv } from './csv.js';
 
 /**
  * Reads the harness's samples.csv (a time series) for the power-over-time chart. Columns are found by header name,
- * not position, so the harness may add columns freely: a time column (t_s, time_s, elapsed_s, t, timestamp_s,
- * timestamp; made relative to the first sample), power per GPU either wide (gpu0_power_w, power_w_gpu0, ...) or long
- * (a gpu/gpu_index column beside power_w), and an optional phase column (baseline / warmup / measured).
+ * not position, so the harness may add columns freely: a time column (unix_ts preferred, then t_s, elapsed_s, time_s,
+ * t, timestamp_s, timestamp; made relative to the first sample), power per GPU either long (lem_harness's layout: a
+ * gpu column beside power_w, one row per GPU per sweep) or wide (gpu0_power_w, power_w_gpu0, ...), and an optional
+ * phase column (baseline / warmup / measured). The harness's t_s restarts at 0 in each phase, hence unix_ts first;
+ * a time column that runs backwards is made continuous.
  */
 export interface PowerPoint {
   t_s: number;
@@ -27,7 +29,7 @@ export interface PowerSeries {
   downsampled: boolean;
 }
 
-const TIME_COLUMNS = ['t_s', 'time_s', 'elapsed_s', 't', 'timestamp_s', 'timestamp', 'time'];
+const TIME_COLUMNS = ['unix_ts', 't_s', 'elapsed_s', 'time_s', 't', 'timestamp_s', 'timestamp', 'time'];
 const GPU_COLUMNS = ['gpu', 'gpu_index', 'device', 'index'];
 const MAX_POINTS_PER_SERIES = 1500;
 
@@ -63,9 +65,19 @@ export function parsePowerSeries(text: string, path = 'samples.csv'): Result<Pow
   const body = rows.slice(1);
   const t0 = Number(body[0]?.[timeIdx]);
   const points: PowerPoint[] = [];
+  // Continuity for a time column that restarts (per-phase t_s): later samples are shifted past the last time seen.
+  let offset = 0;
+  let lastRaw = -Infinity;
+  let lastT = 0;
+  let step = 0;
   for (const r of body) {
-    const t = Number(r[timeIdx]) - (Number.isFinite(t0) ? t0 : 0);
-    if (!Number.isFinite(t)) continue;
+    const raw = Number(r[timeIdx]) - (Number.isFinite(t0) ? t0 : 0);
+    if (!Number.isFinite(raw)) continue;
+    if (raw < lastRaw) offset = lastT + step - raw;
+    else if (raw > lastRaw && lastRaw > -Infinity) step = raw - lastRaw;
+    lastRaw = raw;
+    const t = raw + offset;
+    lastT = t;
     const phase = phaseIdx >= 0 ? (r[phaseIdx] ?? null) || null : null;
     for (const [name, i] of powerCols) {
       const raw = r[i];

@@ -3,7 +3,7 @@ import type { CollectedResult } from './collect.js';
 import { configLabels, descriptors, flattenConfig, variedKeys, type Scalar } from './config-params.js';
 import { HEADLINE_METRICS, type HeadlineMetric } from './metrics.js';
 import { runJobs, type BootstrapJob } from './bootstrap-jobs.js';
-import { runJobsParallel } from './bootstrap-parallel.js';
+import { startJobs, type ParallelOptions } from './bootstrap-parallel.js';
 import { coefficientOfVariation, hashSeed, mean, sampleStd, type Interval } from './stats.js';
 
 /**
@@ -50,6 +50,10 @@ export interface SummaryOptions {
 
 export const DEFAULT_SUMMARY_OPTIONS: SummaryOptions = { resamples: 10_000, seed: 1, level: 0.95 };
 
+/**
+ * Results per config hash, each group in a canonical order (campaign, cycle, experiment): the bootstrap maps its
+ * draws to positions, so the order must not depend on how the files happened to be read.
+ */
 export function groupByConfig(results: readonly CollectedResult[]): Map<string, CollectedResult[]> {
   const groups = new Map<string, CollectedResult[]>();
   for (const r of results) {
@@ -58,7 +62,14 @@ export function groupByConfig(results: readonly CollectedResult[]): Map<string, 
     if (g) g.push(r);
     else groups.set(h, [r]);
   }
+  for (const g of groups.values()) g.sort(canonicalOrder);
   return groups;
+}
+
+function canonicalOrder(a: CollectedResult, b: CollectedResult): number {
+  const x = a.doc.experiment;
+  const y = b.doc.experiment;
+  return x.campaign_id.localeCompare(y.campaign_id) || x.cycle - y.cycle || x.experiment_id.localeCompare(y.experiment_id) || x.attempt - y.attempt || a.path.localeCompare(b.path);
 }
 
 /** Statistics per configuration, in this thread. */
@@ -68,9 +79,23 @@ export function summarise(results: readonly CollectedResult[], opts: SummaryOpti
 }
 
 /** Same numbers as summarise (each job carries its own seed), with the bootstrap spread over all cores. */
-export async function summariseParallel(results: readonly CollectedResult[], opts: SummaryOptions = DEFAULT_SUMMARY_OPTIONS): Promise<ConfigSummary[]> {
+export async function summariseParallel(
+  results: readonly CollectedResult[],
+  opts: SummaryOptions = DEFAULT_SUMMARY_OPTIONS,
+  parallel: ParallelOptions = {},
+): Promise<ConfigSummary[]> {
+  return startSummaries(results, opts, parallel).wait();
+}
+
+/** Starts the bootstrap on worker threads and returns at once: the caller's thread is free until it awaits. */
+export function startSummaries(
+  results: readonly CollectedResult[],
+  opts: SummaryOptions = DEFAULT_SUMMARY_OPTIONS,
+  parallel: ParallelOptions = {},
+): { wait(): Promise<ConfigSummary[]> } {
   const plan = planSummaries(results, opts);
-  return assemble(plan, await runJobsParallel(plan.jobs));
+  const pending = startJobs(plan.jobs, parallel);
+  return { wait: async () => assemble(plan, await pending.wait()) };
 }
 
 interface PlannedMetrics {

@@ -29,6 +29,8 @@ export interface ReportOptions {
   /** Experiment whose samples.csv is drawn; default: the first cycle of the most energy-efficient configuration. */
   experimentId?: string;
   now?: Date;
+  /** A line shown above everything, e.g. that the data is synthetic (the docs screenshot says so in the image). */
+  notice?: string;
 }
 
 export interface Report {
@@ -89,7 +91,8 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
     section('inputs', 'Inputs', inputsBlock(input)),
   ];
   const simulated = results.filter((r) => r.doc.simulated).length;
-  const banner = simulated > 0 ? `${simulated} of ${results.length} results are simulated (synthetic engine): their latency and throughput are not real measurements and they have no energy.` : null;
+  const simulatedNote = simulated > 0 ? `${simulated} of ${results.length} results are simulated (synthetic engine): their latency and throughput are not real measurements and they have no energy.` : null;
+  const banner = [opts.notice, simulatedNote].filter((x): x is string => Boolean(x)).join(' ') || null;
   const now = opts.now ?? new Date();
   const html = page(
     `lem report: ${input.scope.join(', ')}`,
