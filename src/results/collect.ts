@@ -1,6 +1,6 @@
 import { readFile as readFileCallback } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { ResultDocument } from '../contract/result.js';
 import { ErrorCode, fromUnknown, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -176,15 +176,6 @@ function ignored(name: string): boolean {
   return IGNORED_PREFIXES.some((p) => name.startsWith(p));
 }
 
-/** Reads, parses and validates one result.json; failure is a value naming the file and the reason. */
-export async function loadResult(path: string): Promise<Result<CollectedResult, SkippedFile>> {
-  const read = await readText(path);
-  if (!read.ok) return err({ path, reason: read.error === 'ENOENT' ? 'missing: no such file' : `unreadable: ${read.error}` });
-  const parsed = parseResultText(read.value);
-  if (!parsed.ok) return err({ path, reason: parsed.error });
-  return ok({ path, dir: dirname(path), doc: parsed.value });
-}
-
 /** Parses result text; the error is a one-line reason a user can act on. */
 export function parseResultText(text: string): Result<ResultDocument, string> {
   if (text.trim() === '') return err('empty file (partial write?)');
@@ -245,10 +236,4 @@ function notFound(root: string, e: unknown): ReturnType<typeof lemError> {
     return lemError(ErrorCode.FILE_NOT_FOUND, `results folder ${root} does not exist`, { hint: 'pass --results <dir> (default ./results), or a campaign id that exists there' });
   }
   return fromUnknown(e, ErrorCode.FILE_NOT_FOUND, `reading ${root}`);
-}
-
-/** Path shown to the user: relative to the cwd when that is shorter. */
-export function displayPath(path: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
 }

@@ -190,16 +190,25 @@ export function bootstrapRatioCI(a: Numbers, b: Numbers, opts: BootstrapOptions)
   const ratio = mb / ma;
   if (a.length < 2 || b.length < 2) return { ratio, ci: null };
   const r = Math.max(1, Math.floor(opts.resamples));
-  const next = mulberry32(opts.seed);
   const ratios = new Float64Array(r);
   const na = a.length;
   const nb = b.length;
+  const scaleA = na / TWO_32;
+  const scaleB = nb / TWO_32;
+  // mulberry32 inlined, as in resampleBlock (same sequence as mulberry32(seed): A's draws, then B's, per resample).
+  let s = opts.seed | 0;
+  const draw = (scale: number): number => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return Math.floor(((t ^ (t >>> 14)) >>> 0) * scale);
+  };
   let kept = 0;
   for (let i = 0; i < r; i++) {
     let sa = 0;
-    for (let j = 0; j < na; j++) sa += a[Math.floor((next() / TWO_32) * na)]!;
+    for (let j = 0; j < na; j++) sa += a[draw(scaleA)]!;
     let sb = 0;
-    for (let j = 0; j < nb; j++) sb += b[Math.floor((next() / TWO_32) * nb)]!;
+    for (let j = 0; j < nb; j++) sb += b[draw(scaleB)]!;
     // A resampled denominator of 0 has no ratio; drop it rather than let Infinity widen the interval.
     if (sa !== 0) ratios[kept++] = sb / nb / (sa / na);
   }
