@@ -110,9 +110,12 @@ export function configLabels(byHash: ReadonlyMap<string, ResultDocument>): Map<s
     }
     labels.set(hash, parts.join(' '));
   }
-  const seen = new Map<string, number>();
-  for (const l of labels.values()) seen.set(l, (seen.get(l) ?? 0) + 1);
-  for (const [hash, l] of labels) if ((seen.get(l) ?? 0) > 1) labels.set(hash, `${l} #${hash.slice(0, 6)}`);
+  // Collisions get the hash prefix; where even that collides (hand-made hashes), the whole hash.
+  for (const suffix of [(h: string) => h.slice(0, 6), (h: string) => h]) {
+    const seen = new Map<string, number>();
+    for (const l of labels.values()) seen.set(l, (seen.get(l) ?? 0) + 1);
+    for (const [hash, l] of labels) if ((seen.get(l) ?? 0) > 1) labels.set(hash, `${l.replace(/ #\S+$/, '')} #${suffix(hash)}`);
+  }
   return labels;
 }
 

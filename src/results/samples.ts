@@ -17,6 +17,8 @@ export interface PowerPoint {
   series: string;
   power_w: number;
   phase: string | null;
+  /** Runs of samples without a gap: the line is broken where sampling stopped (e.g. warmup not sampled). */
+  segment: number;
 }
 
 export interface PowerSeries {
@@ -69,12 +71,12 @@ export function parsePowerSeries(text: string, path = 'samples.csv'): Result<Pow
   let offset = 0;
   let lastRaw = -Infinity;
   let lastT = 0;
-  let step = 0;
+  let rawStep = 0;
   for (const r of body) {
     const raw = Number(r[timeIdx]) - (Number.isFinite(t0) ? t0 : 0);
     if (!Number.isFinite(raw)) continue;
-    if (raw < lastRaw) offset = lastT + step - raw;
-    else if (raw > lastRaw && lastRaw > -Infinity) step = raw - lastRaw;
+    if (raw < lastRaw) offset = lastT + rawStep - raw;
+    else if (raw > lastRaw && lastRaw > -Infinity) rawStep = raw - lastRaw;
     lastRaw = raw;
     const t = raw + offset;
     lastT = t;
@@ -86,13 +88,15 @@ export function parsePowerSeries(text: string, path = 'samples.csv'): Result<Pow
       if (!Number.isFinite(w)) continue;
       // Long format: one power column, the GPU named in its own column.
       const series = gpuIdx !== undefined && powerCols.length === 1 ? `GPU ${r[gpuIdx] ?? '?'}` : seriesName(name);
-      points.push({ t_s: t, series, power_w: w, phase });
+      points.push({ t_s: t, series, power_w: w, phase, segment: 0 });
     }
   }
   if (points.length === 0) return err(`${path} has no numeric power samples`);
   const series = [...new Set(points.map((p) => p.series))].sort();
+  const step = medianStep(points);
+  markSegments(points, series, step);
   const { kept, downsampled } = downsample(points, series);
-  return ok({ path, points: kept, series, phases: phaseSpans(points), downsampled });
+  return ok({ path, points: kept, series, phases: phaseSpans(points, step), downsampled });
 }
 
 /** gpu0_power_w → "GPU 0"; power_w_gpu1 → "GPU 1"; anything else keeps its column name. */
@@ -101,15 +105,36 @@ function seriesName(column: string): string {
   return m ? `GPU ${m[1]}` : column;
 }
 
-function phaseSpans(points: readonly PowerPoint[]): PowerSeries['phases'] {
+/** The usual sampling interval: median gap between distinct sample times. */
+function medianStep(points: readonly PowerPoint[]): number {
+  const times = [...new Set(points.map((p) => p.t_s))].sort((a, b) => a - b);
+  const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)] ?? 0;
+}
+
+/** A gap over 5 sampling intervals starts a new segment: a straight line across it would show power never measured. */
+function markSegments(points: PowerPoint[], series: readonly string[], step: number): void {
+  for (const s of series) {
+    let segment = 0;
+    let last: number | null = null;
+    for (const p of points) {
+      if (p.series !== s) continue;
+      if (last !== null && step > 0 && p.t_s - last > 5 * step) segment++;
+      p.segment = segment;
+      last = p.t_s;
+    }
+  }
+}
+
+function phaseSpans(points: readonly PowerPoint[], step: number): PowerSeries['phases'] {
   const spans: PowerSeries['phases'] = [];
   for (const p of points) {
     if (p.phase === null) continue;
     const last = spans[spans.length - 1];
     if (last && last.phase === p.phase) last.end = Math.max(last.end, p.t_s);
     else {
-      // A phase ends where the next begins: no gap of one sample interval between shaded spans.
-      if (last) last.end = p.t_s;
+      // Adjacent phases meet (no sliver between shaded spans); across a sampling gap, each ends at its last sample.
+      if (last && p.t_s - last.end <= 2 * step) last.end = p.t_s;
       spans.push({ phase: p.phase, start: p.t_s, end: p.t_s });
     }
   }
@@ -131,7 +156,7 @@ function downsample(points: readonly PowerPoint[], series: readonly string[]): {
     for (let i = 0; i < ps.length; i += size) {
       const bucket = ps.slice(i, i + size);
       const mean = (f: (p: PowerPoint) => number): number => bucket.reduce((a, p) => a + f(p), 0) / bucket.length;
-      out.push({ t_s: mean((p) => p.t_s), series: s, power_w: mean((p) => p.power_w), phase: bucket[0]!.phase });
+      out.push({ t_s: mean((p) => p.t_s), series: s, power_w: mean((p) => p.power_w), phase: bucket[0]!.phase, segment: bucket[0]!.segment });
     }
   }
   return { kept: out, downsampled };

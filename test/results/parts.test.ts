@@ -67,6 +67,16 @@ describe('samples.csv', () => {
     expect(r.value.points.filter((p) => p.series === 'GPU 0').map((p) => p.t_s)).toEqual([0, 0.5, 1, 1.5]);
   });
 
+  it('breaks the line and the shading where sampling stopped (warmup not sampled)', () => {
+    const csv = 'phase,t_s,unix_ts,gpu,power_w\n' + [0, 0.1, 0.2].map((t) => `baseline,${t},${100 + t},0,70`).join('\n') + '\n' + [0, 0.1, 0.2].map((t) => `measured,${t},${110 + t},0,400`).join('\n') + '\n';
+    const r = parsePowerSeries(csv);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value.points.map((p) => p.segment)).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(r.value.phases[0]).toMatchObject({ phase: 'baseline', start: 0 });
+    expect(r.value.phases[0]!.end).toBeCloseTo(0.2, 9);
+    expect(r.value.phases[1]!.start).toBeCloseTo(10, 9);
+  });
+
   it('explains what is missing', () => {
     expect(parsePowerSeries('')).toEqual({ ok: false, error: 'samples.csv is empty' });
     const noTime = parsePowerSeries('gpu,power_w\n0,1\n');

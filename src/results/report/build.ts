@@ -148,7 +148,7 @@ async function powerChart(chosen: Chosen): Promise<ChartBlock> {
     return { ...base, caption: 'From samples.csv of one experiment.', svg: null, unavailable: 'No experiment in these results has a power time series (samples.csv): simulated results and runs without the sampler record none.' };
   }
   const e = chosen.doc.experiment;
-  const caption = `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${chosen.dir}/${chosen.doc.files.samples_csv ?? 'samples.csv'}. Shading marks the idle baseline, warmup and measured window. Choose another with --experiment <id>.`;
+  const caption = `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${chosen.dir}/${chosen.doc.files.samples_csv ?? 'samples.csv'}. Shading marks the idle baseline, warmup and measured window; a gap in the line is time without samples. Choose another with --experiment <id>.`;
   const path = samplesPath(chosen.doc, chosen.dir);
   if (path === null) return { ...base, caption, svg: null, unavailable: `Experiment ${e.experiment_id} has no samples.csv${chosen.doc.simulated ? ' (simulated: no power is measured)' : ''}.` };
   const series = await readPowerSeries(path);

@@ -231,6 +231,7 @@ export function powerSpec(series: PowerSeries): TopLevelSpec {
           x: { field: 't_s', type: 'quantitative', title: 'Time since first sample (s)', scale: { nice: false } },
           y: { field: 'power_w', type: 'quantitative', title: 'GPU power (W)' },
           color: { field: 'series', type: 'nominal', title: 'GPU' },
+          detail: { field: 'segment', type: 'nominal' },
         },
       },
     ],
