@@ -8,7 +8,9 @@ function reference(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
+      // A null-prototype copy, so a "__proto__" key stays an own key (as in parsed JSON/YAML) instead of
+      // setting the copy's prototype.
+      const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       for (const k of Object.keys(v).sort()) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = sort((v as Record<string, unknown>)[k]);
       return out;
     }
