@@ -1,10 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
-import { aggregate } from '../results/aggregate.js';
-import { DEFAULT_SUMMARY_OPTIONS } from '../results/summary.js';
-import { bestWorst, paperTable, skippedLines, warningLines } from '../results/text-summary.js';
-import { writeFilesAtomic } from '../results/write.js';
+import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
 import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, parseIntOption, selectAndCollect } from './results-shared.js';
 
@@ -45,6 +42,12 @@ export class ResultsAggregateCommand extends LemCommand {
     const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
     if (!seed.ok) return seed;
 
+    // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
+    const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] = await Promise.all([
+      import('../results/aggregate.js'),
+      import('../results/text-summary.js'),
+      import('../results/write.js'),
+    ]);
     const selected = await selectAndCollect(this.results, selection.value);
     if (!selected.ok) return selected;
     const { collection, scope, scopeName } = selected.value;

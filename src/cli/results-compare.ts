@@ -1,9 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { compareResults } from '../results/compare.js';
-import { fmt, markdownTable } from '../results/format.js';
-import { DEFAULT_SUMMARY_OPTIONS } from '../results/summary.js';
+import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
 import { collectOperand, DEFAULT_RESULTS_DIR, parseIntOption } from './results-shared.js';
 
@@ -36,6 +34,8 @@ export class ResultsCompareCommand extends LemCommand {
     if (!resamples.ok) return resamples;
     const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
     if (!seed.ok) return seed;
+    // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
+    const [{ compareResults }, { fmt, markdownTable }] = await Promise.all([import('../results/compare.js'), import('../results/format.js')]);
     const sa = await collectOperand(this.a, this.results);
     if (!sa.ok) return sa;
     const sb = await collectOperand(this.b, this.results);

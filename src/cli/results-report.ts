@@ -1,9 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
-import { summariseParallel, DEFAULT_SUMMARY_OPTIONS } from '../results/summary.js';
-import { collectWarnings } from '../results/warnings.js';
-import { writeFilesAtomic } from '../results/write.js';
+import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
 import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, parseIntOption, selectAndCollect } from './results-shared.js';
 
@@ -39,6 +37,12 @@ export class ResultsReportCommand extends LemCommand {
     if (!resamples.ok) return resamples;
     const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
     if (!seed.ok) return seed;
+    // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
+    const [{ summariseParallel }, { collectWarnings }, { writeFilesAtomic }] = await Promise.all([
+      import('../results/summary.js'),
+      import('../results/warnings.js'),
+      import('../results/write.js'),
+    ]);
     const selected = await selectAndCollect(this.results, selection.value);
     if (!selected.ok) return selected;
     const { collection, scope, scopeName } = selected.value;

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { collectResults, selectCampaigns, type CampaignSelection, type Collection } from '../results/collect.js';
+import type { CampaignSelection, Collection } from '../results/collect.js';
 
 /** Option handling shared by the results commands (one place for the rules, so the commands agree). */
 
@@ -35,6 +35,7 @@ export interface Selected {
 
 /** Selects campaigns under a results root and collects them; fails when nothing valid is found. */
 export async function selectAndCollect(root: string, selection: CampaignSelection): Promise<Result<Selected>> {
+  const { collectResults, selectCampaigns } = await import('../results/collect.js');
   const campaigns = await selectCampaigns(root, selection);
   if (!campaigns.ok) return campaigns;
   const collection = await collectResults(campaigns.value.map((c) => c.path));
@@ -54,6 +55,7 @@ export async function collectOperand(operand: string, root: string): Promise<Res
     () => false,
   );
   if (!isDir) return selectAndCollect(root, { kind: 'campaign', id: operand });
+  const { collectResults } = await import('../results/collect.js');
   const collection = await collectResults([operand]);
   if (!collection.ok) return collection;
   return nonEmpty({ collection: collection.value, scope: [operand], scopeName: operand });

@@ -41,14 +41,8 @@ export interface ConfigSummary {
   metrics: Record<string, MetricSummary>;
 }
 
-export interface SummaryOptions {
-  resamples: number;
-  seed: number;
-  /** Confidence level (0.95). */
-  level: number;
-}
-
-export const DEFAULT_SUMMARY_OPTIONS: SummaryOptions = { resamples: 10_000, seed: 1, level: 0.95 };
+export { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './defaults.js';
+import { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './defaults.js';
 
 /**
  * Results per config hash, each group in a canonical order (campaign, cycle, experiment): the bootstrap maps its
