@@ -35,10 +35,8 @@ def _log(message: str) -> None:
 def run_batch(spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None,
               engine_factory: Callable[[str], Any] = engines.create) -> int:
     """Runs the batch; returns the process exit code (0, or 130/143 when interrupted)."""
-    nvml, nvml_error = open_nvml(nvml_lib)
-    if nvml is None:
-        _log(f"energy will not be measured: {nvml_error}")
-    ctx = BatchContext(spec=spec, events=events, engines=EngineCache(engine_factory), nvml=nvml, nvml_error=nvml_error)
+    ctx = BatchContext(spec=spec, events=events, engines=EngineCache(engine_factory),
+                       open_nvml=lambda: open_nvml(nvml_lib))
     events.emit("batch_started", batch_id=spec.batch_id, harness_version=__version__, experiments=len(spec.experiments))
     completed = failed = 0
     current: str | None = None

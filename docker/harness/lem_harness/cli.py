@@ -20,12 +20,9 @@ USAGE = """usage: python3 -m lem_harness run <batch-spec.json>   run a batch; JS
 
 def health() -> dict:
     from lem_harness import engines
-    from lem_harness.batch import open_nvml
+    from lem_harness.nvml.probe import nvml_usable
 
-    nvml, _ = open_nvml()
-    if nvml is not None:
-        nvml.close()
-    return {"ok": True, "harness_version": __version__, "engines": engines.available(), "nvml": nvml is not None}
+    return {"ok": True, "harness_version": __version__, "engines": engines.available(), "nvml": nvml_usable()}
 
 
 def run(spec_path: str) -> int:

@@ -3,10 +3,11 @@ convergence, the measured window with the NVML sampler, then the result folder w
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from lem_harness import environment, report
 from lem_harness.batching import make_batches
@@ -23,35 +24,52 @@ from lem_harness.spec import BatchExperiment, BatchSpec
 from lem_harness.warmup import run_warmup
 
 
+SIMULATED_NVML_NOTE = "NVML not opened: this is a simulated run (synthetic engine), no GPU is measured"
+
+
 @dataclass
 class BatchContext:
     spec: BatchSpec
     events: EventWriter
     engines: EngineCache
-    nvml: Nvml | None
-    nvml_error: str | None
+    # Opens NVML; returns (session, None) or (None, the reason it cannot be used).
+    open_nvml: Callable[[], tuple[Nvml | None, str | None]]
     # The window open right now, so an interruption can stop its sampler thread.
     active_window: Window | None = field(default=None)
+    _nvml: tuple[Nvml | None, str | None] | None = field(default=None)
+
+    def nvml_session(self) -> tuple[Nvml | None, str | None]:
+        """NVML, opened on first need: importing pynvml and nvmlInit take ~0.1 s, which a batch of simulated
+        experiments (CI, the orchestrator's own overhead tests) never needs to pay."""
+        if self._nvml is None:
+            self._nvml = self.open_nvml()
+            if self._nvml[0] is None:
+                print(f"lem_harness: energy will not be measured: {self._nvml[1]}", file=sys.stderr, flush=True)
+        return self._nvml
+
+    @property
+    def nvml(self) -> Nvml | None:
+        return self._nvml[0] if self._nvml else None
 
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _energy_unavailable_reason(ctx: BatchContext, engine: Any) -> str | None:
+def _energy_unavailable_reason(nvml: Nvml | None, nvml_error: str | None, engine: Any) -> str | None:
     if engine.simulated:
         return "simulated run (synthetic engine): no GPU work was done, so no energy is reported"
-    if ctx.nvml is None:
-        return f"NVML unavailable: {ctx.nvml_error}"
-    mig = [g.index for g in ctx.nvml.devices if g.mig_mode()]
+    if nvml is None:
+        return f"NVML unavailable: {nvml_error}"
+    mig = [g.index for g in nvml.devices if g.mig_mode()]
     if mig:
         return (f"MIG mode is enabled on GPU {', '.join(map(str, mig))}: NVML cannot measure the energy of a MIG "
                 "slice, so energy is not reported")
     return None
 
 
-def _open_window(ctx: BatchContext, sampling: bool, interval_s: float) -> Window:
-    window = Window(ctx.nvml.devices, sampling=sampling, interval_s=interval_s)
+def _open_window(ctx: BatchContext, nvml: Nvml, sampling: bool, interval_s: float) -> Window:
+    window = Window(nvml.devices, sampling=sampling, interval_s=interval_s)
     ctx.active_window = window
     window.open()
     return window
@@ -82,8 +100,12 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
     prepared = engine.prepare(load_prompts(s.prompts), s.prompts.input_length)
     batches = make_batches([p.input_tokens for p in prepared], s.batch_size, s.strategy,
                            engine_schedules=engine.schedules_requests)
-    env = environment.collect(ctx.nvml, ctx.nvml_error, engine.name, engine.version())
-    unavailable = _energy_unavailable_reason(ctx, engine)
+    if engine.simulated:
+        nvml, nvml_error = ctx.nvml, None if ctx.nvml else SIMULATED_NVML_NOTE
+    else:
+        nvml, nvml_error = ctx.nvml_session()
+    env = environment.collect(nvml, nvml_error, engine.name, engine.version())
+    unavailable = _energy_unavailable_reason(nvml, nvml_error, engine)
     measure_gpus = unavailable is None
     interval_s = m.sample_interval_ms / 1000.0
 
@@ -93,7 +115,7 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
     t_idle = clock()
     if m.idle_baseline_s > 0:
         if measure_gpus:
-            window = Window(ctx.nvml.devices, sampling=m.sampling, interval_s=interval_s)
+            window = Window(nvml.devices, sampling=m.sampling, interval_s=interval_s)
             ctx.active_window = window
             baseline = measure_idle(window, m.idle_baseline_s)
             ctx.active_window = None
@@ -117,7 +139,7 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
 
     # The measured window: one pass over the prompts, or whole batches until min_measure_s has passed.
     ev.emit("measuring", experiment_id=eid)
-    window = _open_window(ctx, m.sampling, interval_s) if measure_gpus else None
+    window = _open_window(ctx, nvml, m.sampling, interval_s) if measure_gpus else None
     timings: list[RequestTiming] = []
     n_batches = 0
     t0 = clock()
@@ -141,7 +163,7 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
         energy=window_energy(sweeps, integrate=m.sampling) if sweeps else None,
         sampling=m.sampling,
         interval_s=interval_s,
-        power_sources=[g.power_source() for g in ctx.nvml.devices] if measure_gpus and m.sampling else [],
+        power_sources=[g.power_source() for g in nvml.devices] if measure_gpus and m.sampling else [],
         baseline=baseline,
         output_tokens=out_tokens,
         unavailable_reason=unavailable,

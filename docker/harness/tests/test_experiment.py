@@ -27,19 +27,29 @@ class BusyGpuEngineDouble(SyntheticEngine):
 
     def generate(self, batch, settings):
         for g in self.gpus:
-            g.busy = True
+            g.set_busy(True)
         try:
             return super().generate(batch, settings)
         finally:
             for g in self.gpus:
-                g.busy = False
+                g.set_busy(False)
+
+
+class BusyGpu(FakeGpu):
+    """Draws busy_w while the engine double generates, idle_w otherwise."""
+
+    def __init__(self, index, idle_w, busy_w, **kw):
+        super().__init__(index, **kw)
+        self.busy = False
+        self.watts = lambda elapsed: busy_w if self.busy else idle_w
+
+    def set_busy(self, busy):
+        self.counter()  # bring the counter up to now at the old power, as the real one accumulates
+        self.busy = busy
 
 
 def busy_gpu(index, idle_w=60.0, busy_w=300.0, reasons=0x0, **kw):
-    gpu = FakeGpu(index, reasons=reasons, **kw)
-    gpu.busy = False
-    gpu.watts = lambda elapsed: busy_w if gpu.busy else idle_w
-    return gpu
+    return BusyGpu(index, idle_w, busy_w, reasons=reasons, **kw)
 
 
 class ListWriter(EventWriter):

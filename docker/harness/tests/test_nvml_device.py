@@ -72,3 +72,43 @@ def test_unavailable_nvml_says_why(monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", None)  # makes `import pynvml` fail
     with pytest.raises(NvmlUnavailable, match="pynvml"):
         Nvml.open()
+
+
+class NvmlLibraryDouble:
+    """Stands in for libnvidia-ml loaded through ctypes (functions return NVML status codes)."""
+
+    def __init__(self, init_rc=0, count=1):
+        self.init_rc, self.count, self.shutdown_calls = init_rc, count, 0
+
+    def nvmlInit_v2(self):
+        return self.init_rc
+
+    def nvmlDeviceGetCount_v2(self, ref):
+        ref._obj.value = self.count
+        return 0
+
+    def nvmlShutdown(self):
+        self.shutdown_calls += 1
+        return 0
+
+
+@pytest.mark.parametrize("lib, expected", [(NvmlLibraryDouble(), True), (NvmlLibraryDouble(init_rc=9), False),
+                                           (NvmlLibraryDouble(count=0), False)])
+def test_the_health_probe_initialises_nvml_through_ctypes(monkeypatch, lib, expected):
+    import importlib.util
+
+    from lem_harness.nvml import probe
+
+    monkeypatch.setattr(probe.ctypes, "CDLL", lambda name: lib)
+    monkeypatch.setattr(probe.importlib.util, "find_spec", lambda name: object() if name == "pynvml" else None)
+    assert probe.nvml_usable() is expected
+    assert lib.shutdown_calls == (1 if lib.init_rc == 0 else 0)
+
+
+def test_the_health_probe_says_no_without_pynvml_or_without_the_library(monkeypatch):
+    from lem_harness.nvml import probe
+
+    monkeypatch.setattr(probe.importlib.util, "find_spec", lambda name: None)
+    assert probe.nvml_usable() is False
+    monkeypatch.setattr(probe.importlib.util, "find_spec", lambda name: object())
+    assert probe.nvml_usable("libnvidia-ml-absent.so.0") is False

@@ -42,6 +42,24 @@ def test_sampler_sweeps_on_a_fixed_grid_between_synchronous_opening_and_closing_
     assert max(gaps) < 0.1 and sum(gaps) / len(gaps) == pytest.approx(0.02, rel=0.5)
 
 
+def test_the_slow_energy_counter_is_read_at_the_window_edges_and_about_once_a_second(monkeypatch):
+    from lem_harness.measure import sampler as sampler_module
+
+    monkeypatch.setattr(sampler_module, "ENERGY_READ_PERIOD_S", 0.05)
+    lib = RecordingNvmlDouble([FakeGpu(0)])
+    s = Sampler(Nvml.open(lib).devices, interval_s=0.01)
+    s.start()
+    time.sleep(0.2)
+    sweeps = s.stop()
+    with_energy = [i for i, sw in enumerate(sweeps) if sw.readings[0].energy_mj is not None]
+    assert with_energy[0] == 0 and with_energy[-1] == len(sweeps) - 1  # the edges, always
+    assert all(sw.readings[0].power_w is not None for sw in sweeps)  # power at every sweep
+    inner = [i for i in with_energy[1:-1]]
+    assert inner and all(i % 5 == 0 for i in inner) and len(inner) <= len(sweeps) // 5 + 1
+    counter_reads = sum(1 for name, _ in lib.calls if name == "nvmlDeviceGetTotalEnergyConsumption")
+    assert counter_reads == len(with_energy)
+
+
 def test_a_sampler_thread_failure_surfaces_at_stop():
     gpus = Nvml.open(RecordingNvmlDouble([FakeGpu(0)])).devices
     sampler = Sampler(gpus, interval_s=0.005)

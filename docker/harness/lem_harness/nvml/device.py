@@ -139,13 +139,14 @@ class GpuDevice:
     def clocks_event_reasons(self) -> int | None:
         return None if self._reasons_fn is None else self._optional(self._reasons_fn)
 
-    def read(self) -> Reading:
+    def read(self, *, energy: bool = True) -> Reading:
+        """All sampled quantities; the energy counter only when asked (it is by far the slowest query)."""
         mem = self._optional(self.lib.nvmlDeviceGetMemoryInfo)
         util = self._optional(self.lib.nvmlDeviceGetUtilizationRates)
         return Reading(
             gpu=self.index,
             power_w=self.power_w(),
-            energy_mj=self.energy_mj(),
+            energy_mj=self.energy_mj() if energy else None,
             temperature_c=self.temperature_c(),
             sm_clock_mhz=self._optional(self.lib.nvmlDeviceGetClockInfo, _CLOCK_SM),
             mem_clock_mhz=self._optional(self.lib.nvmlDeviceGetClockInfo, _CLOCK_MEM),
