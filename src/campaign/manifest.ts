@@ -28,6 +28,26 @@ export const ManifestEntry = z.strictObject({
 });
 export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
+/** A planned experiment's first manifest entry: pending, never attempted. */
+export function pendingEntry(e: { id: string; index: number; cycle: number; backend: string; config_hash: string; source?: string | null | undefined }): ManifestEntry {
+  return {
+    id: e.id,
+    index: e.index,
+    cycle: e.cycle,
+    backend: e.backend,
+    config_hash: e.config_hash,
+    config_source: e.source ?? null,
+    container: null,
+    status: 'pending',
+    attempts: 0,
+    started_at: null,
+    finished_at: null,
+    result_path: null,
+    log_path: null,
+    error: null,
+  };
+}
+
 export const CampaignStatus = z.enum(['planned', 'running', 'completed', 'failed', 'interrupted']);
 export type CampaignStatus = z.infer<typeof CampaignStatus>;
 

@@ -10,7 +10,7 @@ import { findProjectDir, hostPathFor, loadComposeProject, type ComposeProject } 
 import { describeState } from '../runtime/container-state.js';
 import { connectDocker, type EngineInfo } from '../runtime/docker-client.js';
 import { newCampaignId } from './campaign-id.js';
-import { remainingWork, type Manifest } from './manifest.js';
+import { pendingEntry, remainingWork, type Manifest } from './manifest.js';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
 import { CampaignRunner, type RunOutcome, type SharedPaths } from './runner.js';
@@ -69,6 +69,12 @@ export function openProject(dir: string, engine: { gpuRuntime: boolean } | undef
   });
 }
 
+/** The project for commands that only read its files (no Docker engine needed, so no GPU override). */
+export function locateProject(explicit: string | undefined): Result<Project> {
+  const dir = resolveProjectDir(explicit);
+  return dir.ok ? openProject(dir.value, undefined) : dir;
+}
+
 export async function connect(projectDirOpt: string | undefined): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
   const dir = resolveProjectDir(projectDirOpt);
   if (!dir.ok) return dir;
@@ -106,22 +112,7 @@ export function createCampaign(project: Project, plan: StoredPlan, campaignFile:
     updated_at: now,
     seq: 0,
     status: 'planned',
-    experiments: plan.experiments.map((e) => ({
-      id: e.id,
-      index: e.index,
-      cycle: e.cycle,
-      backend: e.backend,
-      config_hash: e.config_hash,
-      config_source: e.source ?? null,
-      container: null,
-      status: 'pending',
-      attempts: 0,
-      started_at: null,
-      finished_at: null,
-      result_path: null,
-      log_path: null,
-      error: null,
-    })),
+    experiments: plan.experiments.map(pendingEntry),
   };
   return ManifestStore.create(dir, manifest);
 }

@@ -21,14 +21,12 @@ export class CampaignStatusCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   async run(): Promise<Result<void>> {
-    const [{ countStatuses }, { listCampaignIds, ManifestStore }, { openProject, resolveProjectDir }] = await Promise.all([
+    const [{ countStatuses }, { listCampaignIds, ManifestStore }, { locateProject }] = await Promise.all([
       import('../campaign/manifest.js'),
       import('../campaign/manifest-store.js'),
       import('../campaign/session.js'),
     ]);
-    const dir = resolveProjectDir(this.project);
-    if (!dir.ok) return dir;
-    const project = openProject(dir.value, undefined);
+    const project = locateProject(this.project);
     if (!project.ok) return project;
     const state = project.value.paths.hostState;
     const id = this.id ?? listCampaignIds(state).at(-1);

@@ -19,14 +19,12 @@ export class DaemonStatusCommand extends LemCommand {
 
   async run(): Promise<Result<void>> {
     // Loaded here, not at the top: every lem invocation would otherwise pay for these modules.
-    const [{ openProject, resolveProjectDir }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
+    const [{ locateProject }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
       import('../campaign/session.js'),
       import('../daemon/lock.js'),
       import('../daemon/state.js'),
     ]);
-    const dir = resolveProjectDir(this.project);
-    if (!dir.ok) return dir;
-    const project = openProject(dir.value, undefined);
+    const project = locateProject(this.project);
     if (!project.ok) return project;
     const hostState = project.value.paths.hostState;
     const lock = inspectLock(lockFile(hostState));

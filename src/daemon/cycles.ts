@@ -1,4 +1,4 @@
-import type { ManifestEntry } from '../campaign/manifest.js';
+import { pendingEntry } from '../campaign/manifest.js';
 import type { ManifestStore } from '../campaign/manifest-store.js';
 import type { PlannedExperiment } from '../campaign/plan.js';
 import { experimentId, planCampaign } from '../campaign/planner.js';
@@ -30,26 +30,6 @@ export function cycleExperiments(loaded: LoadedCampaign, cycle: number, firstInd
       const index = firstIndex + i;
       return { ...e, index, id: experimentId(index, cycle, e.backend, e.config_hash) };
     });
-}
-
-/** A fresh manifest entry; the same shape createCampaign gives every planned experiment. */
-function pendingEntry(e: PlannedExperiment): ManifestEntry {
-  return {
-    id: e.id,
-    index: e.index,
-    cycle: e.cycle,
-    backend: e.backend,
-    config_hash: e.config_hash,
-    config_source: e.source ?? null,
-    container: null,
-    status: 'pending',
-    attempts: 0,
-    started_at: null,
-    finished_at: null,
-    result_path: null,
-    log_path: null,
-    error: null,
-  };
 }
 
 /**
