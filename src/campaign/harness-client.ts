@@ -36,10 +36,12 @@ export async function runHarnessBatch(
 }
 
 // Docker has no "kill exec": find the harness processes whose command line names the key (a campaign or batch
-// id, which is part of the spec path) and send them SIGTERM, which the harness turns into an orderly stop.
+// id, which is part of the spec path) and send them SIGTERM, which the harness turns into an orderly stop. With a
+// wait, the snippet returns only once they are gone (SIGKILL after the wait), so no new exec can overlap them.
 const STOP_SNIPPET = `
-import os, signal, sys
-key, me, n = sys.argv[1], os.getpid(), 0
+import os, signal, sys, time
+key, wait, me = sys.argv[1], float(sys.argv[2]), os.getpid()
+pids = []
 for p in os.listdir('/proc'):
     if not p.isdigit() or int(p) == me:
         continue
@@ -49,15 +51,27 @@ for p in os.listdir('/proc'):
         continue
     if 'lem_harness' in cmd and key in cmd:
         try:
-            os.kill(int(p), signal.SIGTERM); n += 1
+            os.kill(int(p), signal.SIGTERM); pids.append(int(p))
         except ProcessLookupError:
             pass
-print(n)
+deadline = time.monotonic() + wait
+alive = lambda: [p for p in pids if os.path.exists('/proc/%d' % p)]
+while wait > 0 and alive() and time.monotonic() < deadline:
+    time.sleep(0.05)
+for p in (alive() if wait > 0 else []):
+    try:
+        os.kill(p, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+print(len(pids))
 `;
 
-/** Asks every harness process working on `key` to stop; returns how many were signalled. */
-export async function stopHarness(container: BackendContainer, key: string): Promise<number> {
-  const r = await execCapture(container.handle(), ['python3', '-c', STOP_SNIPPET, key]);
+/**
+ * Asks every harness process working on `key` to stop; returns how many were signalled. With `waitMs`, returns
+ * only once they have exited (those still there after `waitMs` are killed).
+ */
+export async function stopHarness(container: BackendContainer, key: string, waitMs = 0): Promise<number> {
+  const r = await execCapture(container.handle(), ['python3', '-c', STOP_SNIPPET, key, String(waitMs / 1000)]);
   if (r.exitCode !== 0) throw new Error(`could not signal the harness in ${container.containerName}: ${r.stderr.trim()}`);
   return Number(r.stdout.trim()) || 0;
 }

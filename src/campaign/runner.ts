@@ -105,20 +105,19 @@ export class CampaignRunner {
   }
 
   private async recoverStale(): Promise<Result<void>> {
-    const stale = this.o.store.current.experiments.filter((e) => e.status === 'running');
-    if (stale.length === 0) return ok(undefined);
-    // Stop harness processes a previous orchestrator left behind, so nothing runs twice at once.
-    for (const backend of new Set(stale.map((e) => e.backend))) {
-      const c = this.o.backends.get(backend);
-      if (c && isUsable(await c.state())) {
-        try {
-          const n = await stopHarness(c, this.campaignId);
-          if (n > 0) this.o.progress.note(`stopped ${n} harness process(es) left running in ${c.containerName} by an earlier run`);
-        } catch (e) {
-          return err(lemError(ErrorCode.CONTAINER_FAILED, (e as Error).message));
-        }
+    // Stop harness processes a previous orchestrator left behind, so nothing runs twice at once. Every backend is
+    // asked, not only those of `running` experiments: a kill between two experiments of a batch (the harness
+    // pausing for the thermal gap) leaves none `running`, yet its exec goes on to the rest of the batch.
+    for (const c of this.o.backends.values()) {
+      if (!isUsable(await c.state())) continue;
+      try {
+        const n = await stopHarness(c, this.campaignId, this.o.stopGraceMs ?? 10_000);
+        if (n > 0) this.o.progress.note(`stopped ${n} harness process(es) left running in ${c.containerName} by an earlier run`);
+      } catch (e) {
+        return err(lemError(ErrorCode.CONTAINER_FAILED, (e as Error).message));
       }
     }
+    const stale = this.o.store.current.experiments.filter((e) => e.status === 'running');
     for (const e of stale) {
       // The result may have been written after the orchestrator died: collect it rather than run it again.
       const check = this.checkResult(e.id, this.hostResultPath(e.id), e.attempts);

@@ -99,6 +99,45 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
     expect(await p.containers()).toEqual([]);
   });
 
+  it('SIGKILL between two experiments of a batch, then resume: the harness left running is stopped first, never two at once', async () => {
+    // The kill lands while the harness pauses for the thermal gap: no experiment is `running` in the manifest, yet the
+    // orphaned exec goes on to run the next experiments of its batch unless the resumed run stops it.
+    const p = project('orphan');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4], seconds: 2 }) + 'thermal_gap_s: 3\n');
+    const child = p.spawn(['campaign', 'run', 'c.yaml']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitForOutput(child, (t) => / completed in /.test(t), 90_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const id = campaignIdFrom(out);
+    expect(manifestOf(p, id).experiments.filter((e) => e.status === 'running')).toEqual([]);
+
+    const container = new Docker().getContainer(`lem-${p.name}-synthetic`);
+    const harnesses = async () => {
+      try {
+        const top = (await container.top()) as { Processes?: string[][] };
+        return (top.Processes ?? []).filter((row) => row.join(' ').includes('lem_harness run')).length;
+      } catch {
+        return 0; // torn down at the end of the resumed run
+      }
+    };
+    expect(await harnesses()).toBe(1); // the orphan, still working through its batch
+    const resumed = p.lem(['campaign', 'resume', id]);
+    let finished = false;
+    void resumed.finally(() => (finished = true));
+    let most = 0;
+    while (!finished) {
+      most = Math.max(most, await harnesses());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await resumed;
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr).toMatch(/stopped 1 harness process\(es\) left running/);
+    expect(most).toBe(1);
+    expect(manifestOf(p, id).experiments.every((e) => e.status === 'completed' && e.attempts === 1)).toBe(true);
+  });
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
