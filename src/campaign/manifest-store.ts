@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLineDurable, writeFileAtomic } from '../core/atomic-file.js';
 import { ErrorCode, lemError } from '../core/errors.js';
@@ -17,6 +17,8 @@ export class ManifestStore {
   private constructor(
     readonly dir: string,
     private manifest: Manifest,
+    /** Byte length of the journal without a torn last line, which the next append must not be glued onto. */
+    private tornAt?: number,
   ) {}
 
   static campaignDir(stateDir: string, campaignId: string): string {
@@ -40,6 +42,7 @@ export class ManifestStore {
       return err(lemError(ErrorCode.STATE_CORRUPT, `${file} cannot be read: ${(e as Error).message}`));
     }
     const journal = join(dir, JOURNAL_FILE);
+    let tornAt: number | undefined;
     if (existsSync(journal)) {
       const lines = readFileSync(journal, 'utf8').split('\n');
       for (const [i, line] of lines.entries()) {
@@ -48,13 +51,17 @@ export class ManifestStore {
         try {
           rec = JournalRecord.parse(JSON.parse(line));
         } catch (e) {
-          if (i >= lines.length - 2) break; // torn last line: the change it describes never completed
+          if (i >= lines.length - 2) {
+            // Torn last line: the change it describes never completed.
+            tornAt = Buffer.byteLength(lines.slice(0, i).map((l) => l + '\n').join(''));
+            break;
+          }
           return err(lemError(ErrorCode.STATE_CORRUPT, `${journal}:${i + 1}: unreadable journal record: ${(e as Error).message}`));
         }
         if (rec.seq > manifest.seq) manifest = applyRecord(manifest, rec);
       }
     }
-    return ok(new ManifestStore(dir, manifest));
+    return ok(new ManifestStore(dir, manifest, tornAt));
   }
 
   get current(): Manifest {
@@ -91,6 +98,11 @@ export class ManifestStore {
   }
 
   private commit(rec: JournalRecord): void {
+    // Cut a torn last line off only when writing: read-only commands (status, list) load without changing files.
+    if (this.tornAt !== undefined) {
+      truncateSync(join(this.dir, JOURNAL_FILE), this.tornAt);
+      this.tornAt = undefined;
+    }
     appendLineDurable(join(this.dir, JOURNAL_FILE), JSON.stringify(rec));
     this.manifest = applyRecord(this.manifest, rec);
     writeFileAtomic(join(this.dir, MANIFEST_FILE), JSON.stringify(this.manifest, null, 2));

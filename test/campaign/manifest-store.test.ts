@@ -72,6 +72,28 @@ describe('ManifestStore', () => {
     expect(loaded.ok && loaded.value.current.experiments.map((e) => e.status)).toEqual(['completed', 'pending']);
   });
 
+  it('keeps working after a torn last line: later changes are not glued onto it, and the campaign loads again', () => {
+    const dir = tmp();
+    const s = ManifestStore.create(dir, manifest(2));
+    s.update('e0', { status: 'completed' });
+    appendFileSync(join(dir, JOURNAL_FILE), '{"seq":2,"ts":"2026-01-01T00:00:00Z","id":"e1","pa');
+    const resumed = ManifestStore.load(dir);
+    if (!resumed.ok) throw new Error(resumed.error.message);
+    resumed.value.update('e1', { status: 'running', attempts: 1 });
+    resumed.value.update('e1', { status: 'completed' });
+    const again = ManifestStore.load(dir);
+    if (!again.ok) throw new Error(again.error.message);
+    expect(again.value.current.experiments.map((e) => e.status)).toEqual(['completed', 'completed']);
+    // Replayed from the journal alone (a stale snapshot), the two later changes are there too.
+    writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest(2)));
+    const replayed = ManifestStore.load(dir);
+    if (!replayed.ok) throw new Error(replayed.error.message);
+    expect(replayed.value.current.experiments.map((e) => [e.status, e.attempts])).toEqual([
+      ['completed', 0],
+      ['completed', 1],
+    ]);
+  });
+
   it('reports a corrupt record in the middle of the journal with its line number', () => {
     const dir = tmp();
     const s = ManifestStore.create(dir, manifest(2));
