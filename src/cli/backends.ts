@@ -3,7 +3,7 @@ import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { describeState } from '../runtime/container-state.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
+import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 import { formatTable } from './table.js';
 
 abstract class BackendsCommand extends LemCommand {
@@ -36,6 +36,8 @@ export class BackendsUpCommand extends BackendsCommand {
   healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for each backend to become healthy' });
 
   async run(): Promise<Result<void>> {
+    const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
+    if (!healthTimeoutS.ok) return healthTimeoutS;
     if (this.names.length === 0) return err(lemError(ErrorCode.USAGE, 'name the backends to start, e.g. lem backends up synthetic', { hint: 'GPU backends need their images built first (see README)' }));
     const t = await this.targets();
     if (!t.ok) return t;
@@ -44,7 +46,7 @@ export class BackendsUpCommand extends BackendsCommand {
     for (const c of t.value.containers.values()) {
       const up = await c.up();
       if (!up.ok) return up;
-      const h = await c.waitHealthy(Number(this.healthTimeout) * 1000, (ms, s) => progress.waiting(`backend ${c.service}`, ms, describeState(s)));
+      const h = await c.waitHealthy(healthTimeoutS.value * 1000, (ms, s) => progress.waiting(`backend ${c.service}`, ms, describeState(s)));
       if (!h.ok) return h;
       this.print(`${c.service}: healthy (${c.containerName})`);
     }

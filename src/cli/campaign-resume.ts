@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
+import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
 export class CampaignResumeCommand extends LemCommand {
   static override paths = [['campaign', 'resume']];
@@ -23,6 +23,8 @@ export class CampaignResumeCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
 
   async run(): Promise<Result<number>> {
+    const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
+    if (!healthTimeoutS.ok) return healthTimeoutS;
     const [{ connect, openCampaign }, { finish, runWithSignals }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
     const c = await connect(this.project);
     if (!c.ok) return c;
@@ -32,7 +34,7 @@ export class CampaignResumeCommand extends LemCommand {
     if (!this.json) this.print(`resuming campaign ${this.id}`);
     const r = await runWithSignals(c.value.docker, c.value.project, store, plan, {
       keepBackends: this.keepBackends,
-      healthTimeoutS: Number(this.healthTimeout),
+      healthTimeoutS: healthTimeoutS.value,
       stderr: process.stderr,
       stdout: this.context.stdout,
     });

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
 import { formatIssue } from '../core/errors.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
+import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -32,6 +32,8 @@ export class CampaignRunCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
 
   async run(): Promise<Result<number>> {
+    const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
+    if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the runner's modules.
     const [{ loadCampaign }, { planCampaign }, { groupIntoBatches }, { connect, createCampaign }, { StoredPlan }, { finish, runWithSignals }] = await Promise.all([
       import('../config/load.js'),
@@ -65,7 +67,7 @@ export class CampaignRunCommand extends LemCommand {
     if (!this.json) this.print(`campaign ${id}: ${plan.experiments.length} experiment${plan.experiments.length === 1 ? '' : 's'} (state: ${store.dir})`);
     const r = await runWithSignals(c.value.docker, c.value.project, store, plan, {
       keepBackends: this.keepBackends,
-      healthTimeoutS: Number(this.healthTimeout),
+      healthTimeoutS: healthTimeoutS.value,
       stderr: process.stderr,
       stdout: this.context.stdout,
     });

@@ -3,7 +3,7 @@ import { Command, Option } from 'clipanion';
 import { ErrorCode, formatIssue, lemError } from '../core/errors.js';
 import { err, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
+import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
 export class DaemonCommand extends LemCommand {
   static override paths = [['daemon']];
@@ -34,6 +34,8 @@ export class DaemonCommand extends LemCommand {
   healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for a backend to become healthy' });
 
   async run(): Promise<Result<number>> {
+    const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
+    if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the daemon's modules.
     const [{ connect, resolveProjectDir }, { runDaemon }, { discoverScheduled }, { validateSchedules }] = await Promise.all([
       import('../campaign/session.js'),
@@ -61,7 +63,7 @@ export class DaemonCommand extends LemCommand {
       project: c.value.project,
       scheduled: scheduled.value,
       keepBackends: this.keepBackends,
-      healthTimeoutMs: Number(this.healthTimeout) * 1000,
+      healthTimeoutMs: healthTimeoutS.value * 1000,
       echo: this.context.stderr,
     });
   }
