@@ -38,7 +38,11 @@ export class CampaignResumeCommand extends LemCommand {
       stderr: process.stderr,
       stdout: this.context.stdout,
     });
-    if (!r.ok) return r;
+    if (!r.ok) {
+      // As `campaign run` does: the run stopped on this error, so the campaign must not stay `running`.
+      store.setStatus('failed');
+      return err({ ...r.error, hint: [r.error.hint, `after fixing this, continue with: lem campaign resume ${this.id}`].filter(Boolean).join('\n  ') });
+    }
     const code = finish(this.id, r.value, this.context.stdout, this.json);
     return code.ok ? ok(code.value) : err(code.error);
   }

@@ -183,6 +183,39 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
     expect(await p.containers()).toEqual([]);
   });
 
+  it('a resume that cannot go on (the restarted backend never turns healthy): exit 1, the campaign is marked failed, not left running', async () => {
+    const p = project('resumefail', {
+      editCompose: (t) =>
+        t.replace(
+          /  synthetic:\n(    .*\n)*?    build: docker\/synthetic\n/,
+          (block) => block + '    healthcheck:\n      test: ["CMD-SHELL", "test ! -e /tmp/sick"]\n      interval: 1s\n      retries: 1000\n',
+        ),
+    });
+    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2], seconds: 3 }));
+    const first = p.spawn(['campaign', 'run', 'c.yaml']);
+    let out = '';
+    first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitForOutput(first, (t) => / started/.test(t), 60_000);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.on('close', r));
+    const id = campaignIdFrom(out);
+
+    const resume = p.spawn(['campaign', 'resume', id, '--health-timeout', '3']);
+    const done = collect(resume, 120_000);
+    await waitForOutput(resume, (t) => / started/.test(t), 60_000);
+    // The container dies mid-experiment, and once restarted its health check fails for good.
+    const container = new Docker().getContainer(`lem-${p.name}-synthetic`);
+    const exec = await container.exec({ Cmd: ['touch', '/tmp/sick'] });
+    await exec.start({ Detach: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await container.kill();
+    const r = await done;
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/LEM012: backend "synthetic" .* is not healthy/);
+    expect(r.stderr).toContain(`lem campaign resume ${id}`);
+    expect(manifestOf(p, id).status).toBe('failed');
+  });
+
   it('an experiment that keeps failing is reported by name, container and log after its retries, exit 1', async () => {
     const p = project('fails');
     p.write('c.yaml', syntheticCampaign({ sizes: [1], retries: 1 }).replace('ttft_ms: 1}', 'ttft_ms: 1, fail_experiment: true}'));
