@@ -40,13 +40,15 @@ function parseOwner(raw: string): LockOwner | undefined {
 
 /**
  * Whether the lock is free, held by a live process, or stale. Content that names no owner counts as stale: the
- * lock is only ever created whole (see acquireLock), so unreadable content was not written by a daemon.
+ * lock is only ever created whole (see acquireLock), so unreadable content was not written by a daemon. A lock
+ * naming `self` is stale too: it was left by a dead process that had the PID the caller has now (PIDs are reused,
+ * soonest in a restarted container), since the caller does not hold the lock it is asking for.
  */
-export function inspectLock(file: string): LockState {
+export function inspectLock(file: string, self?: number): LockState {
   const raw = readRaw(file);
   if (raw === undefined) return { kind: 'free' };
   const owner = parseOwner(raw);
-  if (owner && pidAlive(owner.pid)) return { kind: 'held', owner };
+  if (owner && owner.pid !== self && pidAlive(owner.pid)) return { kind: 'held', owner };
   return { kind: 'stale', owner, raw };
 }
 
@@ -98,7 +100,7 @@ export function acquireLock(file: string, pid: number = process.pid): Result<Acq
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (createWhole(file, content)) return ok({ owner, tookOverFrom: undefined });
-      const state = inspectLock(file);
+      const state = inspectLock(file, pid);
       if (state.kind === 'free') continue; // released between our attempt and our look: try again
       if (state.kind === 'held') return heldError(file, state.owner);
       const aside = `${file}.stale-${pid}`;
@@ -125,7 +127,7 @@ export function acquireLock(file: string, pid: number = process.pid): Result<Acq
   } catch (e) {
     return err(lemError(ErrorCode.STATE_CORRUPT, `cannot take the daemon lock ${file}: ${(e as Error).message}`));
   }
-  const last = inspectLock(file);
+  const last = inspectLock(file, pid);
   if (last.kind === 'held') return heldError(file, last.owner);
   return err(lemError(ErrorCode.LOCKED, `could not take the daemon lock ${file}: it keeps changing hands`));
 }

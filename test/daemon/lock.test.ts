@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock, inspectLock, releaseLock } from '../../src/daemon/lock.js';
 
@@ -51,6 +51,17 @@ describe('daemon lock', () => {
     if (!r.ok) return;
     expect(r.value.tookOverFrom).toMatchObject({ pid: dead });
     expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
+  });
+
+  it('takes over a lock naming its own PID: a dead daemon that had the same PID (a restarted container reuses PIDs)', () => {
+    const file = lockPath();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ pid: process.pid, started_at: '2026-01-01T00:00:00.000Z' }) + '\n');
+    const r = acquireLock(file);
+    expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.tookOverFrom).toEqual({ pid: process.pid, started_at: '2026-01-01T00:00:00.000Z' });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, started_at: r.value.owner.started_at });
   });
 
   it('treats content that names no owner as stale', () => {
