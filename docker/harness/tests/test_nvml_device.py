@@ -95,8 +95,6 @@ class NvmlLibraryDouble:
 @pytest.mark.parametrize("lib, expected", [(NvmlLibraryDouble(), True), (NvmlLibraryDouble(init_rc=9), False),
                                            (NvmlLibraryDouble(count=0), False)])
 def test_the_health_probe_initialises_nvml_through_ctypes(monkeypatch, lib, expected):
-    import importlib.util
-
     from lem_harness.nvml import probe
 
     monkeypatch.setattr(probe.ctypes, "CDLL", lambda name: lib)
