@@ -73,7 +73,8 @@ export class DockerBackendContainer implements BackendContainer {
 
   private createOptions(): Docker.ContainerCreateOptions {
     const d = this.def;
-    const env = Object.entries(d.env).map(([k, v]) => `${k}=${v}`);
+    // The harness records which image it ran in (environment metadata, MEAS-01); it cannot see that itself.
+    const env = [...Object.entries(d.env).map(([k, v]) => `${k}=${v}`), `LEM_CONTAINER_IMAGE=${d.image}`];
     for (const name of d.secretNames) {
       const value = process.env[name];
       if (value !== undefined) env.push(`${name}=${value}`);

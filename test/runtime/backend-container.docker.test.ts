@@ -37,6 +37,8 @@ describe('DockerBackendContainer lifecycle', { timeout: 60_000 }, () => {
     const info = await c.handle().inspect();
     expect(info.HostConfig.Init).toBe(true);
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
+    // The harness reads its image name from here (environment metadata).
+    expect(info.Config.Env).toContain('LEM_CONTAINER_IMAGE=lem/synthetic:latest');
     expect((await c.down()).ok).toBe(true);
     expect((await c.state()).kind).toBe('absent');
   });
