@@ -273,7 +273,10 @@ export class CampaignRunner {
         }
         case 'failed':
           if (ev.reason.startsWith('interrupted')) {
-            store.update(id, { status: 'interrupted', finished_at: new Date().toISOString(), error: ev.reason, attempts: Math.max(0, store.entry(id).attempts - 1) });
+            // An interrupted attempt does not count; one interrupted in the pause before it never started, and the
+            // attempts already made (a retry's earlier failure) stand.
+            const attempts = store.entry(id).attempts;
+            store.update(id, { status: 'interrupted', finished_at: new Date().toISOString(), error: ev.reason, attempts: startedAt.has(id) ? Math.max(0, attempts - 1) : attempts });
             terminal.set(id, 'interrupted');
             progress.done(id, 'interrupted');
           } else {

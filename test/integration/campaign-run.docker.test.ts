@@ -166,6 +166,24 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
     expect(manifestOf(p, id).experiments.every((e) => e.status === 'completed')).toBe(true);
   });
 
+  it('SIGINT during the thermal gap before a retry: the retry is interrupted without losing the attempt already made', async () => {
+    // The harness reports an experiment it was pausing before (never started) as interrupted; that is no attempt.
+    const p = project('gapint');
+    p.write('c.yaml', `campaign_name: gapint\nretries: 1\nthermal_gap_s: 4\nconfigs: [bad.yaml, good.yaml]\n`);
+    const exp = (extra: string) => `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {ttft_ms: 1${extra}}\n`;
+    p.write('bad.yaml', exp(', fail_experiment: true'));
+    p.write('good.yaml', exp(''));
+    const child = p.spawn(['campaign', 'run', 'c.yaml']);
+    const done = collect(child, 60_000);
+    await waitForOutput(child, (t) => /failed \(attempt 1, will retry\)/.test(t), 60_000);
+    await new Promise((r) => setTimeout(r, 1500)); // inside the 4 s pause before attempt 2
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    const bad = manifestOf(p, campaignIdFrom(r.stdout)).experiments[0]!;
+    expect(bad).toMatchObject({ status: 'interrupted', attempts: 1 });
+  });
+
   it('a backend container killed mid-experiment: the experiment fails with the reason, the container restarts, the retry completes', async () => {
     const p = project('dies');
     p.write('c.yaml', syntheticCampaign({ sizes: [1, 2], seconds: 3, retries: 1 }));
