@@ -84,7 +84,8 @@ export class CampaignRunner {
     }
 
     const counts = countStatuses(store.current);
-    const interrupted = signal.aborted && counts.completed + counts.failed < counts.total;
+    // A failure with a retry ahead is unfinished work too: stopped before its retry, the campaign is resumable.
+    const interrupted = signal.aborted && remainingWork(store.current, settings.retries).length > 0;
     store.setStatus(interrupted ? 'interrupted' : counts.failed > 0 ? 'failed' : 'completed');
     progress.end();
     const failures = store.current.experiments
