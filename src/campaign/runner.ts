@@ -233,7 +233,11 @@ export class CampaignRunner {
     const handle = (ev: HarnessEvent) => {
       if (!('experiment_id' in ev)) return;
       const id = ev.experiment_id;
-      if (!this.byId.has(id)) return;
+      // Only this batch's experiments are the exec's to report on; anything else is a harness bug, kept in the log.
+      if (!spec.experiments.some((x) => x.experiment_id === id)) {
+        logs.write(`[lem] ignored "${ev.event}" of ${id}, which is not in this batch (${batchId})\n`);
+        return;
+      }
       switch (ev.event) {
         case 'started': {
           logs.switchTo(id);
