@@ -121,6 +121,8 @@ export function openCampaign(project: Project, campaignId: string): Result<{ sto
   const dir = ManifestStore.campaignDir(project.paths.hostState, campaignId);
   const store = ManifestStore.load(dir);
   if (!store.ok) {
+    // A campaign that is there but unreadable says why (file and line); only a missing one is "not found".
+    if (store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
     return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${campaignId}" in ${join(project.paths.hostState, 'campaigns')}`, { hint: 'list campaigns with: lem campaign list' }));
   }
   const plan = loadPlan(dir);

@@ -7,7 +7,8 @@ import { JOURNAL_FILE, MANIFEST_FILE, ManifestStore } from '../../src/campaign/m
 import { planCampaign } from '../../src/campaign/planner.js';
 import { loadPlan, savePlan, StoredPlan } from '../../src/campaign/stored-plan.js';
 import { loadCampaign, type LoadedCampaign } from '../../src/config/load.js';
-import { appendCycle, cycleExperiments, cyclesIn } from '../../src/daemon/cycles.js';
+import { appendCycle, cycleExperiments, cyclesIn, openOrCreate } from '../../src/daemon/cycles.js';
+import { locateProject } from '../../src/campaign/session.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'lem-cycles-'));
 
@@ -125,5 +126,33 @@ describe('appendCycle', () => {
     for (let k = 1; k <= 3; k++) {
       expect(cycleExperiments(loaded, k, 100).map((e) => e.config_index)).toEqual(full.experiments.filter((e) => e.cycle === k).map((e) => e.config_index));
     }
+  });
+});
+
+describe('openOrCreate', () => {
+  it('reports a recorded campaign whose state is corrupt, instead of replacing it with a new campaign', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'compose.yaml'), 'services:\n  synthetic:\n    image: lem/synthetic:latest\n');
+    const project = locateProject(dir);
+    if (!project.ok) throw new Error(project.error.message);
+    const loaded = campaignFile('interleaved');
+    const first = openOrCreate(project.value, loaded, undefined);
+    if (!first.ok) throw new Error(first.error.message);
+    const id = first.value.store.current.campaign_id;
+    first.value.store.appendExperiments([entry('a', 0, 1)]);
+    first.value.store.update('a', { status: 'running' });
+    first.value.store.update('a', { status: 'completed' });
+    // A journal record in the middle that cannot be read, and a snapshot older than it.
+    const journal = join(first.value.store.dir, JOURNAL_FILE);
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    lines[1] = 'garbage';
+    writeFileSync(journal, lines.join('\n'));
+    writeFileSync(join(first.value.store.dir, MANIFEST_FILE), JSON.stringify({ ...first.value.store.current, seq: 0, experiments: [] }));
+
+    const again = openOrCreate(project.value, loaded, id);
+    expect(again.ok && again.value.store.current.campaign_id).toBe(false);
+    if (again.ok) return;
+    expect(again.error.code).toBe('LEM020');
+    expect(again.error.message).toMatch(/journal\.jsonl:2: unreadable journal record/);
   });
 });
