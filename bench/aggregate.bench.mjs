@@ -94,6 +94,13 @@ function resultDoc(configIndex, cycle) {
     },
     warmup: { runs: converged ? 5 : 20, final_cv: converged ? 0.02 : 0.09, converged, cv_threshold: 0.05, window: 5, max_runs: 20 },
     sampler: { enabled: true, interval_ms: 100, samples: Math.round(measured * 10), coverage: 0.98 },
+    gpu_usage: {
+      memory_used_max_mib: 70000 + batch * 8,
+      memory_used_mean_mib: 69000 + batch * 8,
+      utilization_gpu_mean_pct: Math.min(99, 60 + 5 * Math.log2(batch)),
+      utilization_memory_mean_pct: Math.min(90, 20 + 6 * Math.log2(batch)),
+      samples: Math.round(measured * 10),
+    },
     warnings: [],
     files: { samples_csv: 'samples.csv' },
   };

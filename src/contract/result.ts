@@ -135,6 +135,18 @@ export const ResultDocument = z.strictObject({
     /** Fraction of the measured window covered by samples at the requested interval. */
     coverage: nnum,
   }),
+  /**
+   * GPU memory and utilisation over the measured window's NVML samples (MEAS-07). Memory is the sum over the GPUs in
+   * use per sample (max and mean of that sum); utilisation is averaged over the GPUs per sample, then over samples.
+   * All null with samples 0 when NVML or sampling is off, or the run is simulated: never invented.
+   */
+  gpu_usage: z.strictObject({
+    memory_used_max_mib: nnum,
+    memory_used_mean_mib: nnum,
+    utilization_gpu_mean_pct: nnum,
+    utilization_memory_mean_pct: nnum,
+    samples: z.int().nonnegative(),
+  }),
   warnings: z.array(z.string()),
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });

@@ -184,8 +184,10 @@ export function parseResultText(text: string): Result<ResultDocument, string> {
     raw = JSON.parse(text);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    // JSON.parse reports truncation as an unexpected end; say what it most likely means.
-    const truncated = /end of (JSON )?input|Unterminated/i.test(msg);
+    // JSON.parse reports truncation as an unexpected end, or (cut right after a comma) as an error at the very end of
+    // the text; say what it most likely means.
+    const at = /at position (\d+)/.exec(msg);
+    const truncated = /end of (JSON )?input|Unterminated/i.test(msg) || (at !== null && Number(at[1]) >= text.trimEnd().length);
     return err(truncated ? `truncated JSON (partial write?): ${msg}` : `invalid JSON: ${msg}`);
   }
   if (raw !== null && typeof raw === 'object' && 'schema_version' in raw && raw.schema_version !== 3) {

@@ -93,6 +93,10 @@ export const EXPERIMENT_COLUMNS: readonly Column[] = [
   ['sampler_interval_ms', (d) => d.sampler.interval_ms],
   ['sampler_samples', (d) => d.sampler.samples],
   ['sampler_coverage', (d) => d.sampler.coverage],
+  ['gpu_memory_used_max_mib', (d) => d.gpu_usage.memory_used_max_mib],
+  ['gpu_memory_used_mean_mib', (d) => d.gpu_usage.memory_used_mean_mib],
+  ['gpu_utilization_gpu_mean_pct', (d) => d.gpu_usage.utilization_gpu_mean_pct],
+  ['gpu_utilization_memory_mean_pct', (d) => d.gpu_usage.utilization_memory_mean_pct],
   ['warnings', (d) => d.warnings.join(' | ')],
   ['result_path', (_d, r) => r.path],
 ];

@@ -96,6 +96,26 @@ describe('experiments.csv and summary.csv', () => {
     expect(rows.every((r) => r.length === header!.length)).toBe(true);
   });
 
+  it('carries GPU memory and utilisation (gpu_usage) as columns, empty where the run measured none', async () => {
+    const [header, ...rows] = parseCsv(agg.experimentsCsv);
+    const col = (name: string) => header!.indexOf(name);
+    const usage = ['gpu_memory_used_max_mib', 'gpu_memory_used_mean_mib', 'gpu_utilization_gpu_mean_pct', 'gpu_utilization_memory_mean_pct'];
+    for (const c of usage) expect(header, c).toContain(c);
+    const measured = rows.find((r) => r[col('experiment_id')] === 'c0-a')!;
+    expect(usage.map((c) => measured[col(c)])).toEqual(['71000', '71000', '97', '60']);
+    const sim = rows.find((r) => r[col('config_hash')] === HASH_SIM)!;
+    expect(usage.map((c) => sim[col(c)])).toEqual(['', '', '', '']); // null stays empty, never 0
+
+    // Two GPUs, and a GPU without utilisation readings: each field on its own, a null is an empty cell.
+    const doc = buildResult(
+      { configHash: '999999999999', gpuCount: 2 },
+      { gpu_usage: { memory_used_max_mib: 150_322.5, memory_used_mean_mib: 149_000.25, utilization_gpu_mean_pct: null, utilization_memory_mean_pct: null } },
+    );
+    const one = await aggregate({ sources: [], results: [{ path: 'p', dir: '.', doc }], superseded: [], skipped: [] }, opts);
+    const [h, row] = parseCsv(one.experimentsCsv);
+    expect(usage.map((c) => row![h!.indexOf(c)])).toEqual(['150322.5', '149000.25', '', '']);
+  });
+
   it('summary.csv has n, mean, std, cv and CI columns for each headline metric', () => {
     const [header, ...rows] = parseCsv(agg.summaryCsv);
     expect(rows).toHaveLength(3);

@@ -88,4 +88,17 @@ describe('parseResultText', () => {
     const arr = parseResultText('[1,2]');
     expect(!arr.ok && arr.error).toMatch(/does not match the result schema v3/);
   });
+
+  it('calls a file cut off anywhere truncated, also right after a comma; an error mid-text is invalid JSON', () => {
+    for (const cut of ['{"a": 1,', '{"a": 1,\n    ', '{\n  "a": {\n  ', '{"a": "x', '[1,']) {
+      const r = parseResultText(cut);
+      expect(!r.ok && r.error, cut).toMatch(/^truncated JSON/);
+    }
+    const bad = parseResultText('{"a": 1,, "b": 2}');
+    expect(!bad.ok && bad.error).toMatch(/^invalid JSON/);
+    const missing = JSON.parse(JSON.stringify(buildResult())) as Record<string, unknown>;
+    delete missing['gpu_usage'];
+    const r = parseResultText(JSON.stringify(missing));
+    expect(!r.ok && r.error).toMatch(/schema v3: gpu_usage: /);
+  });
 });

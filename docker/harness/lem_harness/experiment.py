@@ -219,6 +219,7 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
             "max_runs": m.warmup.max_runs,
         },
         "sampler": sampler,
+        "gpu_usage": report.gpu_usage_section(measured),
         "warnings": warnings,
         "files": {"samples_csv": SAMPLES_FILE},
     }

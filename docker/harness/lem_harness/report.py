@@ -1,5 +1,5 @@
 """Pure functions from what was measured to the result document's sections (energy, power, thermal,
-sampler, throughput) and the validity warnings ML.ENERGY-style checks raise. No I/O, no clocks."""
+sampler, GPU usage, throughput) and the validity warnings ML.ENERGY-style checks raise. No I/O, no clocks."""
 
 from __future__ import annotations
 
@@ -121,6 +121,47 @@ def sampler_section(m: Measured) -> dict:
         "interval_ms": m.interval_s * 1000.0,
         "samples": len(m.sweeps),
         "coverage": min(1.0, len(m.sweeps) / expected),
+    }
+
+
+def _complete(values: list[float | int | None]) -> bool:
+    return bool(values) and all(v is not None for v in values)
+
+
+def gpu_usage_section(m: Measured) -> dict:
+    """GPU memory and utilisation over the measured window's sweeps (each sweep reads every GPU in use).
+
+    Memory: the per-sweep sum over GPUs, then its max and mean. Utilisation: the per-sweep mean over GPUs, then the
+    mean over sweeps. A sweep where some GPU lacks a quantity is left out for that quantity (never extrapolated
+    from the other GPUs); a quantity no sweep has is null. Without sampling (only the window's two edge sweeps)
+    or without measured GPUs (NVML absent, MIG, simulated) every field is null and samples is 0.
+    """
+    if not m.sampling or not m.sweeps:
+        return {"memory_used_max_mib": None, "memory_used_mean_mib": None, "utilization_gpu_mean_pct": None,
+                "utilization_memory_mean_pct": None, "samples": 0}
+    mem: list[float] = []
+    util_gpu: list[float] = []
+    util_mem: list[float] = []
+    for s in m.sweeps:
+        used = [r.mem_used_mib for r in s.readings]
+        if _complete(used):
+            mem.append(float(sum(used)))
+        ug = [r.util_gpu_pct for r in s.readings]
+        if _complete(ug):
+            util_gpu.append(sum(ug) / len(ug))
+        um = [r.util_mem_pct for r in s.readings]
+        if _complete(um):
+            util_mem.append(sum(um) / len(um))
+
+    def mean(values: list[float]) -> float | None:
+        return sum(values) / len(values) if values else None
+
+    return {
+        "memory_used_max_mib": max(mem) if mem else None,
+        "memory_used_mean_mib": mean(mem),
+        "utilization_gpu_mean_pct": mean(util_gpu),
+        "utilization_memory_mean_pct": mean(util_mem),
+        "samples": len(m.sweeps),
     }
 
 

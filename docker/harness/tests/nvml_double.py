@@ -26,7 +26,7 @@ class _FieldValue:
 
 class FakeGpu:
     def __init__(self, index, watts=200.0, name="Recording GPU Double", reasons=0x0, mig=None,
-                 instant_supported=True, temperature=45):
+                 instant_supported=True, temperature=45, mem_used_mib=10 * 1024, util_gpu=97, util_mem=40):
         self.index = index
         self.watts = watts  # constant, or a callable of elapsed seconds
         self.name = name
@@ -35,6 +35,8 @@ class FakeGpu:
         self.mig = mig
         self.instant_supported = instant_supported
         self.temperature = temperature
+        self.mem_used_mib = mem_used_mib  # MiB in use; None: the GPU does not report memory
+        self.util = (util_gpu, util_mem)  # percent; None: the GPU does not report utilisation
         self.t0 = time.perf_counter()
         self.energy_mj = 1_000_000.0 + index * 5_000.0
         self.last_t = self.t0
@@ -118,7 +120,10 @@ class RecordingNvmlDouble:
         return h.uuid
 
     def nvmlDeviceGetMemoryInfo(self, h):
-        return SimpleNamespace(total=80 * 2**30, used=10 * 2**30, free=70 * 2**30)
+        if h.mem_used_mib is None:
+            raise NVMLError_NotSupported("Not Supported")
+        used = int(h.mem_used_mib * 2**20)
+        return SimpleNamespace(total=80 * 2**30, used=used, free=80 * 2**30 - used)
 
     def nvmlDeviceGetPowerManagementLimit(self, h):
         return 700_000
@@ -161,7 +166,9 @@ class RecordingNvmlDouble:
         return 1980 if clock == 1 else 2619
 
     def nvmlDeviceGetUtilizationRates(self, h):
-        return SimpleNamespace(gpu=97, memory=40)
+        if h.util[0] is None:
+            raise NVMLError_NotSupported("Not Supported")
+        return SimpleNamespace(gpu=h.util[0], memory=h.util[1])
 
     def nvmlDeviceGetPerformanceState(self, h):
         return 0

@@ -46,6 +46,9 @@ def test_a_synthetic_batch_produces_valid_events_and_results(tmp_path, event_sch
         jsonschema.validate(doc, result_schema)
         assert doc["simulated"] is True and doc["energy"]["counter_j"] is None
         assert "simulated" in doc["energy"]["reason"]
+        assert doc["gpu_usage"] == {"memory_used_max_mib": None, "memory_used_mean_mib": None,
+                                    "utilization_gpu_mean_pct": None, "utilization_memory_mean_pct": None,
+                                    "samples": 0}
         assert doc["latency"]["ttft_ms"]["n"] == 4 and doc["latency"]["itl_ms"]["n"] == 4 * 7
         assert (campaign / eid / "samples.csv").read_text().startswith("phase,t_s,")
 

@@ -125,6 +125,44 @@ def test_energy_baseline_and_samples_end_to_end(tmp_path, result_schema):
                                               "baseline", "warmup", "warmup", "measuring", "finished", "batch_finished"]
 
 
+NULL_GPU_USAGE = {"memory_used_max_mib": None, "memory_used_mean_mib": None, "utilization_gpu_mean_pct": None,
+                  "utilization_memory_mean_pct": None, "samples": 0}
+
+
+def test_gpu_usage_summarises_the_measured_window_samples(tmp_path, result_schema):
+    gpus = [busy_gpu(0, mem_used_mib=12_288, util_gpu=97, util_mem=40),
+            busy_gpu(1, mem_used_mib=20_480, util_gpu=51, util_mem=20)]
+    code, events = run(tmp_path, [("e1", measured_config())], gpus)
+    assert code == 0, events
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    jsonschema.validate(doc, result_schema)
+    u = doc["gpu_usage"]
+    assert u == {"memory_used_max_mib": 32_768.0, "memory_used_mean_mib": 32_768.0, "utilization_gpu_mean_pct": 74.0,
+                 "utilization_memory_mean_pct": 30.0, "samples": doc["sampler"]["samples"]}
+    assert u["samples"] > 10
+    # The same numbers from samples.csv's measured rows (the idle baseline's rows are not part of it).
+    rows = [r for r in csv.DictReader(io.StringIO((tmp_path / "results/camp/e1/samples.csv").read_text()))
+            if r["phase"] == "measured"]
+    assert len(rows) == 2 * u["samples"]
+    assert sum(float(r["mem_used_mib"]) for r in rows) / u["samples"] == pytest.approx(u["memory_used_mean_mib"])
+    assert sum(float(r["util_gpu_pct"]) for r in rows) / len(rows) == pytest.approx(u["utilization_gpu_mean_pct"])
+
+
+def test_gpu_usage_is_null_without_sampling_nvml_or_a_real_engine(tmp_path, result_schema):
+    docs = {}
+    for name, kw in [("off", {"experiments": [("e1", measured_config(sampling=False))], "gpus": [busy_gpu(0)]}),
+                     ("mig", {"experiments": [("e1", measured_config())], "gpus": [busy_gpu(0, mig=True)]}),
+                     ("no-nvml", {"experiments": [("e1", measured_config())], "gpus": [],
+                                  "init_error": "Driver Not Loaded"}),
+                     ("synthetic", {"experiments": [("e1", measured_config())], "gpus": [busy_gpu(0)],
+                                    "engine_cls": type("Simulated", (SyntheticEngine,), {})})]:
+        run(tmp_path / name, **kw)
+        docs[name] = json.loads((tmp_path / name / "results/camp/e1/result.json").read_text())
+        jsonschema.validate(docs[name], result_schema)
+        assert docs[name]["gpu_usage"] == NULL_GPU_USAGE, name
+    assert docs["synthetic"]["simulated"] is True
+
+
 def test_throttling_is_flagged_with_its_reasons(tmp_path):
     gpus = [busy_gpu(0, reasons=lambda elapsed: 0x4 if int(elapsed * 100) % 2 else 0x1)]
     code, _ = run(tmp_path, [("e1", measured_config(idle_baseline_s=0))], gpus)

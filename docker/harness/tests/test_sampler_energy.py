@@ -5,10 +5,11 @@ from nvml_double import FakeGpu, RecordingNvmlDouble
 
 from lem_harness.measure.baseline import adjusted_j, measure_idle
 from lem_harness.measure.energy import counter_delta_j, disagreement_pct, trapezoid_j, window_energy
-from lem_harness.measure.sampler import Sampler
+from lem_harness.measure.sampler import Sampler, Sweep
 from lem_harness.measure.throttle import active_reasons, throttle_fractions
 from lem_harness.measure.window import Window
-from lem_harness.nvml import Nvml
+from lem_harness.nvml import Nvml, Reading
+from lem_harness.report import Measured, gpu_usage_section
 
 
 def test_counter_delta_and_reset_detection():
@@ -127,3 +128,40 @@ def test_throttle_fractions_count_only_slowdown_reasons():
     assert active_reasons(f) == ["sw_power_cap", "sw_thermal_slowdown", "hw_power_brake_slowdown"]
     assert throttle_fractions([None, None]) is None
     assert active_reasons(throttle_fractions([0x1, 0x2, 0x10, 0x100])) == []  # idle, app clocks, sync boost
+
+
+def _reading(gpu, mem, ug, um):
+    return Reading(gpu=gpu, power_w=100.0, energy_mj=None, temperature_c=40.0, sm_clock_mhz=None,
+                   mem_clock_mhz=None, mem_used_mib=mem, util_gpu_pct=ug, util_mem_pct=um, pstate=0,
+                   clocks_event_reasons=0)
+
+
+def _measured(sweeps, sampling=True):
+    return Measured(duration_s=0.3, sweeps=sweeps, energy=None, sampling=sampling, interval_s=0.1, power_sources=[],
+                    baseline=None, output_tokens=10, unavailable_reason=None)
+
+
+def test_gpu_usage_sums_memory_over_gpus_and_averages_utilisation_over_gpus_then_samples():
+    sweeps = [
+        Sweep(t=0.0, ts=0.0, readings=[_reading(0, 1000.0, 90, 40), _reading(1, 3000.0, 50, 20)]),
+        Sweep(t=0.1, ts=0.1, readings=[_reading(0, 2000.0, 100, 60), _reading(1, 3000.0, 70, 30)]),
+        # GPU 1 lost its memory and utilisation readings: this sweep counts for neither (no extrapolation).
+        Sweep(t=0.2, ts=0.2, readings=[_reading(0, 9000.0, 0, 0), _reading(1, None, None, None)]),
+        Sweep(t=0.3, ts=0.3, readings=[_reading(0, 1500.0, 80, 50), _reading(1, 2500.0, 60, 10)]),
+    ]
+    u = gpu_usage_section(_measured(sweeps))
+    # Per-sweep memory sums: 4000, 5000, -, 4000; utilisation per sweep: 70, 85, -, 70 and 30, 45, -, 30.
+    assert u == {"memory_used_max_mib": 5000.0, "memory_used_mean_mib": pytest.approx(13000.0 / 3),
+                 "utilization_gpu_mean_pct": pytest.approx(75.0), "utilization_memory_mean_pct": pytest.approx(35.0),
+                 "samples": 4}
+
+
+def test_gpu_usage_is_null_when_not_sampled_or_not_reported():
+    nulls = {"memory_used_max_mib": None, "memory_used_mean_mib": None, "utilization_gpu_mean_pct": None,
+             "utilization_memory_mean_pct": None}
+    edges = [Sweep(t=0.0, ts=0.0, readings=[_reading(0, 1000.0, 90, 40)]),
+             Sweep(t=0.3, ts=0.3, readings=[_reading(0, 1000.0, 90, 40)])]
+    assert gpu_usage_section(_measured(edges, sampling=False)) == {**nulls, "samples": 0}  # only the edge sweeps
+    assert gpu_usage_section(_measured(None)) == {**nulls, "samples": 0}  # no GPU measured (no NVML, MIG, simulated)
+    unsupported = [Sweep(t=0.0, ts=0.0, readings=[_reading(0, None, None, None)])]
+    assert gpu_usage_section(_measured(unsupported)) == {**nulls, "samples": 1}
