@@ -4,7 +4,9 @@ import { commands } from './commands.js';
 export const VERSION = '0.1.0';
 
 export function buildCli(): Cli {
-  const cli = new Cli({ binaryLabel: 'lem — LLM inference energy measurement', binaryName: 'lem', binaryVersion: VERSION });
+  // Colours only on a terminal: help and errors piped into files, logs or CI stay plain text.
+  const enableColors = Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined && process.env['FORCE_COLOR'] !== '0';
+  const cli = new Cli({ binaryLabel: 'lem — LLM inference energy measurement', binaryName: 'lem', binaryVersion: VERSION, enableColors });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   for (const c of commands) cli.register(c);
