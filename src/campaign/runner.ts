@@ -167,7 +167,7 @@ export class CampaignRunner {
       if (!r.ok) return r;
     }
     // Alive but its health not yet reported by the engine: waitHealthy runs the check itself.
-    return c.waitHealthy(this.o.healthTimeoutMs, (ms, s) => this.o.progress.waiting(c.containerName, ms, describeState(s)));
+    return c.waitHealthy(this.o.healthTimeoutMs, (ms, s) => this.o.progress.waiting(c.containerName, ms, describeState(s)), this.o.signal);
   }
 
   /** The config as the harness must see it: host paths replaced by their paths inside the container. */
@@ -184,7 +184,8 @@ export class CampaignRunner {
     const first = batch[0]!;
     const c = this.container(first.backend);
     const usable = await this.ensureUsable(c);
-    if (!usable.ok) return usable;
+    // Interrupted while waiting for the backend: nothing of this batch started; the loop ends on the signal.
+    if (!usable.ok) return signal.aborted ? ok(undefined) : usable;
 
     // A prompts file is named by its host path; the harness must read it through a mount of the container.
     const unreadable = batch.filter((e) => this.containerConfig(e, c) === undefined);
@@ -334,7 +335,7 @@ export class CampaignRunner {
     if (died && !signal.aborted) {
       progress.note(`backend container ${c.containerName} is ${describeState(state)}: restarting it`);
       const r = await this.ensureUsable(c);
-      if (!r.ok) return r;
+      if (!r.ok) return signal.aborted ? ok(undefined) : r;
     }
     return ok(undefined);
   }

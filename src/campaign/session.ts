@@ -10,11 +10,24 @@ import { findProjectDir, hostPathFor, loadComposeProject, type ComposeProject } 
 import { describeState } from '../runtime/container-state.js';
 import { connectDocker, type EngineInfo } from '../runtime/docker-client.js';
 import { newCampaignId } from './campaign-id.js';
-import { pendingEntry, remainingWork, type Manifest } from './manifest.js';
+import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
+import { acquireLock, releaseLock } from '../core/pid-lock.js';
+import { z } from 'zod';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
 import { CampaignRunner, type RunOutcome, type SharedPaths } from './runner.js';
 import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
+
+function readOwned(file: string): Result<Set<string>> {
+  if (!existsSync(file)) return ok(new Set());
+  try {
+    const parsed = z.array(z.string()).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.success) return ok(new Set(parsed.data));
+    return err(lemError(ErrorCode.STATE_CORRUPT, `${file} is not a list of backend names: ${parsed.error.issues[0]?.message}`));
+  } catch (e) {
+    return err(lemError(ErrorCode.STATE_CORRUPT, `${file} cannot be read: ${(e as Error).message}`));
+  }
+}
 
 export const CONTAINER_RESULTS = '/app/results';
 export const CONTAINER_STATE = '/app/.state';
@@ -148,6 +161,22 @@ export async function executeCampaign(
   plan: StoredPlan,
   opts: ExecuteOptions,
 ): Promise<Result<RunOutcome>> {
+  // One orchestrator per campaign: two would dispatch the same experiments and interleave journal records.
+  const lockFile = join(store.dir, 'lock');
+  const lock = acquireLock(lockFile, process.pid, {
+    holder: `run of campaign ${store.current.campaign_id}`,
+    hint: (o) => `the campaign is being run by PID ${o.pid} (lem campaign run/resume or lem daemon); wait for it, or stop it with: kill ${o.pid}`,
+  });
+  if (!lock.ok) return lock;
+  try {
+    return await executeLocked(docker, project, store, plan, opts);
+  } finally {
+    const released = releaseLock(lockFile);
+    if (!released.ok) opts.progress.note(`warning: ${released.error.message}`);
+  }
+}
+
+async function executeLocked(docker: Docker, project: Project, store: ManifestStore, plan: StoredPlan, opts: ExecuteOptions): Promise<Result<RunOutcome>> {
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
@@ -157,11 +186,12 @@ export async function executeCampaign(
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
   // backends that were already running before the campaign are left as they were.
   const ownedFile = join(store.dir, 'owned-backends.json');
-  const owned = new Set<string>(existsSync(ownedFile) ? (JSON.parse(readFileSync(ownedFile, 'utf8')) as string[]) : []);
+  const owned = readOwned(ownedFile);
+  if (!owned.ok) return owned;
   const teardown = async () => {
     if (opts.keepBackends) return;
     for (const c of containers.value.values()) {
-      if (!owned.has(c.service)) continue;
+      if (!owned.value.has(c.service)) continue;
       const r = await c.down();
       if (!r.ok) opts.progress.note(`warning: ${r.error.message}`);
     }
@@ -173,13 +203,19 @@ export async function executeCampaign(
       await teardown();
       return up;
     }
-    if (up.value !== 'already-running' && !owned.has(c.service)) {
-      owned.add(c.service);
-      writeFileAtomic(ownedFile, JSON.stringify([...owned]));
+    if (up.value !== 'already-running' && !owned.value.has(c.service)) {
+      owned.value.add(c.service);
+      writeFileAtomic(ownedFile, JSON.stringify([...owned.value]));
     }
-    const healthy = await c.waitHealthy(opts.healthTimeoutMs, (ms, s) => opts.progress.waiting(`backend ${c.service} (${c.containerName})`, ms, describeState(s)));
+    const healthy = await c.waitHealthy(opts.healthTimeoutMs, (ms, s) => opts.progress.waiting(`backend ${c.service} (${c.containerName})`, ms, describeState(s)), opts.signal);
     if (!healthy.ok) {
       await teardown();
+      if (opts.signal.aborted) {
+        // Stopped before any experiment ran: nothing to mark, the campaign simply waits to be resumed.
+        store.setStatus('interrupted');
+        opts.progress.end();
+        return ok({ counts: countStatuses(store.current), interrupted: true, failures: [] });
+      }
       return healthy;
     }
     opts.progress.note(`backend ${c.service} ready (${c.containerName}${up.value === 'already-running' ? ', already running' : ''})`);

@@ -21,7 +21,7 @@ export class DaemonStatusCommand extends LemCommand {
     // Loaded here, not at the top: every lem invocation would otherwise pay for these modules.
     const [{ locateProject }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
       import('../campaign/session.js'),
-      import('../daemon/lock.js'),
+      import('../core/pid-lock.js'),
       import('../daemon/state.js'),
     ]);
     const project = locateProject(this.project);

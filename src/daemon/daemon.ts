@@ -10,7 +10,7 @@ import type { LoadedCampaign } from '../config/load.js';
 import { formatError } from '../core/errors.js';
 import { ok, type Result } from '../core/result.js';
 import { appendCycle, cyclesIn, openOrCreate } from './cycles.js';
-import { acquireLock, releaseLock } from './lock.js';
+import { acquireLock, releaseLock } from '../core/pid-lock.js';
 import { DaemonLog } from './log.js';
 import { nextRun, type ScheduledCampaign } from './schedule.js';
 import { lockFile, logFile, loadState, saveState, type CycleOutcome, type DaemonState, type ScheduledRecord } from './state.js';

@@ -19,7 +19,8 @@ export interface BackendContainer {
   state(): Promise<ContainerState>;
   /** Creates (or recreates, when compose.yaml changed) and starts the container. */
   up(): Promise<Result<'created' | 'started' | 'already-running'>>;
-  waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void): Promise<Result<void>>;
+  /** Resolves healthy, unhealthy, timed out, or (when `signal` aborts) interrupted (LEM017). */
+  waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void, signal?: AbortSignal): Promise<Result<void>>;
   restart(): Promise<Result<void>>;
   down(): Promise<Result<void>>;
   logsTail(lines: number): Promise<string>;
@@ -135,7 +136,13 @@ export class DockerBackendContainer implements BackendContainer {
         } catch (e) {
           return err(this.createError(e));
         }
-        await this.handle().start();
+        try {
+          await this.handle().start();
+        } catch (e) {
+          // Not left behind half-made: nothing records a container that never started, so nothing would remove it.
+          await this.handle().remove({ force: true });
+          throw e;
+        }
         return ok('created');
       }
       await this.handle().start();
@@ -156,10 +163,11 @@ export class DockerBackendContainer implements BackendContainer {
     return lemError(ErrorCode.CONTAINER_FAILED, `could not create container ${this.containerName} for backend "${this.service}": ${msg}`);
   }
 
-  async waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void): Promise<Result<void>> {
+  async waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void, signal?: AbortSignal): Promise<Result<void>> {
     const start = Date.now();
     let lastOutput = '';
     for (;;) {
+      if (signal?.aborted) return err(lemError(ErrorCode.INTERRUPTED, `interrupted while waiting for backend "${this.service}" (${this.containerName}) to become healthy`));
       const st = await this.state();
       const elapsed = Date.now() - start;
       onTick?.(elapsed, st);

@@ -60,9 +60,19 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
     // One engine load per exec batch: all four share the synthetic engine, so they ran in one exec.
     expect(readdirSync(join(p.dir, '.state', 'campaigns', id, 'batches'))).toHaveLength(1);
     expect(await p.containers()).toEqual([]);
-    // The journal holds every transition, in order.
-    const journal = readFileSync(join(p.dir, '.state', 'campaigns', id, 'journal.jsonl'), 'utf8').trim().split('\n');
-    expect(journal.length).toBeGreaterThanOrEqual(1 + 4 * 2 + 1);
+    // The journal holds every transition, in order: consecutive sequence numbers, the campaign marked running
+    // first and completed last, and each experiment running before completed, exactly once each.
+    const journal = readFileSync(join(p.dir, '.state', 'campaigns', id, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; id?: string; campaign_status?: string; patch?: { status?: string } });
+    expect(journal.map((r) => r.seq)).toEqual(journal.map((_, i) => i + 1));
+    expect(journal[0]!.campaign_status).toBe('running');
+    expect(journal.at(-1)!.campaign_status).toBe('completed');
+    for (const e of m.experiments) {
+      const statuses = journal.filter((r) => r.id === e.id && r.patch?.status).map((r) => r.patch!.status);
+      expect(statuses).toEqual(['running', 'completed']);
+    }
   });
 
   it('SIGKILL mid-campaign, then resume: each experiment ends with exactly one completed result, nothing completed re-runs', async () => {
@@ -427,5 +437,65 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(resultOf(p, id, inside!.id).tokens.prompts).toBe(2);
     expect(out!.status).toBe('failed');
     expect(out!.error).toMatch(/prompts file .*prompts\.jsonl is not inside a folder mounted into lem-.*-synthetic/);
+  });
+
+  it('one orchestrator per campaign: a second resume while it runs is refused, naming the PID', async () => {
+    const p = project('lock');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4], seconds: 1.5 }));
+    const child = p.spawn(['campaign', 'run', 'c.yaml']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const done = collect(child, 90_000);
+    await waitForOutput(child, (t) => / started/.test(t), 60_000);
+    const second = await p.lem(['campaign', 'resume', campaignIdFrom(out)]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`LEM021: another run of campaign \\S+ \\(PID ${child.pid}, running since`));
+    const first = await done;
+    expect(first.code, first.stderr).toBe(0);
+    const m = manifestOf(p, campaignIdFrom(out));
+    expect(m.experiments.every((e) => e.status === 'completed' && e.attempts === 1)).toBe(true);
+    expect(existsSync(join(p.dir, '.state', 'campaigns', m.campaign_id, 'lock'))).toBe(false);
+  });
+
+  it('Ctrl-C while waiting for a backend to become healthy: interrupted at once, nothing run, containers removed', async () => {
+    const p = project('healthint', {
+      editCompose: (t) => t.replace(/  synthetic:\n(    .*\n)*?    build: docker\/synthetic\n/, (block) => block + '    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n'),
+    });
+    p.write('c.yaml', syntheticCampaign());
+    const child = p.spawn(['campaign', 'run', 'c.yaml', '--health-timeout', '120']);
+    const done = collect(child, 60_000);
+    await waitForOutput(child, (t) => /waiting for backend synthetic/.test(t), 30_000);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const r = await done;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stdout).toMatch(/resume with: lem campaign resume/);
+    const m = manifestOf(p, campaignIdFrom(r.stdout));
+    expect(m.status).toBe('interrupted');
+    expect(m.experiments.every((e) => e.status === 'pending' && e.attempts === 0)).toBe(true);
+    expect(await p.containers()).toEqual([]);
+  });
+
+  it('a container that is created but cannot start is not left behind', async () => {
+    // Without an init process the engine itself fails to start a missing program (with one, init starts and exits).
+    const p = project('nostart', {
+      editCompose: (t) => t.replace(/  init: true.*\n/, '  init: false\n').replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]'),
+    });
+    p.write('c.yaml', syntheticCampaign());
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LEM013: could not start backend "synthetic" \(container lem-\S+-synthetic\): .*\/no\/such\/program/);
+    expect(await p.containers()).toEqual([]);
+  });
+
+  it('a backend whose main process exits at once: one message with its last log lines', async () => {
+    const p = project('exits', { editCompose: (t) => t.replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]') });
+    p.write('c.yaml', syntheticCampaign());
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LEM012: backend "synthetic" \(container lem-\S+-synthetic\) is not healthy: container exited with code 127/);
+    expect(r.stderr).toMatch(/exec \/no\/such\/program failed/);
+    expect(await p.containers()).toEqual([]);
   });
 });

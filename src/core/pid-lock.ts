@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ErrorCode, lemError } from '../core/errors.js';
-import { err, ok, type Result } from '../core/result.js';
+import { ErrorCode, lemError } from './errors.js';
+import { err, ok, type Result } from './result.js';
 
 /** What the lock file says: who holds it, since when. */
 export const LockOwner = z.strictObject({ pid: z.int().positive(), started_at: z.string() });
@@ -79,10 +79,21 @@ export interface Acquired {
   readonly tookOverFrom: LockOwner | undefined | 'unreadable';
 }
 
-function heldError(file: string, owner: LockOwner): Result<never> {
+/** Who holds a lock, in messages: the daemon's by default; campaigns name their own. */
+export interface LockLabel {
+  readonly holder: string;
+  readonly hint: (owner: LockOwner) => string;
+}
+
+export const DAEMON_LOCK: LockLabel = {
+  holder: 'lem daemon',
+  hint: (owner) => `only one daemon runs per state folder; stop it with: kill ${owner.pid}`,
+};
+
+function heldError(file: string, owner: LockOwner, label: LockLabel): Result<never> {
   return err(
-    lemError(ErrorCode.LOCKED, `another lem daemon (PID ${owner.pid}, running since ${owner.started_at}) holds ${file}`, {
-      hint: `only one daemon runs per state folder; stop it with: kill ${owner.pid}`,
+    lemError(ErrorCode.LOCKED, `another ${label.holder} (PID ${owner.pid}, running since ${owner.started_at}) holds ${file}`, {
+      hint: label.hint(owner),
     }),
   );
 }
@@ -93,7 +104,7 @@ function heldError(file: string, owner: LockOwner): Result<never> {
  * judged stale: two daemons starting at once over a stale lock cannot both win (the loser puts the winner's
  * lock back and reports it held).
  */
-export function acquireLock(file: string, pid: number = process.pid): Result<Acquired> {
+export function acquireLock(file: string, pid: number = process.pid, label: LockLabel = DAEMON_LOCK): Result<Acquired> {
   mkdirSync(dirname(file), { recursive: true });
   const owner: LockOwner = { pid, started_at: new Date().toISOString() };
   const content = JSON.stringify(owner) + '\n';
@@ -102,7 +113,7 @@ export function acquireLock(file: string, pid: number = process.pid): Result<Acq
       if (createWhole(file, content)) return ok({ owner, tookOverFrom: undefined });
       const state = inspectLock(file, pid);
       if (state.kind === 'free') continue; // released between our attempt and our look: try again
-      if (state.kind === 'held') return heldError(file, state.owner);
+      if (state.kind === 'held') return heldError(file, state.owner, label);
       const aside = `${file}.stale-${pid}`;
       try {
         renameSync(file, aside);
@@ -125,11 +136,11 @@ export function acquireLock(file: string, pid: number = process.pid): Result<Acq
       if (createWhole(file, content)) return ok({ owner, tookOverFrom: state.owner ?? 'unreadable' });
     }
   } catch (e) {
-    return err(lemError(ErrorCode.STATE_CORRUPT, `cannot take the daemon lock ${file}: ${(e as Error).message}`));
+    return err(lemError(ErrorCode.STATE_CORRUPT, `cannot take the lock ${file}: ${(e as Error).message}`));
   }
   const last = inspectLock(file, pid);
-  if (last.kind === 'held') return heldError(file, last.owner);
-  return err(lemError(ErrorCode.LOCKED, `could not take the daemon lock ${file}: it keeps changing hands`));
+  if (last.kind === 'held') return heldError(file, last.owner, label);
+  return err(lemError(ErrorCode.LOCKED, `could not take the lock ${file}: it keeps changing hands`));
 }
 
 /** Removes the lock only if it is still ours, so a daemon never deletes a lock another one has taken over. */
@@ -141,6 +152,6 @@ export function releaseLock(file: string, pid: number = process.pid): Result<boo
     unlinkSync(file);
     return ok(true);
   } catch (e) {
-    return err(lemError(ErrorCode.STATE_CORRUPT, `cannot release the daemon lock ${file}: ${(e as Error).message}`));
+    return err(lemError(ErrorCode.STATE_CORRUPT, `cannot release the lock ${file}: ${(e as Error).message}`));
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, inspectLock, releaseLock } from '../../src/daemon/lock.js';
+import { acquireLock, inspectLock, releaseLock } from '../../src/core/pid-lock.js';
 
 const lockPath = () => join(mkdtempSync(join(tmpdir(), 'lem-lock-')), 'daemon', 'lock');
 
