@@ -221,15 +221,32 @@ export class CampaignRunner {
     const logs = new ExperimentLogs(join(campaignDir, 'logs'), paths.projectDir);
     const terminal = new Map<string, Terminal>();
     const startedAt = new Map<string, number>();
-    const onAbort = () => {
+    const stopBatch = () => {
       stopHarness(c, batchId).catch((e: unknown) => progress.note(`could not stop the harness in ${c.containerName}: ${(e as Error).message}`));
       // A harness that ignores the request gets its container stopped under it.
       setTimeout(() => {
-        if (!done) void c.handle().stop({ t: 1 }).catch(() => undefined);
+        if (!done) c.handle().stop({ t: 1 }).catch((e: unknown) => progress.note(`could not stop ${c.containerName}: ${(e as Error).message}`));
       }, this.o.stopGraceMs ?? 10_000).unref();
     };
+    const onAbort = () => stopBatch();
     let done = false;
     signal.addEventListener('abort', onAbort, { once: true });
+    // The watchdog: an experiment running longer than experiment_timeout_s (engine load included) is stopped and
+    // fails with that reason, so a hung engine cannot hold the campaign forever.
+    const limitS = plan.campaign.experiment_timeout_s;
+    let timedOut: string | undefined;
+    const watchdog = setInterval(() => {
+      if (timedOut || signal.aborted) return;
+      for (const [id, t] of startedAt) {
+        if (!terminal.has(id) && Date.now() - t > limitS * 1000) {
+          timedOut = id;
+          progress.note(`${id} has run longer than experiment_timeout_s (${limitS} s): stopping it`);
+          stopBatch();
+          return;
+        }
+      }
+    }, Math.min(1000, limitS * 250));
+    watchdog.unref();
 
     const handle = (ev: HarnessEvent) => {
       if (!('experiment_id' in ev)) return;
@@ -278,7 +295,9 @@ export class CampaignRunner {
           break;
         }
         case 'failed':
-          if (ev.reason.startsWith('interrupted')) {
+          if (id === timedOut) {
+            this.fail(id, `timed out: ran longer than experiment_timeout_s (${limitS} s)`, c, logs, terminal);
+          } else if (ev.reason.startsWith('interrupted')) {
             // An interrupted attempt does not count; one interrupted in the pause before it never started, and the
             // attempts already made (a retry's earlier failure) stand.
             const attempts = store.entry(id).attempts;
@@ -304,6 +323,7 @@ export class CampaignRunner {
       logs.write(`[lem] exec failed: ${(e as Error).message}\n`);
     } finally {
       done = true;
+      clearInterval(watchdog);
       signal.removeEventListener('abort', onAbort);
     }
 
@@ -318,7 +338,8 @@ export class CampaignRunner {
     const started = [...startedAt.keys()];
     for (const id of started) {
       if (terminal.has(id)) continue;
-      if (signal.aborted) {
+      if (id === timedOut) this.fail(id, `timed out: ran longer than experiment_timeout_s (${limitS} s)`, c, logs, terminal);
+      else if (signal.aborted) {
         store.update(id, { status: 'interrupted', finished_at: new Date().toISOString(), error: 'interrupted', attempts: Math.max(0, store.entry(id).attempts - 1) });
         progress.done(id, 'interrupted');
       } else this.fail(id, why, c, logs, terminal);

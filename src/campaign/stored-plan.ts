@@ -14,6 +14,7 @@ export const StoredPlan = z.object({
   campaign: z.looseObject({
     name: z.string(),
     retries: z.int().nonnegative().default(1),
+    experiment_timeout_s: z.number().positive().default(3600),
     thermal_gap_s: z.number().nonnegative().default(0),
     force_cold_start: z.boolean().default(false),
   }),

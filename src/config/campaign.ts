@@ -41,6 +41,11 @@ export const CampaignSettings = z.strictObject({
   force_cold_start: z.boolean().optional(),
   /** Extra attempts for a failed experiment before the runner records it as failed. */
   retries: z.int().nonnegative().default(1),
+  /**
+   * Longest an experiment may run, engine load included, before it is stopped and counted as failed: a hung
+   * engine must not hold a campaign forever. Raise it for very large models or long measurement windows.
+   */
+  experiment_timeout_s: z.number().positive().default(3600),
   schedule: Schedule.optional(),
 });
 export type CampaignSettings = z.infer<typeof CampaignSettings>;

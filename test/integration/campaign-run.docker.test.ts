@@ -498,4 +498,24 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(r.stderr).toMatch(/exec \/no\/such\/program failed/);
     expect(await p.containers()).toEqual([]);
   });
+
+  it('an experiment that outlives experiment_timeout_s is stopped and fails with that reason; the campaign goes on', async () => {
+    const p = project('timeout');
+    p.write('c.yaml', `campaign_name: timeout
+retries: 0
+experiment_timeout_s: 2
+configs: [slow.yaml, fast.yaml]
+`);
+    const exp = (tps: number) => `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 20\nprompts: {count: 4}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {tokens_per_second: ${tps}}\n`;
+    p.write('slow.yaml', exp(5));
+    p.write('fast.yaml', exp(100000));
+    const t0 = Date.now();
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(r.code).toBe(1);
+    const [slow, fast] = manifestOf(p, campaignIdFrom(r.stdout)).experiments;
+    expect(slow).toMatchObject({ status: 'failed', attempts: 1, error: 'timed out: ran longer than experiment_timeout_s (2 s)' });
+    expect(fast!.status).toBe('completed');
+    expect(r.stdout).toContain(`failed ${slow!.id}: timed out`);
+  });
 });
