@@ -10,6 +10,10 @@ validation.json: one batch on the transformers engine, one engine load for all e
   where a sampler thread could contend with the engine's Python loop) and at batch 32; no baseline.
   Every experiment: 32 prompts of exactly 128 input tokens, 64 output tokens, greedy decoding; the main
   three measure >= 10 s (min_measure_s) after warmup until CV < 5 % over 3 runs.
+GPU-bound sampler A/B (run_sampler_ab_gpu_bound.sh), written on its own by
+  python3 make_specs.py --gpu-bound <model folder> <results folder> <spec file> <campaign> <pairs>
+  prefill only (32 prompts x 1024 input tokens, 1 output token, one batch of 32 per generate call) on the
+  1.36 B model, 5 s windows, sampling at 100 ms vs off, <pairs> ABBA pairs, no baseline, short re-warm.
 overhead-1.json / overhead-20.json: synthetic zero-work experiments, to time the harness's own overhead.
 sampler-ab.json: a second sampler-overhead A/B, run separately (run_sampler_ab.sh):
   prefill-heavy batches (32 prompts x 1024 input tokens, 2 output tokens), GPU-bound so that the host's
@@ -59,6 +63,21 @@ def synthetic_zero_work() -> dict:
     }
 
 
+REWARM = {"max_runs": 2, "cv_threshold": 0.5, "window": 2, "min_runs": 0}
+
+
+def gpu_bound_ab(model: str, results: str, campaign: str, pairs: int, window_s: float = 5) -> dict:
+    """ABBA pairs (on off, off on, ...) of prefill-only batches: 32 x 1024 input tokens, 1 output token."""
+    runs = []
+    for pair in range(pairs):
+        for on in ((True, False) if pair % 2 == 0 else (False, True)):
+            cfg = transformers_config(model, 32, on, idle_baseline_s=0, min_measure_s=window_s, warmup=REWARM,
+                                      input_length=1024, max_output_tokens=1)
+            runs.append(experiment(f"ab-gpu-p{pair + 1:02d}-{'on' if on else 'off'}", len(runs), cfg, 0))
+    return {"schema_version": 1, "campaign_id": campaign, "batch_id": f"{campaign}-1", "results_dir": results,
+            "experiments": runs}
+
+
 def main(model: str, results: str, specs: str) -> None:
     out = Path(specs)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,4 +116,8 @@ def main(model: str, results: str, specs: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    if sys.argv[1] == "--gpu-bound":
+        model, results, spec_file, campaign, pairs = sys.argv[2:7]
+        Path(spec_file).write_text(json.dumps(gpu_bound_ab(model, results, campaign, int(pairs)), indent=1))
+    else:
+        main(*sys.argv[1:4])
