@@ -51,8 +51,9 @@ export class ManifestStore {
         try {
           rec = JournalRecord.parse(JSON.parse(line));
         } catch (e) {
-          if (i >= lines.length - 2) {
-            // Torn last line: the change it describes never completed.
+          if (i === lines.length - 1) {
+            // Torn last line (no newline: every record is written with its newline in one write): the change it
+            // describes never completed. A complete line that does not parse is corruption, reported below.
             tornAt = Buffer.byteLength(lines.slice(0, i).map((l) => l + '\n').join(''));
             break;
           }

@@ -94,6 +94,16 @@ describe('ManifestStore', () => {
     ]);
   });
 
+  it('a complete (newline-terminated) last record that does not parse is corruption, not a torn write', () => {
+    const dir = tmp();
+    const s = ManifestStore.create(dir, manifest(2));
+    s.update('e0', { status: 'completed' });
+    appendFileSync(join(dir, JOURNAL_FILE), '{"seq":2,"oops":true}\n');
+    const loaded = ManifestStore.load(dir);
+    expect(loaded.ok).toBe(false);
+    if (!loaded.ok) expect(loaded.error.message).toMatch(/journal\.jsonl:2: unreadable journal record/);
+  });
+
   it('reports a corrupt record in the middle of the journal with its line number', () => {
     const dir = tmp();
     const s = ManifestStore.create(dir, manifest(2));
