@@ -418,7 +418,7 @@ class ExperimentLogs extends Writable {
   }
   async close(): Promise<void> {
     if (this.pending.length > 0) {
-      // Output before any experiment started (e.g. a spec error) belongs to the batch's first experiment.
+      // Output no experiment claimed (the run was interrupted before any started) is kept beside the logs.
       this.stream = createWriteStream(join(this.dir, `batch-preamble.log`), { flags: 'a' });
       for (const b of this.pending) this.stream.write(b);
       this.pending = [];

@@ -518,4 +518,15 @@ configs: [slow.yaml, fast.yaml]
     expect(fast!.status).toBe('completed');
     expect(r.stdout).toContain(`failed ${slow!.id}: timed out`);
   });
+
+  it('a harness that exits before starting any experiment: each attempt counts, the error and log say so, no endless loop', async () => {
+    const p = project('early', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
+    p.write('c.yaml', 'campaign_name: early\nretries: 1\nconfigs: [e.yaml]\n');
+    p.write('e.yaml', 'name: exit-early\nbackend: synthetic\nmodel: {name: m}\n');
+    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    expect(r.code).toBe(1);
+    const [e] = manifestOf(p, campaignIdFrom(r.stdout)).experiments;
+    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 3 before finishing; no experiment of the batch started' });
+    expect(readFileSync(join(p.dir, e!.log_path!), 'utf8')).toContain('exiting before any experiment');
+  });
 });
