@@ -61,7 +61,8 @@ export async function listCampaigns(root: string): Promise<Result<CampaignDir[]>
     const path = join(root, d.name);
     return { id: d.name, path, mtimeMs: (await stat(path)).mtimeMs };
   });
-  return ok(withTimes.sort((a, b) => b.mtimeMs - a.mtimeMs || a.id.localeCompare(b.id)));
+  // Equal times (folders made within the clock's resolution): the later id wins, as lem's ids end in a timestamp.
+  return ok(withTimes.sort((a, b) => b.mtimeMs - a.mtimeMs || b.id.localeCompare(a.id)));
 }
 
 /** Resolves a campaign selection to folders to search. 'latest' picks the most recently modified campaign. */

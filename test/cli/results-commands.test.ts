@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,9 @@ beforeAll(() => {
   // camp-a: valid, invalid, partial, missing and simulated results; camp-b and camp-c: the same config, energy −20 %.
   addCampaign(root, 'camp-b');
   addCampaign(root, 'camp-c', { energyScale: 0.8 });
+  // "Latest" is by folder time: make camp-c clearly the newest rather than trust the clock's resolution.
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(join(root, 'camp-c'), later, later);
 });
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
