@@ -75,3 +75,31 @@ export async function stopHarness(container: BackendContainer, key: string, wait
   if (r.exitCode !== 0) throw new Error(`could not signal the harness in ${container.containerName}: ${r.stderr.trim()}`);
   return Number(r.stdout.trim()) || 0;
 }
+
+// Fills the container's bytecode cache (PYTHONPYCACHEPREFIX: the harness mount is read-only). With a cache
+// prefix set, the standard library's own __pycache__ is not used either, so the run path is imported (which
+// caches it and the stdlib modules it needs) and the harness package compiled. Without it the first `run` exec
+// in a fresh container compiles all that itself (~100-250 ms charged to the first experiment; measured 158 ms
+// vs 58 ms warm). compile_dir compiles without importing, so engine modules (vLLM, TensorRT-LLM) are compiled
+// but their heavy libraries are not loaded.
+const WARM_SNIPPET = `
+import compileall, os, sys
+import lem_harness, lem_harness.cli, lem_harness.batch, lem_harness.events, lem_harness.interrupt, lem_harness.engines.base
+ok = compileall.compile_dir(os.path.dirname(lem_harness.__file__), quiet=1)
+sys.exit(0 if ok else 1)
+`;
+
+/**
+ * Warms the harness's bytecode cache in the container; done once when lem brings a backend up. Resolves an
+ * error message when the compile failed (the caller reports it; experiments still run, only slower).
+ */
+export async function warmHarness(container: BackendContainer): Promise<string | undefined> {
+  try {
+    const r = await execCapture(container.handle(), ['python3', '-c', WARM_SNIPPET]);
+    if (r.exitCode === 0) return undefined;
+    const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
+    return `could not precompile the harness in ${container.containerName} (exit ${r.exitCode ?? 'unknown'}): ${why || 'no output'}`;
+  } catch (e) {
+    return `could not precompile the harness in ${container.containerName}: ${(e as Error).message}`;
+  }
+}

@@ -15,6 +15,7 @@ import { acquireLock, releaseLock } from '../core/pid-lock.js';
 import { z } from 'zod';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
+import { warmHarness } from './harness-client.js';
 import { CampaignRunner, type RunOutcome, type SharedPaths } from './runner.js';
 import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
 
@@ -219,6 +220,9 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
       return healthy;
     }
     opts.progress.note(`backend ${c.service} ready (${c.containerName}${up.value === 'already-running' ? ', already running' : ''})`);
+    // Fill the container's bytecode cache now, once, rather than inside the first experiment's exec.
+    const warmFailed = await warmHarness(c);
+    if (warmFailed) opts.progress.note(`warning: ${warmFailed}`);
   }
 
   const runner = new CampaignRunner({

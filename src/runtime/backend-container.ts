@@ -38,6 +38,12 @@ export class DockerBackendContainer implements BackendContainer {
   readonly service: string;
   readonly containerName: string;
 
+  // Which start of the container (id and start time, from the last inspect) state() saw last, and the start for
+  // which waitHealthy's own run of the health check passed. Docker reports `starting` until its first check,
+  // one whole interval after start; without this every batch in that window ran the check again (~90 ms each).
+  private lastStart: string | undefined;
+  private selfCheckedStart: string | undefined;
+
   constructor(
     private readonly docker: Docker,
     private readonly project: string,
@@ -64,11 +70,15 @@ export class DockerBackendContainer implements BackendContainer {
       throw e;
     }
     const s = info.State;
+    this.lastStart = `${info.Id}@${s.StartedAt}`;
     if (!s.Running) return { kind: 'stopped', exitCode: s.ExitCode, oomKilled: s.OOMKilled };
     const health = (s as { Health?: { Status: string; Log?: { Output: string }[] } }).Health;
     if (!health) return { kind: 'running', id: info.Id };
     if (health.Status === 'healthy') return { kind: 'healthy', id: info.Id };
     if (health.Status === 'unhealthy') return { kind: 'unhealthy', id: info.Id, lastCheck: health.Log?.at(-1)?.Output };
+    // Still `starting` for Docker, but the same check, run by waitHealthy in this very start of the container,
+    // passed: healthy. A restart (a new StartedAt) or Docker's own verdict (healthy / unhealthy) ends this.
+    if (this.selfCheckedStart !== undefined && this.selfCheckedStart === this.lastStart) return { kind: 'healthy', id: info.Id };
     return { kind: 'starting', id: info.Id };
   }
 
@@ -181,7 +191,10 @@ export class DockerBackendContainer implements BackendContainer {
         const argv = kind === 'CMD-SHELL' ? ['sh', '-c', cmd.join(' ')] : kind === 'CMD' ? cmd : [kind!, ...cmd];
         try {
           const r = await execCapture(this.handle(), argv);
-          if (r.exitCode === 0) return ok(undefined);
+          if (r.exitCode === 0) {
+            this.selfCheckedStart = this.lastStart;
+            return ok(undefined);
+          }
           lastOutput = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
         } catch (e) {
           lastOutput = (e as Error).message;

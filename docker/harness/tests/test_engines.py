@@ -264,3 +264,26 @@ def test_a_loaded_engine_is_frozen_out_of_the_garbage_collector_until_released()
         assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+
+
+def test_an_engine_without_a_large_object_graph_is_not_collected_or_frozen(monkeypatch):
+    import gc
+
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+
+    class SmallEngine(CountingEngineDouble):
+        large_object_graph = False
+
+    cache = EngineCache(lambda backend: SmallEngine())
+    cache.acquire(settings("synthetic", {}), lambda: None, lambda secs: None)
+    cache.release()
+    assert calls == []
+    # An engine that does not say is treated as large: collected and frozen, then unfrozen and collected.
+    cache = EngineCache(lambda backend: CountingEngineDouble())
+    cache.acquire(settings("synthetic", {}), lambda: None, lambda secs: None)
+    cache.release()
+    assert calls == ["collect", "freeze", "unfreeze", "collect"]
+    assert engines.create("synthetic").large_object_graph is False

@@ -31,6 +31,7 @@ class SyntheticEngine:
     name = "synthetic"
     simulated = True
     schedules_requests = False
+    large_object_graph = False  # a few floats: nothing for the collector to walk (see engines/base.py)
 
     def __init__(self) -> None:
         self.loaded = False
