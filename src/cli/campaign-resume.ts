@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { err, ok, type Result } from '../core/result.js';
+import { type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
@@ -25,25 +25,18 @@ export class CampaignResumeCommand extends LemCommand {
   async run(): Promise<Result<number>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
-    const [{ connect, openCampaign }, { finish, runWithSignals }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
+    const [{ connect, openCampaign }, { runCampaignCommand }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
     const c = await connect(this.project);
     if (!c.ok) return c;
     const opened = openCampaign(c.value.project, this.id);
     if (!opened.ok) return opened;
     const { store, plan } = opened.value;
     if (!this.json) this.print(`resuming campaign ${this.id}`);
-    const r = await runWithSignals(c.value.docker, c.value.project, store, plan, {
+    return runCampaignCommand(c.value.docker, c.value.project, store, plan, {
       keepBackends: this.keepBackends,
       healthTimeoutS: healthTimeoutS.value,
-      stderr: process.stderr,
+      json: this.json,
       stdout: this.context.stdout,
     });
-    if (!r.ok) {
-      // As `campaign run` does: the run stopped on this error, so the campaign must not stay `running`.
-      store.setStatus('failed');
-      return err({ ...r.error, hint: [r.error.hint, `after fixing this, continue with: lem campaign resume ${this.id}`].filter(Boolean).join('\n  ') });
-    }
-    const code = finish(this.id, r.value, this.context.stdout, this.json);
-    return code.ok ? ok(code.value) : err(code.error);
   }
 }

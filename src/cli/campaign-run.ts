@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { err, ok, type Result } from '../core/result.js';
+import { ok, type Result } from '../core/result.js';
 import { formatIssue } from '../core/errors.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
@@ -35,7 +35,7 @@ export class CampaignRunCommand extends LemCommand {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the runner's modules.
-    const [{ loadCampaign }, { planCampaign }, { groupIntoBatches }, { connect, createCampaign }, { StoredPlan }, { finish, runWithSignals }] = await Promise.all([
+    const [{ loadCampaign }, { planCampaign }, { groupIntoBatches }, { connect, createCampaign }, { StoredPlan }, { runCampaignCommand }] = await Promise.all([
       import('../config/load.js'),
       import('../campaign/planner.js'),
       import('../campaign/batching.js'),
@@ -65,17 +65,11 @@ export class CampaignRunCommand extends LemCommand {
     const store = createCampaign(c.value.project, plan, loaded.value.path);
     const id = store.current.campaign_id;
     if (!this.json) this.print(`campaign ${id}: ${plan.experiments.length} experiment${plan.experiments.length === 1 ? '' : 's'} (state: ${store.dir})`);
-    const r = await runWithSignals(c.value.docker, c.value.project, store, plan, {
+    return runCampaignCommand(c.value.docker, c.value.project, store, plan, {
       keepBackends: this.keepBackends,
       healthTimeoutS: healthTimeoutS.value,
-      stderr: process.stderr,
+      json: this.json,
       stdout: this.context.stdout,
     });
-    if (!r.ok) {
-      store.setStatus('failed');
-      return err({ ...r.error, hint: [r.error.hint, `campaign ${id} is saved; after fixing this, continue with: lem campaign resume ${id}`].filter(Boolean).join('\n  ') });
-    }
-    const code = finish(id, r.value, this.context.stdout, this.json);
-    return code.ok ? ok(code.value) : err(code.error);
   }
 }

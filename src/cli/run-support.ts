@@ -71,3 +71,25 @@ export function finish(
   }
   return ok(0);
 }
+
+/**
+ * Runs or resumes a campaign and turns the outcome into the command's result, shared by `campaign run` and
+ * `campaign resume`. A run that stops on an error marks the campaign failed (it must not stay `running`) and says
+ * how to continue, unless another orchestrator holds the campaign: then its manifest is that one's to write.
+ */
+export async function runCampaignCommand(
+  docker: Docker,
+  project: Project,
+  store: ManifestStore,
+  plan: StoredPlan,
+  opts: { keepBackends: boolean; healthTimeoutS: number; json: boolean; stdout: NodeJS.WritableStream },
+): Promise<Result<number>> {
+  const id = store.current.campaign_id;
+  const r = await runWithSignals(docker, project, store, plan, { keepBackends: opts.keepBackends, healthTimeoutS: opts.healthTimeoutS, stderr: process.stderr, stdout: opts.stdout });
+  if (!r.ok) {
+    if (r.error.code === ErrorCode.LOCKED) return r;
+    store.setStatus('failed');
+    return err({ ...r.error, hint: [r.error.hint, `campaign ${id} is saved; after fixing this, continue with: lem campaign resume ${id}`].filter(Boolean).join('\n  ') });
+  }
+  return finish(id, r.value, opts.stdout, opts.json);
+}

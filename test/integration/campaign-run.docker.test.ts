@@ -455,6 +455,13 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     const m = manifestOf(p, campaignIdFrom(out));
     expect(m.experiments.every((e) => e.status === 'completed' && e.attempts === 1)).toBe(true);
     expect(existsSync(join(p.dir, '.state', 'campaigns', m.campaign_id, 'lock'))).toBe(false);
+    // The refused resume wrote nothing: the journal is one writer's, with consecutive sequence numbers.
+    const seqs = readFileSync(join(p.dir, '.state', 'campaigns', m.campaign_id, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { seq: number }).seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(m.status).toBe('completed');
   });
 
   it('Ctrl-C while waiting for a backend to become healthy: interrupted at once, nothing run, containers removed', async () => {
