@@ -3,11 +3,13 @@ import type Docker from 'dockerode';
 import { remainingWork } from '../campaign/manifest.js';
 import type { ManifestStore } from '../campaign/manifest-store.js';
 import { LineProgress } from '../campaign/progress.js';
-import { executeCampaign, type Project } from '../campaign/session.js';
+import { executeCampaign, openCampaign, type Project } from '../campaign/session.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
 import type { Schedule } from '../config/campaign.js';
 import type { LoadedCampaign } from '../config/load.js';
-import { formatError } from '../core/errors.js';
+import { ErrorCode, formatError } from '../core/errors.js';
+import { inspectLock } from '../core/pid-lock.js';
+import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import { appendCycle, cyclesIn, openOrCreate } from './cycles.js';
 import { acquireLock, releaseLock } from '../core/pid-lock.js';
@@ -30,7 +32,7 @@ interface Slot {
   readonly key: string;
   readonly loaded: LoadedCampaign;
   readonly schedule: Schedule;
-  readonly store: ManifestStore;
+  store: ManifestStore;
   plan: StoredPlan;
   tasks: ScheduledTask[];
   running: boolean;
@@ -249,6 +251,21 @@ export class Daemon {
     const { slot } = job;
     const name = this.name(slot);
     const max = slot.schedule.max_cycles;
+    // Someone may be running this campaign by hand (lem campaign resume): then its manifest is theirs to write.
+    const holder = inspectLock(join(slot.store.dir, 'lock'), process.pid);
+    if (holder.kind === 'held') {
+      this.log.line(`${name}: campaign ${slot.record.campaign_id} is being run by PID ${holder.owner.pid}: this ${job.kind === 'cycle' ? 'tick' : 'resume'} is skipped`);
+      return;
+    }
+    // ...and may have changed it since the daemon last looked: work from what is on disk.
+    const fresh = openCampaign(this.o.project, slot.record.campaign_id);
+    if (!fresh.ok) {
+      this.log.line(`${name}: cannot read campaign ${slot.record.campaign_id}: ${formatError(fresh.error)}`);
+      this.finishRecord(slot, 'error', fresh.error.message);
+      return;
+    }
+    slot.store = fresh.value.store;
+    slot.plan = fresh.value.plan;
     let cycle: number;
     if (job.kind === 'cycle') {
       if (max !== undefined && cyclesIn(slot.store) >= max) {
@@ -285,7 +302,8 @@ export class Daemon {
     });
     progress.end();
     if (!r.ok) {
-      slot.store.setStatus('failed');
+      // Refused by another orchestrator's lock: the manifest is that one's to write.
+      if (r.error.code !== ErrorCode.LOCKED) slot.store.setStatus('failed');
       this.log.line(`${name}: cycle ${cycle} could not run: ${formatError(r.error)}`);
       this.log.line(`${name}: its experiments stay pending and run with the next cycle (or at the next start)`);
       this.finishRecord(slot, 'error', r.error.message);
