@@ -53,6 +53,14 @@ def fit_to_length(ids: list[int], length: int) -> list[int]:
     return (ids * repeats)[:length]
 
 
+def token_ids(encode: Any, text: str, input_length: int | None) -> list[int]:
+    """A prompt's token ids by an engine tokenizer's `encode(text, add_special_tokens=...)`. With a fixed
+    input length, special tokens are left out so the length is exactly what was asked for."""
+    ids = list(encode(text, add_special_tokens=not input_length))
+    return fit_to_length(ids, input_length) if input_length else ids
+
+
+
 def package_version(distribution: str, module: Any = None) -> str | None:
     from importlib import metadata
 

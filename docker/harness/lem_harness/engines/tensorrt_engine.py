@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Sequence
 
-from lem_harness.engines.base import Prepared, fit_to_length, package_version
+from lem_harness.engines.base import Prepared, package_version, token_ids
 from lem_harness.latency import RequestTiming
 from lem_harness.settings import Settings
 
@@ -72,12 +72,10 @@ class TensorrtEngine:
         self.llm = llmapi.LLM(**engine_kwargs(settings, llmapi))
 
     def prepare(self, prompts: Sequence[str], input_length: int | None) -> list[Prepared]:
-        tok = self.llm.tokenizer
+        encode = self.llm.tokenizer.encode
         out = []
         for text in prompts:
-            ids = list(tok.encode(text, add_special_tokens=not input_length))
-            if input_length:
-                ids = fit_to_length(ids, input_length)
+            ids = token_ids(encode, text, input_length)
             out.append(Prepared(payload=ids, input_tokens=len(ids)))
         return out
 

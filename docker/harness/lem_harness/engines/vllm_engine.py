@@ -12,7 +12,7 @@ import gc
 import time
 from typing import Any, Sequence
 
-from lem_harness.engines.base import Prepared, fit_to_length, package_version
+from lem_harness.engines.base import Prepared, package_version, token_ids
 from lem_harness.latency import RequestTiming
 from lem_harness.settings import Settings
 
@@ -85,12 +85,10 @@ class VllmEngine:
         self.llm = vllm.LLM(**engine_kwargs(settings))
 
     def prepare(self, prompts: Sequence[str], input_length: int | None) -> list[Prepared]:
-        tok = self.llm.get_tokenizer()
+        encode = self.llm.get_tokenizer().encode
         out = []
         for text in prompts:
-            ids = list(tok.encode(text, add_special_tokens=not input_length))
-            if input_length:
-                ids = fit_to_length(ids, input_length)
+            ids = token_ids(encode, text, input_length)
             out.append(Prepared(payload={"prompt_token_ids": ids}, input_tokens=len(ids)))
         return out
 
