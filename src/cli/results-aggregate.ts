@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
-import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, parseIntOption, selectAndCollect } from './results-shared.js';
+import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, summaryOptions, selectAndCollect } from './results-shared.js';
 
 export class ResultsAggregateCommand extends LemCommand {
   static override paths = [['results', 'aggregate']];
@@ -37,10 +37,8 @@ export class ResultsAggregateCommand extends LemCommand {
   async run(): Promise<Result<unknown>> {
     const selection = campaignSelection(this.campaign, this.all);
     if (!selection.ok) return selection;
-    const resamples = parseIntOption('--resamples', this.resamples, DEFAULT_SUMMARY_OPTIONS.resamples, 100, 1_000_000);
-    if (!resamples.ok) return resamples;
-    const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
-    if (!seed.ok) return seed;
+    const summary = summaryOptions(this.resamples, this.seed);
+    if (!summary.ok) return summary;
 
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] = await Promise.all([
@@ -51,7 +49,7 @@ export class ResultsAggregateCommand extends LemCommand {
     const selected = await selectAndCollect(this.results, selection.value);
     if (!selected.ok) return selected;
     const { collection, scope, scopeName } = selected.value;
-    const agg = await aggregate(collection, { resamples: resamples.value, seed: seed.value, level: 0.95 });
+    const agg = await aggregate(collection, summary.value);
 
     const outDir = this.out ?? defaultOutDir(this.results, scopeName);
     const files = {

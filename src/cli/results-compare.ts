@@ -3,7 +3,7 @@ import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
-import { collectOperand, DEFAULT_RESULTS_DIR, parseIntOption } from './results-shared.js';
+import { collectOperand, DEFAULT_RESULTS_DIR, summaryOptions } from './results-shared.js';
 
 export class ResultsCompareCommand extends LemCommand {
   static override paths = [['results', 'compare']];
@@ -30,17 +30,15 @@ export class ResultsCompareCommand extends LemCommand {
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
 
   async run(): Promise<Result<unknown>> {
-    const resamples = parseIntOption('--resamples', this.resamples, DEFAULT_SUMMARY_OPTIONS.resamples, 100, 1_000_000);
-    if (!resamples.ok) return resamples;
-    const seed = parseIntOption('--seed', this.seed, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
-    if (!seed.ok) return seed;
+    const summary = summaryOptions(this.resamples, this.seed);
+    if (!summary.ok) return summary;
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ compareResults }, { fmt, markdownTable }] = await Promise.all([import('../results/compare.js'), import('../results/format.js')]);
     const sa = await collectOperand(this.a, this.results);
     if (!sa.ok) return sa;
     const sb = await collectOperand(this.b, this.results);
     if (!sb.ok) return sb;
-    const cmp = compareResults(sa.value.collection.results, sb.value.collection.results, { resamples: resamples.value, seed: seed.value, level: 0.95 });
+    const cmp = compareResults(sa.value.collection.results, sb.value.collection.results, summary.value);
     const skipped = [...sa.value.collection.skipped, ...sb.value.collection.skipped];
 
     if (cmp.matched.length === 0) return err(noMatch(cmp.only_a.length, cmp.only_b.length));

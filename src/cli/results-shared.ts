@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { CampaignSelection, Collection } from '../results/collect.js';
+import { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from '../results/defaults.js';
 
 /** Option handling shared by the results commands (one place for the rules, so the commands agree). */
 
@@ -23,6 +24,15 @@ export function parseIntOption(name: string, raw: string | undefined, fallback: 
     return err(lemError(ErrorCode.USAGE, `${name} must be an integer from ${min} to ${max}, got "${raw}"`));
   }
   return ok(n);
+}
+
+/** --resamples and --seed, checked the same way by every results command. */
+export function summaryOptions(resamplesRaw: string | undefined, seedRaw: string | undefined): Result<SummaryOptions> {
+  const resamples = parseIntOption('--resamples', resamplesRaw, DEFAULT_SUMMARY_OPTIONS.resamples, 100, 1_000_000);
+  if (!resamples.ok) return resamples;
+  const seed = parseIntOption('--seed', seedRaw, DEFAULT_SUMMARY_OPTIONS.seed, 0, 2 ** 32 - 1);
+  if (!seed.ok) return seed;
+  return ok({ resamples: resamples.value, seed: seed.value, level: DEFAULT_SUMMARY_OPTIONS.level });
 }
 
 export interface Selected {
