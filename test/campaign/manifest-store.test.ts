@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countStatuses, remainingWork, type Manifest } from '../../src/campaign/manifest.js';
+import { countStatuses, pendingEntry, remainingWork, type Manifest } from '../../src/campaign/manifest.js';
 import { JOURNAL_FILE, MANIFEST_FILE, ManifestStore } from '../../src/campaign/manifest-store.js';
 
 function manifest(n: number): Manifest {
@@ -16,22 +16,7 @@ function manifest(n: number): Manifest {
     updated_at: now,
     seq: 0,
     status: 'planned',
-    experiments: Array.from({ length: n }, (_, i) => ({
-      id: `e${i}`,
-      index: i,
-      cycle: 0,
-      backend: 'synthetic',
-      config_hash: 'h',
-      config_source: null,
-      container: null,
-      status: 'pending' as const,
-      attempts: 0,
-      started_at: null,
-      finished_at: null,
-      result_path: null,
-      log_path: null,
-      error: null,
-    })),
+    experiments: Array.from({ length: n }, (_, i) => pendingEntry({ id: `e${i}`, index: i, cycle: 0, backend: 'synthetic', config_hash: 'h' })),
   };
 }
 
