@@ -4,7 +4,15 @@ import { err, ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { escapeLinesForTerminal } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
-import { collectOperand, collectOptions, MAX_RESULT_MB_HELP, PROJECT_OPTION_HELP, RESULTS_OPTION_HELP, resultsRoot, summaryOptions } from './results-shared.js';
+import {
+  collectOperand,
+  collectOptions,
+  MAX_RESULT_MB_HELP,
+  PROJECT_OPTION_HELP,
+  RESULTS_OPTION_HELP,
+  resultsRoot,
+  summaryOptions,
+} from './results-shared.js';
 
 export class ResultsCompareCommand extends LemCommand {
   static override paths = [['results', 'compare']];

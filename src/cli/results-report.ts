@@ -29,7 +29,10 @@ export class ResultsReportCommand extends LemCommand {
     `,
     examples: [
       ['Report on the latest campaign', '$0 results report'],
-      ['Choose the campaign, the output file and the experiment for the power chart', '$0 results report --campaign sweep-1 --out report.html --experiment 0003-c0-vllm-3fa2b9c1d4e5'],
+      [
+        'Choose the campaign, the output file and the experiment for the power chart',
+        '$0 results report --campaign sweep-1 --out report.html --experiment 0003-c0-vllm-3fa2b9c1d4e5',
+      ],
     ],
   });
 

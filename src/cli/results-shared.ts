@@ -12,9 +12,12 @@ export const DEFAULT_RESULTS_DIR = 'results';
 export const DEFAULT_MAX_RESULT_MB = 10;
 
 export const RESULTS_OPTION_HELP =
-  'Results root (default: the results folder of the project found from the current folder, as campaign commands find it; else ./results)';
-export const PROJECT_OPTION_HELP = 'Project folder (holding compose.yaml) whose results to read; default: found from the current folder';
-export const MAX_RESULT_MB_HELP = `Skip result.json files larger than this many MiB unread (default ${DEFAULT_MAX_RESULT_MB})`;
+  'Results root (default: the results folder of the project found from the current folder, ' +
+  'as campaign commands find it; else ./results)';
+export const PROJECT_OPTION_HELP =
+  'Project folder (holding compose.yaml) whose results to read; default: found from the current folder';
+export const MAX_RESULT_MB_HELP =
+  `Skip result.json files larger than this many MiB unread (default ${DEFAULT_MAX_RESULT_MB})`;
 
 /**
  * Where the results are: --results as given; else the project's results folder, the project found as the campaign
@@ -72,7 +75,11 @@ export interface Selected {
 }
 
 /** Selects campaigns under a results root and collects them; fails when nothing valid is found. */
-export async function selectAndCollect(root: string, selection: CampaignSelection, opts: CollectOptions = {}): Promise<Result<Selected>> {
+export async function selectAndCollect(
+  root: string,
+  selection: CampaignSelection,
+  opts: CollectOptions = {},
+): Promise<Result<Selected>> {
   const { collectResults, selectCampaigns } = await import('../results/collect.js');
   const campaigns = await selectCampaigns(root, selection);
   if (!campaigns.ok) return campaigns;
@@ -87,7 +94,11 @@ export async function selectAndCollect(root: string, selection: CampaignSelectio
  * compare's operands: an existing folder is searched as it is (a campaign folder or a whole results root);
  * anything else is a campaign id under the results root.
  */
-export async function collectOperand(operand: string, root: string, opts: CollectOptions = {}): Promise<Result<Selected>> {
+export async function collectOperand(
+  operand: string,
+  root: string,
+  opts: CollectOptions = {},
+): Promise<Result<Selected>> {
   const isDir = await stat(operand).then(
     (s) => s.isDirectory(),
     () => false,
@@ -102,8 +113,11 @@ export async function collectOperand(operand: string, root: string, opts: Collec
 function nonEmpty(s: Selected): Result<Selected> {
   if (s.collection.results.length > 0) return ok(s);
   // Paths and reasons come from files lem did not write: escaped before they reach a terminal.
-  const issues = s.collection.skipped.slice(0, 50).map((f) => ({ location: { file: escapeForTerminal(f.path) }, message: escapeForTerminal(f.reason) }));
-  return err(lemError(ErrorCode.RESULTS_EMPTY, `no valid result.json found in ${escapeForTerminal(s.scope.join(', '))}`, { issues, hint: s.collection.skipped.length ? 'every result found was skipped; the reasons are listed above' : 'has the campaign run yet?' }));
+  const issues = s.collection.skipped
+    .slice(0, 50)
+    .map((f) => ({ location: { file: escapeForTerminal(f.path) }, message: escapeForTerminal(f.reason) }));
+  const where = escapeForTerminal(s.scope.join(', '));
+  return err(lemError(ErrorCode.RESULTS_EMPTY, `no valid result.json found in ${where}`, { issues, hint: s.collection.skipped.length ? 'every result found was skipped; the reasons are listed above' : 'has the campaign run yet?' }));
 }
 
 export function defaultOutDir(root: string, scopeName: string): string {

@@ -37,7 +37,9 @@ export function readBoundedText(path: string, opts: BoundedReadOptions): Promise
 
 function openProblem(e: NodeJS.ErrnoException): ReadProblem {
   if (e.code === 'ENOENT') return { kind: 'missing' };
-  if (e.code === 'ELOOP') return { kind: 'refused', reason: 'a symbolic link, not a regular file (links are not followed)' };
+  if (e.code === 'ELOOP') {
+    return { kind: 'refused', reason: 'a symbolic link, not a regular file (links are not followed)' };
+  }
   return { kind: 'failed', reason: e.message };
 }
 
@@ -56,7 +58,11 @@ function readAll(fd: number, size: number, done: (r: Result<string, ReadProblem>
       if (e) return done(err({ kind: 'failed', reason: e.message }));
       filled += n;
       // More bytes than fstat reported: the file is being written, or is not what its size says (/proc files say 0).
-      if (filled === buffer.length) return done(err({ kind: 'refused', reason: `changed size while being read (${formatBytes(size)} when opened)` }));
+      if (filled === buffer.length) {
+        return done(
+          err({ kind: 'refused', reason: `changed size while being read (${formatBytes(size)} when opened)` }),
+        );
+      }
       if (n === 0) return done(ok(buffer.toString('utf8', 0, filled)));
       step();
     });

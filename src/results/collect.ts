@@ -87,7 +87,8 @@ export async function selectCampaigns(root: string, selection: CampaignSelection
   const found = all.find((c) => c.id === selection.id);
   if (!found) {
     const there = escapeForTerminal(all.map((c) => c.id).sort().join(', '));
-    return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `campaign "${escapeForTerminal(selection.id)}" not found under ${root}`, { hint: `campaigns there: ${there}` }));
+    const message = `campaign "${escapeForTerminal(selection.id)}" not found under ${root}`;
+    return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, message, { hint: `campaigns there: ${there}` }));
   }
   return ok([found]);
 }
@@ -115,7 +116,11 @@ export async function collectResults(dirs: readonly string[], opts: CollectOptio
     else candidates.push(...subfolders(dir, entries).map((d) => ({ dir: d, depth: 1 })));
   }
   while (candidates.length > 0) {
-    const outcomes = await mapLimit(candidates, READ_CONCURRENCY, async ({ dir, depth }) => ({ dir, depth, read: await readResultText(join(dir, RESULT_FILE), maxBytes) }));
+    const outcomes = await mapLimit(candidates, READ_CONCURRENCY, async ({ dir, depth }) => ({
+      dir,
+      depth,
+      read: await readResultText(join(dir, RESULT_FILE), maxBytes),
+    }));
     const missing: { dir: string; depth: number }[] = [];
     for (const { dir, depth, read } of outcomes) {
       const path = join(dir, RESULT_FILE);
@@ -124,7 +129,10 @@ export async function collectResults(dirs: readonly string[], opts: CollectOptio
         if (parsed.ok) valid.push({ path, dir, doc: parsed.value });
         else skipped.push({ path, reason: parsed.error });
       } else if (read.error.kind === 'missing') missing.push({ dir, depth });
-      else skipped.push({ path, reason: read.error.kind === 'refused' ? `not read: ${read.error.reason}` : `unreadable: ${read.error.reason}` });
+      else {
+        const why = read.error.kind === 'refused' ? 'not read' : 'unreadable';
+        skipped.push({ path, reason: `${why}: ${read.error.reason}` });
+      }
     }
     const listed = await mapLimit(missing, READ_CONCURRENCY, async ({ dir, depth }) => ({ dir, depth, entries: await listDir(dir) }));
     candidates = [];
@@ -197,7 +205,9 @@ export function parseResultText(text: string): Result<ResultDocument, string> {
     return err(truncated ? `truncated JSON (partial write?): ${msg}` : `invalid JSON: ${msg}`);
   }
   // Checked before anything walks the document: a 5,000-deep config would overflow the stack of recursive code.
-  if (nestingExceeds(raw, MAX_NESTING)) return err(`nested deeper than ${MAX_NESTING} levels (not a result lem writes)`);
+  if (nestingExceeds(raw, MAX_NESTING)) {
+    return err(`nested deeper than ${MAX_NESTING} levels (not a result lem writes)`);
+  }
   if (raw !== null && typeof raw === 'object' && 'schema_version' in raw && raw.schema_version !== 3) {
     return err(`schema_version ${JSON.stringify(raw.schema_version)} is not supported (expected 3)`);
   }

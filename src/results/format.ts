@@ -28,7 +28,11 @@ export function fmtPct(fraction: number | null | undefined, digits = 1): string 
  * Aligned Markdown pipe table: readable in a terminal, pastes into Markdown/Quarto/Pandoc as a table. Cells are
  * escaped for the terminal before they are padded (labels come from result files), so columns stay aligned.
  */
-export function markdownTable(header: readonly string[], rawRows: readonly (readonly string[])[], align: readonly ('l' | 'r')[] = []): string {
+export function markdownTable(
+  header: readonly string[],
+  rawRows: readonly (readonly string[])[],
+  align: readonly ('l' | 'r')[] = [],
+): string {
   const rows = rawRows.map((r) => r.map(escapeForTerminal));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const pad = (s: string, i: number): string => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));

@@ -71,7 +71,9 @@ function inside(dir: string, path: string): boolean {
 /** Reads samples.csv: a regular file under MAX_SAMPLES_BYTES, opened without blocking (samplesPath resolved links). */
 export async function readPowerSeries(path: string, maxBytes = MAX_SAMPLES_BYTES): Promise<Result<PowerSeries, string>> {
   const text = await readBoundedText(path, { maxBytes, followSymlinks: false });
-  if (!text.ok) return err(`cannot read ${path}: ${text.error.kind === 'missing' ? 'no such file' : text.error.reason}`);
+  if (!text.ok) {
+    return err(`cannot read ${path}: ${text.error.kind === 'missing' ? 'no such file' : text.error.reason}`);
+  }
   return parsePowerSeries(text.value, path);
 }
 
@@ -80,12 +82,12 @@ export function parsePowerSeries(text: string, path = 'samples.csv'): Result<Pow
   const header = rows[0]?.map((h) => h.trim().toLowerCase());
   if (!header) return err(`${path} is empty`);
   const timeIdx = TIME_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
-  if (timeIdx === undefined) return err(`${path} has no time column (one of ${TIME_COLUMNS.join(', ')}); header: ${header.join(',')}`);
+  if (timeIdx === undefined) return err(`${path} has no time column (one of ${TIME_COLUMNS.join(', ')}); header: ${shownHeader(header)}`);
   const phaseIdx = header.indexOf('phase');
   const gpuIdx = GPU_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
   // Power columns: mention power, in watts; limits and setpoints are not measurements.
   const powerCols = header.map((h, i) => [h, i] as const).filter(([h]) => h.includes('power') && /(_w|watts)$|_w_/.test(h) && !/limit|cap|default/.test(h));
-  if (powerCols.length === 0) return err(`${path} has no power column (e.g. gpu0_power_w); header: ${header.join(',')}`);
+  if (powerCols.length === 0) return err(`${path} has no power column (e.g. gpu0_power_w); header: ${shownHeader(header)}`);
 
   const body = rows.slice(1);
   const t0 = Number(body[0]?.[timeIdx]);
@@ -120,6 +122,12 @@ export function parsePowerSeries(text: string, path = 'samples.csv'): Result<Pow
   markSegments(points, series, step);
   const { kept, downsampled } = downsample(points, series);
   return ok({ path, points: kept, series, phases: phaseSpans(points, step), downsampled });
+}
+
+/** The header as quoted in an error: at most 200 characters (a file may be one endless line). */
+function shownHeader(header: readonly string[]): string {
+  const text = header.join(',');
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** gpu0_power_w → "GPU 0"; power_w_gpu1 → "GPU 1"; anything else keeps its column name. */

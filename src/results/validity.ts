@@ -16,7 +16,18 @@ export const MAX_NESTING = 64;
 export const MAX_PLAUSIBLE = 1e15;
 
 /** Sections holding measured numbers; all of them are counts, times, rates, energies or fractions: never negative. */
-const MEASURED = ['timing', 'tokens', 'throughput', 'latency', 'energy', 'power', 'thermal', 'warmup', 'sampler', 'gpu_usage'] as const;
+const MEASURED = [
+  'timing',
+  'tokens',
+  'throughput',
+  'latency',
+  'energy',
+  'power',
+  'thermal',
+  'warmup',
+  'sampler',
+  'gpu_usage',
+] as const;
 /** Signed by definition: (integrated - counter) / counter. */
 const SIGNED = new Set(['energy.disagreement_pct']);
 const SHOWN = 3;
@@ -28,7 +39,9 @@ export function nestingExceeds(value: unknown, limit = MAX_NESTING): boolean {
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (depth > limit) return true;
-    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
   }
   return false;
 }

@@ -96,7 +96,8 @@ export function groupWarnings(warnings: readonly ResultWarning[]): WarningGroup[
   for (const w of warnings) {
     const key = JSON.stringify([w.kind, w.config_hash, w.label, w.message]);
     const g = groups.get(key);
-    const where = w.experiment_id === null ? [] : [w.cycle === null ? w.experiment_id : `${w.experiment_id} (cycle ${w.cycle})`];
+    const id = w.experiment_id;
+    const where = id === null ? [] : [w.cycle === null ? id : `${id} (cycle ${w.cycle})`];
     if (g) {
       g.count++;
       g.experiments.push(...where);

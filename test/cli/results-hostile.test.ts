@@ -22,7 +22,8 @@ const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 let folder: HostileFolder;
 const outs = mkdtempSync(join(tmpdir(), 'lem-hostile-out-'));
 beforeAll(() => {
-  if (!existsSync('dist/cli/results-aggregate.js')) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync('dist/cli/results-aggregate.js'))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   folder = hostileFolder();
 });
 afterAll(() => {
@@ -32,7 +33,21 @@ afterAll(() => {
 
 describe('lem results aggregate over a hostile folder', () => {
   it('finishes, skips every bad file by name and reason, and escapes control characters in what it prints', () => {
-    const r = lem(outs, 'results', 'aggregate', '--results', folder.root, '--campaign', CAMPAIGN, '--out', join(outs, 'agg'), '--max-result-mb', '1', '--resamples', '100');
+    const r = lem(
+      outs,
+      'results',
+      'aggregate',
+      '--results',
+      folder.root,
+      '--campaign',
+      CAMPAIGN,
+      '--out',
+      join(outs, 'agg'),
+      '--max-result-mb',
+      '1',
+      '--resamples',
+      '100',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Skipped ${folder.expectedSkipped.length} result files:$`, 'm'));
@@ -57,7 +72,8 @@ describe('lem results from a subfolder of a project', () => {
     project = mkdtempSync(join(tmpdir(), 'lem-project-'));
     copyFileSync('compose.yaml', join(project, 'compose.yaml'));
     mkdirSync(join(project, 'campaigns', 'deeper'), { recursive: true });
-    for (let cycle = 0; cycle < 2; cycle++) writeResult(join(project, 'results'), buildResult({ campaignId: 'camp-p', experimentId: `c${cycle}`, cycle }));
+    for (let cycle = 0; cycle < 2; cycle++)
+      writeResult(join(project, 'results'), buildResult({ campaignId: 'camp-p', experimentId: `c${cycle}`, cycle }));
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -69,7 +85,17 @@ describe('lem results from a subfolder of a project', () => {
   });
 
   it('takes --project from anywhere, for report too', () => {
-    const r = lem(outs, 'results', 'report', '--project', project, '--out', join(outs, 'report.html'), '--resamples', '100');
+    const r = lem(
+      outs,
+      'results',
+      'report',
+      '--project',
+      project,
+      '--out',
+      join(outs, 'report.html'),
+      '--resamples',
+      '100',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readFileSync(join(outs, 'report.html'), 'utf8')).toContain('camp-p');

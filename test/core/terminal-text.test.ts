@@ -17,7 +17,9 @@ describe('escapeForTerminal', () => {
         const once = escapeForTerminal(s);
         expect(once).not.toMatch(UNSAFE);
         expect(escapeForTerminal(once)).toBe(once);
-        expect(once.replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, '')).toBe(s.replace(new RegExp(UNSAFE, 'g'), '').replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, ''));
+        expect(once.replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, '')).toBe(
+          s.replace(new RegExp(UNSAFE, 'g'), '').replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, ''),
+        );
       }),
     );
   });

@@ -39,14 +39,30 @@ export function hostileFolder(): HostileFolder {
   const secret = join(base, 'host-passwd');
   writeFileSync(secret, `${SECRET_LINE}\nt_s,power_w\n0,1\n`);
   const cfg = defaultConfig('vllm', 8);
-  const result = (experimentId: string, cycle: number, extra: Partial<Parameters<typeof buildResult>[0]> = {}): ResultDocument =>
+  const result = (
+    experimentId: string,
+    cycle: number,
+    extra: Partial<Parameters<typeof buildResult>[0]> = {},
+  ): ResultDocument =>
     buildResult({ campaignId: CAMPAIGN, experimentId, configHash: HASH_REAL, cycle, config: cfg, ...extra });
   // Valid measured results, and simulated ones under the same config hash (a synthetic run of the same config).
   for (let cycle = 0; cycle < 3; cycle++) writeResult(root, result(`real-${cycle}`, cycle, { powerW: 480 + cycle }));
-  for (let cycle = 0; cycle < 2; cycle++) writeResult(root, result(`sim-${cycle}`, cycle, { simulated: true, outputTokensPerS: 9_000 }));
+  for (let cycle = 0; cycle < 2; cycle++)
+    writeResult(root, result(`sim-${cycle}`, cycle, { simulated: true, outputTokensPerS: 9_000 }));
   // Formula cells: names and config text from the result; numbers, negative ones included, stay numbers.
-  const formulaCfg = { ...defaultConfig('vllm', 16), model: { name: '+SUM(1,2)', fp_precision: '@cmd' }, extra: { note: '-2+3' } };
-  writeResult(root, buildResult({ campaignId: CAMPAIGN, experimentId: '=HYPERLINK("http://x")', configHash: HASH_FORMULA, config: formulaCfg }, { energy: { disagreement_pct: -0.4 } }), { dir: join(CAMPAIGN, 'formula') });
+  const formulaCfg = {
+    ...defaultConfig('vllm', 16),
+    model: { name: '+SUM(1,2)', fp_precision: '@cmd' },
+    extra: { note: '-2+3' },
+  };
+  writeResult(
+    root,
+    buildResult(
+      { campaignId: CAMPAIGN, experimentId: '=HYPERLINK("http://x")', configHash: HASH_FORMULA, config: formulaCfg },
+      { energy: { disagreement_pct: -0.4 } },
+    ),
+    { dir: join(CAMPAIGN, 'formula') },
+  );
   // Throttled, so that its id is printed among the warnings.
   writeResult(root, result(ESCAPE_ID, 4, { throttled: true }), { dir: join(CAMPAIGN, 'escape') });
   // A samples.csv path that climbs out of the result folder to the host file, and a samples.csv linked to it.
@@ -70,16 +86,32 @@ export function hostileFolder(): HostileFolder {
   bad('linked-host-file', (p) => symlinkSync(secret, p), /not read: a symbolic link, not a regular file/);
   bad('fifo', (p) => mkfifo(p), /not read: not a regular file \(a FIFO\)/);
   bad('folder', (p) => mkdirSync(p), /not read: not a regular file \(a folder\)/);
-  bad('oversized', (p) => writeFileSync(p, JSON.stringify(result('big', 7)) + ' '.repeat(TEST_LIMIT_BYTES)), /not read: 1\.0 MiB, over the 1\.0 MiB limit/);
+  bad(
+    'oversized',
+    (p) => writeFileSync(p, JSON.stringify(result('big', 7)) + ' '.repeat(TEST_LIMIT_BYTES)),
+    /not read: 1\.0 MiB, over the 1\.0 MiB limit/,
+  );
   // Written as text: JSON.stringify itself recurses and would overflow first.
   const deep = JSON.stringify(result('deep', 8, { config: { ...cfg, extra: 'DEEP' } })).replace('"DEEP"', nested(5000));
   bad('deep', (p) => writeFileSync(p, deep), /nested deeper than 64 levels/);
   const negative = result('negative', 9);
   negative.energy.j_per_output_token = -0.5;
   bad('negative', json(negative), /invalid metrics: energy\.j_per_output_token is negative \(-0\.5\)/);
-  bad('absurd', json(result('absurd', 10, { outputTokensPerS: 1e300 })), /invalid metrics: .*throughput\.output_tokens_per_s is 1e\+300, beyond any real measurement/);
+  bad(
+    'absurd',
+    json(result('absurd', 10, { outputTokensPerS: 1e300 })),
+    /invalid metrics: .*throughput\.output_tokens_per_s is 1e\+300, beyond any real measurement/,
+  );
   // JSON has no Infinity, but a number past the float range parses as one.
-  bad('overflow', (p) => writeFileSync(p, JSON.stringify(result('overflow', 11)).replace(/"j_per_output_token":[^,]+/, '"j_per_output_token":1e999')), /energy\.j_per_output_token: .*Infinity/);
+  bad(
+    'overflow',
+    (p) =>
+      writeFileSync(
+        p,
+        JSON.stringify(result('overflow', 11)).replace(/"j_per_output_token":[^,]+/, '"j_per_output_token":1e999'),
+      ),
+    /energy\.j_per_output_token: .*Infinity/,
+  );
   return { root, secret, expectedSkipped, traversalId, linkedSamplesId };
 }
 

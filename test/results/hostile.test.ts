@@ -9,7 +9,16 @@ import { buildReport } from '../../src/results/report/build.js';
 import { summarise } from '../../src/results/summary.js';
 import { bestWorst } from '../../src/results/text-summary.js';
 import { collectWarnings } from '../../src/results/warnings.js';
-import { CAMPAIGN, ESCAPE_ID, HASH_FORMULA, HASH_REAL, hostileFolder, SECRET_LINE, TEST_LIMIT_BYTES, type HostileFolder } from './hostile-fixture.js';
+import {
+  CAMPAIGN,
+  ESCAPE_ID,
+  HASH_FORMULA,
+  HASH_REAL,
+  hostileFolder,
+  SECRET_LINE,
+  TEST_LIMIT_BYTES,
+  type HostileFolder,
+} from './hostile-fixture.js';
 
 /**
  * Aggregation and the report over a folder a hostile container could leave (hostile-fixture.ts): every bad file is
@@ -33,13 +42,24 @@ afterAll(() => rmSync(dirname(folder.root), { recursive: true, force: true }));
 describe('collecting results from a hostile folder', () => {
   it('skips each bad file with its reason (no read of /dev/zero, no wait on a FIFO, no stack overflow)', () => {
     const skipped = new Map(collection.skipped.map((s) => [s.path, s.reason]));
-    for (const [path, reason] of folder.expectedSkipped) expect(skipped.get(join(folder.root, path)), path).toMatch(reason);
+    for (const [path, reason] of folder.expectedSkipped)
+      expect(skipped.get(join(folder.root, path)), path).toMatch(reason);
     expect(collection.skipped).toHaveLength(folder.expectedSkipped.length);
   });
 
   it('keeps every valid result: 3 measured, 2 simulated, the formula, escape, traversal and linked-samples ones', () => {
     expect(collection.results.map((r) => r.doc.experiment.experiment_id).sort()).toEqual(
-      ['real-0', 'real-1', 'real-2', 'sim-0', 'sim-1', '=HYPERLINK("http://x")', ESCAPE_ID, 'traversal', 'linked-samples'].sort(),
+      [
+        'real-0',
+        'real-1',
+        'real-2',
+        'sim-0',
+        'sim-1',
+        '=HYPERLINK("http://x")',
+        ESCAPE_ID,
+        'traversal',
+        'linked-samples',
+      ].sort(),
     );
   });
 
@@ -72,7 +92,8 @@ describe('aggregating results that disagree', () => {
     expect(lines.join('\n')).not.toMatch(/n\/a|-0\.5|e\+300/);
     // The simulated row's synthetic 9,000 tok/s is no rival to measured throughput.
     expect(lines.find((l) => l.startsWith('Output tok/s:'))).not.toMatch(/simulated/);
-    for (const s of agg.summaries) for (const m of Object.values(s.metrics)) if (m.mean !== null) expect(m.mean).toBeGreaterThanOrEqual(0);
+    for (const s of agg.summaries)
+      for (const m of Object.values(s.metrics)) if (m.mean !== null) expect(m.mean).toBeGreaterThanOrEqual(0);
   });
 });
 
@@ -92,8 +113,23 @@ describe('CSV cells a spreadsheet would run', () => {
   });
 
   it('applies the rule cell by cell', () => {
-    expect(['=1+1', '+1+1', '-1+1', '@SUM(A1)', '\tx', '\rx'].map(csvCell)).toEqual(["'=1+1", "'+1+1", "'-1+1", "'@SUM(A1)", "'\tx", `"'\rx"`]);
-    expect([-3, -0.5, '-0.5', '+2', '1e-3', 'plain', 'a=b'].map(csvCell)).toEqual(['-3', '-0.5', '-0.5', '+2', '1e-3', 'plain', 'a=b']);
+    expect(['=1+1', '+1+1', '-1+1', '@SUM(A1)', '\tx', '\rx'].map(csvCell)).toEqual([
+      "'=1+1",
+      "'+1+1",
+      "'-1+1",
+      "'@SUM(A1)",
+      "'\tx",
+      `"'\rx"`,
+    ]);
+    expect([-3, -0.5, '-0.5', '+2', '1e-3', 'plain', 'a=b'].map(csvCell)).toEqual([
+      '-3',
+      '-0.5',
+      '-0.5',
+      '+2',
+      '1e-3',
+      'plain',
+      'a=b',
+    ]);
   });
 });
 
@@ -104,7 +140,9 @@ describe('samples.csv of a hostile result', () => {
     const r = find(folder.traversalId);
     const path = await samplesPath(r.doc, r.dir);
     expect(path.ok).toBe(false);
-    expect(!path.ok && path.error).toMatch(/files\.samples_csv "(\.\.\/)+.*host-passwd" points outside the result folder .*; not read/);
+    expect(!path.ok && path.error).toMatch(
+      /files\.samples_csv "(\.\.\/)+.*host-passwd" points outside the result folder .*; not read/,
+    );
   });
 
   it('is not followed when it is a link to a file outside the result folder', async () => {

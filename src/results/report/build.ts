@@ -151,9 +151,14 @@ async function powerChart(chosen: Chosen): Promise<ChartBlock> {
   const e = chosen.doc.experiment;
   const path = await samplesPath(chosen.doc, chosen.dir);
   const shownPath = path.ok && path.value !== null ? path.value : `${chosen.dir}/samples.csv`;
-  const caption = `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${shownPath}. Shading marks the idle baseline, warmup and measured window; a gap in the line is time without samples. Choose another with --experiment <id>.`;
+  const caption =
+    `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${shownPath}. Shading marks the idle baseline, warmup ` +
+    'and measured window; a gap in the line is time without samples. Choose another with --experiment <id>.';
   if (!path.ok) return { ...base, caption, svg: null, unavailable: `Power over time unavailable: ${path.error}` };
-  if (path.value === null) return { ...base, caption, svg: null, unavailable: `Experiment ${e.experiment_id} has no samples.csv${chosen.doc.simulated ? ' (simulated: no power is measured)' : ''}.` };
+  if (path.value === null) {
+    const why = chosen.doc.simulated ? ' (simulated: no power is measured)' : '';
+    return { ...base, caption, svg: null, unavailable: `Experiment ${e.experiment_id} has no samples.csv${why}.` };
+  }
   const series = await readPowerSeries(path.value);
   if (!series.ok) return { ...base, caption, svg: null, unavailable: `Power over time unavailable: ${series.error}` };
   return { ...base, caption: caption + (series.value.downsampled ? ' Long series are shown as bucket means.' : ''), svg: await renderSvg(powerSpec(series.value)) };
