@@ -49,21 +49,22 @@ function refuse(st: Stats, maxBytes: number): string | null {
   return null;
 }
 
-/** Reads to end of file, never more than fstat said was there: a file that grows meanwhile is refused, not followed. */
+/**
+ * Reads the `size` bytes fstat reported and stops there, as readFile does (one read for a small file: open, fstat,
+ * read, close), so a file that grows meanwhile is never followed. A file that says it is empty is read with a
+ * one-byte buffer: if that byte exists, the size was not true (/proc files say 0) and the file is refused.
+ */
 function readAll(fd: number, size: number, done: (r: Result<string, ReadProblem>) => void): void {
-  const buffer = Buffer.allocUnsafe(size + 1);
+  const buffer = Buffer.allocUnsafe(Math.max(size, 1));
   let filled = 0;
   const step = (): void => {
     read(fd, buffer, filled, buffer.length - filled, null, (e, n) => {
       if (e) return done(err({ kind: 'failed', reason: e.message }));
       filled += n;
-      // More bytes than fstat reported: the file is being written, or is not what its size says (/proc files say 0).
-      if (filled === buffer.length) {
-        return done(
-          err({ kind: 'refused', reason: `changed size while being read (${formatBytes(size)} when opened)` }),
-        );
+      if (size === 0 && filled > 0) {
+        return done(err({ kind: 'refused', reason: 'changed size while being read (0 bytes when opened)' }));
       }
-      if (n === 0) return done(ok(buffer.toString('utf8', 0, filled)));
+      if (n === 0 || filled === size) return done(ok(buffer.toString('utf8', 0, filled)));
       step();
     });
   };
