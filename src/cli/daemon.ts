@@ -37,7 +37,7 @@ export class DaemonCommand extends LemCommand {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the daemon's modules.
-    const [{ connect, resolveProjectDir }, { runDaemon }, { discoverScheduled }, { validateSchedules }] = await Promise.all([
+    const [{ connect, resolveProjectDir }, { runDaemon }, { discoverScheduled }, { scheduledCampaigns }] = await Promise.all([
       import('../campaign/session.js'),
       import('../daemon/daemon.js'),
       import('../daemon/discover.js'),
@@ -50,10 +50,9 @@ export class DaemonCommand extends LemCommand {
     if (!found.ok) return found;
     for (const s of found.value.skipped) this.context.stderr.write(`warning: skipped, not readable as YAML:\n${s}\n`);
     for (const c of found.value.campaigns) for (const w of c.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
-    // Schedules are checked before the lock is taken or Docker is asked anything: a bad one is a usage error.
-    const scheduled = validateSchedules(found.value.campaigns);
-    if (!scheduled.ok) return scheduled;
-    if (scheduled.value.length === 0) {
+    // Schedules were checked as the files were loaded, before the lock is taken or Docker is asked anything.
+    const scheduled = scheduledCampaigns(found.value.campaigns);
+    if (scheduled.length === 0) {
       return err(lemError(ErrorCode.USAGE, `no campaign file in ${folder} has a schedule:`, { hint: 'add e.g. schedule: {cron: "0 0 2 * * *", max_cycles: 10} to a campaign file, or pass --campaigns <dir>' }));
     }
     const c = await connect(dir.value);
@@ -61,7 +60,7 @@ export class DaemonCommand extends LemCommand {
     return runDaemon({
       docker: c.value.docker,
       project: c.value.project,
-      scheduled: scheduled.value,
+      scheduled,
       keepBackends: this.keepBackends,
       healthTimeoutMs: healthTimeoutS.value * 1000,
       echo: this.context.stderr,
