@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
-import { ErrorCode, formatIssue, lemError } from '../core/errors.js';
+import { ErrorCode, lemError } from '../core/errors.js';
 import { err, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
 export class DaemonCommand extends LemCommand {
   static override paths = [['daemon']];
@@ -46,10 +46,12 @@ export class DaemonCommand extends LemCommand {
     const dir = resolveProjectDir(this.project);
     if (!dir.ok) return dir;
     const folder = this.campaigns !== undefined ? resolve(this.campaigns) : resolve(dir.value, 'campaigns');
-    const found = discoverScheduled(folder);
+    const limits = configLimits();
+    if (!limits.ok) return limits;
+    const found = discoverScheduled(folder, limits.value);
     if (!found.ok) return found;
-    for (const s of found.value.skipped) this.context.stderr.write(`warning: skipped, not readable as YAML:\n${s}\n`);
-    for (const c of found.value.campaigns) for (const w of c.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
+    for (const s of found.value.skipped) this.warn(`skipped, not readable as YAML:\n${s}`);
+    for (const c of found.value.campaigns) for (const w of c.warnings) this.warn(w);
     // Schedules were checked as the files were loaded, before the lock is taken or Docker is asked anything.
     const scheduled = scheduledCampaigns(found.value.campaigns);
     if (scheduled.length === 0) {
