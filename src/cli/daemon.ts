@@ -39,7 +39,7 @@ export class DaemonCommand extends LemCommand {
     // Loaded here, not at the top: every lem invocation would otherwise pay for the daemon's modules.
     const [{ connect, resolveProjectDir }, { runDaemon }, { discoverScheduled }, { scheduledCampaigns }] = await Promise.all([
       import('../campaign/session.js'),
-      import('../daemon/daemon.js'),
+      import('../daemon/run.js'),
       import('../daemon/discover.js'),
       import('../daemon/schedule.js'),
     ]);

@@ -58,6 +58,12 @@ function integerAware<T extends { origin: string }>(issue: T, schema: AnySchema,
   return typeof format === 'string' && /int/.test(format) ? { ...issue, origin: 'int' } : issue;
 }
 
+/** `name:m` where a mapping was expected: YAML read a value, because a key needs a space after its colon. */
+function colonHint(expected: string, input: unknown): string {
+  const mapping = expected === 'object' || expected === 'record';
+  return mapping && typeof input === 'string' && /^[^\s:]+:[^\s]/.test(input) ? ' (a key needs ": ", a space after the colon)' : '';
+}
+
 /** Levenshtein distance, for "did you mean": typos are the commonest config error. */
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -162,9 +168,11 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
       case 'unrecognized_keys':
         for (const key of issue.keys) out.push({ path: [...path, key], message: unknownKeyMessage(schema, path, key, experimentRoot), unknownKey: true });
         break;
-      case 'invalid_type':
-        out.push({ path, message: got === '' ? `required field is missing (expected ${kind(issue.expected)})` : `expected ${kind(issue.expected)}${got}` });
+      case 'invalid_type': {
+        const expected = kind(integerAware({ origin: issue.expected }, schema, path).origin);
+        out.push({ path, message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}${colonHint(issue.expected, issue.input)}` });
         break;
+      }
       case 'invalid_value': {
         const expected = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
         out.push({ path, message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}` });
