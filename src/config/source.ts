@@ -58,7 +58,8 @@ export function parseYaml(file: string, text: string, limits: Pick<ConfigLimits,
     data = doc.toJS({ maxAliasCount: 10_000 });
   } catch (e) {
     // toJS throws on alias abuse (billion laughs) or a merge of a non-map: a user error, reported at the top.
-    const message = e instanceof Error ? e.message : String(e);
+    const raw = e instanceof Error ? e.message : String(e);
+    const message = /alias count/i.test(raw) ? 'its aliases (*name) expand to too much data: use fewer of them' : raw;
     return syntaxError(file, [{ location: { file, line: 1, column: 1 }, message }]);
   }
   if (nestingDepthOver(data, limits.maxDepth)) {
