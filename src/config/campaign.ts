@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isMapping } from '../core/mapping.js';
 
 /**
  * How the runs of a campaign are ordered (see docs/campaigns.md):
@@ -86,5 +87,5 @@ export type CampaignFile = z.infer<typeof CampaignFile>;
 export const CAMPAIGN_ONLY_KEYS = ['campaign_name', 'configs', 'base_config', 'vary', 'cycles', 'structure', 'schedule'] as const;
 
 export function looksLikeCampaign(data: unknown): boolean {
-  return data !== null && typeof data === 'object' && !Array.isArray(data) && CAMPAIGN_ONLY_KEYS.some((k) => Object.hasOwn(data, k));
+  return isMapping(data) && CAMPAIGN_ONLY_KEYS.some((k) => Object.hasOwn(data, k));
 }

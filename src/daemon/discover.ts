@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from '../config/limits.js';
 import { loadCampaign, type LoadedCampaign } from '../config/load.js';
 import { readYamlFile } from '../config/source.js';
 import { ErrorCode, formatError, lemError } from '../core/errors.js';
+import { isMapping } from '../core/mapping.js';
 import { err, ok, type Result } from '../core/result.js';
 
 export interface Discovered {
@@ -13,7 +14,7 @@ export interface Discovered {
 }
 
 function hasSchedule(data: unknown): boolean {
-  return data !== null && typeof data === 'object' && !Array.isArray(data) && 'schedule' in data;
+  return isMapping(data) && Object.hasOwn(data, 'schedule');
 }
 
 /**
