@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
-import { escapeLinesForTerminal } from '../core/terminal-text.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import {
   campaignSelection,
@@ -107,7 +107,7 @@ export class ResultsAggregateCommand extends LemCommand {
     lines.push('', paperTable(agg.summaries), '', ...bestWorst(agg.summaries));
     if (agg.warnings.length > 0) lines.push('', 'Warnings:', ...warningLines(agg.warnings));
     lines.push('', `Wrote ${files.experiments_csv}, ${files.summary_csv}, ${files.summary_json}`);
-    this.print(escapeLinesForTerminal(lines.join('\n')));
+    this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }
 }

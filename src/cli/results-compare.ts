@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
-import { escapeLinesForTerminal } from '../core/terminal-text.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import {
   collectOperand,
@@ -82,7 +82,7 @@ export class ResultsCompareCommand extends LemCommand {
     if (cmp.only_a.length > 0) lines.push(`Only in A (${cmp.only_a.length}): ${cmp.only_a.map((c) => c.label).join(', ')}`);
     if (cmp.only_b.length > 0) lines.push(`Only in B (${cmp.only_b.length}): ${cmp.only_b.map((c) => c.label).join(', ')}`);
     if (skipped.length > 0) lines.push(`Skipped ${skipped.length} invalid or missing result files (run lem results aggregate for the list)`);
-    this.print(escapeLinesForTerminal(lines.join('\n')));
+    this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }
 }

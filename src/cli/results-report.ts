@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
-import { escapeLinesForTerminal } from '../core/terminal-text.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import {
   campaignSelection,
@@ -31,7 +31,7 @@ export class ResultsReportCommand extends LemCommand {
       ['Report on the latest campaign', '$0 results report'],
       [
         'Choose the campaign, the output file and the experiment for the power chart',
-        '$0 results report --campaign sweep-1 --out report.html --experiment 0003-c0-vllm-3fa2b9c1d4e5',
+        '$0 results report --campaign demo-20260101-020000-1a2b --out report.html --experiment 0003-c0-vllm-3fa2b9c1d4e5',
       ],
     ],
   });
@@ -83,7 +83,7 @@ export class ResultsReportCommand extends LemCommand {
     const lines = [`Wrote ${out} (${collection.results.length} experiments, ${summaries.length} configurations)`];
     for (const c of report.value.charts) lines.push(`  ${c.rendered ? 'chart' : 'no chart'}  ${c.id}${c.note ? `: ${c.note}` : ''}`);
     if (collection.skipped.length > 0) lines.push(`Skipped ${collection.skipped.length} result files (listed in the report)`);
-    this.print(escapeLinesForTerminal(lines.join('\n')));
+    this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }
 }

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { escapeForTerminal } from '../core/terminal-text.js';
+import { escapeControl } from '../core/terminal-text.js';
 import type { CampaignSelection, Collection, CollectOptions } from '../results/collect.js';
 import { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from '../results/defaults.js';
 
@@ -117,8 +117,8 @@ function nonEmpty(s: Selected): Result<Selected> {
   // Paths and reasons come from files lem did not write: escaped before they reach a terminal.
   const issues = s.collection.skipped
     .slice(0, 50)
-    .map((f) => ({ location: { file: escapeForTerminal(f.path) }, message: escapeForTerminal(f.reason) }));
-  const where = escapeForTerminal(s.scope.join(', '));
+    .map((f) => ({ location: { file: escapeControl(f.path) }, message: escapeControl(f.reason) }));
+  const where = escapeControl(s.scope.join(', '));
   return err(lemError(ErrorCode.RESULTS_EMPTY, `no valid result.json found in ${where}`, { issues, hint: s.collection.skipped.length ? 'every result found was skipped; the reasons are listed above' : 'has the campaign run yet?' }));
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ResultDocument } from '../contract/result.js';
 import { ErrorCode, fromUnknown, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { escapeForTerminal } from '../core/terminal-text.js';
+import { escapeControl } from '../core/terminal-text.js';
 import { MIB, readBoundedText, type ReadProblem } from './bounded-read.js';
 import { mapLimit } from './pool.js';
 import { MAX_NESTING, metricProblems, metricProblemsReason, nestingExceeds } from './validity.js';
@@ -86,8 +86,8 @@ export async function selectCampaigns(root: string, selection: CampaignSelection
   if (selection.kind === 'latest') return ok([all[0]!]);
   const found = all.find((c) => c.id === selection.id);
   if (!found) {
-    const there = escapeForTerminal(all.map((c) => c.id).sort().join(', '));
-    const message = `campaign "${escapeForTerminal(selection.id)}" not found under ${root}`;
+    const there = escapeControl(all.map((c) => c.id).sort().join(', '));
+    const message = `campaign "${escapeControl(selection.id)}" not found under ${root}`;
     return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, message, { hint: `campaigns there: ${there}` }));
   }
   return ok([found]);

@@ -1,4 +1,4 @@
-import { escapeForTerminal } from '../core/terminal-text.js';
+import { escapeControl } from '../core/terminal-text.js';
 
 /** Number formatting for tables people read: enough digits to compare configurations, no more. */
 
@@ -33,7 +33,7 @@ export function markdownTable(
   rawRows: readonly (readonly string[])[],
   align: readonly ('l' | 'r')[] = [],
 ): string {
-  const rows = rawRows.map((r) => r.map(escapeForTerminal));
+  const rows = rawRows.map((r) => r.map(escapeControl));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const pad = (s: string, i: number): string => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => pad(c, i)).join(' | ')} |`;

@@ -1,30 +1,55 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeForTerminal, escapeLinesForTerminal } from '../../src/core/terminal-text.js';
+import { escapeControl, jsonSafe, terminalSafe } from '../../src/core/terminal-text.js';
 
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const DANGEROUS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
-describe('escapeForTerminal', () => {
-  it('shows an escape sequence as text instead of running it', () => {
-    expect(escapeForTerminal('\u001b]0;pwned\u0007\u001b[2J')).toBe('\\x1b]0;pwned\\x07\\x1b[2J');
-    expect(escapeForTerminal('a\u009bb\u202ec\u0000')).toBe('a\\x9bb\\u202ec\\x00');
-    expect(escapeForTerminal('vllm bs=8 — Llama-3.1 «ok» 测试')).toBe('vllm bs=8 — Llama-3.1 «ok» 测试');
+describe('escapeControl', () => {
+  it('shows a terminal-title and screen-clearing sequence as the characters a user would type', () => {
+    expect(escapeControl('\u001b]0;pwned\u0007\u001b[2J')).toBe('\\x1b]0;pwned\\x07\\x1b[2J');
+    expect(escapeControl('a\nb\tc\r')).toBe('a\\nb\\tc\\r');
+    expect(escapeControl('\u009b31m \u202e')).toBe('\\x9b31m \\u202e');
   });
 
-  it('leaves no control character, changes nothing twice, and keeps every safe character', () => {
+  it('leaves text without control characters as it is (accents, CJK, emoji)', () => {
+    expect(escapeControl('café 東京 🚀 "q" \\')).toBe('café 東京 🚀 "q" \\');
+  });
+
+  it('never lets a control character through, for any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => !DANGEROUS.test(escapeControl(s))));
+  });
+});
+
+describe('terminalSafe', () => {
+  it('keeps the lines and tabs of composed output and escapes everything else', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
-        const once = escapeForTerminal(s);
-        expect(once).not.toMatch(UNSAFE);
-        expect(escapeForTerminal(once)).toBe(once);
-        expect(once.replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, '')).toBe(
-          s.replace(new RegExp(UNSAFE, 'g'), '').replace(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}/g, ''),
-        );
+        const out = terminalSafe(s);
+        return !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out) && out.split('\n').length === s.split('\n').length;
       }),
     );
   });
+});
 
-  it('keeps the line breaks of multi-line output', () => {
-    expect(escapeLinesForTerminal('a\u001b\nb\r')).toBe('a\\x1b\nb\\x0d');
+describe('jsonSafe', () => {
+  it('is still JSON for the same value, with no raw C1 control left', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const out = jsonSafe(JSON.stringify(v));
+        return !/[\u007f-\u009f]/.test(out) && JSON.stringify(JSON.parse(out)) === JSON.stringify(v);
+      }),
+    );
+  });
+});
+
+describe('escapeControl on hostile result text', () => {
+  it('shows escape sequences and bidirectional overrides as text instead of running them', () => {
+    expect(escapeControl('\u001b]0;pwned\u0007\u001b[2J')).toBe('\\x1b]0;pwned\\x07\\x1b[2J');
+    expect(escapeControl('a\u009bb\u202ec\u0000\u061c')).toBe('a\\x9bb\\u202ec\\x00\\u061c');
+    expect(escapeControl('vllm bs=8 — Llama-3.1 «ok» 测试')).toBe('vllm bs=8 — Llama-3.1 «ok» 测试');
+  });
+
+  it('keeps the line breaks of multi-line output, escaping the rest', () => {
+    expect(terminalSafe('a\u001b\nb\u200f')).toBe('a\\x1b\nb\\u200f');
   });
 });
