@@ -4,6 +4,7 @@ import { ExperimentConfig } from '../config/experiment.js';
 import { BatchSpec } from './batch-spec.js';
 import { HarnessEvent } from './events.js';
 import { ResultDocument } from './result.js';
+import { RunningHarness } from './running-harness.js';
 
 /**
  * The contract as JSON Schema, for the Python harness and its tests (generated, never hand-edited). Output mode:
@@ -15,6 +16,7 @@ export function contractJsonSchemas(): Record<string, unknown> {
     'batch-spec.schema.json': z.toJSONSchema(BatchSpec, output),
     'event.schema.json': z.toJSONSchema(HarnessEvent, output),
     'result.schema.json': z.toJSONSchema(ResultDocument, output),
+    'running-harness.schema.json': z.toJSONSchema(RunningHarness, output),
   };
 }
 
@@ -24,6 +26,7 @@ export function contractJsonSchemas(): Record<string, unknown> {
  * default; `npm run export-schemas` rewrites the file and a test keeps it current.
  */
 export function resolvedConfigExamples(): Record<Backend, ExperimentConfig> {
-  const entries = BACKENDS.map((backend) => [backend, ExperimentConfig.parse({ backend, model: { name: 'org/model' } })]);
+  const resolve = (backend: Backend) => ExperimentConfig.parse({ backend, model: { name: 'org/model' } });
+  const entries = BACKENDS.map((backend) => [backend, resolve(backend)]);
   return Object.fromEntries(entries) as Record<Backend, ExperimentConfig>;
 }
