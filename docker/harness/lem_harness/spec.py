@@ -59,13 +59,17 @@ def _experiment(e: dict, path: str) -> BatchExperiment:
     backend = config["backend"]
     for other in BACKENDS:
         if other != backend and other in config:
-            raise SpecError(f"{path}.config.{other}", f'section "{other}" belongs to backend {other}, '
-                                                      f"but this experiment's backend is {backend}")
+            raise SpecError(
+                f"{path}.config.{other}",
+                f'section "{other}" belongs to backend {other}, but this experiment\'s backend is {backend}',
+            )
     try:
         settings = parse_settings(config)
     except MissingSection as m:
-        raise SpecError(f"{path}.config.{m}", "required field is missing (lem sends the backend's section "
-                                              "with its defaults resolved)") from m
+        raise SpecError(
+            f"{path}.config.{m}",
+            "required field is missing (lem sends the backend's section with its defaults resolved)",
+        ) from m
     return BatchExperiment(
         experiment_id=e["experiment_id"],
         config_hash=e["config_hash"],
@@ -89,8 +93,9 @@ def parse_spec(raw) -> BatchSpec:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise SpecError("experiments", f"experiment_id {dupes[0]!r} appears more than once")
-    return BatchSpec(campaign_id=raw["campaign_id"], batch_id=raw["batch_id"], results_dir=raw["results_dir"],
-                     experiments=parsed)
+    return BatchSpec(
+        campaign_id=raw["campaign_id"], batch_id=raw["batch_id"], results_dir=raw["results_dir"], experiments=parsed
+    )
 
 
 def _reject_constant(name: str) -> None:
