@@ -114,19 +114,30 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+_BOUNDS = (
+    ("minimum", lambda v, b: v >= b, ">="),
+    ("maximum", lambda v, b: v <= b, "<="),
+    ("exclusiveMinimum", lambda v, b: v > b, ">"),
+    ("exclusiveMaximum", lambda v, b: v < b, "<"),
+)
+
+
 class Validator:
     def __init__(self, root: dict):
         self.root = root
+        self._known: set[int] = set()  # schema nodes whose keywords were checked (once each, not per value)
 
     def validate(self, value: Any, schema: Any = None, path: str = "") -> None:
         schema = self.root if schema is None else schema
-        if schema is True or schema == {}:
+        if schema is True or not schema:
+            if schema is False:
+                raise SchemaError(path, "no value is allowed here")
             return
-        if schema is False:
-            raise SchemaError(path, "no value is allowed here")
-        unknown = set(schema) - SUPPORTED
-        if unknown:
-            raise SchemaUnsupported(f"JSON Schema keyword {sorted(unknown)[0]!r} (at {path or 'the root'})")
+        if id(schema) not in self._known:
+            unknown = set(schema) - SUPPORTED
+            if unknown:
+                raise SchemaUnsupported(f"JSON Schema keyword {sorted(unknown)[0]!r} (at {path or 'the root'})")
+            self._known.add(id(schema))
         if "$ref" in schema:
             self.validate(value, self._resolve(schema["$ref"]), path)
         self._check_type(value, schema, path)
@@ -161,13 +172,7 @@ class Validator:
             options = ", ".join(str(o) for o in schema["enum"])
             raise SchemaError(path, f"expected one of {options}, got {_describe(value)}")
         if _is_number(value):
-            bounds = (
-                ("minimum", lambda v, b: v >= b, ">="),
-                ("maximum", lambda v, b: v <= b, "<="),
-                ("exclusiveMinimum", lambda v, b: v > b, ">"),
-                ("exclusiveMaximum", lambda v, b: v < b, "<"),
-            )
-            for key, ok, word in bounds:
+            for key, ok, word in _BOUNDS:
                 if key in schema and not ok(value, schema[key]):
                     raise SchemaError(path, f"must be {word} {schema[key]}, got {_describe(value)}")
         if isinstance(value, str):
