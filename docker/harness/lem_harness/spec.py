@@ -47,6 +47,25 @@ def batch_spec_schema() -> dict:
     return json.loads(SCHEMA.read_text(encoding="utf-8"))
 
 
+class _SpecValidator(schema_check.Validator):
+    """Checks each distinct experiment config once: the experiments of a batch often carry identical configs
+    (the same experiment in several cycles), and checking a config costs far more than serialising it."""
+
+    def __init__(self, root: dict):
+        super().__init__(root)
+        self._config_schema = root["properties"]["experiments"]["items"]["properties"]["config"]
+        self._valid: set[str] = set()
+
+    def validate(self, value, schema=None, path: str = "") -> None:
+        if schema is not self._config_schema:
+            super().validate(value, schema, path)
+            return
+        key = json.dumps(value, sort_keys=True)
+        if key not in self._valid:
+            super().validate(value, schema, path)
+            self._valid.add(key)
+
+
 def _plain_folder_name(value: str, path: str) -> None:
     # Campaign and experiment ids name folders the harness writes: nothing may escape the results folder.
     if "/" in value or "\\" in value or value.startswith("."):
@@ -84,7 +103,7 @@ def _experiment(e: dict, path: str) -> BatchExperiment:
 
 def parse_spec(raw) -> BatchSpec:
     try:
-        schema_check.validate(raw, batch_spec_schema())
+        _SpecValidator(batch_spec_schema()).validate(raw)
     except schema_check.SchemaError as e:
         raise SpecError(e.path or "spec", e.reason) from e
     _plain_folder_name(raw["campaign_id"], "campaign_id")

@@ -152,3 +152,13 @@ def test_run_exits_2_naming_the_field_and_prints_no_event(tmp_path):
     assert "experiments[0].config.max_output_tokens" in proc.stderr
     assert proc.stdout == ""
     assert not (tmp_path / "results").exists()
+
+
+def test_identical_configs_are_checked_once_but_a_different_one_is_still_checked(tmp_path):
+    good = synthetic_config()
+    bad = synthetic_config(batching={"batch_size": 0})
+    spec = make_spec(tmp_path, [("e1", good), ("e2", copy.deepcopy(good)), ("e3", bad)])
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec)
+    assert err.value.path == "experiments[2].config.batching.batch_size"
+    assert len(parse_spec(make_spec(tmp_path, [("e1", good), ("e2", copy.deepcopy(good))])).experiments) == 2
