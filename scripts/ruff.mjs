@@ -11,8 +11,9 @@ import ruff from '@astral-sh/ruff-wasm-nodejs';
 const ROOT = 'docker/harness';
 
 /**
- * The TOML that ruff.toml uses: `[section.sub]` headers and `key = value` lines (keys bare or quoted) whose values are JSON (strings,
- * numbers, booleans, arrays on one line). Anything else is refused, so a setting is never silently dropped.
+ * The TOML that ruff.toml uses: `[section.sub]` headers and `key = value` lines (keys bare or quoted) whose
+ * values are JSON (strings, numbers, booleans, arrays on one line). Anything else is refused, so a setting is
+ * never silently dropped.
  */
 function readSettings(file) {
   const settings = {};
