@@ -538,7 +538,7 @@ configs: [slow.yaml, fast.yaml]
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
     const [e] = manifestOf(p, campaignIdFrom(r.stdout)).experiments;
-    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 3 before finishing; no experiment of the batch started' });
+    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 4 before finishing; no experiment of the batch started' });
     expect(readFileSync(join(p.dir, e!.log_path!), 'utf8')).toContain('exiting before any experiment');
   });
 });
