@@ -22,7 +22,6 @@ export interface SharedPaths {
   readonly hostResults: string;
   readonly hostState: string;
   readonly containerResults: string;
-  readonly containerState: string;
 }
 
 export interface RunnerOptions {
@@ -111,7 +110,7 @@ export class CampaignRunner {
     // pausing for the thermal gap) leaves none `running`, yet its exec goes on to the rest of the batch.
     // A campaign with no batch spec written yet was never dispatched (runBatch writes the spec before the exec),
     // so no harness of it can be running anywhere: skip the exec per backend (~60 ms each).
-    const batchesDir = join(this.o.paths.hostState, 'campaigns', this.campaignId, 'batches');
+    const batchesDir = join(this.o.paths.hostState, 'batches', this.campaignId);
     const dispatchedBefore = existsSync(batchesDir) && readdirSync(batchesDir).length > 0;
     for (const c of dispatchedBefore ? this.o.backends.values() : []) {
       if (!isUsable(await c.state())) continue;
@@ -218,9 +217,15 @@ export class CampaignRunner {
         config: this.containerConfig(e, c)!,
       })),
     };
-    const hostSpec = join(campaignDir, 'batches', `${batchId}.json`);
+    // Specs live apart from the campaign's own state: backends mount only .state/batches, read-only.
+    const hostSpec = join(paths.hostState, 'batches', this.campaignId, `${batchId}.json`);
     writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2));
-    const containerSpec = `${paths.containerState}/${relative(paths.hostState, hostSpec).split('\\').join('/')}`;
+    const containerSpec = c.containerPathFor(hostSpec);
+    if (containerSpec === undefined) {
+      return err(lemError(ErrorCode.CONFIG_INVALID, `batch spec ${hostSpec} is not inside a folder mounted into ${c.containerName}`, {
+        hint: 'mount ./.state/batches:/app/batches:ro in the service (see compose.yaml)',
+      }));
+    }
 
     const logs = new ExperimentLogs(join(campaignDir, 'logs'), paths.projectDir);
     const terminal = new Map<string, Terminal>();

@@ -8,7 +8,8 @@ import { err, ok, type Result } from '../core/result.js';
 import { DockerBackendContainer, type BackendContainer } from '../runtime/backend-container.js';
 import { findProjectDir, hostPathFor, loadComposeProject, type ComposeProject } from '../runtime/compose-file.js';
 import { describeState } from '../runtime/container-state.js';
-import { connectDocker, type EngineInfo } from '../runtime/docker-client.js';
+import type { Variables } from '../runtime/compose/interpolate.js';
+import { connectDocker, type DockerOptions, type EngineInfo } from '../runtime/docker-client.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
 import { acquireLock, releaseLock } from '../core/pid-lock.js';
@@ -31,7 +32,6 @@ function readOwned(file: string): Result<Set<string>> {
 }
 
 export const CONTAINER_RESULTS = '/app/results';
-export const CONTAINER_STATE = '/app/.state';
 
 /** A lem project: the folder holding compose.yaml, its results/ and .state/. */
 export interface Project {
@@ -39,6 +39,8 @@ export interface Project {
   readonly name: string;
   readonly compose: ComposeProject;
   readonly paths: SharedPaths;
+  /** The user's environment (from the CLI): compose interpolation and the secrets passed by name. */
+  readonly env: Variables;
 }
 
 export function resolveProjectDir(explicit: string | undefined): Result<string> {
@@ -61,9 +63,10 @@ export function projectName(dir: string): string {
 }
 
 /** Reads compose.yaml (with compose.gpu.yaml when the engine has the NVIDIA runtime) and the shared folders. */
-export function openProject(dir: string, engine: { gpuRuntime: boolean } | undefined): Result<Project> {
+export function openProject(dir: string, engine: { gpuRuntime: boolean } | undefined, env: Variables): Result<Project> {
   const useGpu = process.env['LEM_GPU'] ? process.env['LEM_GPU'] === '1' : (engine?.gpuRuntime ?? false);
-  const compose = loadComposeProject(dir, { withGpu: useGpu });
+  const hostState = join(dir, '.state');
+  const compose = loadComposeProject(dir, { withGpu: useGpu, env, stateDir: hostState });
   if (!compose.ok) return compose;
   const services = Object.values(compose.value.services);
   const pick = (target: string, fallback: string): Result<string> => {
@@ -73,28 +76,34 @@ export function openProject(dir: string, engine: { gpuRuntime: boolean } | undef
   };
   const results = pick(CONTAINER_RESULTS, 'results');
   if (!results.ok) return results;
-  const state = pick(CONTAINER_STATE, '.state');
-  if (!state.ok) return state;
+  // Backends never see .state itself (only its batches/ read-only and a cache folder): it is lem's, not theirs.
   return ok({
     dir,
     name: projectName(dir),
     compose: compose.value,
-    paths: { projectDir: dir, hostResults: results.value, hostState: state.value, containerResults: CONTAINER_RESULTS, containerState: CONTAINER_STATE },
+    paths: { projectDir: dir, hostResults: results.value, hostState, containerResults: CONTAINER_RESULTS },
+    env,
   });
 }
 
 /** The project for commands that only read its files (no Docker engine needed, so no GPU override). */
-export function locateProject(explicit: string | undefined): Result<Project> {
+export function locateProject(explicit: string | undefined, env: Variables): Result<Project> {
   const dir = resolveProjectDir(explicit);
-  return dir.ok ? openProject(dir.value, undefined) : dir;
+  return dir.ok ? openProject(dir.value, undefined, env) : dir;
 }
 
-export async function connect(projectDirOpt: string | undefined): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
+/** What the CLI edge reads from the process for the library: the environment and the Docker call trace. */
+export interface HostContext {
+  readonly env: Variables;
+  readonly docker: DockerOptions;
+}
+
+export async function connect(projectDirOpt: string | undefined, host: HostContext): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
   const dir = resolveProjectDir(projectDirOpt);
   if (!dir.ok) return dir;
-  const d = await connectDocker();
+  const d = await connectDocker(undefined, host.docker);
   if (!d.ok) return d;
-  const project = openProject(dir.value, d.value.info);
+  const project = openProject(dir.value, d.value.info, host.env);
   if (!project.ok) return project;
   return ok({ project: project.value, docker: d.value.docker, engine: d.value.info });
 }
@@ -106,7 +115,7 @@ export function backendContainers(docker: Docker, project: Project, names: Itera
     if (!def) {
       return err(lemError(ErrorCode.CONFIG_INVALID, `backend "${name}" has no service in ${project.compose.files[0]}`, { hint: `add a "${name}:" service (see the examples in compose.yaml)` }));
     }
-    out.set(name, new DockerBackendContainer(docker, project.name, def));
+    out.set(name, new DockerBackendContainer(docker, project.name, def, project.env));
   }
   return ok(out);
 }

@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { formatTable } from './table.js';
+import { hostContext } from './host.js';
 
 export class CampaignListCommand extends LemCommand {
   static override paths = [['campaign', 'list']];
@@ -19,7 +20,7 @@ export class CampaignListCommand extends LemCommand {
       import('../campaign/manifest-store.js'),
       import('../campaign/session.js'),
     ]);
-    const project = locateProject(this.project);
+    const project = locateProject(this.project, hostContext().env);
     if (!project.ok) return project;
     const state = project.value.paths.hostState;
     const rows = [];

@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { hostContext } from './host.js';
 
 export class CampaignResumeCommand extends LemCommand {
   static override paths = [['campaign', 'resume']];
@@ -26,7 +27,7 @@ export class CampaignResumeCommand extends LemCommand {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     const [{ connect, openCampaign }, { runCampaignCommand }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
-    const c = await connect(this.project);
+    const c = await connect(this.project, hostContext());
     if (!c.ok) return c;
     const opened = openCampaign(c.value.project, this.id);
     if (!opened.ok) return opened;

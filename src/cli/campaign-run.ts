@@ -3,6 +3,7 @@ import { ok, type Result } from '../core/result.js';
 import { formatIssue } from '../core/errors.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { hostContext } from './host.js';
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -60,7 +61,7 @@ export class CampaignRunCommand extends LemCommand {
       return ok(0);
     }
 
-    const c = await connect(this.project);
+    const c = await connect(this.project, hostContext());
     if (!c.ok) return c;
     const store = createCampaign(c.value.project, plan, loaded.value.path);
     const id = store.current.campaign_id;

@@ -4,6 +4,7 @@ import { ErrorCode, lemError } from '../core/errors.js';
 import { err } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { formatTable } from './table.js';
+import { hostContext } from './host.js';
 
 export class CampaignStatusCommand extends LemCommand {
   static override paths = [['campaign', 'status']];
@@ -26,7 +27,7 @@ export class CampaignStatusCommand extends LemCommand {
       import('../campaign/manifest-store.js'),
       import('../campaign/session.js'),
     ]);
-    const project = locateProject(this.project);
+    const project = locateProject(this.project, hostContext().env);
     if (!project.ok) return project;
     const state = project.value.paths.hostState;
     const id = this.id ?? listCampaignIds(state).at(-1);

@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { formatTable } from './table.js';
+import { hostContext } from './host.js';
 
 export class DaemonStatusCommand extends LemCommand {
   static override paths = [['daemon', 'status']];
@@ -24,7 +25,7 @@ export class DaemonStatusCommand extends LemCommand {
       import('../core/pid-lock.js'),
       import('../daemon/state.js'),
     ]);
-    const project = locateProject(this.project);
+    const project = locateProject(this.project, hostContext().env);
     if (!project.ok) return project;
     const hostState = project.value.paths.hostState;
     const lock = inspectLock(lockFile(hostState));

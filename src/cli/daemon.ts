@@ -4,6 +4,7 @@ import { ErrorCode, formatIssue, lemError } from '../core/errors.js';
 import { err, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { hostContext } from './host.js';
 
 export class DaemonCommand extends LemCommand {
   static override paths = [['daemon']];
@@ -56,7 +57,7 @@ export class DaemonCommand extends LemCommand {
     if (scheduled.value.length === 0) {
       return err(lemError(ErrorCode.USAGE, `no campaign file in ${folder} has a schedule:`, { hint: 'add e.g. schedule: {cron: "0 0 2 * * *", max_cycles: 10} to a campaign file, or pass --campaigns <dir>' }));
     }
-    const c = await connect(dir.value);
+    const c = await connect(dir.value, hostContext());
     if (!c.ok) return c;
     return runDaemon({
       docker: c.value.docker,

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
+import { hostContext } from './host.js';
 
 interface Check {
   readonly name: string;
@@ -27,7 +28,8 @@ export class DoctorCommand extends LemCommand {
   async run(): Promise<Result<number>> {
     const [{ openProject, resolveProjectDir }, { connectDocker }] = await Promise.all([import('../campaign/session.js'), import('../runtime/docker-client.js')]);
     const checks: Check[] = [];
-    const d = await connectDocker();
+    const host = hostContext();
+    const d = await connectDocker(undefined, host.docker);
     if (!d.ok) checks.push({ name: 'docker engine', ok: false, detail: `${d.error.message}; ${d.error.hint ?? ''}` });
     else {
       checks.push({ name: 'docker engine', ok: true, detail: `version ${d.value.info.version}, API ${d.value.info.apiVersion}` });
@@ -44,7 +46,7 @@ export class DoctorCommand extends LemCommand {
     const dir = resolveProjectDir(this.project);
     if (!dir.ok) checks.push({ name: 'project', ok: false, detail: dir.error.message });
     else {
-      const project = openProject(dir.value, d.ok ? d.value.info : undefined);
+      const project = openProject(dir.value, d.ok ? d.value.info : undefined, host.env);
       if (!project.ok) checks.push({ name: 'project', ok: false, detail: project.error.message });
       else {
         checks.push({ name: 'project', ok: true, detail: `${dir.value} (containers named lem-${project.value.name}-<backend>)` });

@@ -32,7 +32,7 @@ describe('CampaignRunner, stopped between a failure and its retry', { timeout: 1
     process.env['LEM_PROJECT_NAME'] = p.name;
     process.env['LEM_GPU'] = '0';
     try {
-      const project = openProject(p.dir, undefined);
+      const project = openProject(p.dir, undefined, process.env);
       if (!project.ok) throw new Error(project.error.message);
       const store = createCampaign(project.value, plan, loaded.value.path);
       const controller = new AbortController();

@@ -13,9 +13,9 @@ const made: DockerBackendContainer[] = [];
 function synthetic(project: string, edit: (t: string) => string = (t) => t): DockerBackendContainer {
   const dir = mkdtempSync(join(tmpdir(), 'lem-bc-'));
   writeFileSync(join(dir, 'compose.yaml'), edit(readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`)));
-  const p = loadComposeProject(dir, { withGpu: false });
+  const p = loadComposeProject(dir, { withGpu: false, env: {} });
   if (!p.ok) throw new Error(p.error.message);
-  const c = new DockerBackendContainer(docker, project, p.value.services['synthetic']!);
+  const c = new DockerBackendContainer(docker, project, p.value.services['synthetic']!, {});
   made.push(c);
   return c;
 }
