@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { describeState } from '../runtime/container-state.js';
+import { describeState, LEM_CHECKED } from '../runtime/container-state.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 import { formatTable } from './table.js';
@@ -50,7 +50,9 @@ export class BackendsUpCommand extends BackendsCommand {
       const h = await c.waitHealthy(healthTimeoutS.value * 1000, (ms, s) => progress.waiting(`backend ${c.service}`, ms, describeState(s)));
       if (!h.ok) return h;
       // The same words `lem backends status` prints: lem's own check may have passed before Docker's first one.
-      this.print(`${c.service}: ${describeState(await c.state())} (${c.containerName})`);
+      const st = await c.state();
+      const note = st.kind === 'healthy' && st.checkedBy === 'lem' ? `: ${LEM_CHECKED}` : '';
+      this.print(`${c.service}: ${st.kind} (${c.containerName})${note}`);
     }
     progress.end();
     return ok(undefined);

@@ -20,6 +20,9 @@ export function isAlive(s: ContainerState): boolean {
   return s.kind !== 'absent' && s.kind !== 'stopped';
 }
 
+/** Said wherever lem reports a container healthy on its own check, so `backends up` and `status` agree. */
+export const LEM_CHECKED = "lem's health check passed; Docker's own first check is pending";
+
 export function describeState(s: ContainerState): string {
   switch (s.kind) {
     case 'absent':
@@ -29,7 +32,7 @@ export function describeState(s: ContainerState): string {
     case 'starting':
       return 'starting (no health check has passed yet)';
     case 'healthy':
-      return s.checkedBy === 'lem' ? "healthy (lem's health check passed; Docker's own first check is pending)" : 'healthy';
+      return s.checkedBy === 'lem' ? `healthy (${LEM_CHECKED})` : 'healthy';
     case 'unhealthy':
       return `unhealthy${s.lastCheck ? `: ${s.lastCheck.trim()}` : ''}`;
     case 'running':

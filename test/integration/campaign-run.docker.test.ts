@@ -58,7 +58,7 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
       expect(e.result_path).toBe(`results/${id}/${e.id}/result.json`);
     }
     // One engine load per exec batch: all four share the synthetic engine, so they ran in one exec.
-    expect(readdirSync(join(p.dir, '.state', 'campaigns', id, 'batches'))).toHaveLength(1);
+    expect(readdirSync(join(p.dir, '.state', 'batches', id))).toHaveLength(1);
     expect(await p.containers()).toEqual([]);
     // The journal holds every transition, in order: consecutive sequence numbers, the campaign marked running
     // first and completed last, and each experiment running before completed, exactly once each.
