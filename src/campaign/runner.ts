@@ -222,9 +222,9 @@ export class CampaignRunner {
     writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2));
     const containerSpec = c.containerPathFor(hostSpec);
     if (containerSpec === undefined) {
-      return err(lemError(ErrorCode.CONFIG_INVALID, `batch spec ${hostSpec} is not inside a folder mounted into ${c.containerName}`, {
-        hint: 'mount ./.state/batches:/app/batches:ro in the service (see compose.yaml)',
-      }));
+      const why = `batch spec ${hostSpec} is not inside a folder mounted into ${c.containerName}`;
+      const hint = 'mount ./.state/batches:/app/batches:ro in the service (see compose.yaml)';
+      return err(lemError(ErrorCode.CONFIG_INVALID, why, { hint }));
     }
 
     const logs = new ExperimentLogs(join(campaignDir, 'logs'), paths.projectDir);

@@ -98,7 +98,10 @@ export interface HostContext {
   readonly docker: DockerOptions;
 }
 
-export async function connect(projectDirOpt: string | undefined, host: HostContext): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
+export async function connect(
+  projectDirOpt: string | undefined,
+  host: HostContext,
+): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
   const dir = resolveProjectDir(projectDirOpt);
   if (!dir.ok) return dir;
   const d = await connectDocker(undefined, host.docker);

@@ -87,7 +87,8 @@ export class BackendsStatusCommand extends BackendsCommand {
     category: 'Backends',
     description: 'Show the state of each backend container',
     details:
-      "A container is healthy when Docker's health check passed, or, while Docker still reports starting (its first check comes one interval after start), when lem's own run of the same check passes now (checked_by: lem).",
+      "A container is healthy when Docker's health check passed, or, while Docker still reports starting (its " +
+      "first check comes one interval after start), when lem's own run of the same check passes (checked_by: lem).",
     examples: [['All backends', '$0 backends status'], ['As JSON', '$0 backends status --json']],
   });
 
@@ -100,7 +101,9 @@ export class BackendsStatusCommand extends BackendsCommand {
       const st = await c.state({ runCheck: true });
       const checkedBy = st.kind === 'healthy' ? st.checkedBy : null;
       const image = t.value.project.compose.services[c.service]!.image;
-      rows.push({ backend: c.service, container: c.containerName, state: st.kind, checked_by: checkedBy, detail: describeState(st), image });
+      const detail = describeState(st);
+      const container = c.containerName;
+      rows.push({ backend: c.service, container, state: st.kind, checked_by: checkedBy, detail, image });
     }
     if (this.json) this.printJson({ backends: rows });
     else this.print(formatTable(['backend', 'container', 'state', 'image'], rows.map((r) => [r.backend, r.container, r.detail, r.image])));

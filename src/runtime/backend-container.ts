@@ -113,7 +113,11 @@ export class DockerBackendContainer implements BackendContainer {
   }
 
   private createOptions(): Docker.ContainerCreateOptions {
-    const labels = { [LABEL_PROJECT]: this.project, [LABEL_SERVICE]: this.def.name, [LABEL_DEFINITION]: definitionHash(this.def) };
+    const labels = {
+      [LABEL_PROJECT]: this.project,
+      [LABEL_SERVICE]: this.def.name,
+      [LABEL_DEFINITION]: definitionHash(this.def),
+    };
     return containerCreateOptions(this.def, { containerName: this.containerName, labels, env: this.env });
   }
 
@@ -161,8 +165,8 @@ export class DockerBackendContainer implements BackendContainer {
     const msg = (e as Error).message ?? String(e);
     if ((e as { statusCode?: number }).statusCode === 404 || /no such image/i.test(msg)) {
       const ctx = this.def.buildContext;
-      const how =
-        this.service === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${this.def.image} ${ctx ?? `docker/${this.service}`}`;
+      const build = `docker build -t ${this.def.image} ${ctx ?? `docker/${this.service}`}`;
+      const how = this.service === 'synthetic' ? 'bash scripts/build-images.sh' : build;
       return lemError(ErrorCode.IMAGE_MISSING, `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`, {
         hint: `build it with: ${how} (lem never pulls images)`,
       });

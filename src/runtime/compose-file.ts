@@ -45,7 +45,8 @@ export function loadComposeProject(dir: string, opts: ComposeOptions): Result<Co
     const text = readText(file);
     if (!text.ok) return text;
     const parsed = parseYamlSource(file, text.value);
-    if (!parsed.ok) return err(lemError(ErrorCode.YAML_SYNTAX, `${file} is not valid YAML`, { issues: [parsed.issue] }));
+    if (!parsed.ok)
+      return err(lemError(ErrorCode.YAML_SYNTAX, `${file} is not valid YAML`, { issues: [parsed.issue] }));
     sources.push(parsed.source);
     issues.push(...interpolateSource(parsed.source, vars.value));
     const js: unknown = parsed.source.doc.toJS({ maxAliasCount: 1000 });
@@ -84,7 +85,11 @@ function projectVariables(dir: string, env: Variables): Result<Variables> {
   const text = readText(file);
   if (!text.ok) return text;
   const parsed = parseDotenv(text.value, env);
-  if (!parsed.ok) return refused([file], parsed.issues.map((i) => ({ location: { file, line: i.line }, message: i.message })));
+  if (!parsed.ok)
+    return refused(
+      [file],
+      parsed.issues.map((i) => ({ location: { file, line: i.line }, message: i.message })),
+    );
   return ok({ ...parsed.vars, ...definedOnly(env) });
 }
 
@@ -114,7 +119,8 @@ function unhonouredKeys(src: YamlSource, js: Record<string, unknown>): Located {
   }
   for (const [name, s] of Object.entries(services)) {
     if (!isMapping(s)) continue; // reported by the schema, with its line
-    for (const key of Object.keys(s)) if (!isHonoured('service', key)) at(['services', name, key], refusal('service', key));
+    for (const key of Object.keys(s))
+      if (!isHonoured('service', key)) at(['services', name, key], refusal('service', key));
   }
   return out;
 }
@@ -144,7 +150,9 @@ function buildServices(
       }
       continue;
     }
-    const envFiles = readEnvFiles(dir, parsed.data.env_file, vars, (m) => issues.push(locate([...base, 'env_file'], m)));
+    const envFiles = readEnvFiles(dir, parsed.data.env_file, vars, (m) =>
+      issues.push(locate([...base, 'env_file'], m)),
+    );
     const def = toServiceDefinition(name, parsed.data, dir, envFiles.vars);
     issues.push(...envFiles.issues);
     if (!def.ok) {

@@ -23,28 +23,48 @@ export async function createDocker(opts: DockerOptions = {}): Promise<Docker> {
   return docker;
 }
 
-export async function connectDocker(given?: Docker, opts: DockerOptions = {}): Promise<Result<{ docker: Docker; info: EngineInfo }>> {
+export async function connectDocker(
+  given?: Docker,
+  opts: DockerOptions = {},
+): Promise<Result<{ docker: Docker; info: EngineInfo }>> {
   const docker = given ?? (await createDocker(opts));
   try {
     await docker.ping();
-    const [version, info] = await Promise.all([docker.version(), docker.info() as Promise<{ Runtimes?: Record<string, unknown> }>]);
+    const [version, info] = await Promise.all([
+      docker.version(),
+      docker.info() as Promise<{ Runtimes?: Record<string, unknown> }>,
+    ]);
     const runtimes = Object.keys(info.Runtimes ?? {});
     return ok({
       docker,
-      info: { version: version.Version, apiVersion: version.ApiVersion, runtimes, gpuRuntime: runtimes.includes('nvidia') },
+      info: {
+        version: version.Version,
+        apiVersion: version.ApiVersion,
+        runtimes,
+        gpuRuntime: runtimes.includes('nvidia'),
+      },
     });
   } catch (e) {
     return err(
-      lemError(ErrorCode.DOCKER_UNREACHABLE, `the Docker engine is not reachable at ${engineAddress(docker)}: ${(e as Error).message}`, {
-        hint: 'start the Docker engine (e.g. `sudo systemctl start docker`, or `dockerd &`) and check `docker version`',
-      }),
+      lemError(
+        ErrorCode.DOCKER_UNREACHABLE,
+        `the Docker engine is not reachable at ${engineAddress(docker)}: ${(e as Error).message}`,
+        {
+          hint: 'start the Docker engine (e.g. `sudo systemctl start docker`, or `dockerd &`) and check `docker version`',
+        },
+      ),
     );
   }
 }
 
 /** Where dockerode connects (from DOCKER_HOST or the default socket), for error messages. */
 function engineAddress(docker: Docker): string {
-  const m = docker.modem as unknown as { socketPath?: string; host?: string; port?: number | string; protocol?: string };
+  const m = docker.modem as unknown as {
+    socketPath?: string;
+    host?: string;
+    port?: number | string;
+    protocol?: string;
+  };
   if (m.host) return `${m.protocol ?? 'http'}://${m.host}${m.port ? `:${m.port}` : ''}`;
   return m.socketPath ?? '/var/run/docker.sock';
 }

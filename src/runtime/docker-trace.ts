@@ -18,7 +18,11 @@ interface Dialer {
  * included, go through the one modem's `dial`. For a streamed call (logs, exec start) the time is until the stream
  * is open, not until it ends. Query strings are left out: they carry no secrets today, but the lines go to stderr.
  */
-export function traceDockerCalls(docker: Docker, trace: DockerTrace, now: () => number = () => performance.now()): void {
+export function traceDockerCalls(
+  docker: Docker,
+  trace: DockerTrace,
+  now: () => number = () => performance.now(),
+): void {
   const modem = docker.modem as unknown as Dialer;
   const dial = modem.dial.bind(modem);
   modem.dial = (options, callback) => {

@@ -45,7 +45,14 @@ function lemAsHostUser(p: TestProject, args: readonly string[]): Promise<LemRun>
   const env = { ...p.env, HOME: p.dir };
   if (process.getuid!() !== 0) return p.lem(args);
   const sockGid = statSync('/var/run/docker.sock').gid;
-  const argv = [`--reuid=${HOST_UID}`, `--regid=${HOST_GID}`, `--groups=${sockGid}`, process.execPath, LEM_BIN, ...args];
+  const argv = [
+    `--reuid=${HOST_UID}`,
+    `--regid=${HOST_GID}`,
+    `--groups=${sockGid}`,
+    process.execPath,
+    LEM_BIN,
+    ...args,
+  ];
   return collect(spawn('setpriv', argv, { cwd: p.dir, env, stdio: ['ignore', 'pipe', 'pipe'] }), 120_000);
 }
 
@@ -58,57 +65,77 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-describe('compose.yaml: interpolation reaches the container, unsupported keys are refused', { timeout: 120_000 }, () => {
-  it('${VAR} from the environment lem runs in reaches the container; lem\'s own health check is reported as such', async () => {
-    const p = project('interp', { editCompose: inSynthetic('    environment:\n      LEM_PROBE: "${LEM_TEST_PROBE}/${LEM_TEST_UNSET:-fallback}"\n    healthcheck:\n      test: ["CMD", "python3", "-m", "lem_harness", "health"]\n      interval: 120s\n') });
-    const up = await p.lem(['backends', 'up', 'synthetic'], { env: { LEM_TEST_PROBE: 'probe-7f3a' } });
-    expect(up.code, up.stderr).toBe(0);
-    const info = await docker.getContainer(`lem-${p.name}-synthetic`).inspect();
-    expect(info.Config.Env).toContain('LEM_PROBE=probe-7f3a/fallback');
-    // Docker's first check comes 120 s after start: lem's check passed, and `up` and `status` say the same thing.
-    expect((info.State as { Health?: { Status: string } }).Health?.Status).toBe('starting');
-    expect(up.stdout).toContain(`synthetic: healthy (lem-${p.name}-synthetic): lem's health check passed; Docker's own first check is pending`);
-    const st = await p.lem(['backends', 'status', 'synthetic', '--json'], { env: { LEM_TEST_PROBE: 'probe-7f3a' } });
-    expect(st.code, st.stderr).toBe(0);
-    expect(JSON.parse(st.stdout).backends[0]).toMatchObject({ state: 'healthy', checked_by: 'lem' });
-    const text = await p.lem(['backends', 'status', 'synthetic'], { env: { LEM_TEST_PROBE: 'probe-7f3a' } });
-    expect(text.stdout).toContain("healthy (lem's health check passed; Docker's own first check is pending)");
-  });
+describe(
+  'compose.yaml: interpolation reaches the container, unsupported keys are refused',
+  { timeout: 120_000 },
+  () => {
+    it("${VAR} from the environment lem runs in reaches the container; lem's own health check is reported as such", async () => {
+      const p = project('interp', {
+        editCompose: inSynthetic(
+          '    environment:\n      LEM_PROBE: "${LEM_TEST_PROBE}/${LEM_TEST_UNSET:-fallback}"\n    healthcheck:\n      test: ["CMD", "python3", "-m", "lem_harness", "health"]\n      interval: 120s\n',
+        ),
+      });
+      const up = await p.lem(['backends', 'up', 'synthetic'], { env: { LEM_TEST_PROBE: 'probe-7f3a' } });
+      expect(up.code, up.stderr).toBe(0);
+      const info = await docker.getContainer(`lem-${p.name}-synthetic`).inspect();
+      expect(info.Config.Env).toContain('LEM_PROBE=probe-7f3a/fallback');
+      // Docker's first check comes 120 s after start: lem's check passed, and `up` and `status` say the same thing.
+      expect((info.State as { Health?: { Status: string } }).Health?.Status).toBe('starting');
+      expect(up.stdout).toContain(
+        `synthetic: healthy (lem-${p.name}-synthetic): lem's health check passed; Docker's own first check is pending`,
+      );
+      const st = await p.lem(['backends', 'status', 'synthetic', '--json'], { env: { LEM_TEST_PROBE: 'probe-7f3a' } });
+      expect(st.code, st.stderr).toBe(0);
+      expect(JSON.parse(st.stdout).backends[0]).toMatchObject({ state: 'healthy', checked_by: 'lem' });
+      const text = await p.lem(['backends', 'status', 'synthetic'], { env: { LEM_TEST_PROBE: 'probe-7f3a' } });
+      expect(text.stdout).toContain("healthy (lem's health check passed; Docker's own first check is pending)");
+    });
 
-  it('an unsupported key fails `backends up` and `campaign run` with exit 2 and file:line:key, starting nothing', async () => {
-    const p = project('refuse', { editCompose: inSynthetic('    restart: always\n') });
-    const line = readFileSync(join(p.dir, 'compose.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('restart: always')) + 1;
-    const want = `${join(p.dir, 'compose.yaml')}:${line}: services.synthetic.restart: lem does not honour "restart"`;
-    const up = await p.lem(['backends', 'up', 'synthetic']);
-    expect(up.code).toBe(2);
-    expect(up.stderr).toContain(want);
-    p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
-    const run = await p.lem(['campaign', 'run', 'c.yaml']);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain(want);
-    expect(await p.containers()).toEqual([]);
-  });
+    it('an unsupported key fails `backends up` and `campaign run` with exit 2 and file:line:key, starting nothing', async () => {
+      const p = project('refuse', { editCompose: inSynthetic('    restart: always\n') });
+      const line =
+        readFileSync(join(p.dir, 'compose.yaml'), 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('restart: always')) + 1;
+      const want = `${join(p.dir, 'compose.yaml')}:${line}: services.synthetic.restart: lem does not honour "restart"`;
+      const up = await p.lem(['backends', 'up', 'synthetic']);
+      expect(up.code).toBe(2);
+      expect(up.stderr).toContain(want);
+      p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
+      const run = await p.lem(['campaign', 'run', 'c.yaml']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(want);
+      expect(await p.containers()).toEqual([]);
+    });
 
-  it('an unset ${VAR} without a default is refused at its line', async () => {
-    const p = project('unset', { editCompose: inSynthetic('    environment:\n      MODEL_DIR: ${LEM_TEST_NEVER_SET}\n') });
-    const up = await p.lem(['backends', 'up', 'synthetic']);
-    expect(up.code).toBe(2);
-    expect(up.stderr).toMatch(/compose\.yaml:\d+: \$\{LEM_TEST_NEVER_SET\} is not set in the environment/);
-  });
+    it('an unset ${VAR} without a default is refused at its line', async () => {
+      const p = project('unset', {
+        editCompose: inSynthetic('    environment:\n      MODEL_DIR: ${LEM_TEST_NEVER_SET}\n'),
+      });
+      const up = await p.lem(['backends', 'up', 'synthetic']);
+      expect(up.code).toBe(2);
+      expect(up.stderr).toMatch(/compose\.yaml:\d+: \$\{LEM_TEST_NEVER_SET\} is not set in the environment/);
+    });
 
-  it('DEBUG=lem:docker traces every Docker call with its duration', async () => {
-    const p = project('trace');
-    const st = await p.lem(['backends', 'status', 'synthetic'], { env: { DEBUG: 'lem:docker' } });
-    expect(st.code, st.stderr).toBe(0);
-    expect(st.stderr).toMatch(/^\[lem:docker\] docker GET \/_ping ok \d+\.\d ms$/m);
-    expect(st.stderr).toMatch(new RegExp(`^\\[lem:docker\\] docker GET /containers/lem-${p.name}-synthetic/json failed \\(404\\) \\d+\\.\\d ms$`, 'm'));
-    const quiet = await p.lem(['backends', 'status', 'synthetic']);
-    expect(quiet.stderr).not.toContain('[lem:docker]');
-  });
-});
+    it('DEBUG=lem:docker traces every Docker call with its duration', async () => {
+      const p = project('trace');
+      const st = await p.lem(['backends', 'status', 'synthetic'], { env: { DEBUG: 'lem:docker' } });
+      expect(st.code, st.stderr).toBe(0);
+      expect(st.stderr).toMatch(/^\[lem:docker\] docker GET \/_ping ok \d+\.\d ms$/m);
+      expect(st.stderr).toMatch(
+        new RegExp(
+          `^\\[lem:docker\\] docker GET /containers/lem-${p.name}-synthetic/json failed \\(404\\) \\d+\\.\\d ms$`,
+          'm',
+        ),
+      );
+      const quiet = await p.lem(['backends', 'status', 'synthetic']);
+      expect(quiet.stderr).not.toContain('[lem:docker]');
+    });
+  },
+);
 
 describe('a backend container gets least privilege', { timeout: 180_000 }, () => {
-  it('runs as the host user without capabilities; cannot reach .state or write batch specs; results are the user\'s', async () => {
+  it("runs as the host user without capabilities; cannot reach .state or write batch specs; results are the user's", async () => {
     const p = project('priv');
     p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
     mkdirSync(join(p.dir, 'configs'));
@@ -124,7 +151,13 @@ describe('a backend container gets least privilege', { timeout: 180_000 }, () =>
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
-    expect(info.Mounts.map((m) => m.Destination).sort()).toEqual(['/app/batches', '/app/cache', '/app/configs', '/app/harness', '/app/results']);
+    expect(info.Mounts.map((m) => m.Destination).sort()).toEqual([
+      '/app/batches',
+      '/app/cache',
+      '/app/configs',
+      '/app/harness',
+      '/app/results',
+    ]);
 
     // From inside: not root, no effective capability, no .state, batch specs read-only, results and cache writable.
     const sh = (script: string) => execIn(name, ['sh', '-c', script]);
@@ -144,6 +177,7 @@ describe('a backend container gets least privilege', { timeout: 180_000 }, () =>
     const experiment = readdirSync(join(results, campaign))[0]!;
     const doc = statSync(join(results, campaign, experiment, 'result.json'));
     expect([doc.uid, doc.gid]).toEqual([HOST_UID, HOST_GID]);
-    for (const dir of ['.state/batches', '.state/cache', 'results']) expect(statSync(join(p.dir, dir)).uid).toBe(HOST_UID);
+    for (const dir of ['.state/batches', '.state/cache', 'results'])
+      expect(statSync(join(p.dir, dir)).uid).toBe(HOST_UID);
   });
 });

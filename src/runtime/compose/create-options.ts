@@ -59,7 +59,11 @@ function hostConfig(d: ServiceDefinition): Docker.HostConfig {
     PidsLimit: d.pidsLimit,
     NanoCpus: d.nanoCpus,
     Ulimits: d.ulimits.length > 0 ? d.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) : undefined,
-    Devices: d.devices.map((v) => ({ PathOnHost: v.host, PathInContainer: v.container, CgroupPermissions: v.permissions })),
+    Devices: d.devices.map((v) => ({
+      PathOnHost: v.host,
+      PathInContainer: v.container,
+      CgroupPermissions: v.permissions,
+    })),
     DeviceRequests: d.gpus.map((g) => ({
       Driver: g.driver,
       Count: g.deviceIds.length > 0 ? 0 : g.count,

@@ -10,7 +10,8 @@
  */
 export type Variables = Readonly<Record<string, string | undefined>>;
 
-export type Interpolated = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
+export type Interpolated =
+  { readonly ok: true; readonly value: string } | { readonly ok: false; readonly error: string };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
@@ -67,7 +68,8 @@ function expand(body: string, vars: Variables): Interpolated {
   const rest = body.slice(name.length);
   if (rest === '') return value === undefined ? unset(name) : { ok: true, value };
   const op = /^(:?[-?+])/.exec(rest)?.[1];
-  if (!op) return fail(`"\${${body}}" is not a valid interpolation (expected \${VAR}, \${VAR:-default} or \${VAR:?message})`);
+  if (!op)
+    return fail(`"\${${body}}" is not a valid interpolation (expected \${VAR}, \${VAR:-default} or \${VAR:?message})`);
   const arg = rest.slice(op.length);
   const missing = op.startsWith(':') ? value === undefined || value === '' : value === undefined;
   switch (op.at(-1)) {
@@ -78,7 +80,8 @@ function expand(body: string, vars: Variables): Interpolated {
     default: {
       if (!missing) return { ok: true, value: value! };
       const message = interpolate(arg, vars);
-      const why = message.ok && message.value !== '' ? message.value : `${name} is ${value === '' ? 'empty' : 'not set'}`;
+      const why =
+        message.ok && message.value !== '' ? message.value : `${name} is ${value === '' ? 'empty' : 'not set'}`;
       return fail(`required variable ${name}: ${why}`);
     }
   }

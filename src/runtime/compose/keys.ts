@@ -44,7 +44,8 @@ export const SERVICE_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 const BY_EXEC = 'lem reaches a backend by docker exec, not over the network; remove it';
-const WHOLE_FILE = 'lem reads only services from compose.yaml; remove it, or run that part with docker compose yourself';
+const WHOLE_FILE =
+  'lem reads only services from compose.yaml; remove it, or run that part with docker compose yourself';
 
 const TOP_LEVEL_HINTS: Readonly<Record<string, string>> = {
   name: 'lem names containers lem-<project>-<backend> itself; remove it (LEM_PROJECT_NAME sets <project>)',
@@ -89,7 +90,8 @@ const SERVICE_HINTS: Readonly<Record<string, string>> = {
 export function refusal(scope: 'top' | 'service', key: string): string {
   const hint = (scope === 'top' ? TOP_LEVEL_HINTS : SERVICE_HINTS)[key];
   if (hint) return `lem does not honour "${key}": ${hint}`;
-  if (scope === 'service' && key.startsWith('x-lem-')) return `unknown lem extension "${key}" (lem knows x-lem-secrets)`;
+  if (scope === 'service' && key.startsWith('x-lem-'))
+    return `unknown lem extension "${key}" (lem knows x-lem-secrets)`;
   return scope === 'top'
     ? `lem does not honour the top-level key "${key}": ${WHOLE_FILE}`
     : `lem does not honour the service key "${key}": remove it, or see docs/backends.md for the keys lem maps`;

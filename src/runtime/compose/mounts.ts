@@ -4,13 +4,15 @@ import type { ServiceInput } from './schema.js';
 
 /** Bind mounts, short (`HOST:CONTAINER[:ro|rw]`) or long (`{type: bind, source, target, read_only}`) syntax. */
 export function parseVolume(spec: ServiceInput['volumes'][number], dir: string): BindMount {
-  if (typeof spec !== 'string') return { source: absolute(spec.source, dir), target: spec.target, readOnly: spec.read_only };
+  if (typeof spec !== 'string')
+    return { source: absolute(spec.source, dir), target: spec.target, readOnly: spec.read_only };
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3) {
     throw new Error(`volume "${spec}" must be HOST:CONTAINER[:ro] (lem uses bind mounts only)`);
   }
   const [src, target, mode] = parts as [string, string, string | undefined];
-  if (!/^[./~]/.test(src)) throw new Error(`volume "${spec}" names a volume, not a host folder: lem uses bind mounts only`);
+  if (!/^[./~]/.test(src))
+    throw new Error(`volume "${spec}" names a volume, not a host folder: lem uses bind mounts only`);
   const flags = mode?.split(',') ?? [];
   const unknown = flags.filter((f) => f !== 'ro' && f !== 'rw');
   if (unknown.length > 0) throw new Error(`volume "${spec}": lem knows the modes ro and rw, not ${unknown.join(', ')}`);
@@ -27,7 +29,8 @@ export function parseDevice(spec: string): DeviceMapping {
   const [host, container, permissions, ...rest] = spec.split(':');
   if (!host?.startsWith('/') || rest.length > 0 || (container !== undefined && !container.startsWith('/'))) {
     throw new Error(
-      `device "${spec}" must be /dev/HOST[:/dev/CONTAINER[:rwm]] (for GPUs use gpus: or deploy.resources.reservations.devices)`,
+      `device "${spec}" must be /dev/HOST[:/dev/CONTAINER[:rwm]] ` +
+        '(for GPUs use gpus: or deploy.resources.reservations.devices)',
     );
   }
   if (permissions !== undefined && !/^[rwm]+$/.test(permissions)) {

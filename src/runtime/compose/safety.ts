@@ -13,7 +13,8 @@ export const BATCHES_MOUNT = '/app/batches';
 export function mountProblem(service: string, binds: readonly BindMount[], stateDir: string): string | undefined {
   const sock = binds.find((b) => /docker\.sock$/.test(b.source) || /docker\.sock$/.test(b.target));
   if (sock) {
-    return `service "${service}" mounts the Docker socket (${sock.source}); lem refuses to give a backend control of the engine`;
+    const why = 'lem refuses to give a backend control of the engine';
+    return `service "${service}" mounts the Docker socket (${sock.source}); ${why}`;
   }
   for (const target of [HARNESS_MOUNT, BATCHES_MOUNT]) {
     const rw = binds.find((b) => b.target === target && !b.readOnly);

@@ -63,7 +63,9 @@ export const ServiceSchema = z.strictObject({
     .strictObject({
       resources: z
         .strictObject({
-          limits: z.strictObject({ cpus: Scalar.optional(), memory: Scalar.optional(), pids: z.int().optional() }).optional(),
+          limits: z
+            .strictObject({ cpus: Scalar.optional(), memory: Scalar.optional(), pids: z.int().optional() })
+            .optional(),
           reservations: z.strictObject({ devices: z.array(GpuRequest).optional() }).optional(),
         })
         .optional(),

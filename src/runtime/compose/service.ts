@@ -19,7 +19,12 @@ export const LEM_LABEL_PREFIX = 'org.lem.';
  * Maps one validated service onto what lem gives Docker. `envFileVars` are the variables its `env_file:` entries
  * defined, in order (read by the loader); `environment:` overrides them, as in compose.
  */
-export function toServiceDefinition(name: string, s: ServiceInput, dir: string, envFileVars: Record<string, string>): Mapped {
+export function toServiceDefinition(
+  name: string,
+  s: ServiceInput,
+  dir: string,
+  envFileVars: Record<string, string>,
+): Mapped {
   const issues: PathIssue[] = [];
   const at = <T>(path: (string | number)[], f: () => T): T | undefined => {
     try {
@@ -42,7 +47,8 @@ export function toServiceDefinition(name: string, s: ServiceInput, dir: string, 
   }
   for (const key of ['cap_add', 'cap_drop'] as const) {
     for (const [i, cap] of s[key].entries()) {
-      if (!/^(ALL|(CAP_)?[A-Z_]+)$/i.test(cap)) issues.push({ path: [key, i], message: `"${cap}" is not a capability name` });
+      if (!/^(ALL|(CAP_)?[A-Z_]+)$/i.test(cap))
+        issues.push({ path: [key, i], message: `"${cap}" is not a capability name` });
     }
   }
   const def: ServiceDefinition = {

@@ -1,4 +1,15 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Issue } from '../../core/errors.js';
 import { interpolate, type Variables } from './interpolate.js';
 
@@ -82,7 +93,9 @@ function deref(src: YamlSource, node: unknown): unknown {
 
 function findPair(src: YamlSource, map: unknown, key: string, depth = 0): { key: unknown; value: unknown } | undefined {
   if (!isMap(map) || depth > 20) return undefined;
-  const own = map.items.find((p) => isPair(p) && isScalar(p.key) && typeof p.key.value !== 'symbol' && String(p.key.value) === key);
+  const own = map.items.find(
+    (p) => isPair(p) && isScalar(p.key) && typeof p.key.value !== 'symbol' && String(p.key.value) === key,
+  );
   if (own) return own;
   // Merge keys: the later sources are overridden by the earlier ones, and the map's own keys by none.
   for (const p of map.items) {
