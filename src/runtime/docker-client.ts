@@ -66,5 +66,5 @@ function engineAddress(docker: Docker): string {
     protocol?: string;
   };
   if (m.host) return `${m.protocol ?? 'http'}://${m.host}${m.port ? `:${m.port}` : ''}`;
-  return m.socketPath ?? '/var/run/docker.sock';
+  return `unix://${m.socketPath ?? '/var/run/docker.sock'}`;
 }

@@ -279,7 +279,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(m.experiments[2]!.error).toMatch(/does not match schema v3/);
   });
 
-  it('an event for a planned experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
+  it('an event for an experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
     const p = project('foreign', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
     p.write('c.yaml', `campaign_name: foreign\nretries: 0\nconfigs: [a.yaml, b.yaml]\n`);
     // Different models: two batches, so the first batch's harness can name the second batch's experiment.
@@ -295,7 +295,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
       ['failed', 1],
     ]);
     expect(m.experiments.every((e) => /result file missing/.test(e.error ?? ''))).toBe(true);
-    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(`ignored "started" of ${m.experiments[1]!.id}, which is not in this batch`);
+    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(`ignored "started" of ${m.experiments[0]!.id}-foreign, which is not in this batch`);
   });
 
   it('bad input and a broken environment get one clear message and the right exit code', async () => {

@@ -65,4 +65,17 @@ describe('DockerBackendContainer lifecycle', { timeout: 60_000 }, () => {
     expect((await c.restart()).ok).toBe(true);
     expect((await c.waitHealthy(30_000)).ok).toBe(true);
   });
+
+  it('logsTail returns stdout and stderr of the container as text, demultiplexed', async () => {
+    const c = synthetic(`bc${Date.now().toString(36)}l`, (t) =>
+      t.replace('command: ["sleep", "infinity"]', 'command: ["sh", "-c", "echo to-stdout; echo to-stderr >&2; sleep infinity"]'),
+    );
+    await c.up();
+    let logs = '';
+    for (let i = 0; i < 40 && !logs.includes('to-stderr'); i++) {
+      logs = await c.logsTail(10);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(logs.split('\n').sort()).toEqual(['to-stderr', 'to-stdout']);
+  });
 });
