@@ -7,13 +7,13 @@ import type { ComposeProject, ServiceDefinition } from './compose/definition.js'
 import { parseDotenv } from './compose/dotenv.js';
 import type { Variables } from './compose/interpolate.js';
 import { isHonoured, refusal } from './compose/keys.js';
+import { isMapping, mergeComposeFiles } from './compose/merge.js';
 import { mountProblem } from './compose/safety.js';
 import { ServiceSchema, type EnvFileInput, type ServiceInput } from './compose/schema.js';
 import { toServiceDefinition, type PathIssue } from './compose/service.js';
 import { interpolateSource, lineOfPath, parseYamlSource, type YamlSource } from './compose/yaml-source.js';
 
 export type { BindMount, ComposeProject, GpuRequest, ServiceDefinition } from './compose/definition.js';
-export { HARNESS_MOUNT, BATCHES_MOUNT } from './compose/safety.js';
 export { parseDuration, parseSize } from './compose/units.js';
 
 /**
@@ -55,7 +55,7 @@ export function loadComposeProject(dir: string, opts: ComposeOptions): Result<Co
       continue;
     }
     issues.push(...unhonouredKeys(parsed.source, js));
-    merged = deepMerge(merged, js) as Record<string, unknown>;
+    merged = mergeComposeFiles(merged, js);
   }
   if (issues.length > 0) return refused(files, issues);
   const services = buildServices(dir, merged, sources, vars.value, opts.stateDir ?? join(dir, '.state'));
@@ -211,19 +211,6 @@ function locateIssue(sources: readonly YamlSource[], path: readonly (string | nu
     }
   }
   return { location: { file: sources[0]?.file ?? 'compose.yaml' }, path: path.join('.'), message };
-}
-
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function deepMerge(a: unknown, b: unknown): unknown {
-  if (isMapping(a) && isMapping(b)) {
-    const out: Record<string, unknown> = { ...a };
-    for (const [k, v] of Object.entries(b)) out[k] = deepMerge(out[k], v);
-    return out;
-  }
-  return b === undefined ? a : b;
 }
 
 /** The host directory bound to a container path (e.g. /app/results), so host and container agree on paths. */

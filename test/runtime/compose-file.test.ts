@@ -226,6 +226,28 @@ describe('keys lem honours land in the dockerode create options', () => {
   });
 });
 
+describe('compose.gpu.yaml merged on top, with compose override rules', () => {
+  it('volumes and devices by container path, capabilities as a union, environment by name, the rest replaced', () => {
+    const base = svc(
+      '    command: [a]\n    volumes: ["./r:/app/results", "./c:/cache"]\n    devices: ["/dev/a"]\n' +
+        '    cap_add: [SYS_NICE]\n    environment: ["A=1", "TOKEN"]\n    deploy: {resources: {limits: {pids: 5}}}\n',
+    );
+    const gpu =
+      'services:\n  x:\n    command: [b]\n    volumes: ["./other:/cache", "./m:/models:ro"]\n    devices: ["/dev/b"]\n' +
+      '    cap_add: [SYS_NICE, IPC_LOCK]\n    environment: {B: "2"}\n' +
+      '    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n';
+    const s = service(base, { files: { 'compose.gpu.yaml': gpu }, gpu: true });
+    expect(s.cmd).toEqual(['b']);
+    expect(s.binds.map((b) => `${b.source.split('/').pop()}:${b.target}`)).toEqual(['r:/app/results', 'other:/cache', 'm:/models']);
+    expect(s.devices.map((d) => d.host)).toEqual(['/dev/a', '/dev/b']);
+    expect(s.capAdd).toEqual(['SYS_NICE', 'IPC_LOCK']);
+    expect(s.env).toEqual({ A: '1', B: '2' });
+    expect(s.secretNames).toEqual(['TOKEN']);
+    expect(s.pidsLimit).toBe(5);
+    expect(s.gpus).toHaveLength(1);
+  });
+});
+
 describe('interpolation', () => {
   it('${VAR}, defaults and $$ reach the values; unquoted numbers keep their type', () => {
     const s = service(

@@ -5,10 +5,10 @@
  */
 
 /** Top-level keys lem acts on. `version` is obsolete in compose too and changes nothing. */
-export const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set(['services', 'version']);
+const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set(['services', 'version']);
 
 /** Service keys lem maps onto the container it creates (see docs/backends.md for each one). */
-export const SERVICE_KEYS: ReadonlySet<string> = new Set([
+const SERVICE_KEYS: ReadonlySet<string> = new Set([
   'image',
   'build',
   'init',

@@ -1,8 +1,8 @@
 import { join, relative, isAbsolute } from 'node:path';
 import type { BindMount } from './definition.js';
 
-export const HARNESS_MOUNT = '/app/harness';
-export const BATCHES_MOUNT = '/app/batches';
+const HARNESS_MOUNT = '/app/harness';
+const BATCHES_MOUNT = '/app/batches';
 
 /**
  * What a backend may never get, whatever compose.yaml says. Backends run third-party engine code (a model with

@@ -13,7 +13,7 @@ export interface PathIssue {
 export type Mapped = { ok: true; value: ServiceDefinition } | { ok: false; issues: PathIssue[] };
 
 /** Labels under this prefix are lem's own (project, service, definition hash): a service may not set them. */
-export const LEM_LABEL_PREFIX = 'org.lem.';
+const LEM_LABEL_PREFIX = 'org.lem.';
 
 /**
  * Maps one validated service onto what lem gives Docker. `envFileVars` are the variables its `env_file:` entries
