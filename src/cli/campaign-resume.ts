@@ -2,7 +2,6 @@ import { Command, Option } from 'clipanion';
 import { type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
-import { hostContext } from './host.js';
 
 export class CampaignResumeCommand extends LemCommand {
   static override paths = [['campaign', 'resume']];
@@ -26,8 +25,13 @@ export class CampaignResumeCommand extends LemCommand {
   async run(): Promise<Result<number>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
-    const [{ connect, openCampaign }, { runCampaignCommand }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
-    const c = await connect(this.project, hostContext());
+    const [{ openCampaign }, { connect }, { projectOptions }, { runCampaignCommand }] = await Promise.all([
+      import('../campaign/session.js'),
+      import('../project/project.js'),
+      import('./project-options.js'),
+      import('./run-support.js'),
+    ]);
+    const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
     const opened = openCampaign(c.value.project, this.id);
     if (!opened.ok) return opened;

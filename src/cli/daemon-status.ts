@@ -2,7 +2,6 @@ import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
 import { formatTable } from './table.js';
-import { hostContext } from './host.js';
 
 export class DaemonStatusCommand extends LemCommand {
   static override paths = [['daemon', 'status']];
@@ -20,12 +19,13 @@ export class DaemonStatusCommand extends LemCommand {
 
   async run(): Promise<Result<void>> {
     // Loaded here, not at the top: every lem invocation would otherwise pay for these modules.
-    const [{ locateProject }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
-      import('../campaign/session.js'),
+    const [{ locateProject }, { projectOptions }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
       import('../core/pid-lock.js'),
       import('../daemon/state.js'),
     ]);
-    const project = locateProject(this.project, hostContext().env);
+    const project = locateProject(projectOptions(this.project));
     if (!project.ok) return project;
     const hostState = project.value.paths.hostState;
     const lock = inspectLock(lockFile(hostState));

@@ -37,6 +37,11 @@ export interface BackendContainer {
   containerPathFor(hostPath: string): string | undefined;
 }
 
+/** How a backend's image is built in this repository (lem never pulls images). */
+export function buildCommand(service: string, image: string, context?: string): string {
+  return service === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${image} ${context ?? `docker/${service}`}`;
+}
+
 function definitionHash(def: ServiceDefinition): string {
   // Secret names are part of the definition, their values never are.
   return createHash('sha256').update(JSON.stringify(def)).digest('hex').slice(0, 16);
@@ -164,11 +169,8 @@ export class DockerBackendContainer implements BackendContainer {
   private createError(e: unknown): LemError {
     const msg = (e as Error).message ?? String(e);
     if ((e as { statusCode?: number }).statusCode === 404 || /no such image/i.test(msg)) {
-      const ctx = this.def.buildContext;
-      const build = `docker build -t ${this.def.image} ${ctx ?? `docker/${this.service}`}`;
-      const how = this.service === 'synthetic' ? 'bash scripts/build-images.sh' : build;
       return lemError(ErrorCode.IMAGE_MISSING, `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`, {
-        hint: `build it with: ${how} (lem never pulls images)`,
+        hint: `build it with: ${buildCommand(this.service, this.def.image, this.def.buildContext)} (lem never pulls images)`,
       });
     }
     return lemError(ErrorCode.CONTAINER_FAILED, `could not create container ${this.containerName} for backend "${this.service}": ${msg}`);

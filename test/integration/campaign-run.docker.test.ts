@@ -280,6 +280,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
   });
 
   it('an event for an experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
+    // A backend cannot read plan.json (lem's state is never mounted), so the double names an id of its own making.
     const p = project('foreign', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
     p.write('c.yaml', `campaign_name: foreign\nretries: 0\nconfigs: [a.yaml, b.yaml]\n`);
     // Different models: two batches, so the first batch's harness can name the second batch's experiment.
