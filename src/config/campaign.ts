@@ -47,6 +47,13 @@ export const CampaignSettings = z.strictObject({
    */
   experiment_timeout_s: z.number().positive().default(3600),
   schedule: Schedule.optional(),
+  /**
+   * serial: one experiment at a time on every GPU the backend container sees (the measurement default);
+   * pack: experiments run in parallel on disjoint GPU sets of this node, one container per (backend, GPU set).
+   */
+  placement: z.enum(['serial', 'pack']).default('serial'),
+  /** Restrict lem to these GPUs of the node (node indices); absent: every GPU the inventory lists. */
+  gpu_ids: z.array(z.int().nonnegative()).min(1).optional(),
 });
 export type CampaignSettings = z.infer<typeof CampaignSettings>;
 

@@ -94,6 +94,11 @@ export const ExperimentFields = z.strictObject({
   prompts: PromptsSection.default(PromptsSection.parse({})),
   measurement: MeasurementSection.default(MeasurementSection.parse({})),
   force_cold_start: z.boolean().default(false),
+  /**
+   * GPUs the experiment needs with `placement: pack`: a count, or the node indices to pin it to. Absent: the
+   * engine's tensor × pipeline parallelism (one GPU for engines without it).
+   */
+  gpus: z.union([z.int().positive(), z.array(z.int().nonnegative()).min(1)]).optional(),
   ...sectionFields,
 });
 type ExperimentFieldsOutput = z.output<typeof ExperimentFields>;
