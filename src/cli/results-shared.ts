@@ -26,11 +26,13 @@ export const MAX_RESULT_MB_HELP =
  */
 export async function resultsRoot(results: string | undefined, project: string | undefined): Promise<Result<string>> {
   if (results !== undefined) return ok(results);
-  const { openProject, resolveProjectDir } = await import('../campaign/session.js');
-  const dir = resolveProjectDir(project);
-  if (!dir.ok) return project === undefined ? ok(DEFAULT_RESULTS_DIR) : dir;
+  const { openProject, resolveProjectDir } = await import('../project/project.js');
+  const { projectOptions } = await import('./project-options.js');
+  const o = projectOptions(project);
+  const dir = resolveProjectDir(o);
+  if (!dir.ok) return o.dir === undefined ? ok(DEFAULT_RESULTS_DIR) : dir;
   // compose.yaml may mount the results folder elsewhere; a compose file lem cannot read leaves the usual place.
-  const opened = openProject(dir.value, undefined);
+  const opened = openProject(dir.value, o, undefined);
   return ok(opened.ok ? opened.value.paths.hostResults : join(dir.value, DEFAULT_RESULTS_DIR));
 }
 
