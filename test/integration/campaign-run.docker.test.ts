@@ -283,7 +283,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     // A backend cannot read plan.json (lem's state is never mounted), so the double names an id of its own making.
     const p = project('foreign', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
     p.write('c.yaml', `campaign_name: foreign\nretries: 0\nconfigs: [a.yaml, b.yaml]\n`);
-    // Different models: two batches, so the first batch's harness can name the second batch's experiment.
+    // Different models: two batches; the second one's experiment fails with a missing result.
     p.write('a.yaml', `name: foreign-event\nbackend: synthetic\nmodel: {name: m1}\n`);
     p.write('b.yaml', `name: missing-result\nbackend: synthetic\nmodel: {name: m2}\n`);
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
