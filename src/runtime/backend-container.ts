@@ -39,7 +39,8 @@ export interface BackendContainer {
 
 /** How a backend's image is built in this repository (lem never pulls images). */
 export function buildCommand(service: string, image: string, context?: string): string {
-  return service === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${image} ${context ?? `docker/${service}`}`;
+  if (service === 'synthetic') return 'bash scripts/build-images.sh';
+  return `docker build -t ${image} ${context ?? `docker/${service}`}`;
 }
 
 function definitionHash(def: ServiceDefinition): string {
@@ -169,8 +170,9 @@ export class DockerBackendContainer implements BackendContainer {
   private createError(e: unknown): LemError {
     const msg = (e as Error).message ?? String(e);
     if ((e as { statusCode?: number }).statusCode === 404 || /no such image/i.test(msg)) {
+      const d = this.def;
       return lemError(ErrorCode.IMAGE_MISSING, `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`, {
-        hint: `build it with: ${buildCommand(this.service, this.def.image, this.def.buildContext)} (lem never pulls images)`,
+        hint: `build it with: ${buildCommand(this.service, d.image, d.buildContext)} (lem never pulls images)`,
       });
     }
     return lemError(ErrorCode.CONTAINER_FAILED, `could not create container ${this.containerName} for backend "${this.service}": ${msg}`);

@@ -4,7 +4,10 @@
  * `group_add` and `x-lem-secrets` are unions, `environment` and `labels` merge by name (list or map form), and
  * anything else (command, entrypoint, healthcheck.test, ...) is replaced.
  */
-export function mergeComposeFiles(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function mergeComposeFiles(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out = deepMerge(base, { ...over, services: undefined }) as Record<string, unknown>;
   const a = base['services'];
   const b = over['services'];
@@ -27,9 +30,10 @@ function mergeService(a: Record<string, unknown>, b: Record<string, unknown>): R
   const out: Record<string, unknown> = { ...a };
   for (const [key, value] of Object.entries(b)) {
     const prev = out[key];
-    if (Array.isArray(prev) && Array.isArray(value) && UNION.has(key)) out[key] = [...new Set([...prev, ...value])];
-    else if (Array.isArray(prev) && Array.isArray(value) && key === 'volumes') out[key] = byKey(prev, value, volumeTarget);
-    else if (Array.isArray(prev) && Array.isArray(value) && key === 'devices') out[key] = byKey(prev, value, deviceTarget);
+    const lists = Array.isArray(prev) && Array.isArray(value);
+    if (lists && UNION.has(key)) out[key] = [...new Set([...prev, ...value])];
+    else if (lists && key === 'volumes') out[key] = byKey(prev, value, volumeTarget);
+    else if (lists && key === 'devices') out[key] = byKey(prev, value, deviceTarget);
     else if (BY_NAME.has(key) && prev !== undefined && value !== null) out[key] = { ...asMap(prev), ...asMap(value) };
     else out[key] = deepMerge(prev, value);
   }
