@@ -15,7 +15,7 @@ import { emptyState, saveState, scheduledRecord } from '../../src/daemon/state.j
 function setUp(names: string[]): { project: Project; campaigns: LoadedCampaign[] } {
   const dir = mkdtempSync(join(tmpdir(), 'lem-daemon-run-'));
   writeFileSync(join(dir, 'compose.yaml'), 'services:\n  synthetic:\n    image: lem/synthetic:latest\n');
-  const project = locateProject({ dir, cwd: dir });
+  const project = locateProject({ dir, cwd: dir, env: {} });
   if (!project.ok) throw new Error(project.error.message);
   const campaigns = names.map((name) => {
     const file = join(dir, `${name}.yaml`);
