@@ -151,7 +151,7 @@ export class CampaignRunner {
     const parsed = ResultDocument.safeParse(doc);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      return err(lemError(ErrorCode.RESULT_INVALID, `result file does not match schema v3 at ${i?.path.join('.') || '(root)'}: ${i?.message}: ${relative(this.o.paths.projectDir, hostPath)}`));
+      return err(lemError(ErrorCode.RESULT_INVALID, `result file does not match schema v4 at ${i?.path.join('.') || '(root)'}: ${i?.message}: ${relative(this.o.paths.projectDir, hostPath)}`));
     }
     if (parsed.data.experiment.experiment_id !== id || parsed.data.experiment.campaign_id !== this.campaignId) {
       return err(lemError(ErrorCode.RESULT_INVALID, `result file belongs to another experiment (${parsed.data.experiment.campaign_id}/${parsed.data.experiment.experiment_id})`));

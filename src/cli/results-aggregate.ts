@@ -12,7 +12,7 @@ export class ResultsAggregateCommand extends LemCommand {
     description: 'Statistics across cycles: experiments.csv, summary.csv and summary.json',
     details: `
       Reads every result.json under the results folder (default: the most recently modified campaign), validates it
-      against the result schema v3 and skips, naming the file and the reason, anything invalid, truncated or
+      against the result schema v4 (migrating v3 results on read) and skips, naming the file and the reason, anything invalid, truncated or
       missing. A retried experiment counts once: its latest valid attempt.
 
       Writes (atomically) experiments.csv (one row per experiment and cycle, every scalar metric a column),

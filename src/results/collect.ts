@@ -1,7 +1,8 @@
 import { readFile as readFileCallback } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ResultDocument } from '../contract/result.js';
+import type { ResultDocument } from '../contract/result.js';
+import { migrateResult } from '../contract/result-migrate.js';
 import { ErrorCode, fromUnknown, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { mapLimit } from './pool.js';
@@ -191,15 +192,8 @@ export function parseResultText(text: string): Result<ResultDocument, string> {
     const truncated = /end of (JSON )?input|Unterminated/i.test(msg) || (at !== null && Number(at[1]) >= text.trimEnd().length);
     return err(truncated ? `truncated JSON (partial write?): ${msg}` : `invalid JSON: ${msg}`);
   }
-  if (raw !== null && typeof raw === 'object' && 'schema_version' in raw && raw.schema_version !== 3) {
-    return err(`schema_version ${JSON.stringify(raw.schema_version)} is not supported (expected 3)`);
-  }
-  const result = ResultDocument.safeParse(raw);
-  if (result.success) return ok(result.data);
-  const issues = result.error.issues;
-  const shown = issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : '';
-  return err(`does not match the result schema v3: ${shown.join('; ')}${more}`);
+  // Older schema versions are migrated on read (result-migrate.ts), so results written by older harnesses still count.
+  return migrateResult(raw);
 }
 
 /**
