@@ -168,7 +168,7 @@ export const Sampler = SamplerV3.extend({
   kind: z.enum(['thread', 'process']).nullable(),
   /** Slow-changing fields (clocks, temperature, memory, utilisation, pstate, throttle reasons) every k-th sweep. */
   slow_fields_every: z.int().positive().nullable(),
-  /** NVML calls per sweep per GPU: a fast sweep, a full sweep, and the mean over the window's sweeps (all GPUs). */
+  /** NVML calls per GPU in a fast sweep, in a full sweep, and on average over the window's sweeps. */
   calls_per_sweep: z.strictObject({ fast: z.int().nonnegative(), full: z.int().nonnegative(), mean: num }).nullable(),
   /** Wall time of one sweep as measured around it, in ms. */
   sweep_ms: Distribution.nullable(),

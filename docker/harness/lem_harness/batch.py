@@ -37,11 +37,11 @@ def _log(message: str) -> None:
     print(f"lem_harness: {message}", file=sys.stderr, flush=True)
 
 
-def run_batch(spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None,
+def run_batch(spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None, nvml_module: str = "pynvml",
               engine_factory: Callable[[str], Any] = engines.create) -> int:
     """Runs the batch; returns the process exit code (0, or 130/143 when interrupted)."""
     ctx = BatchContext(spec=spec, events=events, engines=EngineCache(engine_factory),
-                       open_nvml=lambda: open_nvml(nvml_lib))
+                       open_nvml=lambda: open_nvml(nvml_lib), nvml_module=nvml_module)
     events.emit("batch_started", batch_id=spec.batch_id, harness_version=__version__, experiments=len(spec.experiments))
     completed = failed = 0
     current: str | None = None

@@ -1,4 +1,4 @@
-"""The result folder of one experiment: result.json (ResultDocument, schema version 3, as
+"""The result folder of one experiment: result.json (ResultDocument, schema version 4, as
 src/contract/result.ts defines it) and samples.csv (the NVML time series), written atomically."""
 
 from __future__ import annotations

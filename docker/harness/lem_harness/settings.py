@@ -49,13 +49,18 @@ class Warmup:
     cv_threshold: float
     window: int
     min_runs: int
+    pad_to_fixed_shape: bool
 
 
 @dataclass(frozen=True)
 class Measurement:
     sample_interval_ms: int
     sampling: bool
+    sampler: str
+    slow_fields_every: int
     idle_baseline_s: float
+    device_idle_s: float
+    baseline: str
     min_measure_s: float
     warmup: Warmup
 
@@ -134,13 +139,19 @@ def _measurement(raw: Any, path: str) -> Measurement:
             _get(m, "sample_interval_ms", 100), f"{path}.sample_interval_ms", minimum=10, maximum=10_000
         ),
         sampling=v.boolean(_get(m, "sampling", True), f"{path}.sampling"),
+        sampler=v.choice(_get(m, "sampler", "thread"), f"{path}.sampler", ("thread", "process")),
+        slow_fields_every=v.integer(_get(m, "slow_fields_every", 10), f"{path}.slow_fields_every", minimum=1,
+                                    maximum=1000),
         idle_baseline_s=v.number(_get(m, "idle_baseline_s", 10), f"{path}.idle_baseline_s", minimum=0),
-        min_measure_s=v.number(_get(m, "min_measure_s", 0), f"{path}.min_measure_s", minimum=0),
+        device_idle_s=v.number(_get(m, "device_idle_s", 10), f"{path}.device_idle_s", minimum=0),
+        baseline=v.choice(_get(m, "baseline", "loaded_idle"), f"{path}.baseline", ("loaded_idle", "device_idle")),
+        min_measure_s=v.number(_get(m, "min_measure_s", 30), f"{path}.min_measure_s", minimum=0),
         warmup=Warmup(
             max_runs=v.integer(_get(w, "max_runs", 20), f"{wp}.max_runs", minimum=1),
             cv_threshold=v.number(_get(w, "cv_threshold", 0.05), f"{wp}.cv_threshold", above=0),
             window=v.integer(_get(w, "window", 5), f"{wp}.window", minimum=2),
             min_runs=v.integer(_get(w, "min_runs", 3), f"{wp}.min_runs", minimum=0),
+            pad_to_fixed_shape=v.boolean(_get(w, "pad_to_fixed_shape", False), f"{wp}.pad_to_fixed_shape"),
         ),
     )
 

@@ -41,8 +41,9 @@ def synthetic_config(**overrides) -> dict:
         "decoder": {"preset": None, "temperature": 0, "top_p": 1, "top_k": 0, "repetition_penalty": 1},
         "prompts": {"source": "builtin", "category": "short", "count": 4},
         "measurement": {
-            "sample_interval_ms": 100, "sampling": True, "idle_baseline_s": 0, "min_measure_s": 0,
-            "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2},
+            "sample_interval_ms": 100, "sampling": True, "sampler": "thread", "slow_fields_every": 10,
+            "idle_baseline_s": 0, "device_idle_s": 0, "baseline": "loaded_idle", "min_measure_s": 0,
+            "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2, "pad_to_fixed_shape": False},
         },
         "force_cold_start": False,
         "synthetic": {"tokens_per_second": 4000, "ttft_ms": 1, "load_s": 0, "fail_experiment": False, "extra": {}},

@@ -89,8 +89,10 @@ def run(tmp_path, experiments, gpus, engine_cls=BusyGpuEngineDouble, writer=None
 
 
 def measured_config(**measurement):
-    m = {"sample_interval_ms": 10, "sampling": True, "idle_baseline_s": 0.15, "min_measure_s": 0.3,
-         "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2}, **measurement}
+    m = {"sample_interval_ms": 10, "sampling": True, "sampler": "thread", "slow_fields_every": 3,
+         "idle_baseline_s": 0.15, "device_idle_s": 0, "baseline": "loaded_idle", "min_measure_s": 0.3,
+         "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2, "pad_to_fixed_shape": False},
+         **measurement}
     return synthetic_config(measurement=m, max_output_tokens=20,
                             synthetic={"tokens_per_second": 400, "ttft_ms": 5, "load_s": 0, "fail_experiment": False,
                                        "extra": {}})
@@ -121,8 +123,32 @@ def test_energy_baseline_and_samples_end_to_end(tmp_path, result_schema):
     phases = {r["phase"] for r in rows}
     assert phases == {"baseline", "measured"} and {r["gpu"] for r in rows} == {"0", "1"}
     assert len([r for r in rows if r["phase"] == "measured"]) == 2 * doc["sampler"]["samples"]
+    w = doc["warmup"]
+    assert w["runs"] == w["shapes"] + 2 and w["cold_run_excluded"] and w["cold_run_s"] > 0  # min_runs 2, converged
     assert [ev["event"] for ev in events] == ["batch_started", "started", "engine_loading", "engine_loaded",
-                                              "baseline", "warmup", "warmup", "measuring", "finished", "batch_finished"]
+                                              "baseline", *["warmup"] * w["runs"], "measuring", "finished",
+                                              "batch_finished"]
+    # A 0.3 s window is invalid, not only warned about; every other check passed, each with its threshold.
+    v = doc["validity"]
+    assert v["valid"] is False and v["assessed"] is True
+    by_name = {c["name"]: c for c in v["checks"]}
+    assert by_name["window_length"]["passed"] is False and by_name["window_length"]["threshold"] == ">= 10 s"
+    assert [n for n, c in by_name.items() if c["passed"] is not False] == [
+        "sample_coverage", "counter_vs_integral", "temperature_range", "throttle_share", "baseline_stability"]
+    assert all(c["passed"] for n, c in by_name.items() if n != "window_length")
+    assert len(v["reasons"]) == 1 and v["reasons"][0].startswith("window_length")
+    # Both baselines are named; only loaded_idle was measured here (device_idle_s = 0), and it is the one subtracted.
+    assert doc["baselines"]["device_idle"] is None and e["baseline"] == "loaded_idle"
+    b = doc["baselines"]["loaded_idle"]
+    assert b["power_w"] == pytest.approx(100.0, rel=0.05) and b["pstate"] == 0 and b["sm_clock_mhz"] == 1980
+    assert e["adjusted"]["loaded_idle"]["adjusted_j"] == e["adjusted_j"] and e["adjusted"]["device_idle"] is None
+    # The sampler says what a sweep cost: 2 calls per GPU fast, 9 full, every 3rd sweep full (plus the edges).
+    sm = doc["sampler"]
+    assert sm["kind"] == "thread" and sm["slow_fields_every"] == 3 and sm["sweep_ms"]["n"] == sm["samples"]
+    assert 2 < sm["calls_per_sweep"]["mean"] < 9 and sm["calls_per_sweep"]["fast"] == 2
+    u = doc["uncertainty"]
+    assert u["value"] == e["j_per_output_token"] and u["low"] < u["value"] < u["high"]
+    assert doc["window"]["passes"] >= 1 and doc["window"]["target_s"] == 0.3
 
 
 NULL_GPU_USAGE = {"memory_used_max_mib": None, "memory_used_mean_mib": None, "utilization_gpu_mean_pct": None,
@@ -144,8 +170,11 @@ def test_gpu_usage_summarises_the_measured_window_samples(tmp_path, result_schem
     rows = [r for r in csv.DictReader(io.StringIO((tmp_path / "results/camp/e1/samples.csv").read_text()))
             if r["phase"] == "measured"]
     assert len(rows) == 2 * u["samples"]
-    assert sum(float(r["mem_used_mib"]) for r in rows) / u["samples"] == pytest.approx(u["memory_used_mean_mib"])
-    assert sum(float(r["util_gpu_pct"]) for r in rows) / len(rows) == pytest.approx(u["utilization_gpu_mean_pct"])
+    # Memory and utilisation are slow fields, read in full sweeps only: the rows that have them.
+    full = [r for r in rows if r["mem_used_mib"] != ""]
+    assert 0 < len(full) < len(rows)
+    assert sum(float(r["mem_used_mib"]) for r in full) / (len(full) / 2) == pytest.approx(u["memory_used_mean_mib"])
+    assert sum(float(r["util_gpu_pct"]) for r in full) / len(full) == pytest.approx(u["utilization_gpu_mean_pct"])
 
 
 def test_gpu_usage_is_null_without_sampling_nvml_or_a_real_engine(tmp_path, result_schema):
@@ -171,7 +200,7 @@ def test_throttling_is_flagged_with_its_reasons(tmp_path):
     assert t["throttled"] and t["active_reasons"] == ["sw_power_cap"]
     assert 0.2 < t["fractions"]["sw_power_cap"] < 0.8 and t["fractions"]["hw_slowdown"] == 0
     assert any("sw_power_cap" in w for w in doc["warnings"])
-    assert any("no idle baseline" in w for w in doc["warnings"]) and doc["energy"]["adjusted_j"] is None
+    assert any("loaded_idle baseline was not measured" in w for w in doc["warnings"]) and doc["energy"]["adjusted_j"] is None
 
 
 def test_sampling_off_still_measures_counter_energy(tmp_path, result_schema):

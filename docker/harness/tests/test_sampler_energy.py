@@ -5,7 +5,8 @@ from nvml_double import FakeGpu, RecordingNvmlDouble
 
 from lem_harness.measure.baseline import adjusted_j, measure_idle
 from lem_harness.measure.energy import counter_delta_j, disagreement_pct, trapezoid_j, window_energy
-from lem_harness.measure.sampler import Sampler, Sweep
+from lem_harness.measure.sampler import Sampler, sweep_schedule
+from lem_harness.measure.sweep import FAST_CALLS_PER_GPU, FULL_CALLS_PER_GPU, Sweep, take_sweep
 from lem_harness.measure.throttle import active_reasons, throttle_fractions
 from lem_harness.measure.window import Window
 from lem_harness.nvml import Nvml, Reading
@@ -43,29 +44,59 @@ def test_sampler_sweeps_on_a_fixed_grid_between_synchronous_opening_and_closing_
     assert max(gaps) < 0.1 and sum(gaps) / len(gaps) == pytest.approx(0.02, rel=0.5)
 
 
-def test_the_slow_energy_counter_is_read_at_the_window_edges_and_about_once_a_second(monkeypatch):
-    from lem_harness.measure import sampler as sampler_module
+class CountingNvml:
+    """Wraps an NVML module and counts every per-device call, to check what a sweep costs in NVML calls."""
 
-    monkeypatch.setattr(sampler_module, "ENERGY_READ_PERIOD_S", 0.05)
+    def __init__(self, lib):
+        self._lib = lib
+        self.device_calls = 0
+
+    def __getattr__(self, name):
+        value = getattr(self._lib, name)
+        if callable(value) and name.startswith("nvmlDevice") and name not in ("nvmlDeviceGetCount",
+                                                                           "nvmlDeviceGetHandleByIndex"):
+            def counted(*args, **kwargs):
+                self.device_calls += 1
+                return value(*args, **kwargs)
+            return counted
+        return value
+
+
+def test_fast_and_full_sweeps_make_the_stated_number_of_nvml_calls():
+    lib = CountingNvml(RecordingNvmlDouble([FakeGpu(0), FakeGpu(1)]))
+    gpus = Nvml.open(lib).devices
+    for g in gpus:
+        g.power_source()  # probed once per GPU, outside any sweep
+    for full, per_gpu in ((False, FAST_CALLS_PER_GPU), (True, FULL_CALLS_PER_GPU)):
+        lib.device_calls = 0
+        s = take_sweep(gpus, full=full)
+        assert lib.device_calls == 2 * per_gpu == s.calls()
+        assert s.cost_s >= 0
+    assert (FAST_CALLS_PER_GPU, FULL_CALLS_PER_GPU) == (2, 9)
+
+
+def test_every_sweep_reads_energy_and_power_and_every_kth_the_slow_fields():
     lib = RecordingNvmlDouble([FakeGpu(0)])
-    s = Sampler(Nvml.open(lib).devices, interval_s=0.01)
+    s = Sampler(Nvml.open(lib).devices, interval_s=0.01, slow_every=4)
     s.start()
     time.sleep(0.2)
     sweeps = s.stop()
-    with_energy = [i for i, sw in enumerate(sweeps) if sw.readings[0].energy_mj is not None]
-    assert with_energy[0] == 0 and with_energy[-1] == len(sweeps) - 1  # the edges, always
-    assert all(sw.readings[0].power_w is not None for sw in sweeps)  # power at every sweep
-    inner = [i for i in with_energy[1:-1]]
-    assert inner and all(i % 5 == 0 for i in inner) and len(inner) <= len(sweeps) // 5 + 1
-    counter_reads = sum(1 for name, _ in lib.calls if name == "nvmlDeviceGetTotalEnergyConsumption")
-    assert counter_reads == len(with_energy)
+    assert all(sw.readings[0].energy_mj is not None and sw.readings[0].power_w is not None for sw in sweeps)
+    full = [i for i, sw in enumerate(sweeps) if sw.full]
+    assert full[0] == 0 and full[-1] == len(sweeps) - 1  # the window's edges are always full
+    assert all(sweeps[i].readings[0].temperature_c is not None for i in full)
+    fast = [sw for sw in sweeps if not sw.full]
+    assert fast and all(sw.readings[0].temperature_c is None and sw.readings[0].pstate is None for sw in fast)
+    # On the grid, slot k is full when k % 4 == 0: about a quarter of the inner sweeps.
+    inner_full = len(full) - 2
+    assert 0 < inner_full <= (len(sweeps) - 2) // 4 + 1
 
 
 def test_a_sampler_thread_failure_surfaces_at_stop():
     gpus = Nvml.open(RecordingNvmlDouble([FakeGpu(0)])).devices
     sampler = Sampler(gpus, interval_s=0.005)
     sampler.start()
-    gpus[0].read = None  # the next sweep calls None(): a bug, not an NVML error
+    gpus[0].power_w = None  # the next sweep calls None(): a bug, not an NVML error
     time.sleep(0.05)
     with pytest.raises(RuntimeError, match="sampler thread failed"):
         sampler.stop()
@@ -138,7 +169,7 @@ def _reading(gpu, mem, ug, um):
 
 def _measured(sweeps, sampling=True):
     return Measured(duration_s=0.3, sweeps=sweeps, energy=None, sampling=sampling, interval_s=0.1, power_sources=[],
-                    baseline=None, output_tokens=10, unavailable_reason=None)
+                    baselines={}, subtract="loaded_idle", output_tokens=10, unavailable_reason=None)
 
 
 def test_gpu_usage_sums_memory_over_gpus_and_averages_utilisation_over_gpus_then_samples():

@@ -29,7 +29,9 @@ def test_missing_config_values_take_zod_defaults():
     assert (s.precision, s.max_output_tokens, s.batch_size, s.strategy) == ("bf16", 128, 1, "static")
     assert (s.prompts.source, s.prompts.category, s.prompts.count) == ("builtin", "medium", 32)
     m = s.measurement
-    assert (m.sample_interval_ms, m.sampling, m.idle_baseline_s, m.min_measure_s) == (100, True, 10.0, 0.0)
+    assert (m.sample_interval_ms, m.sampling, m.idle_baseline_s, m.min_measure_s) == (100, True, 10.0, 30.0)
+    assert (m.sampler, m.slow_fields_every, m.device_idle_s, m.baseline) == ("thread", 10, 10.0, "loaded_idle")
+    assert m.warmup.pad_to_fixed_shape is False
     assert (m.warmup.max_runs, m.warmup.cv_threshold, m.warmup.window, m.warmup.min_runs) == (20, 0.05, 5, 3)
     assert (s.decoder.temperature, s.decoder.top_k) == (0.0, 0)
 
