@@ -257,3 +257,87 @@ def test_min_measure_s_zero_is_exactly_one_pass_over_the_prompts(tmp_path):
     run(tmp_path, [("e1", cfg)], [busy_gpu(0)])
     doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
     assert doc["tokens"]["prompts"] == 5 and doc["tokens"]["batches"] == 3
+
+
+class ContextGpu(BusyGpu):
+    """78 W at rest, 121 W once an engine holds a CUDA context, 300 W while generating (an H200's figures)."""
+
+    def __init__(self, index):
+        super().__init__(index, 0.0, 300.0)
+        self.context = False
+        self.watts = lambda elapsed: 300.0 if self.busy else (121.0 if self.context else 78.0)
+
+
+class ContextEngineDouble(BusyGpuEngineDouble):
+    loads = 0
+
+    def load(self, settings):
+        for g in self.gpus:
+            g.counter()
+            g.context = True
+        ContextEngineDouble.loads += 1
+        super().load(settings)
+
+
+def test_device_idle_is_measured_before_the_engine_loads_and_reused_by_the_batch(tmp_path, result_schema):
+    cfg = measured_config(device_idle_s=0.15, min_measure_s=0)
+    gpus = [ContextGpu(0)]
+    code, events = run(tmp_path, [("a", cfg), ("b", cfg), ("c", {**cfg, "force_cold_start": True})], gpus,
+                       engine_cls=ContextEngineDouble)
+    assert code == 0
+    docs = {e: json.loads((tmp_path / f"results/camp/{e}/result.json").read_text()) for e in "abc"}
+    for doc in docs.values():
+        jsonschema.validate(doc, result_schema)
+    a = docs["a"]
+    assert a["baselines"]["device_idle"]["power_w"] == pytest.approx(78.0, rel=0.03)
+    assert a["baselines"]["loaded_idle"]["power_w"] == pytest.approx(121.0, rel=0.03)
+    assert a["baselines"]["device_idle"]["reused"] is False
+    # The subtracted baseline is loaded_idle by default; device_idle's adjusted figures are reported beside it.
+    e = a["energy"]
+    assert e["baseline"] == "loaded_idle" and e["baseline_power_w"] == a["baselines"]["loaded_idle"]["power_w"]
+    assert e["adjusted"]["device_idle"]["adjusted_j"] > e["adjusted"]["loaded_idle"]["adjusted_j"]
+    # Later experiments (even a cold start: the process keeps its CUDA context) reuse the batch's device_idle.
+    for later in "bc":
+        d = docs[later]["baselines"]["device_idle"]
+        assert d["reused"] is True and d["power_w"] == a["baselines"]["device_idle"]["power_w"]
+    assert [ev["event"] for ev in events[:6]] == ["batch_started", "started", "engine_loading", "baseline",
+                                                  "engine_loaded", "baseline"]
+    rows = (tmp_path / "results/camp/a/samples.csv").read_text()
+    assert "\ndevice_idle," in rows and "\ndevice_idle," not in (tmp_path / "results/camp/b/samples.csv").read_text()
+
+
+def test_the_config_can_subtract_device_idle(tmp_path):
+    cfg = measured_config(device_idle_s=0.15, min_measure_s=0, baseline="device_idle")
+    run(tmp_path, [("a", cfg)], [ContextGpu(0)], engine_cls=ContextEngineDouble)
+    doc = json.loads((tmp_path / "results/camp/a/result.json").read_text())
+    e = doc["energy"]
+    assert e["baseline"] == "device_idle" and e["baseline_power_w"] == pytest.approx(78.0, rel=0.03)
+    assert e["adjusted_j"] == e["adjusted"]["device_idle"]["adjusted_j"]
+
+
+def test_the_window_repeats_whole_passes_until_min_measure_s(tmp_path):
+    cfg = measured_config(idle_baseline_s=0, min_measure_s=0.5)
+    cfg["prompts"] = {"source": "builtin", "category": "short", "count": 3}
+    run(tmp_path, [("e1", cfg)], [busy_gpu(0)])
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    passes = doc["window"]["passes"]
+    assert doc["timing"]["measured_s"] >= 0.5 and passes >= 2 and doc["window"]["target_s"] == 0.5
+    assert doc["tokens"]["prompts"] == 3 * passes and doc["tokens"]["batches"] == 2 * passes
+
+
+def test_a_run_without_energy_measures_one_pass_whatever_min_measure_s(tmp_path):
+    cfg = measured_config(idle_baseline_s=0, min_measure_s=30)
+    run(tmp_path, [("e1", cfg)], [busy_gpu(0)], engine_cls=type("Simulated", (SyntheticEngine,), {}))
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    assert doc["window"] == {"target_s": 0.0, "passes": 1} and doc["timing"]["measured_s"] < 5
+    assert doc["validity"]["valid"] and doc["uncertainty"] is None
+
+
+def test_fixed_shape_pads_prompts_and_tops_up_the_last_batch(tmp_path):
+    cfg = measured_config(idle_baseline_s=0, min_measure_s=0)
+    cfg["measurement"]["warmup"] = {**cfg["measurement"]["warmup"], "pad_to_fixed_shape": True}
+    cfg["prompts"] = {"source": "builtin", "category": "short", "count": 5}
+    run(tmp_path, [("e1", cfg)], [busy_gpu(0)])
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    assert doc["warmup"]["shapes"] == 1 and doc["warmup"]["fixed_shape"] is True
+    assert doc["tokens"]["prompts"] == 6 and doc["tokens"]["input"] % 6 == 0  # 3 batches of 2, one length
