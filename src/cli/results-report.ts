@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
-import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, summaryOptions, selectAndCollect } from './results-shared.js';
+import { applyValidity, campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, INCLUDE_INVALID_DESCRIPTION, selectAndCollect, summaryOptions, validityLines } from './results-shared.js';
 
 export class ResultsReportCommand extends LemCommand {
   static override paths = [['results', 'report']];
@@ -29,6 +29,7 @@ export class ResultsReportCommand extends LemCommand {
   experiment = Option.String('--experiment', { description: 'Experiment id for the power-over-time chart' });
   resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
+  includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
   async run(): Promise<Result<unknown>> {
     const selection = campaignSelection(this.campaign, this.all);
@@ -41,28 +42,32 @@ export class ResultsReportCommand extends LemCommand {
       import('../results/warnings.js'),
       import('../results/write.js'),
     ]);
-    const selected = await selectAndCollect(this.results, selection.value);
+    const collected = await selectAndCollect(this.results, selection.value);
+    if (!collected.ok) return collected;
+    const selected = await applyValidity(collected.value, this.includeInvalid);
     if (!selected.ok) return selected;
-    const { collection, scope, scopeName } = selected.value;
+    const { collection, scope, scopeName } = selected.value.selected;
+    const validity = selected.value.validity;
 
     const opts = summary.value;
     const summaries = await summariseParallel(collection.results, opts);
     const warnings = collectWarnings(collection.results, summaries);
     // Vega is loaded only here: aggregate and compare start faster without it.
     const { buildReport } = await import('../results/report/build.js');
-    const report = await buildReport({ collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples }, { experimentId: this.experiment });
+    const report = await buildReport({ collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples, validity }, { experimentId: this.experiment });
     if (!report.ok) return report;
     const out = this.out ?? join(defaultOutDir(this.results, scopeName), 'report.html');
     const written = await writeFilesAtomic(new Map([[out, report.value.html]]));
     if (!written.ok) return written;
 
     if (this.json) {
-      this.printJson({ out, scope, experiments: collection.results.length, configs: summaries.length, charts: report.value.charts, power_experiment: report.value.powerExperiment, skipped: collection.skipped });
+      this.printJson({ out, scope, experiments: collection.results.length, configs: summaries.length, charts: report.value.charts, power_experiment: report.value.powerExperiment, skipped: collection.skipped, invalid: validity.invalid });
       return ok(undefined);
     }
     const lines = [`Wrote ${out} (${collection.results.length} experiments, ${summaries.length} configurations)`];
     for (const c of report.value.charts) lines.push(`  ${c.rendered ? 'chart' : 'no chart'}  ${c.id}${c.note ? `: ${c.note}` : ''}`);
     if (collection.skipped.length > 0) lines.push(`Skipped ${collection.skipped.length} result files (listed in the report)`);
+    lines.push(...validityLines(validity));
     this.print(lines.join('\n'));
     return ok(undefined);
   }
