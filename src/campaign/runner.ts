@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
+import type { ExperimentConfig } from '../config/experiment.js';
 import type { BatchSpec } from '../contract/batch-spec.js';
 import type { HarnessEvent } from '../contract/events.js';
 import { ResultDocument } from '../contract/result.js';
@@ -175,8 +176,8 @@ export class CampaignRunner {
   }
 
   /** The config as the harness must see it: host paths replaced by their paths inside the container. */
-  private containerConfig(e: StoredExperiment, c: BackendContainer): Record<string, unknown> | undefined {
-    const config = e.config as unknown as Record<string, unknown>;
+  private containerConfig(e: StoredExperiment, c: BackendContainer): ExperimentConfig | undefined {
+    const config = e.config;
     const prompts = e.config.prompts;
     if (prompts.source !== 'file' || !prompts.file) return config;
     const inside = c.containerPathFor(prompts.file);
