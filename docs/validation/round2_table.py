@@ -10,7 +10,9 @@ def f(x, digits=1):
 
 
 def baseline(b):
-    return "n/a" if b is None else f"{f(b['power_w'])} W P{b['pstate']} {f(b['sm_clock_mhz'], 0)} MHz {f(b['duration_s'])} s"
+    if b is None:
+        return "n/a"
+    return f"{f(b['power_w'])} W P{b['pstate']} {f(b['sm_clock_mhz'], 0)} MHz {f(b['duration_s'])} s"
 
 
 def main(folder: str) -> None:

@@ -16,7 +16,8 @@ mkdir -p "$WORK/raw" "$OUTDIR"
 export PYTHONPATH="$ROOT/docker/harness"
 nvidia-smi --query-gpu=name,driver_version,power.draw,clocks.sm,pstate --format=csv > "$WORK/raw/machine.txt" 2>&1
 if [ ! -d "$WORK/model" ]; then
-  python3 docs/validation/make_model.py "$WORK/model" 1536 24 4096 > "$WORK/raw/model.json" 2> "$WORK/raw/make_model.stderr.log"
+  python3 docs/validation/make_model.py "$WORK/model" 1536 24 4096 \
+    > "$WORK/raw/model.json" 2> "$WORK/raw/make_model.stderr.log"
 fi
 python3 docs/validation/make_round2_spec.py "$WORK/model" "$WORK/results" "$WORK/raw/spec.json"
 t0=$(date +%s%N)

@@ -19,7 +19,8 @@ export PYTHONPATH="$ROOT/docker/harness"
 nvidia-smi --query-gpu=name,driver_version,power.draw,clocks.sm,pstate --format=csv > "$WORK/raw/machine.txt" 2>&1
 python3 docs/validation/step_stats.py --self-test | tee "$WORK/raw/step_stats_selftest.txt"
 if [ ! -d "$WORK/model" ]; then
-  python3 docs/validation/make_model.py "$WORK/model" 1536 24 4096 > "$WORK/raw/model.json" 2> "$WORK/raw/make_model.stderr.log"
+  python3 docs/validation/make_model.py "$WORK/model" 1536 24 4096 \
+    > "$WORK/raw/model.json" 2> "$WORK/raw/make_model.stderr.log"
 fi
 python3 docs/validation/nvml_probe.py > "$WORK/raw/nvml_probe.json" 2>&1
 t0=$(date +%s%N)

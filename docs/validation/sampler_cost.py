@@ -137,7 +137,8 @@ def main() -> int:
     for f in files.values():
         f.close()
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    lines = ["| batch | arm | median step ratio vs none | 95 % CI | generates | steps | verdict |", "|---|---|---|---|---|---|---|"]
+    lines = ["| batch | arm | median step ratio vs none | 95 % CI | generates | steps | verdict |",
+             "|---|---|---|---|---|---|---|"]
     for r in summary["results"]:
         for arm, a in r["arms"].items():
             lines.append(f"| {r['batch']} | {arm} | {a['ratio']:.4f} | {a['ci_low']:.4f}–{a['ci_high']:.4f} | "

@@ -4,7 +4,13 @@ import { err, ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
 import { invalidLines } from '../results/validity.js';
-import { applyValidity, collectOperand, DEFAULT_RESULTS_DIR, INCLUDE_INVALID_DESCRIPTION, summaryOptions } from './results-shared.js';
+import {
+  applyValidity,
+  collectOperand,
+  DEFAULT_RESULTS_DIR,
+  INCLUDE_INVALID_DESCRIPTION,
+  summaryOptions,
+} from './results-shared.js';
 
 export class ResultsCompareCommand extends LemCommand {
   static override paths = [['results', 'compare']];
@@ -71,11 +77,17 @@ export class ResultsCompareCommand extends LemCommand {
       `${cmp.matched.length} configurations in both (matched by config hash)`,
       '',
       markdownTable(['Configuration', 'Metric', 'A mean', 'B mean', 'B/A [95 % CI]', 'Welch p', 'Verdict'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']),
-      'B/A: ratio of means over cycles. "B better"/"B worse" only when its bootstrap CI excludes 1, Welch p < 0.05 and (J/token) the uncertainty intervals do not overlap; otherwise "not distinguishable" (--json gives the reasons). † fewer than 3 cycles on a side: the intervals are [min, max]-like, unreliable. n/a: not measured, or fewer than 2 cycles on a side.',
+      'B/A: ratio of means over cycles. "B better"/"B worse" only when its bootstrap CI excludes 1, Welch p < 0.05' +
+        ' and (J/token) the uncertainty intervals do not overlap; otherwise "not distinguishable" (--json says why).' +
+        ' † fewer than 3 cycles on a side: the intervals are [min, max]-like, unreliable.' +
+        ' n/a: not measured, or fewer than 2 cycles on a side.',
     ];
     if (cmp.only_a.length > 0) lines.push(`Only in A (${cmp.only_a.length}): ${cmp.only_a.map((c) => c.label).join(', ')}`);
     if (cmp.only_b.length > 0) lines.push(`Only in B (${cmp.only_b.length}): ${cmp.only_b.map((c) => c.label).join(', ')}`);
-    if (invalid.length > 0) lines.push(`${invalid.length} results failed a validity check${this.includeInvalid ? ' (kept: --include-invalid)' : ' and were left out (--include-invalid keeps them)'}:`, ...invalidLines(invalid));
+    if (invalid.length > 0) {
+      const what = this.includeInvalid ? ' (kept: --include-invalid)' : ' and were left out (--include-invalid keeps them)';
+      lines.push(`${invalid.length} results failed a validity check${what}:`, ...invalidLines(invalid));
+    }
     if (skipped.length > 0) lines.push(`Skipped ${skipped.length} invalid or missing result files (run lem results aggregate for the list)`);
     this.print(lines.join('\n'));
     return ok(undefined);

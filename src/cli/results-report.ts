@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { LemCommand } from './base-command.js';
-import { applyValidity, campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, INCLUDE_INVALID_DESCRIPTION, selectAndCollect, summaryOptions, validityLines } from './results-shared.js';
+import {
+  applyValidity,
+  campaignSelection,
+  DEFAULT_RESULTS_DIR,
+  defaultOutDir,
+  INCLUDE_INVALID_DESCRIPTION,
+  selectAndCollect,
+  summaryOptions,
+  validityLines,
+} from './results-shared.js';
 
 export class ResultsReportCommand extends LemCommand {
   static override paths = [['results', 'report']];

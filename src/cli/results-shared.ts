@@ -83,19 +83,24 @@ export function defaultOutDir(root: string, scopeName: string): string {
   return join(root, AGGREGATE_DIR, scopeName);
 }
 
-export const INCLUDE_INVALID_DESCRIPTION = 'Keep results that failed a validity check in the statistics (they are listed either way)';
+export const INCLUDE_INVALID_DESCRIPTION =
+  'Keep results that failed a validity check in the statistics (they are listed either way)';
 
 /**
  * Sets results that failed a validity check aside (or keeps them with --include-invalid); either way they are
  * listed with their reasons. Fails when nothing valid remains, naming the flag that keeps them.
  */
-export async function applyValidity(s: Selected, includeInvalid: boolean): Promise<Result<{ selected: Selected; validity: ValidityNote }>> {
+export async function applyValidity(
+  s: Selected,
+  includeInvalid: boolean,
+): Promise<Result<{ selected: Selected; validity: ValidityNote }>> {
   const { partitionByValidity } = await import('../results/validity.js');
   const p = partitionByValidity(s.collection.results, includeInvalid);
   const validity: ValidityNote = { invalid: p.invalid, includeInvalid, notAssessed: p.not_assessed };
   if (p.kept.length === 0) {
     const issues = p.invalid.slice(0, 50).map((x) => ({ location: { file: x.path }, message: x.reasons.join('; ') }));
-    return err(lemError(ErrorCode.RESULTS_EMPTY, `every result in ${s.scope.join(', ')} failed a validity check`, { issues, hint: 'fix the measurement (see the reasons), or pass --include-invalid to use them anyway' }));
+    const hint = 'fix the measurement (see the reasons), or pass --include-invalid to use them anyway';
+    return err(lemError(ErrorCode.RESULTS_EMPTY, `every result in ${s.scope.join(', ')} failed a validity check`, { issues, hint }));
   }
   return ok({ selected: { ...s, collection: { ...s.collection, results: p.kept } }, validity });
 }
@@ -104,9 +109,13 @@ export async function applyValidity(s: Selected, includeInvalid: boolean): Promi
 export function validityLines(v: ValidityNote): string[] {
   const out: string[] = [];
   if (v.invalid.length > 0) {
-    const what = v.includeInvalid ? 'kept in the statistics (--include-invalid)' : 'left out (--include-invalid keeps them)';
+    const what = v.includeInvalid
+      ? 'kept in the statistics (--include-invalid)'
+      : 'left out (--include-invalid keeps them)';
     out.push(`${v.invalid.length} results failed a validity check, ${what}:`, ...invalidLines(v.invalid));
   }
-  if (v.notAssessed > 0) out.push(`${v.notAssessed} results were written before validity checks existed (schema v3): kept, not assessed`);
+  if (v.notAssessed > 0) {
+    out.push(`${v.notAssessed} results were written before validity checks existed (schema v3): kept, not assessed`);
+  }
   return out;
 }

@@ -27,7 +27,13 @@ function validated<T>(parsed: z.ZodSafeParseResult<T>, version: number): Result<
   return err(`does not match the result schema v${version}: ${shown.join('; ')}${more}`);
 }
 
-const NO_GPU_USAGE = { memory_used_max_mib: null, memory_used_mean_mib: null, utilization_gpu_mean_pct: null, utilization_memory_mean_pct: null, samples: 0 };
+const NO_GPU_USAGE = {
+  memory_used_max_mib: null,
+  memory_used_mean_mib: null,
+  utilization_gpu_mean_pct: null,
+  utilization_memory_mean_pct: null,
+  samples: 0,
+};
 
 /** Version 3's only baseline was measured with the engine loaded and nothing running: loaded_idle. */
 function loadedIdleFromV3(doc: ResultDocumentV3): z.infer<typeof BaselineInfo> | null {
@@ -57,13 +63,31 @@ function minMeasureS(doc: ResultDocumentV3): number | null {
 export function fromV3(doc: ResultDocumentV3): ResultDocument {
   const e = doc.energy;
   const loaded = loadedIdleFromV3(doc);
-  const adjusted = loaded === null ? null : { baseline_power_w: e.baseline_power_w, baseline_j: e.baseline_j, adjusted_j: e.adjusted_j, adjusted_j_per_output_token: e.adjusted_j_per_output_token };
+  const adjusted =
+    loaded === null
+      ? null
+      : {
+          baseline_power_w: e.baseline_power_w,
+          baseline_j: e.baseline_j,
+          adjusted_j: e.adjusted_j,
+          adjusted_j_per_output_token: e.adjusted_j_per_output_token,
+        };
   return {
     ...doc,
     schema_version: 4,
-    energy: { ...e, baseline: loaded === null ? null : 'loaded_idle', adjusted: { device_idle: null, loaded_idle: adjusted } },
+    energy: {
+      ...e,
+      baseline: loaded === null ? null : 'loaded_idle',
+      adjusted: { device_idle: null, loaded_idle: adjusted },
+    },
     warmup: { ...doc.warmup, cold_run_s: null, cold_run_excluded: false, shapes: null, fixed_shape: false },
-    sampler: { ...doc.sampler, kind: doc.sampler.enabled ? 'thread' : null, slow_fields_every: null, calls_per_sweep: null, sweep_ms: null },
+    sampler: {
+      ...doc.sampler,
+      kind: doc.sampler.enabled ? 'thread' : null,
+      slow_fields_every: null,
+      calls_per_sweep: null,
+      sweep_ms: null,
+    },
     gpu_usage: doc.gpu_usage ?? NO_GPU_USAGE,
     baselines: { device_idle: null, loaded_idle: loaded },
     window: { target_s: minMeasureS(doc), passes: null },

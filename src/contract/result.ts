@@ -116,10 +116,15 @@ export const BaselineName = z.enum(['device_idle', 'loaded_idle']);
 export type BaselineName = z.infer<typeof BaselineName>;
 
 /** Gross energy minus one baseline's power x the measured window. */
-export const Adjusted = z.strictObject({ baseline_power_w: nnum, baseline_j: nnum, adjusted_j: nnum, adjusted_j_per_output_token: nnum });
+export const Adjusted = z.strictObject({
+  baseline_power_w: nnum,
+  baseline_j: nnum,
+  adjusted_j: nnum,
+  adjusted_j_per_output_token: nnum,
+});
 
 export const Energy = EnergyV3.extend({
-  /** Which baseline baseline_power_w / adjusted_j / adjusted_j_per_output_token subtract; null when none was measured. */
+  /** The baseline that baseline_power_w, adjusted_j and adjusted_j_per_output_token subtract; null if none was. */
   baseline: BaselineName.nullable(),
   /** The adjusted figures against each baseline (null where that baseline was not measured). */
   adjusted: z.strictObject({ device_idle: Adjusted.nullable(), loaded_idle: Adjusted.nullable() }),
@@ -182,7 +187,7 @@ export const GpuUsage = z.strictObject({
   samples: z.int().nonnegative(),
 });
 
-/** One idle baseline: the GPUs at rest before any CUDA context (device_idle) or with the engine loaded (loaded_idle). */
+/** One idle baseline: the GPUs at rest before any CUDA context (device_idle), or the engine loaded (loaded_idle). */
 export const BaselineInfo = z.strictObject({
   name: BaselineName,
   power_w: nnum,
@@ -206,7 +211,14 @@ export const Baselines = z.strictObject({ device_idle: BaselineInfo.nullable(), 
 
 /** One validity check: the value seen, the threshold it is held to, passed (null: not applicable here). */
 export const ValidityCheck = z.strictObject({
-  name: z.enum(['window_length', 'sample_coverage', 'counter_vs_integral', 'temperature_range', 'throttle_share', 'baseline_stability']),
+  name: z.enum([
+    'window_length',
+    'sample_coverage',
+    'counter_vs_integral',
+    'temperature_range',
+    'throttle_share',
+    'baseline_stability',
+  ]),
   passed: z.boolean().nullable(),
   value: nnum,
   threshold: z.string(),
@@ -237,7 +249,7 @@ export const Uncertainty = z.strictObject({
   high: num,
 });
 
-/** The measured window: the length it was extended to (min_measure_s) and how many whole passes over the prompts ran. */
+/** The measured window: the length it was extended to (min_measure_s) and how many whole passes over the prompts. */
 export const MeasureWindow = z.strictObject({ target_s: nnum, passes: z.int().nonnegative().nullable() });
 
 export const ResultDocument = z.strictObject({

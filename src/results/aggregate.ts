@@ -46,8 +46,12 @@ export interface ValidityNote {
 export const DEFINITIONS: Record<string, string> = {
   std: 'sample standard deviation (n - 1 denominator), null when n < 2',
   cv: 'std / |mean|, a fraction (0.1 = 10 %)',
-  ci: 'bootstrap percentile interval of the mean over cycles; null when n < 2; ci_reliable false when n < 3 (with 2 cycles it is just [min, max])',
-  uncertainty: 'J/output token budget: per-result sensor, counter and gap components (averaged) and the cycle spread (CI half-width / mean), combined as a root sum of squares; docs/metrics.md',
+  ci:
+    'bootstrap percentile interval of the mean over cycles; null when n < 2;' +
+    ' ci_reliable false when n < 3 (with 2 cycles it is just [min, max])',
+  uncertainty:
+    'J/output token budget: per-result sensor, counter and gap components (averaged) and the cycle spread' +
+    ' (CI half-width / mean), combined as a root sum of squares; docs/metrics.md',
   n: 'cycles with a value for this metric (null metrics, e.g. energy of simulated runs, are not counted)',
   j_per_output_token: 'gross GPU energy over the measured window (NVML counter delta, all GPUs) / output tokens',
   adjusted_j_per_output_token: '(gross energy - idle baseline power x window) / output tokens',
@@ -57,7 +61,12 @@ export const DEFINITIONS: Record<string, string> = {
 
 const NO_VALIDITY_NOTE: ValidityNote = { invalid: [], includeInvalid: false, notAssessed: 0 };
 
-export async function aggregate(collection: Collection, opts: SummaryOptions, now = new Date(), validity: ValidityNote = NO_VALIDITY_NOTE): Promise<Aggregation> {
+export async function aggregate(
+  collection: Collection,
+  opts: SummaryOptions,
+  now = new Date(),
+  validity: ValidityNote = NO_VALIDITY_NOTE,
+): Promise<Aggregation> {
   const results = collection.results;
   const pending = startSummaries(results, opts);
   // experiments.csv needs no statistics: built here while the bootstrap runs on the worker threads.

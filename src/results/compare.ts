@@ -80,9 +80,17 @@ function values(m: HeadlineMetric, docs: readonly ResultDocument[]): number[] {
   return docs.map((d) => m.get(d)).filter((v): v is number => v !== null);
 }
 
-function sideUncertainty(m: HeadlineMetric, hash: string, side: string, docs: readonly ResultDocument[], xs: number[], opts: SummaryOptions): ConfigUncertainty | null {
+function sideUncertainty(
+  m: HeadlineMetric,
+  hash: string,
+  side: string,
+  docs: readonly ResultDocument[],
+  xs: number[],
+  opts: SummaryOptions,
+): ConfigUncertainty | null {
   if (m.key !== 'j_per_output_token') return null;
-  const ci = bootstrapMeanCI(xs, { resamples: opts.resamples, seed: hashSeed(opts.seed, `${hash}|${m.key}|${side}`), level: opts.level });
+  const seed = hashSeed(opts.seed, `${hash}|${m.key}|${side}`);
+  const ci = bootstrapMeanCI(xs, { resamples: opts.resamples, seed, level: opts.level });
   return configUncertainty(docs, mean(xs), ci === null ? null : { low: ci.low, high: ci.high, n: xs.length });
 }
 
@@ -94,11 +102,18 @@ export function verdictOf(
   welchP: number | null,
   intervals: { a: { low: number; high: number } | null; b: { low: number; high: number } | null } | null,
 ): { verdict: MetricComparison['verdict']; notes: string[] } {
-  if (ci === null || ratio === null) return { verdict: 'not comparable', notes: ['fewer than 2 cycles on a side, or no values'] };
+  if (ci === null || ratio === null) {
+    return { verdict: 'not comparable', notes: ['fewer than 2 cycles on a side, or no values'] };
+  }
   const notes: string[] = [];
   if (ci.low <= 1 && ci.high >= 1) notes.push('the CI of B/A includes 1');
-  if (welchP === null || welchP >= WELCH_ALPHA) notes.push(`Welch's test is not significant (p ${welchP === null ? 'n/a' : `= ${welchP.toFixed(3)}`} >= ${WELCH_ALPHA})`);
-  if (intervals?.a && intervals.b && overlaps(intervals.a, intervals.b)) notes.push('the uncertainty intervals of A and B overlap');
+  if (welchP === null || welchP >= WELCH_ALPHA) {
+    const p = welchP === null ? 'n/a' : `= ${welchP.toFixed(3)}`;
+    notes.push(`Welch's test is not significant (p ${p} >= ${WELCH_ALPHA})`);
+  }
+  if (intervals?.a && intervals.b && overlaps(intervals.a, intervals.b)) {
+    notes.push('the uncertainty intervals of A and B overlap');
+  }
   if (notes.length > 0) return { verdict: 'not distinguishable', notes };
   return { verdict: ratio > 1 === (better === 'higher') ? 'B better' : 'B worse', notes };
 }
@@ -112,7 +127,8 @@ export function compareMetric(m: HeadlineMetric, hash: string, docsA: readonly R
   const significant = ci === null ? null : ci.low > 1 || ci.high < 1;
   const ua = sideUncertainty(m, hash, 'a', docsA, xa, opts);
   const ub = sideUncertainty(m, hash, 'b', docsB, xb, opts);
-  const uncertainty = m.key === 'j_per_output_token' ? { a: ua && { low: ua.low, high: ua.high }, b: ub && { low: ub.low, high: ub.high } } : null;
+  const span = (u: ConfigUncertainty | null) => u && { low: u.low, high: u.high };
+  const uncertainty = m.key === 'j_per_output_token' ? { a: span(ua), b: span(ub) } : null;
   const { verdict, notes } = verdictOf(m.better, ratio?.ratio ?? null, ci, welch?.p ?? null, uncertainty);
   const reliable = ci === null ? null : Math.min(xa.length, xb.length) >= MIN_RELIABLE_CYCLES;
   if (reliable === false) notes.push('fewer than 3 cycles on a side: the intervals are [min, max]-like and unreliable');

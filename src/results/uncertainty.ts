@@ -34,8 +34,13 @@ export function rss(relatives: readonly number[]): number {
  * mean: the configuration's mean J/output token; ci: its bootstrap CI over n cycles (null when n < 2).
  * Returns null when no result carried a budget or the mean is missing.
  */
-export function configUncertainty(docs: readonly ResultDocument[], mean: number | null, ci: { low: number; high: number; n: number } | null): ConfigUncertainty | null {
-  const budgets = docs.map((d) => d.uncertainty).filter((u): u is NonNullable<ResultDocument['uncertainty']> => u !== null);
+export function configUncertainty(
+  docs: readonly ResultDocument[],
+  mean: number | null,
+  ci: { low: number; high: number; n: number } | null,
+): ConfigUncertainty | null {
+  type Budget = NonNullable<ResultDocument['uncertainty']>;
+  const budgets = docs.map((d) => d.uncertainty).filter((u): u is Budget => u !== null);
   if (mean === null || mean === 0 || budgets.length === 0) return null;
   const sums = new Map<string, { total: number; count: number }>();
   for (const b of budgets) {

@@ -32,7 +32,8 @@ export function partitionByValidity(results: readonly CollectedResult[], include
     if (v.valid || includeInvalid) kept.push(r);
     if (!v.valid) {
       const e = r.doc.experiment;
-      invalid.push({ path: r.path, experiment_id: e.experiment_id, cycle: e.cycle, reasons: v.reasons.length > 0 ? [...v.reasons] : ['marked invalid'], included: includeInvalid });
+      const reasons = v.reasons.length > 0 ? [...v.reasons] : ['marked invalid'];
+      invalid.push({ path: r.path, experiment_id: e.experiment_id, cycle: e.cycle, reasons, included: includeInvalid });
     }
   }
   return { kept, invalid, not_assessed: notAssessed };

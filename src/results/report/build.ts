@@ -205,8 +205,12 @@ function inputsBlock(input: ReportInput): string {
   const invalid = input.validity?.invalid ?? [];
   if (invalid.length > 0) {
     const what = input.validity?.includeInvalid ? 'kept in the numbers above (--include-invalid)' : 'not in any number above';
-    parts.push(`<p>${invalid.length} results failed a validity check, ${what}:</p>`, htmlTable(['File', 'Reasons'], invalid.map((x) => [x.path, x.reasons.join('; ')]), 9));
+    const rows = invalid.map((x) => [x.path, x.reasons.join('; ')]);
+    parts.push(`<p>${invalid.length} results failed a validity check, ${what}:</p>`, htmlTable(['File', 'Reasons'], rows, 9));
   }
-  if ((input.validity?.notAssessed ?? 0) > 0) parts.push(`<p>${input.validity?.notAssessed} results were written before validity checks existed (schema v3): kept, not assessed.</p>`);
+  const notAssessed = input.validity?.notAssessed ?? 0;
+  if (notAssessed > 0) {
+    parts.push(`<p>${notAssessed} results were written before validity checks existed (schema v3): kept, not assessed.</p>`);
+  }
   return parts.join('\n');
 }

@@ -72,7 +72,8 @@ def _temperature(f: WindowFacts) -> dict:
     if f.temp_min_c is None or f.temp_max_c is None:
         return _na("temperature_range", t, "no temperature was read")
     ok = lo <= f.temp_min_c and f.temp_max_c <= hi
-    return _check("temperature_range", ok, f.temp_max_c, t, f"GPU temperature {f.temp_min_c:.0f}-{f.temp_max_c:.0f} °C")
+    detail = f"GPU temperature {f.temp_min_c:.0f}-{f.temp_max_c:.0f} °C"
+    return _check("temperature_range", ok, f.temp_max_c, t, detail)
 
 
 def _throttle(f: WindowFacts) -> dict:
