@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lem_harness import atomic
-from lem_harness.measure.sampler import Sweep
+from lem_harness.measure.sweep import Sweep
 
 RESULT_FILE = "result.json"
 SAMPLES_FILE = "samples.csv"
