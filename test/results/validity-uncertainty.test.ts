@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CollectedResult } from '../../src/results/collect.js';
 import { compareResults, verdictOf } from '../../src/results/compare.js';
 import { summarise } from '../../src/results/summary.js';
+import { paperTable } from '../../src/results/text-summary.js';
 import { configUncertainty, overlaps, rss } from '../../src/results/uncertainty.js';
 import { invalidLines, partitionByValidity } from '../../src/results/validity.js';
 import { buildResult, defaultConfig } from '../fixtures/result-builder.js';
@@ -124,5 +125,8 @@ describe('summaries flag intervals from fewer than 3 cycles', () => {
     expect(three.uncertainty?.components.map((c) => c.name)).toContain('cycle_spread');
     const one = summarise([result(0)], opts)[0]!;
     expect(one.metrics['j_per_output_token']!.ci_reliable).toBeNull();
+    // The printed table marks the unreliable intervals, and only those.
+    expect(paperTable([two])).toMatch(/\] †/);
+    expect(paperTable([three])).not.toMatch(/\] †/);
   });
 });
