@@ -13,8 +13,8 @@ baseline power x measured duration; docs/metrics.md says when each baseline is t
 
 from __future__ import annotations
 
-import statistics
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
@@ -22,6 +22,7 @@ from typing import Callable
 from lem_harness.measure.energy import per_gpu_power_w, window_energy
 from lem_harness.measure.sweep import Sweep
 from lem_harness.measure.window import Window
+from lem_harness.stats import mean, percentile
 
 BASELINE_NAMES = ("device_idle", "loaded_idle")
 
@@ -66,7 +67,7 @@ def drift_pct(sweeps: list[Sweep]) -> float | None:
     if len(totals) < 4:
         return None
     half = len(totals) // 2
-    first, second = statistics.fmean(totals[:half]), statistics.fmean(totals[-half:])
+    first, second = mean(totals[:half]), mean(totals[-half:])
     return None if first <= 0 else (second - first) / first * 100.0
 
 
@@ -85,9 +86,9 @@ def baseline_info(b: Baseline | None) -> dict | None:
         "power_w": b.power_w,
         "per_gpu_w": b.per_gpu_w,
         "duration_s": b.duration_s,
-        "pstate": int(statistics.mode(pstates)) if pstates else None,
-        "sm_clock_mhz": float(statistics.median(sm)) if sm else None,
-        "mem_clock_mhz": float(statistics.median(mem)) if mem else None,
+        "pstate": int(Counter(pstates).most_common(1)[0][0]) if pstates else None,
+        "sm_clock_mhz": percentile(sorted(sm), 50) if sm else None,
+        "mem_clock_mhz": percentile(sorted(mem), 50) if mem else None,
         "samples": len(b.sweeps),
         "measured_at": b.measured_at,
         "reused": b.reused,

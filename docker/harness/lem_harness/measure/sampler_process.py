@@ -15,17 +15,15 @@ a pipe end kept open by a process the harness forked.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import importlib
 import json
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from lem_harness.measure.sampler import run_grid
 from lem_harness.measure.sweep import Sweep, take_sweep
@@ -34,6 +32,9 @@ from lem_harness.nvml import GpuDevice, Nvml, Reading
 READY_TIMEOUT_S = 60.0  # importing pynvml and nvmlInit take well under a second; a stuck driver does not
 CLOSE_TIMEOUT_S = 60.0
 _FIELDS = [f.name for f in dataclasses.fields(Reading)]
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def sweep_to_json(s: Sweep) -> str:
@@ -72,6 +73,8 @@ class ProcessSampler:
             raise RuntimeError(f"NVML sampler process: expected {word!r}, got {line!r}")
 
     def start(self) -> None:
+        import subprocess  # only a process sampler needs it (~20 ms of imports the thread sampler never pays)
+
         env = dict(os.environ)
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -83,6 +86,8 @@ class ProcessSampler:
         self._expect("opened", READY_TIMEOUT_S)
 
     def stop(self) -> list[Sweep]:
+        import subprocess
+
         if self.proc is None:
             raise RuntimeError("sampler process stopped before it was started")
         proc, self.proc = self.proc, None
@@ -150,6 +155,8 @@ def _say(text: str) -> None:
 
 
 def child_main(argv: list[str]) -> int:
+    import argparse
+
     p = argparse.ArgumentParser(prog="lem_harness.measure.sampler_process")
     p.add_argument("--interval-s", type=float, required=True)
     p.add_argument("--slow-every", type=int, required=True)
