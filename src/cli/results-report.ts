@@ -5,15 +5,18 @@ import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { terminalSafe } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import {
+  applyValidity,
   campaignSelection,
   collectOptions,
   defaultOutDir,
+  INCLUDE_INVALID_DESCRIPTION,
   MAX_RESULT_MB_HELP,
   PROJECT_OPTION_HELP,
   RESULTS_OPTION_HELP,
   resultsRoot,
   selectAndCollect,
   summaryOptions,
+  validityLines,
 } from './results-shared.js';
 
 export class ResultsReportCommand extends LemCommand {
@@ -45,6 +48,7 @@ export class ResultsReportCommand extends LemCommand {
   experiment = Option.String('--experiment', { description: 'Experiment id for the power-over-time chart' });
   resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
+  includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
   async run(): Promise<Result<unknown>> {
     const selection = campaignSelection(this.campaign, this.all);
@@ -61,28 +65,32 @@ export class ResultsReportCommand extends LemCommand {
       import('../results/warnings.js'),
       import('../results/write.js'),
     ]);
-    const selected = await selectAndCollect(root.value, selection.value, collect.value);
+    const collected = await selectAndCollect(root.value, selection.value, collect.value);
+    if (!collected.ok) return collected;
+    const selected = await applyValidity(collected.value, this.includeInvalid);
     if (!selected.ok) return selected;
-    const { collection, scope, scopeName } = selected.value;
+    const { collection, scope, scopeName } = selected.value.selected;
+    const validity = selected.value.validity;
 
     const opts = summary.value;
     const summaries = await summariseParallel(collection.results, opts);
     const warnings = collectWarnings(collection.results, summaries);
     // Vega is loaded only here: aggregate and compare start faster without it.
     const { buildReport } = await import('../results/report/build.js');
-    const report = await buildReport({ collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples }, { experimentId: this.experiment });
+    const report = await buildReport({ collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples, validity }, { experimentId: this.experiment });
     if (!report.ok) return report;
     const out = this.out ?? join(defaultOutDir(root.value, scopeName), 'report.html');
     const written = await writeFilesAtomic(new Map([[out, report.value.html]]));
     if (!written.ok) return written;
 
     if (this.json) {
-      this.printJson({ out, scope, experiments: collection.results.length, configs: summaries.length, charts: report.value.charts, power_experiment: report.value.powerExperiment, skipped: collection.skipped });
+      this.printJson({ out, scope, experiments: collection.results.length, configs: summaries.length, charts: report.value.charts, power_experiment: report.value.powerExperiment, skipped: collection.skipped, invalid: validity.invalid });
       return ok(undefined);
     }
     const lines = [`Wrote ${out} (${collection.results.length} experiments, ${summaries.length} configurations)`];
     for (const c of report.value.charts) lines.push(`  ${c.rendered ? 'chart' : 'no chart'}  ${c.id}${c.note ? `: ${c.note}` : ''}`);
     if (collection.skipped.length > 0) lines.push(`Skipped ${collection.skipped.length} result files (listed in the report)`);
+    lines.push(...validityLines(validity));
     this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }

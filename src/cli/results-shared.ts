@@ -4,7 +4,9 @@ import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { escapeControl } from '../core/terminal-text.js';
 import type { CampaignSelection, Collection, CollectOptions } from '../results/collect.js';
+import type { ValidityNote } from '../results/aggregate.js';
 import { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from '../results/defaults.js';
+import { invalidLines } from '../results/validity.js';
 
 /** Option handling shared by the results commands (one place for the rules, so the commands agree). */
 
@@ -124,4 +126,41 @@ function nonEmpty(s: Selected): Result<Selected> {
 
 export function defaultOutDir(root: string, scopeName: string): string {
   return join(root, AGGREGATE_DIR, scopeName);
+}
+
+export const INCLUDE_INVALID_DESCRIPTION =
+  'Keep results that failed a validity check in the statistics (they are listed either way)';
+
+/**
+ * Sets results that failed a validity check aside (or keeps them with --include-invalid); either way they are
+ * listed with their reasons. Fails when nothing valid remains, naming the flag that keeps them.
+ */
+export async function applyValidity(
+  s: Selected,
+  includeInvalid: boolean,
+): Promise<Result<{ selected: Selected; validity: ValidityNote }>> {
+  const { partitionByValidity } = await import('../results/validity.js');
+  const p = partitionByValidity(s.collection.results, includeInvalid);
+  const validity: ValidityNote = { invalid: p.invalid, includeInvalid, notAssessed: p.not_assessed };
+  if (p.kept.length === 0) {
+    const issues = p.invalid.slice(0, 50).map((x) => ({ location: { file: x.path }, message: x.reasons.join('; ') }));
+    const hint = 'fix the measurement (see the reasons), or pass --include-invalid to use them anyway';
+    return err(lemError(ErrorCode.RESULTS_EMPTY, `every result in ${s.scope.join(', ')} failed a validity check`, { issues, hint }));
+  }
+  return ok({ selected: { ...s, collection: { ...s.collection, results: p.kept } }, validity });
+}
+
+/** What the commands print about validity: the results set aside (or kept) and those never assessed. */
+export function validityLines(v: ValidityNote): string[] {
+  const out: string[] = [];
+  if (v.invalid.length > 0) {
+    const what = v.includeInvalid
+      ? 'kept in the statistics (--include-invalid)'
+      : 'left out (--include-invalid keeps them)';
+    out.push(`${v.invalid.length} results failed a validity check, ${what}:`, ...invalidLines(v.invalid));
+  }
+  if (v.notAssessed > 0) {
+    out.push(`${v.notAssessed} results were written before validity checks existed (schema v3): kept, not assessed`);
+  }
+  return out;
 }

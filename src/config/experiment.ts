@@ -80,15 +80,29 @@ export const WarmupSection = z.strictObject({
   cv_threshold: z.number().positive().default(0.05),
   window: z.int().min(2).default(5),
   min_runs: z.int().nonnegative().default(3),
+  /** Fit every prompt to the longest one and top up the last batch, so every batch has one shape (one warmup). */
+  pad_to_fixed_shape: z.boolean().default(false),
 });
 
 export const MeasurementSection = z.strictObject({
   sample_interval_ms: z.int().min(10).max(10_000).default(100),
   /** 0 disables the sampler (used to measure its own overhead). */
   sampling: z.boolean().default(true),
+  /** NVML sweeps from a thread of the harness or from a separate sampling process (docs/metrics.md). */
+  sampler: z.enum(['thread', 'process']).default('thread'),
+  /** Every sweep reads energy and power; every k-th also clocks, temperature, memory, utilisation, pstate, reasons. */
+  slow_fields_every: z.int().min(1).max(1000).default(10),
+  /** loaded_idle baseline: seconds of idle with the engine loaded, before warmup (0 skips it). */
   idle_baseline_s: z.number().nonnegative().default(10),
-  /** Measured batches are repeated until at least this long, for a stable energy window. */
-  min_measure_s: z.number().nonnegative().default(0),
+  /** device_idle baseline: seconds of idle before the batch's first engine load, no CUDA context (0 skips it). */
+  device_idle_s: z.number().nonnegative().default(10),
+  /** The baseline adjusted energy subtracts; both are measured and reported. */
+  baseline: z.enum(['loaded_idle', 'device_idle']).default('loaded_idle'),
+  /**
+   * Where GPU energy is measured, whole passes over the prompts are repeated until the window is at least this
+   * long (ML.ENERGY's 30 s steady state); a window under 10 s is invalid whatever this says.
+   */
+  min_measure_s: z.number().nonnegative().default(30),
   warmup: WarmupSection.default(WarmupSection.parse({})),
 });
 

@@ -1,12 +1,13 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ResultDocument } from '../contract/result.js';
+import type { ResultDocument } from '../contract/result.js';
+import { migrateResult } from '../contract/result-migrate.js';
 import { ErrorCode, fromUnknown, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { escapeControl } from '../core/terminal-text.js';
 import { MIB, readBoundedText, type ReadProblem } from './bounded-read.js';
 import { mapLimit } from './pool.js';
-import { MAX_NESTING, metricProblems, metricProblemsReason, nestingExceeds } from './validity.js';
+import { MAX_NESTING, metricProblems, metricProblemsReason, nestingExceeds } from './plausibility.js';
 
 /**
  * Finds and validates result documents. Layout: <results>/<campaign>/<experiment>/result.json (deeper nesting, e.g.
@@ -208,18 +209,11 @@ export function parseResultText(text: string): Result<ResultDocument, string> {
   if (nestingExceeds(raw, MAX_NESTING)) {
     return err(`nested deeper than ${MAX_NESTING} levels (not a result lem writes)`);
   }
-  if (raw !== null && typeof raw === 'object' && 'schema_version' in raw && raw.schema_version !== 3) {
-    return err(`schema_version ${JSON.stringify(raw.schema_version)} is not supported (expected 3)`);
-  }
-  const result = ResultDocument.safeParse(raw);
-  if (result.success) {
-    const problems = metricProblems(result.data);
-    return problems.length === 0 ? ok(result.data) : err(metricProblemsReason(problems));
-  }
-  const issues = result.error.issues;
-  const shown = issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : '';
-  return err(`does not match the result schema v3: ${shown.join('; ')}${more}`);
+  // Older schema versions are migrated on read (result-migrate.ts), so results written by older harnesses still count.
+  const migrated = migrateResult(raw);
+  if (!migrated.ok) return migrated;
+  const problems = metricProblems(migrated.value);
+  return problems.length === 0 ? migrated : err(metricProblemsReason(problems));
 }
 
 /**

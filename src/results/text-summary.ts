@@ -15,10 +15,13 @@ export function paperTable(summaries: readonly ConfigSummary[], level = 0.95): s
     String(s.experiments),
     ...HEADLINE_METRICS.map((m) => {
       const v = s.metrics[m.key];
-      return v ? fmtCI(v.mean, v.ci_low, v.ci_high) : 'n/a';
+      if (!v) return 'n/a';
+      return fmtCI(v.mean, v.ci_low, v.ci_high) + (v.ci_reliable === false ? ' †' : '');
     }),
   ]);
-  const note = `Mean over cycles [${Math.round(level * 100)} % bootstrap CI]; n/a: not measured (simulated or no NVML).`;
+  const note =
+    `Mean over cycles [${Math.round(level * 100)} % bootstrap CI]; n/a: not measured (simulated or no NVML);` +
+    ' †: fewer than 3 cycles, the interval is just [min, max] and unreliable.';
   return `${markdownTable(header, rows, ['l', 'r', ...HEADLINE_METRICS.map(() => 'r' as const)])}\n${note}`;
 }
 

@@ -48,7 +48,7 @@ describe('summary across cycles', () => {
   it('counts only non-null values: simulated energy has n 0 and null statistics, never zeros', () => {
     const sim = byHash(HASH_SIM);
     expect(sim.simulated).toBe(3);
-    expect(sim.metrics['j_per_output_token']).toEqual({ n: 0, mean: null, std: null, cv: null, ci_low: null, ci_high: null });
+    expect(sim.metrics['j_per_output_token']).toEqual({ n: 0, mean: null, std: null, cv: null, ci_low: null, ci_high: null, ci_reliable: null });
     expect(sim.metrics['adjusted_j_per_output_token']!.n).toBe(0);
     expect(sim.metrics['output_tokens_per_s']!.n).toBe(3);
   });

@@ -97,9 +97,11 @@ export function hostileFolder(): HostileFolder {
   const negative = result('negative', 9);
   negative.energy.j_per_output_token = -0.5;
   bad('negative', json(negative), /invalid metrics: energy\.j_per_output_token is negative \(-0\.5\)/);
+  const absurd = result('absurd', 10);
+  absurd.throughput.output_tokens_per_s = 1e300;
   bad(
     'absurd',
-    json(result('absurd', 10, { outputTokensPerS: 1e300 })),
+    json(absurd),
     /invalid metrics: .*throughput\.output_tokens_per_s is 1e\+300, beyond any real measurement/,
   );
   // JSON has no Infinity, but a number past the float range parses as one.

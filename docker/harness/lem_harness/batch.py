@@ -48,11 +48,20 @@ def _close_nvml(ctx: BatchContext) -> None:
 
 
 def run_batch(
-    spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None, engine_factory: Callable[[str], Any] = engines.create
+    spec: BatchSpec,
+    events: EventWriter,
+    *,
+    nvml_lib: Any = None,
+    nvml_module: str = "pynvml",
+    engine_factory: Callable[[str], Any] = engines.create,
 ) -> int:
     """Runs the batch; returns the process exit code (0, or 130/143 when interrupted)."""
     ctx = BatchContext(
-        spec=spec, events=events, engines=EngineCache(engine_factory), open_nvml=lambda: open_nvml(nvml_lib)
+        spec=spec,
+        events=events,
+        engines=EngineCache(engine_factory),
+        open_nvml=lambda: open_nvml(nvml_lib),
+        nvml_module=nvml_module,
     )
     events.emit("batch_started", batch_id=spec.batch_id, harness_version=__version__, experiments=len(spec.experiments))
     completed = failed = 0

@@ -1,4 +1,4 @@
-"""The result folder of one experiment: result.json (ResultDocument, schema version 3, as
+"""The result folder of one experiment: result.json (ResultDocument, schema version 4, as
 src/contract/result.ts defines it) and samples.csv (the NVML time series), written atomically."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lem_harness import atomic
-from lem_harness.measure.sampler import Sweep
+from lem_harness.measure.sweep import Sweep
 
 RESULT_FILE = "result.json"
 SAMPLES_FILE = "samples.csv"

@@ -49,13 +49,18 @@ class Warmup:
     cv_threshold: float = at("cv_threshold")
     window: int = at("window")
     min_runs: int = at("min_runs")
+    pad_to_fixed_shape: bool = at("pad_to_fixed_shape")
 
 
 @dataclass(frozen=True)
 class Measurement:
     sample_interval_ms: int = at("sample_interval_ms")
     sampling: bool = at("sampling")
+    sampler: str = at("sampler")
+    slow_fields_every: int = at("slow_fields_every")
     idle_baseline_s: float = at("idle_baseline_s")
+    device_idle_s: float = at("device_idle_s")
+    baseline: str = at("baseline")
     min_measure_s: float = at("min_measure_s")
     warmup: Warmup = at("warmup")
 

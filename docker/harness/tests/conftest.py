@@ -62,6 +62,8 @@ def synthetic_config(**overrides) -> dict:
         "prompts": {"category": "short", "count": 4},
         "measurement": {
             "idle_baseline_s": 0,
+            "device_idle_s": 0,
+            "min_measure_s": 0,
             "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2},
         },
         "synthetic": {"tokens_per_second": 4000, "ttft_ms": 1},

@@ -18,8 +18,14 @@ from conftest import HARNESS_ROOT, harness_env, make_spec, parse_events, run_har
 
 
 def slow_config():
-    # Warmup as fast as synthetic_config's, then a measured window that lasts until the test ends it.
-    return synthetic_config(measurement={"min_measure_s": 120})
+    # Warmup as fast as synthetic_config's (one batch shape, 50 ms a batch), then a measured window that lasts until
+    # the test ends it: one pass over 4,800 prompts is 2,400 batches, 120 s. (min_measure_s would not do: a
+    # simulated run measures no energy, so its window is one pass whatever min_measure_s says.)
+    return synthetic_config(
+        prompts={"count": 4800},
+        synthetic={"tokens_per_second": 160},
+        measurement={"warmup": {"pad_to_fixed_shape": True}},
+    )
 
 
 def write_spec(tmp_path, campaign, batch="b1", config=None):

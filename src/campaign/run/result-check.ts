@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ErrorCode, lemError } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { ResultDocument } from '../../contract/result.js';
+import { RESULT_SCHEMA_VERSION, ResultDocument } from '../../contract/result.js';
 
 /** Where an experiment's result.json lies on the host: <results>/<campaign>/<experiment>/result.json. */
 export function hostResultPath(hostResults: string, campaignId: string, experimentId: string): string {
@@ -33,7 +33,7 @@ export function readResult(
     return err(
       lemError(
         ErrorCode.RESULT_INVALID,
-        `result file does not match schema v3 at ${i?.path.join('.') || '(root)'}: ${i?.message}: ${shown}`,
+        `result file does not match schema v${RESULT_SCHEMA_VERSION} at ${i?.path.join('.') || '(root)'}: ${i?.message}: ${shown}`,
       ),
     );
   }

@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { ErrorCode, lemError } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
+import type { ValidityNote } from '../aggregate.js';
 import type { Collection, CollectedResult } from '../collect.js';
 import { fmt } from '../format.js';
 import { HEADLINE_METRICS } from '../metrics.js';
@@ -24,6 +25,8 @@ export interface ReportInput {
   scope: readonly string[];
   level: number;
   resamples: number;
+  /** Results that failed a validity check (left out of the numbers unless included); listed with their reasons. */
+  validity?: ValidityNote;
 }
 
 export interface ReportOptions {
@@ -175,12 +178,13 @@ function summaryTable(summaries: readonly ConfigSummary[], level: number): strin
       ...HEADLINE_METRICS.map((m) => {
         const v = s.metrics[m.key];
         if (!v || v.mean === null) return 'n/a';
-        return v.ci_low === null || v.ci_high === null ? fmt(v.mean) : `${fmt(v.mean)}\n[${fmt(v.ci_low)}, ${fmt(v.ci_high)}]`;
+        if (v.ci_low === null || v.ci_high === null) return fmt(v.mean);
+        return `${fmt(v.mean)}\n[${fmt(v.ci_low)}, ${fmt(v.ci_high)}]${v.ci_reliable === false ? ' †' : ''}`;
       }),
       cvs.length ? `${fmt(Math.max(...cvs) * 100)} %` : 'n/a',
     ];
   });
-  return `${htmlTable(header, rows, 2)}<p class="note">Mean over cycles [${Math.round(level * 100)} % bootstrap CI]. n/a: not measured (simulated runs, no NVML) or a single cycle (no interval).</p>`;
+  return `${htmlTable(header, rows, 2)}<p class="note">Mean over cycles [${Math.round(level * 100)} % bootstrap CI]. n/a: not measured (simulated runs, no NVML) or a single cycle (no interval). †: fewer than 3 cycles, the interval is just [min, max] and unreliable.</p>`;
 }
 
 function warningsTable(warnings: readonly ResultWarning[]): string {
@@ -219,6 +223,16 @@ function inputsBlock(input: ReportInput): string {
   if (collection.superseded.length > 0) parts.push(`<p>${collection.superseded.length} earlier attempts were replaced by a later valid attempt of the same experiment.</p>`);
   if (collection.skipped.length > 0) {
     parts.push(`<p>Skipped ${collection.skipped.length} result files (not in any number above):</p>`, htmlTable(['File', 'Reason'], collection.skipped.map((s) => [s.path, s.reason]), 9));
+  }
+  const invalid = input.validity?.invalid ?? [];
+  if (invalid.length > 0) {
+    const what = input.validity?.includeInvalid ? 'kept in the numbers above (--include-invalid)' : 'not in any number above';
+    const rows = invalid.map((x) => [x.path, x.reasons.join('; ')]);
+    parts.push(`<p>${invalid.length} results failed a validity check, ${what}:</p>`, htmlTable(['File', 'Reasons'], rows, 9));
+  }
+  const notAssessed = input.validity?.notAssessed ?? 0;
+  if (notAssessed > 0) {
+    parts.push(`<p>${notAssessed} results were written before validity checks existed (schema v3): kept, not assessed.</p>`);
   }
   return parts.join('\n');
 }
