@@ -23,15 +23,26 @@ export const DECODER_PRESETS = {
   factual: { temperature: 0.3, top_p: 0.9, top_k: 40, repetition_penalty: 1.05 },
 } as const;
 
+const DecoderPreset = z.enum(['deterministic', 'standard', 'creative', 'factual']);
+const decoderValues = {
+  temperature: z.number().nonnegative(),
+  top_p: z.number().gt(0).lte(1),
+  top_k: z.int().nonnegative(),
+  repetition_penalty: z.number().positive(),
+};
+
+/** The decoder as the harness receives it: every value filled in, the preset (or null) kept for the record. */
+export const ResolvedDecoder = z.strictObject({ preset: DecoderPreset.nullable(), ...decoderValues });
+
 export const DecoderSection = z
   .strictObject({
     // null is what the resolved config says when no preset was named: accepting it keeps parsing idempotent
     // (a resolved config, e.g. from a stored plan, validates again unchanged).
-    preset: z.enum(['deterministic', 'standard', 'creative', 'factual']).nullable().optional(),
-    temperature: z.number().nonnegative().optional(),
-    top_p: z.number().gt(0).lte(1).optional(),
-    top_k: z.int().nonnegative().optional(),
-    repetition_penalty: z.number().positive().optional(),
+    preset: DecoderPreset.nullable().optional(),
+    temperature: decoderValues.temperature.optional(),
+    top_p: decoderValues.top_p.optional(),
+    top_k: decoderValues.top_k.optional(),
+    repetition_penalty: decoderValues.repetition_penalty.optional(),
   })
   // A preset fills what the user left out; explicit values win, so the resolved config is complete.
   .transform((d) => {
@@ -43,7 +54,9 @@ export const DecoderSection = z
       top_k: d.top_k ?? base.top_k,
       repetition_penalty: d.repetition_penalty ?? base.repetition_penalty,
     };
-  });
+  })
+  // The output's own schema, so the resolved config can be exported as JSON Schema for the harness.
+  .pipe(ResolvedDecoder);
 
 export const PromptsSection = z
   .strictObject({

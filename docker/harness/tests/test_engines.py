@@ -8,18 +8,26 @@ from types import SimpleNamespace
 
 import pytest
 
+from conftest import merged, resolved_config
+
 from lem_harness import engines
 from lem_harness.engine_cache import EngineCache
 from lem_harness.engines.base import Prepared, fit_to_length
 from lem_harness.settings import parse_settings
 
 
+# Decoders as lem resolves the "standard" and "creative" presets (src/config/experiment.ts): the harness takes the
+# values it is sent and knows no preset.
+STANDARD = {"preset": "standard", "temperature": 1.0, "top_p": 0.95, "top_k": 50, "repetition_penalty": 1.0}
+CREATIVE = {"preset": "creative", "temperature": 0.9, "top_p": 0.95, "top_k": 0, "repetition_penalty": 1.1}
+
+
 def settings(backend, section=None, **config):
-    raw = {"backend": backend, "model": {"name": "org/model", "fp_precision": "fp16", "revision": "abc123"},
-           "max_output_tokens": 7, **config}
+    base = {"model": {"name": "org/model", "fp_precision": "fp16", "revision": "abc123"}, "max_output_tokens": 7}
+    raw = resolved_config(backend, **merged(base, config))
     if section is not None:
-        raw[backend] = section
-    return parse_settings(raw, "config")
+        raw = merged(raw, {backend: section})
+    return parse_settings(raw)
 
 
 class _Recorder:
@@ -73,7 +81,7 @@ def test_vllm_engine_maps_the_section_and_extra_onto_LLM(monkeypatch):
 
 def test_vllm_engine_generates_with_sampling_params_and_token_prompts(monkeypatch):
     vllm = install_recording_vllm_double(monkeypatch)
-    s = settings("vllm", {}, decoder={"preset": "standard"}, prompts={"input_length": 6})
+    s = settings("vllm", {}, decoder=STANDARD, prompts={"input_length": 6})
     engine = engines.create("vllm")
     engine.load(s)
     prepared = engine.prepare(["a b c", "d e f g h i j k"], 6)
@@ -182,7 +190,7 @@ def test_transformers_mapping_of_precision_section_and_decoder():
     assert old["torch_dtype"] == "f16" and old["low_cpu_mem_usage"] is True
     assert te.generate_kwargs(settings("transformers", {})) == {
         "max_new_tokens": 7, "min_new_tokens": 7, "use_cache": True, "do_sample": False}
-    sampled = te.generate_kwargs(settings("transformers", {"use_cache": False}, decoder={"preset": "creative"}))
+    sampled = te.generate_kwargs(settings("transformers", {"use_cache": False}, decoder=CREATIVE))
     assert sampled == {"max_new_tokens": 7, "min_new_tokens": 7, "use_cache": False, "do_sample": True,
                        "temperature": 0.9, "top_p": 0.95, "top_k": 0, "repetition_penalty": 1.1}
 

@@ -1,3 +1,4 @@
+import type { ExperimentConfig } from '../../config/experiment.js';
 import type { BatchSpec } from '../../contract/batch-spec.js';
 import type { StoredExperiment } from '../stored-plan.js';
 
@@ -13,8 +14,8 @@ export function batchIdFor(seq: number, firstId: string): string {
 export function targetConfig(
   e: StoredExperiment,
   pathFor: (hostPath: string) => string | undefined,
-): Record<string, unknown> | undefined {
-  const config = e.config as unknown as Record<string, unknown>;
+): ExperimentConfig | undefined {
+  const config = e.config;
   const prompts = e.config.prompts;
   if (prompts.source !== 'file' || !prompts.file) return config;
   const inside = pathFor(prompts.file);
@@ -25,7 +26,7 @@ export interface SpecItem {
   readonly experiment: StoredExperiment;
   readonly attempt: number;
   readonly pauseBeforeS: number;
-  readonly config: Record<string, unknown>;
+  readonly config: ExperimentConfig;
 }
 
 export function buildBatchSpec(

@@ -5,7 +5,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import { remainingWork, type EntryPatch, type ManifestEntry } from '../manifest.js';
 import type { ManifestStore } from '../manifest-store.js';
 import type { ProgressReporter } from '../progress.js';
-import type { Executor, HarnessProcess } from './executor.js';
+import type { Executor, RunningHarness } from './executor.js';
 import { hostResultPath, readResult } from './result-check.js';
 
 /**
@@ -43,7 +43,7 @@ export function recoveryPatch(
 }
 
 /** The harnesses of other campaigns (or of no campaign lem knows) among those running in a target. */
-export function foreignHarnesses(found: readonly HarnessProcess[], campaignId: string): HarnessProcess[] {
+export function foreignHarnesses(found: readonly RunningHarness[], campaignId: string): RunningHarness[] {
   return found.filter((h) => h.campaign_id !== campaignId);
 }
 

@@ -24,8 +24,8 @@ def engine_kwargs(settings: Settings, llmapi: Any) -> dict:
     kwargs: dict[str, Any] = {
         "model": settings.model_name,
         "dtype": DTYPES[settings.precision],
-        "tensor_parallel_size": s.get("tensor_parallel_size", 1),
-        "pipeline_parallel_size": s.get("pipeline_parallel_size", 1),
+        "tensor_parallel_size": s["tensor_parallel_size"],
+        "pipeline_parallel_size": s["pipeline_parallel_size"],
     }
     if settings.revision:
         kwargs["revision"] = settings.revision
@@ -37,7 +37,7 @@ def engine_kwargs(settings: Settings, llmapi: Any) -> dict:
     quantization = s.get("quantization") or settings.quantization
     if quantization:
         kwargs["quant_config"] = llmapi.QuantConfig(quant_algo=llmapi.QuantAlgo(quantization.upper()))
-    kwargs.update(s.get("extra") or {})
+    kwargs.update(s["extra"])
     return kwargs
 
 

@@ -28,11 +28,11 @@ def engine_kwargs(settings: Settings) -> dict:
     kwargs: dict[str, Any] = {
         "model": settings.model_name,
         "dtype": DTYPES[settings.precision],
-        "tensor_parallel_size": s.get("tensor_parallel_size", 1),
-        "pipeline_parallel_size": s.get("pipeline_parallel_size", 1),
-        "gpu_memory_utilization": s.get("gpu_memory_utilization", 0.9),
-        "enforce_eager": s.get("enforce_eager", False),
-        "kv_cache_dtype": s.get("kv_cache_dtype", "auto"),
+        "tensor_parallel_size": s["tensor_parallel_size"],
+        "pipeline_parallel_size": s["pipeline_parallel_size"],
+        "gpu_memory_utilization": s["gpu_memory_utilization"],
+        "enforce_eager": s["enforce_eager"],
+        "kv_cache_dtype": s["kv_cache_dtype"],
     }
     if settings.revision:
         kwargs["revision"] = settings.revision
@@ -42,7 +42,7 @@ def engine_kwargs(settings: Settings) -> dict:
     for key in _PASSED_WHEN_SET:
         if s.get(key) is not None:
             kwargs[key] = s[key]
-    kwargs.update(s.get("extra") or {})
+    kwargs.update(s["extra"])
     return kwargs
 
 
