@@ -37,13 +37,15 @@ export class DaemonCommand extends LemCommand {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the daemon's modules.
-    const [{ connect, resolveProjectDir }, { projectOptions }, { runDaemon }, { discoverScheduled }, { validateSchedules }] = await Promise.all([
+    const [{ connect, resolveProjectDir }, { projectOptions }, { runDaemon }, discover, schedule] = await Promise.all([
       import('../project/project.js'),
       import('./project-options.js'),
       import('../daemon/daemon.js'),
       import('../daemon/discover.js'),
       import('../daemon/schedule.js'),
     ]);
+    const { discoverScheduled } = discover;
+    const { validateSchedules } = schedule;
     const options = projectOptions(this.project);
     const dir = resolveProjectDir(options);
     if (!dir.ok) return dir;

@@ -28,7 +28,7 @@ export interface Executor {
   /** Before a batch: makes the target usable again, restarting or recreating it when it died or vanished. */
   ensureReady(backend: string, signal: AbortSignal, onWait: WaitReporter): Promise<Result<void>>;
   /**
-   * Whether a harness may be running in the target: it is up, and not one this executor started and has not yet
+   * Whether a harness may be running in the target: it is alive, and not one this executor started and has not yet
    * handed a batch (a container just created or started has no process of anyone's).
    */
   mayRunHarnesses(backend: string): Promise<boolean>;

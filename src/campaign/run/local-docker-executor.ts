@@ -98,7 +98,7 @@ export class LocalDockerExecutor implements Executor {
   }
 
   async mayRunHarnesses(backend: string): Promise<boolean> {
-    return !this.fresh.has(backend) && isUsable(await this.stateOf(this.c(backend)));
+    return !this.fresh.has(backend) && isAlive(await this.stateOf(this.c(backend)));
   }
 
   pathFor(backend: string, hostPath: string): string | undefined {
