@@ -101,3 +101,6 @@ export async function warmHarness(container: BackendContainer): Promise<string |
     return `could not precompile the harness in ${container.containerName}: ${(e as Error).message}`;
   }
 }
+
+/** A `lem_harness run` process in a container (`lem_harness ps`), with the campaign and batch it works on. */
+export type HarnessProcess = RunningHarness;

@@ -32,7 +32,7 @@ export class DoctorCommand extends LemCommand {
     ]);
     const options = projectOptions(this.project);
     const checks: Check[] = [];
-    const d = await connectDocker();
+    const d = await connectDocker(undefined, options.docker);
     if (!d.ok) checks.push({ name: 'docker engine', ok: false, detail: `${d.error.message}; ${d.error.hint ?? ''}` });
     else {
       checks.push({ name: 'docker engine', ok: true, detail: `version ${d.value.info.version}, API ${d.value.info.apiVersion}` });

@@ -8,11 +8,20 @@ export const BACKENDS = ['transformers', 'vllm', 'tensorrt', 'synthetic'] as con
 export const Backend = z.enum(BACKENDS);
 export type Backend = z.infer<typeof Backend>;
 
+export function isBackend(value: unknown): value is Backend {
+  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
+}
+
 /** Names users may type for a backend; the seed's campaigns say `pytorch`. */
 export const BACKEND_ALIASES: Readonly<Record<string, Backend>> = { pytorch: 'transformers' };
 
+/** The backend an alias names; own keys only, so `toString` or `constructor` is no alias. */
+export function backendAlias(name: string): Backend | undefined {
+  return Object.hasOwn(BACKEND_ALIASES, name) ? BACKEND_ALIASES[name] : undefined;
+}
+
 export function normaliseBackend(value: unknown): unknown {
-  return typeof value === 'string' && value in BACKEND_ALIASES ? BACKEND_ALIASES[value] : value;
+  return typeof value === 'string' ? (backendAlias(value) ?? value) : value;
 }
 
 /** Niche engine kwargs passed through verbatim, so lem never blocks a parameter it does not know yet. */
@@ -79,5 +88,5 @@ export const BACKEND_SECTIONS = {
 
 /** Which backend owns a key, so a misplaced key gets an error that names its home. */
 export function backendsOwningKey(key: string): Backend[] {
-  return BACKENDS.filter((b) => key !== 'extra' && key in BACKEND_SECTIONS[b].shape);
+  return BACKENDS.filter((b) => key !== 'extra' && Object.hasOwn(BACKEND_SECTIONS[b].shape, key));
 }

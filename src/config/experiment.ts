@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, normaliseBackend } from './backends.js';
+import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, isBackend, normaliseBackend } from './backends.js';
 
 export const Precision = z.enum(['fp32', 'fp16', 'bf16']);
 
@@ -107,6 +107,11 @@ export const ExperimentFields = z.strictObject({
   prompts: PromptsSection.default(PromptsSection.parse({})),
   measurement: MeasurementSection.default(MeasurementSection.parse({})),
   force_cold_start: z.boolean().default(false),
+  /**
+   * GPUs the experiment needs with `placement: pack`: a count, or the node indices to pin it to. Absent: the
+   * engine's tensor × pipeline parallelism (one GPU for engines without it).
+   */
+  gpus: z.union([z.int().positive(), z.array(z.int().nonnegative()).min(1)]).optional(),
   ...sectionFields,
 });
 type ExperimentFieldsOutput = z.output<typeof ExperimentFields>;
@@ -144,14 +149,10 @@ export const ExperimentConfig = ExperimentFields.superRefine(
   },
   // Run even when other fields have problems (as long as the backend is known), so validation reports
   // everything at once instead of revealing this only after the rest is fixed.
-  { when: (payload) => isKnownBackend((payload.value as { backend?: unknown } | null)?.backend) },
+  { when: (payload) => isBackend((payload.value as { backend?: unknown } | null)?.backend) },
 ).transform((c) => withBackendSection(c));
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
-
-function isKnownBackend(value: unknown): value is Backend {
-  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
-}
 
 /** For an unknown key inside a backend section: which backend it really belongs to, if any. */
 export function describeUnknownKey(section: Backend, key: string): string {

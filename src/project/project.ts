@@ -5,7 +5,8 @@ import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { DockerBackendContainer, type BackendContainer } from '../runtime/backend-container.js';
 import { findProjectDir, hostPathFor, loadComposeProject, type ComposeProject } from '../runtime/compose-file.js';
-import { connectDocker, type EngineInfo } from '../runtime/docker-client.js';
+import type { Variables } from '../runtime/compose/interpolate.js';
+import { connectDocker, type DockerOptions, type EngineInfo } from '../runtime/docker-client.js';
 
 /** Where the host and the containers meet: the same folders under two names. */
 export interface SharedPaths {
@@ -21,8 +22,6 @@ export interface SharedPaths {
 
 export const CONTAINER_RESULTS = '/app/results';
 export const CONTAINER_BATCHES = '/app/batches';
-/** Where older compose files mounted the whole state folder; still read to find the host folder. */
-const LEGACY_CONTAINER_STATE = '/app/.state';
 
 /** A lem project: the folder holding compose.yaml, its results/ and .state/. */
 export interface Project {
@@ -30,6 +29,8 @@ export interface Project {
   readonly name: string;
   readonly compose: ComposeProject;
   readonly paths: SharedPaths;
+  /** The user's environment (from the CLI): the secrets a service passes by name are read from it. */
+  readonly env: Variables;
 }
 
 /** How to find and name a project; the CLI fills these from its options and environment. */
@@ -41,6 +42,10 @@ export interface ProjectOptions {
   /** Use compose.gpu.yaml (LEM_GPU); default: when the engine has the NVIDIA runtime. */
   readonly gpu?: boolean | undefined;
   readonly cwd: string;
+  /** The user's environment: compose.yaml's `${VAR}` interpolation and the secrets passed by name. */
+  readonly env: Variables;
+  /** How to talk to Docker (the CLI sets a call trace for DEBUG=lem:docker). */
+  readonly docker?: DockerOptions | undefined;
 }
 
 export function resolveProjectDir(o: Pick<ProjectOptions, 'dir' | 'cwd'>): Result<string> {
@@ -69,10 +74,13 @@ export function projectName(dir: string, override?: string): string {
 /** Reads compose.yaml (with compose.gpu.yaml when GPUs are used) and the shared folders. */
 export function openProject(
   dir: string,
-  o: Pick<ProjectOptions, 'name' | 'gpu'>,
+  o: Pick<ProjectOptions, 'name' | 'gpu' | 'env'>,
   engine: { gpuRuntime: boolean } | undefined,
 ): Result<Project> {
-  const compose = loadComposeProject(dir, { withGpu: o.gpu ?? engine?.gpuRuntime ?? false });
+  // lem's own state is always <project>/.state; a backend may see only its batches/ (read-only) and cache/.
+  const hostState = join(dir, '.state');
+  const withGpu = o.gpu ?? engine?.gpuRuntime ?? false;
+  const compose = loadComposeProject(dir, { withGpu, env: o.env, stateDir: hostState });
   if (!compose.ok) return compose;
   const services = Object.values(compose.value.services);
   const pick = (target: string, fallback: string): Result<string> => {
@@ -89,19 +97,17 @@ export function openProject(
   };
   const results = pick(CONTAINER_RESULTS, join(dir, 'results'));
   if (!results.ok) return results;
-  const state = pick(LEGACY_CONTAINER_STATE, join(dir, '.state'));
-  if (!state.ok) return state;
-  const batches = pick(CONTAINER_BATCHES, join(state.value, 'batches'));
+  const batches = pick(CONTAINER_BATCHES, join(hostState, 'batches'));
   if (!batches.ok) return batches;
   const paths = {
     projectDir: dir,
     hostResults: results.value,
-    hostState: state.value,
+    hostState,
     hostBatches: batches.value,
     containerResults: CONTAINER_RESULTS,
     containerBatches: CONTAINER_BATCHES,
   };
-  return ok({ dir, name: projectName(dir, o.name), compose: compose.value, paths });
+  return ok({ dir, name: projectName(dir, o.name), compose: compose.value, paths, env: o.env });
 }
 
 /** The project for commands that only read its files (no Docker engine needed). */
@@ -115,7 +121,7 @@ export async function connect(
 ): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
   const dir = resolveProjectDir(o);
   if (!dir.ok) return dir;
-  const d = await connectDocker();
+  const d = await connectDocker(undefined, o.docker);
   if (!d.ok) return d;
   const project = openProject(dir.value, o, d.value.info);
   if (!project.ok) return project;
@@ -137,7 +143,7 @@ export function backendContainers(
         }),
       );
     }
-    out.set(name, new DockerBackendContainer(docker, project.name, def));
+    out.set(name, new DockerBackendContainer(docker, project.name, def, project.env));
   }
   return ok(out);
 }

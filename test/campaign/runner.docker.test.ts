@@ -30,7 +30,7 @@ describe('CampaignRunner, stopped between a failure and its retry', { timeout: 1
     if (!loaded.ok) throw new Error(loaded.error.message);
     const plan = StoredPlan.parse(planCampaign(loaded.value));
     {
-      const project = openProject(p.dir, { name: p.name, gpu: false }, undefined);
+      const project = openProject(p.dir, { name: p.name, gpu: false, env: p.env }, undefined);
       if (!project.ok) throw new Error(project.error.message);
       const store = createCampaign(project.value, plan, loaded.value.path);
       const controller = new AbortController();

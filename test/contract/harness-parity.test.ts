@@ -35,6 +35,7 @@ const COMMON = {
     warmup: { max_runs: 9, cv_threshold: 0.1, window: 4, min_runs: 1 },
   },
   force_cold_start: true,
+  gpus: [0, 1] as number[],
 } as const;
 
 const SECTIONS: Record<Backend, Record<string, unknown>> = {

@@ -133,7 +133,7 @@ describe('openOrCreate', () => {
   it('reports a recorded campaign whose state is corrupt, instead of replacing it with a new campaign', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'compose.yaml'), 'services:\n  synthetic:\n    image: lem/synthetic:latest\n');
-    const project = locateProject({ dir, cwd: dir });
+    const project = locateProject({ dir, cwd: dir, env: {} });
     if (!project.ok) throw new Error(project.error.message);
     const loaded = campaignFile('interleaved');
     const first = openOrCreate(project.value, loaded, undefined);

@@ -279,15 +279,11 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(m.experiments[2]!.error).toMatch(/does not match schema v3/);
   });
 
-  it('an event for a planned experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
-    // The double reads the plan to name an experiment of another batch: this one project mounts lem's state
-    // (read-only, the layout of older compose files) where real backends never see it.
-    const p = project('foreign', {
-      harnessDir: join(REPO, 'test/fixtures/harness-double'),
-      editCompose: (t) => t.replace('./.state/batches:/app/batches:ro', './.state:/app/.state:ro'),
-    });
+  it('an event for an experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
+    // A backend cannot read plan.json (lem's state is never mounted), so the double names an id of its own making.
+    const p = project('foreign', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
     p.write('c.yaml', `campaign_name: foreign\nretries: 0\nconfigs: [a.yaml, b.yaml]\n`);
-    // Different models: two batches, so the first batch's harness can name the second batch's experiment.
+    // Different models: two batches; the second one's experiment fails with a missing result.
     p.write('a.yaml', `name: foreign-event\nbackend: synthetic\nmodel: {name: m1}\n`);
     p.write('b.yaml', `name: missing-result\nbackend: synthetic\nmodel: {name: m2}\n`);
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
@@ -300,7 +296,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
       ['failed', 1],
     ]);
     expect(m.experiments.every((e) => /result file missing/.test(e.error ?? ''))).toBe(true);
-    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(`ignored "started" of ${m.experiments[1]!.id}, which is not in this batch`);
+    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(`ignored "started" of ${m.experiments[0]!.id}-foreign, which is not in this batch`);
   });
 
   it('bad input and a broken environment get one clear message and the right exit code', async () => {
@@ -538,7 +534,7 @@ configs: [slow.yaml, fast.yaml]
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
     const [e] = manifestOf(p, campaignIdFrom(r.stdout)).experiments;
-    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 3 before finishing; no experiment of the batch started' });
+    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 4 before finishing; no experiment of the batch started' });
     expect(readFileSync(join(p.dir, e!.log_path!), 'utf8')).toContain('exiting before any experiment');
   });
 });

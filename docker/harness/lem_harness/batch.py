@@ -47,11 +47,13 @@ def _close_nvml(ctx: BatchContext) -> None:
             _log(f"nvmlShutdown failed at the end of the batch:\n{_traceback()}")
 
 
-def run_batch(spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None,
-              engine_factory: Callable[[str], Any] = engines.create) -> int:
+def run_batch(
+    spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None, engine_factory: Callable[[str], Any] = engines.create
+) -> int:
     """Runs the batch; returns the process exit code (0, or 130/143 when interrupted)."""
-    ctx = BatchContext(spec=spec, events=events, engines=EngineCache(engine_factory),
-                       open_nvml=lambda: open_nvml(nvml_lib))
+    ctx = BatchContext(
+        spec=spec, events=events, engines=EngineCache(engine_factory), open_nvml=lambda: open_nvml(nvml_lib)
+    )
     events.emit("batch_started", batch_id=spec.batch_id, harness_version=__version__, experiments=len(spec.experiments))
     completed = failed = 0
     current: str | None = None

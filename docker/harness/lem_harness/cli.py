@@ -79,8 +79,9 @@ def check(paths: list[str]) -> int:
             _line({"spec": path, "ok": False, "error": str(e)})
             worst = 2
             continue
-        experiments = [{"experiment_id": e.experiment_id, "settings": config_paths(e.settings)}
-                       for e in spec.experiments]
+        experiments = [
+            {"experiment_id": e.experiment_id, "settings": config_paths(e.settings)} for e in spec.experiments
+        ]
         _line({"spec": path, "ok": True, "experiments": experiments})
     return worst
 
@@ -111,12 +112,12 @@ def warm() -> int:
     import compileall
 
     import lem_harness
-    import lem_harness.batch  # noqa: F401
-    import lem_harness.engines.base  # noqa: F401
-    import lem_harness.events  # noqa: F401
-    import lem_harness.interrupt  # noqa: F401
-    import lem_harness.run_lock  # noqa: F401
-    import lem_harness.spec  # noqa: F401
+    import lem_harness.batch
+    import lem_harness.engines.base
+    import lem_harness.events
+    import lem_harness.interrupt
+    import lem_harness.run_lock
+    import lem_harness.spec
 
     ok = compileall.compile_dir(os.path.dirname(lem_harness.__file__), quiet=1)
     return 0 if ok else 1

@@ -18,8 +18,9 @@ class EngineCache:
         self.key: str | None = None
         self._frozen = False
 
-    def acquire(self, settings: Settings, on_loading: Callable[[], None],
-                on_loaded: Callable[[float], None]) -> tuple[Any, float | None]:
+    def acquire(
+        self, settings: Settings, on_loading: Callable[[], None], on_loaded: Callable[[float], None]
+    ) -> tuple[Any, float | None]:
         """The engine for these settings and its load time in seconds (None when reused)."""
         key = settings.engine_key()
         if self.engine is not None and self.key == key and not settings.force_cold_start:

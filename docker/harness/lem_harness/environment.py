@@ -51,7 +51,7 @@ def _sched_pid(sched: str) -> int | None:
     first = sched.split("\n", 1)[0]
     start = first.rfind("(")
     try:
-        return int(first[start + 1:].split(",", 1)[0]) if start >= 0 else None
+        return int(first[start + 1 :].split(",", 1)[0]) if start >= 0 else None
     except ValueError:
         return None
 
@@ -113,5 +113,3 @@ def collect(nvml: Nvml | None, nvml_error: str | None, engine_name: str, engine_
         "engine": {"name": engine_name, "version": engine_version},
         "harness_version": __version__,
     }
-
-

@@ -6,6 +6,7 @@ the batch (or campaign) id, which is part of the spec path; SIGTERM makes the ha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,7 +34,7 @@ def _read_proc(pid: int) -> Proc | None:
     except OSError:
         return None  # exited while we looked, or not ours to read
     # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
     return Proc(pid=pid, ppid=int(fields[1]), state=fields[0], argv=argv)
 
@@ -113,8 +114,6 @@ def stop(key: str, wait_s: float) -> int:
         time.sleep(0.05)
     for pid in pids:
         if _alive(pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it exited just now
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     return len(pids)

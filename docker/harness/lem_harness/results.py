@@ -15,8 +15,20 @@ from lem_harness.measure.sampler import Sweep
 RESULT_FILE = "result.json"
 SAMPLES_FILE = "samples.csv"
 SAMPLE_COLUMNS = (
-    "phase", "t_s", "unix_ts", "gpu", "power_w", "energy_mj", "temperature_c", "sm_clock_mhz", "mem_clock_mhz",
-    "mem_used_mib", "util_gpu_pct", "util_mem_pct", "pstate", "clocks_event_reasons",
+    "phase",
+    "t_s",
+    "unix_ts",
+    "gpu",
+    "power_w",
+    "energy_mj",
+    "temperature_c",
+    "sm_clock_mhz",
+    "mem_clock_mhz",
+    "mem_used_mib",
+    "util_gpu_pct",
+    "util_mem_pct",
+    "pstate",
+    "clocks_event_reasons",
 )
 
 
@@ -40,10 +52,27 @@ def samples_csv(phases: Sequence[tuple[str, Sequence[Sweep]]]) -> bytes:
         for s in sweeps:
             for r in s.readings:
                 reasons = None if r.clocks_event_reasons is None else f"0x{r.clocks_event_reasons:x}"
-                w.writerow([_cell(v) for v in (
-                    phase, s.t - origin, f"{s.ts:.3f}", r.gpu, r.power_w, r.energy_mj, r.temperature_c,
-                    r.sm_clock_mhz, r.mem_clock_mhz, r.mem_used_mib, r.util_gpu_pct, r.util_mem_pct, r.pstate, reasons,
-                )])
+                w.writerow(
+                    [
+                        _cell(v)
+                        for v in (
+                            phase,
+                            s.t - origin,
+                            f"{s.ts:.3f}",
+                            r.gpu,
+                            r.power_w,
+                            r.energy_mj,
+                            r.temperature_c,
+                            r.sm_clock_mhz,
+                            r.mem_clock_mhz,
+                            r.mem_used_mib,
+                            r.util_gpu_pct,
+                            r.util_mem_pct,
+                            r.pstate,
+                            reasons,
+                        )
+                    ]
+                )
     return buf.getvalue().encode("utf-8")
 
 

@@ -10,6 +10,7 @@ that test runs on one machine do not refuse each other).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -34,10 +35,11 @@ class Busy(Exception):
         if holder is None:
             who = "a process that has not said which campaign it runs"
         else:
-            who = (f"pid {holder.get('pid')}, campaign {holder.get('campaign_id')}, "
-                   f"batch {holder.get('batch_id')}")
-        super().__init__(f"another harness is measuring in this container ({who}); refusing to run a second one "
-                         "at the same time (both would count each other's energy)")
+            who = f"pid {holder.get('pid')}, campaign {holder.get('campaign_id')}, batch {holder.get('batch_id')}"
+        super().__init__(
+            f"another harness is measuring in this container ({who}); refusing to run a second one "
+            "at the same time (both would count each other's energy)"
+        )
 
 
 def _open(path: Path) -> int:
@@ -45,10 +47,8 @@ def _open(path: Path) -> int:
     # for writing (fs.protected_regular), and harnesses run as different users must share this one file.
     path.parent.mkdir(mode=0o777, parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
+    with contextlib.suppress(PermissionError):  # created by another user, who already opened it up
         os.fchmod(fd, 0o666)
-    except PermissionError:
-        pass  # created by another user, who already opened it up
     return fd
 
 

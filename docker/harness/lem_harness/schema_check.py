@@ -14,11 +14,32 @@ from typing import Any
 
 # Keywords that describe a value without constraining it.
 _ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples", "$defs"})
-_CHECKED = frozenset({
-    "type", "const", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
-    "maxLength", "pattern", "minItems", "maxItems", "items", "properties", "required", "additionalProperties",
-    "propertyNames", "anyOf", "oneOf", "allOf", "not", "$ref",
-})
+_CHECKED = frozenset(
+    {
+        "type",
+        "const",
+        "enum",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "items",
+        "properties",
+        "required",
+        "additionalProperties",
+        "propertyNames",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "$ref",
+    }
+)
 SUPPORTED = _ANNOTATIONS | _CHECKED
 
 
@@ -63,8 +84,15 @@ def _is_type(value: Any, name: str) -> bool:
     raise SchemaUnsupported(f"unknown JSON Schema type {name!r}")
 
 
-_TYPE_WORDS = {"null": "null", "boolean": "true or false", "number": "a number", "integer": "an integer",
-               "string": "a string", "array": "an array", "object": "an object"}
+_TYPE_WORDS = {
+    "null": "null",
+    "boolean": "true or false",
+    "number": "a number",
+    "integer": "an integer",
+    "string": "a string",
+    "array": "an array",
+    "object": "an object",
+}
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -86,19 +114,30 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+_BOUNDS = (
+    ("minimum", lambda v, b: v >= b, ">="),
+    ("maximum", lambda v, b: v <= b, "<="),
+    ("exclusiveMinimum", lambda v, b: v > b, ">"),
+    ("exclusiveMaximum", lambda v, b: v < b, "<"),
+)
+
+
 class Validator:
     def __init__(self, root: dict):
         self.root = root
+        self._known: set[int] = set()  # schema nodes whose keywords were checked (once each, not per value)
 
     def validate(self, value: Any, schema: Any = None, path: str = "") -> None:
         schema = self.root if schema is None else schema
-        if schema is True or schema == {}:
+        if schema is True or not schema:
+            if schema is False:
+                raise SchemaError(path, "no value is allowed here")
             return
-        if schema is False:
-            raise SchemaError(path, "no value is allowed here")
-        unknown = set(schema) - SUPPORTED
-        if unknown:
-            raise SchemaUnsupported(f"JSON Schema keyword {sorted(unknown)[0]!r} (at {path or 'the root'})")
+        if id(schema) not in self._known:
+            unknown = set(schema) - SUPPORTED
+            if unknown:
+                raise SchemaUnsupported(f"JSON Schema keyword {sorted(unknown)[0]!r} (at {path or 'the root'})")
+            self._known.add(id(schema))
         if "$ref" in schema:
             self.validate(value, self._resolve(schema["$ref"]), path)
         self._check_type(value, schema, path)
@@ -133,14 +172,13 @@ class Validator:
             options = ", ".join(str(o) for o in schema["enum"])
             raise SchemaError(path, f"expected one of {options}, got {_describe(value)}")
         if _is_number(value):
-            bounds = (("minimum", lambda v, b: v >= b, ">="), ("maximum", lambda v, b: v <= b, "<="),
-                      ("exclusiveMinimum", lambda v, b: v > b, ">"), ("exclusiveMaximum", lambda v, b: v < b, "<"))
-            for key, ok, word in bounds:
+            for key, ok, word in _BOUNDS:
                 if key in schema and not ok(value, schema[key]):
                     raise SchemaError(path, f"must be {word} {schema[key]}, got {_describe(value)}")
         if isinstance(value, str):
             if "minLength" in schema and len(value) < schema["minLength"]:
-                what = "a non-empty string" if schema["minLength"] == 1 else f"at least {schema['minLength']} characters"
+                n = schema["minLength"]
+                what = "a non-empty string" if n == 1 else f"at least {n} characters"
                 raise SchemaError(path, f"expected {what}, got {_describe(value)}")
             if "maxLength" in schema and len(value) > schema["maxLength"]:
                 raise SchemaError(path, f"must be at most {schema['maxLength']} characters long")
@@ -202,11 +240,15 @@ class Validator:
     def _closest(value: Any, branches: list, errors: list) -> SchemaError:
         """The error of the alternative the value most likely meant: one whose constant fields (a tagged union's
         tag, e.g. "event") match, then the one whose error lies deepest."""
+
         def tag_matches(branch: Any) -> bool:
             props = branch.get("properties", {}) if isinstance(branch, dict) else {}
             tags = {k: p["const"] for k, p in props.items() if isinstance(p, dict) and "const" in p}
-            return bool(tags) and isinstance(value, dict) and all(
-                k in value and json_equal(value[k], c) for k, c in tags.items())
+            return (
+                bool(tags)
+                and isinstance(value, dict)
+                and all(k in value and json_equal(value[k], c) for k, c in tags.items())
+            )
 
         ranked = sorted(range(len(branches)), key=lambda i: (not tag_matches(branches[i]), -len(errors[i].path)))
         return errors[ranked[0]]

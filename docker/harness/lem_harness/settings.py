@@ -11,6 +11,7 @@ here with its path; test/contract/harness-parity.test.ts checks that both sides 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class Settings:
     prompts: Prompts = at("prompts")
     measurement: Measurement = at("measurement")
     force_cold_start: bool = at("force_cold_start")
+    # GPUs lem placed the experiment on (a count or node indices); placement is lem's, the harness only records it.
+    gpus: int | list | None = at("gpus")
     # The backend's own section (vllm:, tensorrt:, transformers:, synthetic:), as sent; engines read it.
     section: dict = field(default_factory=dict, metadata={"config": "{backend}"})
     raw: dict = field(default_factory=dict)
@@ -97,9 +100,8 @@ def _lookup(config: dict, path: str) -> Any:
     return node
 
 
-def _coerce(value: Any, hint: Any) -> Any:
+def _coerce(value: Any, kinds: frozenset) -> Any:
     # JSON says 10 where a float is meant, and 3.0 where an integer is (zod's z.int() accepts both).
-    kinds = set(typing.get_args(hint)) or {hint}
     if isinstance(value, bool) or value is None:
         return value
     if float in kinds and isinstance(value, int):
@@ -109,16 +111,27 @@ def _coerce(value: Any, hint: Any) -> Any:
     return value
 
 
-def _read(cls: type, config: dict) -> Any:
+@functools.lru_cache(maxsize=None)
+def _plan(cls: type) -> tuple[tuple[str, str, Any, frozenset], ...]:
+    """(field, config path, nested dataclass or None, the types a leaf may take) per field of cls, worked out
+    once: resolving the annotations costs far more than reading a whole config."""
     hints = typing.get_type_hints(cls)
-    values = {}
+    plan = []
     for f in dataclasses.fields(cls):
         path = f.metadata.get("config")
         if path is None or "{" in path:
             continue
-        value = _lookup(config, path)
         hint = hints[f.name]
-        values[f.name] = _read(hint, value) if dataclasses.is_dataclass(hint) else _coerce(value, hint)
+        nested = hint if dataclasses.is_dataclass(hint) else None
+        plan.append((f.name, path, nested, frozenset(typing.get_args(hint)) or frozenset({hint})))
+    return tuple(plan)
+
+
+def _read(cls: type, config: dict) -> Any:
+    values = {}
+    for name, path, nested, kinds in _plan(cls):
+        value = _lookup(config, path)
+        values[name] = _read(nested, value) if nested is not None else _coerce(value, kinds)
     return cls(**values)
 
 

@@ -47,6 +47,25 @@ def batch_spec_schema() -> dict:
     return json.loads(SCHEMA.read_text(encoding="utf-8"))
 
 
+class _SpecValidator(schema_check.Validator):
+    """Checks each distinct experiment config once: the experiments of a batch often carry identical configs
+    (the same experiment in several cycles), and checking a config costs far more than serialising it."""
+
+    def __init__(self, root: dict):
+        super().__init__(root)
+        self._config_schema = root["properties"]["experiments"]["items"]["properties"]["config"]
+        self._valid: set[str] = set()
+
+    def validate(self, value, schema=None, path: str = "") -> None:
+        if schema is not self._config_schema:
+            super().validate(value, schema, path)
+            return
+        key = json.dumps(value, sort_keys=True)
+        if key not in self._valid:
+            super().validate(value, schema, path)
+            self._valid.add(key)
+
+
 def _plain_folder_name(value: str, path: str) -> None:
     # Campaign and experiment ids name folders the harness writes: nothing may escape the results folder.
     if "/" in value or "\\" in value or value.startswith("."):
@@ -59,13 +78,17 @@ def _experiment(e: dict, path: str) -> BatchExperiment:
     backend = config["backend"]
     for other in BACKENDS:
         if other != backend and other in config:
-            raise SpecError(f"{path}.config.{other}", f'section "{other}" belongs to backend {other}, '
-                                                      f"but this experiment's backend is {backend}")
+            raise SpecError(
+                f"{path}.config.{other}",
+                f'section "{other}" belongs to backend {other}, but this experiment\'s backend is {backend}',
+            )
     try:
         settings = parse_settings(config)
     except MissingSection as m:
-        raise SpecError(f"{path}.config.{m}", "required field is missing (lem sends the backend's section "
-                                              "with its defaults resolved)") from m
+        raise SpecError(
+            f"{path}.config.{m}",
+            "required field is missing (lem sends the backend's section with its defaults resolved)",
+        ) from m
     return BatchExperiment(
         experiment_id=e["experiment_id"],
         config_hash=e["config_hash"],
@@ -80,7 +103,7 @@ def _experiment(e: dict, path: str) -> BatchExperiment:
 
 def parse_spec(raw) -> BatchSpec:
     try:
-        schema_check.validate(raw, batch_spec_schema())
+        _SpecValidator(batch_spec_schema()).validate(raw)
     except schema_check.SchemaError as e:
         raise SpecError(e.path or "spec", e.reason) from e
     _plain_folder_name(raw["campaign_id"], "campaign_id")
@@ -89,8 +112,9 @@ def parse_spec(raw) -> BatchSpec:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise SpecError("experiments", f"experiment_id {dupes[0]!r} appears more than once")
-    return BatchSpec(campaign_id=raw["campaign_id"], batch_id=raw["batch_id"], results_dir=raw["results_dir"],
-                     experiments=parsed)
+    return BatchSpec(
+        campaign_id=raw["campaign_id"], batch_id=raw["batch_id"], results_dir=raw["results_dir"], experiments=parsed
+    )
 
 
 def _reject_constant(name: str) -> None:

@@ -60,8 +60,10 @@ def synthetic_config(**overrides) -> dict:
         "max_output_tokens": 8,
         "batching": {"batch_size": 2},
         "prompts": {"category": "short", "count": 4},
-        "measurement": {"idle_baseline_s": 0, "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2,
-                                                         "min_runs": 2}},
+        "measurement": {
+            "idle_baseline_s": 0,
+            "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2},
+        },
         "synthetic": {"tokens_per_second": 4000, "ttft_ms": 1},
     }
     return merged(resolved_config("synthetic", **fast), overrides)
@@ -74,8 +76,15 @@ def make_spec(results_dir, experiments, campaign_id="camp", batch_id="batch-1") 
         "batch_id": batch_id,
         "results_dir": str(results_dir),
         "experiments": [
-            {"experiment_id": eid, "config_hash": f"hash-{eid}", "cycle": 0, "index": i, "attempt": 1,
-             "pause_before_s": 0, "config": cfg}
+            {
+                "experiment_id": eid,
+                "config_hash": f"hash-{eid}",
+                "cycle": 0,
+                "index": i,
+                "attempt": 1,
+                "pause_before_s": 0,
+                "config": cfg,
+            }
             for i, (eid, cfg) in enumerate(experiments)
         ],
     }
@@ -94,8 +103,15 @@ def harness_env() -> dict:
 
 
 def run_harness(*args, timeout=30, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lem_harness", *args], capture_output=True, text=True,
-                          timeout=timeout, env=harness_env(), cwd=str(HARNESS_ROOT), **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "lem_harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=harness_env(),
+        cwd=str(HARNESS_ROOT),
+        **kwargs,
+    )
 
 
 def parse_events(stdout: str) -> list[dict]:

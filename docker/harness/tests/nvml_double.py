@@ -10,7 +10,6 @@ import threading
 import time
 from types import SimpleNamespace
 
-
 # nvml.h's return codes, under pynvml's names.
 NVML_SUCCESS = 0
 NVML_ERROR_NOT_SUPPORTED = 3
@@ -18,9 +17,13 @@ NVML_ERROR_NO_PERMISSION = 4
 NVML_ERROR_DRIVER_NOT_LOADED = 9
 NVML_ERROR_GPU_IS_LOST = 15
 NVML_ERROR_UNKNOWN = 999
-_ERROR_TEXT = {NVML_ERROR_NOT_SUPPORTED: "Not Supported", NVML_ERROR_NO_PERMISSION: "Insufficient Permissions",
-               NVML_ERROR_DRIVER_NOT_LOADED: "Driver Not Loaded", NVML_ERROR_GPU_IS_LOST: "GPU is lost",
-               NVML_ERROR_UNKNOWN: "Unknown Error"}
+_ERROR_TEXT = {
+    NVML_ERROR_NOT_SUPPORTED: "Not Supported",
+    NVML_ERROR_NO_PERMISSION: "Insufficient Permissions",
+    NVML_ERROR_DRIVER_NOT_LOADED: "Driver Not Loaded",
+    NVML_ERROR_GPU_IS_LOST: "GPU is lost",
+    NVML_ERROR_UNKNOWN: "Unknown Error",
+}
 
 
 class NVMLError(Exception):
@@ -31,7 +34,7 @@ class NVMLError(Exception):
         super().__init__(text or _ERROR_TEXT.get(value, f"NVML error {value}"))
 
 
-def NVMLError_NotSupported(_text=None):  # noqa: N802 (pynvml's class name)
+def NVMLError_NotSupported(_text=None):  # pynvml's class name
     return NVMLError(NVML_ERROR_NOT_SUPPORTED)
 
 
@@ -43,9 +46,20 @@ class _FieldValue:
 
 
 class FakeGpu:
-    def __init__(self, index, watts=200.0, name="Recording GPU Double", reasons=0x0, mig=None,
-                 instant_supported=True, temperature=45, mem_used_mib=10 * 1024, util_gpu=97, util_mem=40,
-                 errors=None):
+    def __init__(
+        self,
+        index,
+        watts=200.0,
+        name="Recording GPU Double",
+        reasons=0x0,
+        mig=None,
+        instant_supported=True,
+        temperature=45,
+        mem_used_mib=10 * 1024,
+        util_gpu=97,
+        util_mem=40,
+        errors=None,
+    ):
         self.index = index
         self.watts = watts  # constant, or a callable of elapsed seconds
         self.name = name

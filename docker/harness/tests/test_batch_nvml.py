@@ -2,12 +2,12 @@
 
 import json
 
-from conftest import make_spec, synthetic_config
-from nvml_double import FakeGpu, RecordingNvmlDouble
-
 from lem_harness.batch import run_batch
 from lem_harness.engines.synthetic import SyntheticEngine
 from lem_harness.spec import parse_spec
+
+from conftest import make_spec, synthetic_config
+from nvml_double import FakeGpu, RecordingNvmlDouble
 
 
 class MeasuredEngineDouble(SyntheticEngine):

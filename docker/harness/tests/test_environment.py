@@ -5,8 +5,10 @@ import pytest
 from lem_harness.environment import in_container
 
 HOST_MOUNTS = "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
-DOCKER_MOUNTS = ("1203 1131 0:312 / / rw,relatime master:590 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A\n"
-                 "1204 1203 0:314 / /proc rw,nosuid - proc proc rw\n")
+DOCKER_MOUNTS = (
+    "1203 1131 0:312 / / rw,relatime master:590 - overlay overlay rw,lowerdir=/var/lib/docker/l/A\n"
+    "1204 1203 0:314 / /proc rw,nosuid - proc proc rw\n"
+)
 HOST = {
     "/proc/1/cgroup": "0::/init.scope\n",
     "/proc/self/mountinfo": HOST_MOUNTS,
@@ -23,12 +25,15 @@ def test_a_host_with_a_stray_dockerenv_is_not_a_container():
     assert in_container(reader(HOST), {}) is False
 
 
-@pytest.mark.parametrize("change", [
-    {"/proc/1/cgroup": "12:pids:/docker/4f2a9c\n0::/docker/4f2a9c\n"},  # cgroup v1 (or v2 without a namespace)
-    {"/proc/1/cgroup": "0::/kubepods/besteffort/pod1/abc\n"},
-    {"/proc/self/mountinfo": DOCKER_MOUNTS, "/proc/1/cgroup": "0::/\n"},  # cgroup v2 with its own namespace
-    {"/proc/1/sched": "sleep (48213, #threads: 1)\n"},  # PID 1 here, another PID on the host
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"/proc/1/cgroup": "12:pids:/docker/4f2a9c\n0::/docker/4f2a9c\n"},  # cgroup v1 (or v2 without a namespace)
+        {"/proc/1/cgroup": "0::/kubepods/besteffort/pod1/abc\n"},
+        {"/proc/self/mountinfo": DOCKER_MOUNTS, "/proc/1/cgroup": "0::/\n"},  # cgroup v2 with its own namespace
+        {"/proc/1/sched": "sleep (48213, #threads: 1)\n"},  # PID 1 here, another PID on the host
+    ],
+)
 def test_container_signs_are_read_from_cgroups_mounts_and_pid_namespace(change):
     assert in_container(reader({**HOST, **change}), {}) is True
 

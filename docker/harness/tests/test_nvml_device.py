@@ -2,17 +2,18 @@ import sys
 import time
 
 import pytest
+
+from lem_harness.nvml import POWER_SOURCE_AVERAGE, POWER_SOURCE_INSTANT, Nvml, NvmlCallFailed, NvmlUnavailable
+
 from nvml_double import (
     NVML_ERROR_GPU_IS_LOST,
     NVML_ERROR_NO_PERMISSION,
     NVML_ERROR_NOT_SUPPORTED,
     NVML_ERROR_UNKNOWN,
-    NVMLError,
     FakeGpu,
+    NVMLError,
     RecordingNvmlDouble,
 )
-
-from lem_harness.nvml import POWER_SOURCE_AVERAGE, POWER_SOURCE_INSTANT, Nvml, NvmlCallFailed, NvmlUnavailable
 
 
 def test_instant_power_field_186_is_preferred_over_the_1s_average():
@@ -57,13 +58,19 @@ def test_environment_facts():
     nvml = Nvml.open(RecordingNvmlDouble([FakeGpu(0)], cuda=12040))
     g = nvml.devices[0]
     assert (g.name(), g.power_limit_w(), g.compute_capability(), g.persistence_mode()) == (
-        "Recording GPU Double", 700.0, "9.0", True)
+        "Recording GPU Double",
+        700.0,
+        "9.0",
+        True,
+    )
     assert nvml.cuda_driver_version() == "12.4"
     assert nvml.driver_version() == "580.00-double"
 
 
-@pytest.mark.parametrize("visible, expected", [(None, [0, 1, 2]), ("2,0", [2, 0]), ("1,banana,2", [1]),
-                                               ("GPU-00000002", [2]), ("", [0, 1, 2])])
+@pytest.mark.parametrize(
+    "visible, expected",
+    [(None, [0, 1, 2]), ("2,0", [2, 0]), ("1,banana,2", [1]), ("GPU-00000002", [2]), ("", [0, 1, 2])],
+)
 def test_cuda_visible_devices_selects_the_gpus_in_use(monkeypatch, visible, expected):
     if visible is None:
         monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
@@ -101,8 +108,10 @@ class NvmlLibraryDouble:
         return 0
 
 
-@pytest.mark.parametrize("lib, expected", [(NvmlLibraryDouble(), True), (NvmlLibraryDouble(init_rc=9), False),
-                                           (NvmlLibraryDouble(count=0), False)])
+@pytest.mark.parametrize(
+    "lib, expected",
+    [(NvmlLibraryDouble(), True), (NvmlLibraryDouble(init_rc=9), False), (NvmlLibraryDouble(count=0), False)],
+)
 def test_the_health_probe_initialises_nvml_through_ctypes(monkeypatch, lib, expected):
     from lem_harness.nvml import probe
 
@@ -124,13 +133,16 @@ def test_the_health_probe_says_no_without_pynvml_or_without_the_library(monkeypa
 # -- errors: only "not supported" means absent ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call, read", [
-    ("nvmlDeviceGetTotalEnergyConsumption", lambda g: g.energy_mj()),
-    ("nvmlDeviceGetTemperature", lambda g: g.temperature_c()),
-    ("nvmlDeviceGetMigMode", lambda g: g.mig_mode()),
-    ("nvmlDeviceGetPowerManagementLimit", lambda g: g.power_limit_w()),
-    ("nvmlDeviceGetClockInfo", lambda g: g.read().sm_clock_mhz),
-])
+@pytest.mark.parametrize(
+    "call, read",
+    [
+        ("nvmlDeviceGetTotalEnergyConsumption", lambda g: g.energy_mj()),
+        ("nvmlDeviceGetTemperature", lambda g: g.temperature_c()),
+        ("nvmlDeviceGetMigMode", lambda g: g.mig_mode()),
+        ("nvmlDeviceGetPowerManagementLimit", lambda g: g.power_limit_w()),
+        ("nvmlDeviceGetClockInfo", lambda g: g.read().sm_clock_mhz),
+    ],
+)
 @pytest.mark.parametrize("code", [NVML_ERROR_GPU_IS_LOST, NVML_ERROR_NO_PERMISSION, NVML_ERROR_UNKNOWN])
 def test_an_nvml_error_other_than_not_supported_fails_naming_the_gpu_and_the_call(call, read, code):
     gpu = FakeGpu(1, errors={call: code})
@@ -141,22 +153,29 @@ def test_an_nvml_error_other_than_not_supported_fails_naming_the_gpu_and_the_cal
     assert call in message and "GPU 1" in message and gpu.uuid in message
 
 
-@pytest.mark.parametrize("call, read", [
-    ("nvmlDeviceGetTotalEnergyConsumption", lambda g: g.energy_mj()),
-    ("nvmlDeviceGetTemperature", lambda g: g.temperature_c()),
-    ("nvmlDeviceGetEccMode", lambda g: g.ecc_enabled()),
-    ("nvmlDeviceGetPerformanceState", lambda g: g.read().pstate),
-])
+@pytest.mark.parametrize(
+    "call, read",
+    [
+        ("nvmlDeviceGetTotalEnergyConsumption", lambda g: g.energy_mj()),
+        ("nvmlDeviceGetTemperature", lambda g: g.temperature_c()),
+        ("nvmlDeviceGetEccMode", lambda g: g.ecc_enabled()),
+        ("nvmlDeviceGetPerformanceState", lambda g: g.read().pstate),
+    ],
+)
 def test_not_supported_reads_as_none(call, read):
     device = Nvml.open(RecordingNvmlDouble([FakeGpu(0, errors={call: NVML_ERROR_NOT_SUPPORTED})])).devices[0]
     assert read(device) is None
 
 
 def test_a_lost_gpu_names_what_failed_even_when_its_uuid_cannot_be_read():
-    gpu = FakeGpu(0, errors={"nvmlDeviceGetPowerUsage": NVML_ERROR_GPU_IS_LOST,
-                             "nvmlDeviceGetUUID": NVML_ERROR_GPU_IS_LOST}, instant_supported=False)
+    gpu = FakeGpu(
+        0,
+        errors={"nvmlDeviceGetPowerUsage": NVML_ERROR_GPU_IS_LOST, "nvmlDeviceGetUUID": NVML_ERROR_GPU_IS_LOST},
+        instant_supported=False,
+    )
     device = Nvml.open(RecordingNvmlDouble([gpu])).devices[0]
-    with pytest.raises(NvmlCallFailed, match=r"nvmlDeviceGetPowerUsage failed on GPU 0 \(uuid unreadable\): GPU is lost"):
+    expected = r"nvmlDeviceGetPowerUsage failed on GPU 0 \(uuid unreadable\): GPU is lost"
+    with pytest.raises(NvmlCallFailed, match=expected):
         device.power_w()
 
 
@@ -165,7 +184,7 @@ def test_the_power_field_maps_its_own_return_code():
     device = Nvml.open(RecordingNvmlDouble([gpu])).devices[0]
     assert device.power_source() == POWER_SOURCE_INSTANT
     gpu.field_return = NVML_ERROR_GPU_IS_LOST
-    with pytest.raises(NvmlCallFailed, match="NVML_FI_DEV_POWER_INSTANT.*return code 15"):
+    with pytest.raises(NvmlCallFailed, match=r"NVML_FI_DEV_POWER_INSTANT.*return code 15"):
         device.power_w()
 
 

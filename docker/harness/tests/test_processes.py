@@ -13,6 +13,7 @@ import time
 import uuid
 
 import pytest
+
 from conftest import HARNESS_ROOT, harness_env, make_spec, parse_events, run_harness, synthetic_config
 
 
@@ -29,8 +30,14 @@ def write_spec(tmp_path, campaign, batch="b1", config=None):
 
 
 def start_run(path):
-    return subprocess.Popen([sys.executable, "-m", "lem_harness", "run", str(path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=harness_env(), cwd=str(HARNESS_ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "lem_harness", "run", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=harness_env(),
+        cwd=str(HARNESS_ROOT),
+    )
 
 
 def wait_for(proc, event):
@@ -97,8 +104,7 @@ def _stand_in(tmp_path, spec_path, code):
 
 def test_ps_reads_the_ids_of_a_run_without_the_lock_from_its_spec_and_skips_forked_workers(tmp_path, campaign):
     spec = write_spec(tmp_path, campaign, batch="b7")
-    code = ("import os, sys, time\nchild = os.fork()\nif child:\n    print('ready', flush=True)\n"
-            "time.sleep(30)\n")
+    code = "import os, sys, time\nchild = os.fork()\nif child:\n    print('ready', flush=True)\ntime.sleep(30)\n"
     proc = _stand_in(tmp_path, spec.name, code)  # a relative spec path: read through the process's cwd
     try:
         mine = [line for line in ps_lines() if line["pid"] == proc.pid]
@@ -121,8 +127,10 @@ def test_stop_signals_the_runs_naming_the_key_waits_and_reports_how_many(campaig
 
 
 def test_stop_kills_a_run_that_ignores_sigterm_once_the_wait_is_over(tmp_path, campaign):
-    code = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\n" \
-           "time.sleep(30)\n"
+    code = (
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\n"
+        "time.sleep(30)\n"
+    )
     proc = _stand_in(tmp_path, write_spec(tmp_path, campaign), code)
     t0 = time.monotonic()
     out = run_harness("stop", campaign, "--wait", "0.5")
@@ -131,16 +139,31 @@ def test_stop_kills_a_run_that_ignores_sigterm_once_the_wait_is_over(tmp_path, c
     assert 0.5 <= time.monotonic() - t0 < 5
 
 
-@pytest.mark.parametrize("args", [["stop"], ["stop", ""], ["stop", "k", "--wait"], ["stop", "k", "--wait", "x"],
-                                  ["stop", "k", "--wait", "-1"], ["ps", "extra"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stop"],
+        ["stop", ""],
+        ["stop", "k", "--wait"],
+        ["stop", "k", "--wait", "x"],
+        ["stop", "k", "--wait", "-1"],
+        ["ps", "extra"],
+    ],
+)
 def test_bad_arguments_exit_2(args):
     assert run_harness(*args).returncode == 2
 
 
 def test_warm_fills_the_bytecode_cache(tmp_path):
     env = {**harness_env(), "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")}
-    proc = subprocess.run([sys.executable, "-m", "lem_harness", "warm"], capture_output=True, text=True, env=env,
-                          cwd=str(HARNESS_ROOT), timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lem_harness", "warm"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(HARNESS_ROOT),
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     cached = {p.name.split(".")[0] for p in (tmp_path / "pycache").rglob("*.pyc")}
     assert {"cli", "batch", "spec", "schema_check", "vllm_engine", "tensorrt_engine"} <= cached

@@ -6,10 +6,11 @@ import random
 
 import jsonschema
 import pytest
-from conftest import SCHEMAS, make_spec, resolved_config, synthetic_config
 
 from lem_harness import schema_check
 from lem_harness.schema_check import SchemaError, SchemaUnsupported, json_equal
+
+from conftest import SCHEMAS, make_spec, resolved_config, synthetic_config
 
 
 @pytest.mark.parametrize("name", ["batch-spec.schema.json", "event.schema.json", "result.schema.json"])
@@ -70,7 +71,7 @@ def test_agrees_with_jsonschema_on_events_and_results(event_schema, result_schem
     event = {"event": "warmup", "ts": 1.5, "experiment_id": "e", "run": 2, "max_runs": 5, "cv": None}
     reference = jsonschema.Draft202012Validator(event_schema)
     for path in list(_nodes(event))[1:]:
-        for probe in rng.sample(PROBES, 8) + ["finished", "warmup"]:
+        for probe in [*rng.sample(PROBES, 8), "finished", "warmup"]:
             candidate = _replace(event, path, probe)
             try:
                 schema_check.validate(candidate, event_schema)
@@ -80,14 +81,17 @@ def test_agrees_with_jsonschema_on_events_and_results(event_schema, result_schem
             assert got == reference.is_valid(candidate), (path, probe)
 
 
-@pytest.mark.parametrize("mutate, path, words", [
-    (lambda c: c["batching"].update(batch_size=0), "batching.batch_size", "must be > 0"),
-    (lambda c: c["batching"].update(batch_size=1.5), "batching.batch_size", "expected an integer"),
-    (lambda c: c["measurement"].update(sampling=1), "measurement.sampling", "expected true or false"),
-    (lambda c: c["decoder"].update(preset="wild"), "decoder.preset", "expected one of deterministic"),
-    (lambda c: c["synthetic"].update(ttft_ms="5"), "synthetic.ttft_ms", "expected a number"),
-    (lambda c: c.update(extra_field=1), "extra_field", "unknown field"),
-])
+@pytest.mark.parametrize(
+    "mutate, path, words",
+    [
+        (lambda c: c["batching"].update(batch_size=0), "batching.batch_size", "must be > 0"),
+        (lambda c: c["batching"].update(batch_size=1.5), "batching.batch_size", "expected an integer"),
+        (lambda c: c["measurement"].update(sampling=1), "measurement.sampling", "expected true or false"),
+        (lambda c: c["decoder"].update(preset="wild"), "decoder.preset", "expected one of deterministic"),
+        (lambda c: c["synthetic"].update(ttft_ms="5"), "synthetic.ttft_ms", "expected a number"),
+        (lambda c: c.update(extra_field=1), "extra_field", "unknown field"),
+    ],
+)
 def test_errors_name_the_path_and_say_what_was_expected(mutate, path, words):
     config = synthetic_config()
     mutate(config)
@@ -100,8 +104,9 @@ def test_errors_name_the_path_and_say_what_was_expected(mutate, path, words):
 
 def test_a_tagged_union_reports_the_error_of_the_alternative_the_tag_names(event_schema):
     with pytest.raises(SchemaError) as err:
-        schema_check.validate({"event": "finished", "ts": 1, "experiment_id": "e", "result_path": 5,
-                               "duration_s": 1}, event_schema)
+        schema_check.validate(
+            {"event": "finished", "ts": 1, "experiment_id": "e", "result_path": 5, "duration_s": 1}, event_schema
+        )
     assert err.value.path == "result_path"
 
 

@@ -3,10 +3,11 @@ import json
 
 import jsonschema
 import pytest
-from conftest import make_spec, resolved_config, run_harness, synthetic_config
 
 from lem_harness.settings import config_paths, parse_settings
 from lem_harness.spec import SpecError, load_spec, parse_spec
+
+from conftest import make_spec, resolved_config, run_harness, synthetic_config
 
 
 def good_spec(tmp_path):
@@ -23,9 +24,12 @@ def test_a_valid_spec_is_valid_for_the_exported_schema_and_for_the_harness(tmp_p
 
 
 def test_settings_are_read_exactly_as_lem_resolved_them():
-    config = resolved_config("vllm", decoder={"preset": "standard", "temperature": 0.7, "top_p": 0.95, "top_k": 50,
-                                              "repetition_penalty": 1.0},
-                             prompts={"input_length": 64}, vllm={"max_num_seqs": 8})
+    config = resolved_config(
+        "vllm",
+        decoder={"preset": "standard", "temperature": 0.7, "top_p": 0.95, "top_k": 50, "repetition_penalty": 1.0},
+        prompts={"input_length": 64},
+        vllm={"max_num_seqs": 8},
+    )
     s = parse_settings(config)
     assert (s.backend, s.model_name, s.batch_size) == ("vllm", "org/model", config["batching"]["batch_size"])
     assert (s.decoder.preset, s.decoder.temperature, s.decoder.top_k) == ("standard", 0.7, 50)
@@ -69,33 +73,52 @@ def test_no_field_is_defaulted_by_the_harness_every_absent_field_is_refused(tmp_
         assert not reference.is_valid(spec)
 
 
-@pytest.mark.parametrize("mutate, path", [
-    (lambda s: s.pop("campaign_id"), "campaign_id"),
-    (lambda s: s.update(schema_version=2), "schema_version"),
-    (lambda s: s.update(surprise=1), "surprise"),
-    (lambda s: s.update(experiments=[]), "experiments"),
-    (lambda s: s["experiments"][0].update(attempt=0), "experiments[0].attempt"),
-    (lambda s: s["experiments"][0].update(cycle=1.5), "experiments[0].cycle"),
-    (lambda s: s["experiments"][0].update(pause_before_s=-1), "experiments[0].pause_before_s"),
-    (lambda s: s["experiments"][0].update(experiment_id="../escape"), "experiments[0].experiment_id"),
-    (lambda s: s["experiments"][0]["config"].update(backend="tgi"), "experiments[0].config.backend"),
-    (lambda s: s["experiments"][0]["config"].update(backend="pytorch"), "experiments[0].config.backend"),
-    (lambda s: s["experiments"][0]["config"]["measurement"].update(sample_interval_ms=5),
-     "experiments[0].config.measurement.sample_interval_ms"),
-    (lambda s: s["experiments"][0]["config"]["measurement"]["warmup"].update(window=1),
-     "experiments[0].config.measurement.warmup.window"),
-    (lambda s: s["experiments"][0]["config"]["batching"].update(batch_size=True),
-     "experiments[0].config.batching.batch_size"),
-    (lambda s: s["experiments"][0]["config"].update(vllm=resolved_config("vllm")["vllm"]),
-     "experiments[0].config.vllm"),
-    (lambda s: s["experiments"][0]["config"].pop("synthetic"), "experiments[0].config.synthetic"),
-    (lambda s: s["experiments"][0]["config"]["decoder"].update(preset="wild"), "experiments[0].config.decoder.preset"),
-    (lambda s: s["experiments"][0]["config"]["synthetic"].update(load_s=-1), "experiments[0].config.synthetic.load_s"),
-    (lambda s: s["experiments"][0]["config"]["synthetic"].update(surprise=1),
-     "experiments[0].config.synthetic.surprise"),
-    (lambda s: s.update(campaign_id=".hidden"), "campaign_id"),
-    (lambda s: s["experiments"][0]["config"]["model"].pop("name"), "experiments[0].config.model.name"),
-])
+@pytest.mark.parametrize(
+    "mutate, path",
+    [
+        (lambda s: s.pop("campaign_id"), "campaign_id"),
+        (lambda s: s.update(schema_version=2), "schema_version"),
+        (lambda s: s.update(surprise=1), "surprise"),
+        (lambda s: s.update(experiments=[]), "experiments"),
+        (lambda s: s["experiments"][0].update(attempt=0), "experiments[0].attempt"),
+        (lambda s: s["experiments"][0].update(cycle=1.5), "experiments[0].cycle"),
+        (lambda s: s["experiments"][0].update(pause_before_s=-1), "experiments[0].pause_before_s"),
+        (lambda s: s["experiments"][0].update(experiment_id="../escape"), "experiments[0].experiment_id"),
+        (lambda s: s["experiments"][0]["config"].update(backend="tgi"), "experiments[0].config.backend"),
+        (lambda s: s["experiments"][0]["config"].update(backend="pytorch"), "experiments[0].config.backend"),
+        (
+            lambda s: s["experiments"][0]["config"]["measurement"].update(sample_interval_ms=5),
+            "experiments[0].config.measurement.sample_interval_ms",
+        ),
+        (
+            lambda s: s["experiments"][0]["config"]["measurement"]["warmup"].update(window=1),
+            "experiments[0].config.measurement.warmup.window",
+        ),
+        (
+            lambda s: s["experiments"][0]["config"]["batching"].update(batch_size=True),
+            "experiments[0].config.batching.batch_size",
+        ),
+        (
+            lambda s: s["experiments"][0]["config"].update(vllm=resolved_config("vllm")["vllm"]),
+            "experiments[0].config.vllm",
+        ),
+        (lambda s: s["experiments"][0]["config"].pop("synthetic"), "experiments[0].config.synthetic"),
+        (
+            lambda s: s["experiments"][0]["config"]["decoder"].update(preset="wild"),
+            "experiments[0].config.decoder.preset",
+        ),
+        (
+            lambda s: s["experiments"][0]["config"]["synthetic"].update(load_s=-1),
+            "experiments[0].config.synthetic.load_s",
+        ),
+        (
+            lambda s: s["experiments"][0]["config"]["synthetic"].update(surprise=1),
+            "experiments[0].config.synthetic.surprise",
+        ),
+        (lambda s: s.update(campaign_id=".hidden"), "campaign_id"),
+        (lambda s: s["experiments"][0]["config"]["model"].pop("name"), "experiments[0].config.model.name"),
+    ],
+)
 def test_invalid_fields_are_named_by_their_path(tmp_path, mutate, path):
     spec = copy.deepcopy(good_spec(tmp_path))
     mutate(spec)
@@ -129,3 +152,13 @@ def test_run_exits_2_naming_the_field_and_prints_no_event(tmp_path):
     assert "experiments[0].config.max_output_tokens" in proc.stderr
     assert proc.stdout == ""
     assert not (tmp_path / "results").exists()
+
+
+def test_identical_configs_are_checked_once_but_a_different_one_is_still_checked(tmp_path):
+    good = synthetic_config()
+    bad = synthetic_config(batching={"batch_size": 0})
+    spec = make_spec(tmp_path, [("e1", good), ("e2", copy.deepcopy(good)), ("e3", bad)])
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec)
+    assert err.value.path == "experiments[2].config.batching.batch_size"
+    assert len(parse_spec(make_spec(tmp_path, [("e1", good), ("e2", copy.deepcopy(good))])).experiments) == 2

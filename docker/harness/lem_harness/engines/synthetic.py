@@ -69,8 +69,14 @@ class SyntheticEngine:
             chunks.append(time.perf_counter())
         # The batch's sequences advance in lockstep, as in a static batch on a GPU.
         return [
-            RequestTiming(submitted=submitted, finished=chunks[-1], input_tokens=p.input_tokens,
-                          output_tokens=n_out, first_token=chunks[0], chunks=list(chunks))
+            RequestTiming(
+                submitted=submitted,
+                finished=chunks[-1],
+                input_tokens=p.input_tokens,
+                output_tokens=n_out,
+                first_token=chunks[0],
+                chunks=list(chunks),
+            )
             for p in batch
         ]
 

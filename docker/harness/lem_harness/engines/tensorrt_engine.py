@@ -33,7 +33,8 @@ def engine_kwargs(settings: Settings, llmapi: Any) -> dict:
         if s.get(key) is not None:
             kwargs[key] = s[key]
     if s.get("kv_cache_free_gpu_memory_fraction") is not None:
-        kwargs["kv_cache_config"] = llmapi.KvCacheConfig(free_gpu_memory_fraction=s["kv_cache_free_gpu_memory_fraction"])
+        fraction = s["kv_cache_free_gpu_memory_fraction"]
+        kwargs["kv_cache_config"] = llmapi.KvCacheConfig(free_gpu_memory_fraction=fraction)
     quantization = s.get("quantization") or settings.quantization
     if quantization:
         kwargs["quant_config"] = llmapi.QuantConfig(quant_algo=llmapi.QuantAlgo(quantization.upper()))
@@ -87,8 +88,12 @@ class TensorrtEngine:
         outputs = self.llm.generate([p.payload for p in batch], sampling_params=params, use_tqdm=False)
         finished = time.perf_counter()
         return [
-            RequestTiming(submitted=submitted, finished=finished, input_tokens=p.input_tokens,
-                          output_tokens=len(o.outputs[0].token_ids))
+            RequestTiming(
+                submitted=submitted,
+                finished=finished,
+                input_tokens=p.input_tokens,
+                output_tokens=len(o.outputs[0].token_ids),
+            )
             for p, o in zip(batch, outputs)
         ]
 

@@ -19,7 +19,7 @@ from lem_harness.settings import Settings
 
 def _major_minor(version: str) -> tuple[int, int]:
     parts = [int(p) for p in version.split(".")[:2] if p.isdigit()]
-    return tuple((parts + [0, 0])[:2])  # type: ignore[return-value]
+    return tuple([*parts, 0, 0][:2])  # type: ignore[return-value]
 
 
 def _dtype_keyword(version: str) -> str:
@@ -135,23 +135,32 @@ class TransformersEngine:
         submitted = time.perf_counter()
         with torch.inference_mode():
             out = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, streamer=clock,
-                pad_token_id=self.tokenizer.pad_token_id, **generate_kwargs(settings),
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                streamer=clock,
+                pad_token_id=self.tokenizer.pad_token_id,
+                **generate_kwargs(settings),
             )
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         done = time.perf_counter()
         steps = clock.steps
-        generated = out[:, input_ids.shape[1]:].tolist()
+        generated = out[:, input_ids.shape[1] :].tolist()
         eos = self.tokenizer.eos_token_id
         timings = []
         for p, row in zip(batch, generated):
             n = row.index(eos) + 1 if eos is not None and eos in row else len(row)
             mine = steps[:n]
-            timings.append(RequestTiming(
-                submitted=submitted, finished=mine[-1] if mine else done, input_tokens=p.input_tokens,
-                output_tokens=n, first_token=mine[0] if mine else None, chunks=mine,
-            ))
+            timings.append(
+                RequestTiming(
+                    submitted=submitted,
+                    finished=mine[-1] if mine else done,
+                    input_tokens=p.input_tokens,
+                    output_tokens=n,
+                    first_token=mine[0] if mine else None,
+                    chunks=mine,
+                )
+            )
         return timings
 
     def unload(self) -> None:

@@ -18,8 +18,14 @@ from lem_harness.settings import Settings
 
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 _PASSED_WHEN_SET = (
-    "max_num_seqs", "max_num_batched_tokens", "max_model_len", "enable_prefix_caching",
-    "enable_chunked_prefill", "block_size", "swap_space", "seed",
+    "max_num_seqs",
+    "max_num_batched_tokens",
+    "max_model_len",
+    "enable_prefix_caching",
+    "enable_chunked_prefill",
+    "block_size",
+    "swap_space",
+    "seed",
 )
 
 
@@ -102,8 +108,11 @@ class VllmEngine:
         finished = time.perf_counter()
         return [
             RequestTiming(
-                submitted=submitted, finished=finished, input_tokens=p.input_tokens,
-                output_tokens=len(o.outputs[0].token_ids), first_token=_first_token(o, submitted, wall_submitted),
+                submitted=submitted,
+                finished=finished,
+                input_tokens=p.input_tokens,
+                output_tokens=len(o.outputs[0].token_ids),
+                first_token=_first_token(o, submitted, wall_submitted),
             )
             for p, o in zip(batch, outputs)
         ]

@@ -1,4 +1,4 @@
-"""Thin wrapper over pynvml (nvidia-ml-py). Facts it relies on are in /work/shared/MEASUREMENT.md:
+"""Thin wrapper over pynvml (nvidia-ml-py). The NVML facts it relies on:
 
 - nvmlDeviceGetTotalEnergyConsumption: cumulative mJ since driver load (Volta+), updated about every 100 ms.
 - nvmlDeviceGetPowerUsage is a 1 s average on Ampere (except A100) and newer, so for a time series to
