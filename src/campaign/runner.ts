@@ -5,7 +5,7 @@ import { countStatuses, remainingWork, type ManifestEntry, type StatusCounts } f
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
 import type { Executor } from './run/executor.js';
-import { recover } from './run/recovery.js';
+import { collectFinished } from './run/recovery.js';
 import { superviseBatch, type SupervisorContext } from './run/supervisor.js';
 import type { StoredExperiment, StoredPlan } from './stored-plan.js';
 
@@ -13,8 +13,6 @@ export interface RunnerOptions {
   readonly store: ManifestStore;
   readonly plan: StoredPlan;
   readonly executor: Executor;
-  /** The backends the executor has targets for. */
-  readonly backends: readonly string[];
   readonly paths: SharedPaths;
   readonly progress: ProgressReporter;
   readonly signal: AbortSignal;
@@ -50,13 +48,8 @@ export class CampaignRunner {
     ).length;
     progress.begin(counts0.total, counts0.completed + failedForGood);
 
-    // Before the campaign is marked running: a target busy with another campaign refuses the run unchanged.
-    const recovered = await recover({
-      ...this.common(),
-      backends: this.o.backends,
-      hostBatches: this.o.paths.hostBatches,
-    });
-    if (!recovered.ok) return recovered;
+    // The targets were guarded before (no harness of an earlier run still measures): collect what it finished.
+    collectFinished({ ...this.common(), hostBatches: this.o.paths.hostBatches });
     store.setStatus('running');
 
     const ctx = this.supervisorContext();
@@ -66,7 +59,7 @@ export class CampaignRunner {
       const batch = queue.shift()!;
       const r = await superviseBatch(ctx, batch[0]!.backend, batch, first);
       if (!r.ok) return r;
-      first = false;
+      if (r.value) first = false;
       // Retries and experiments a dying target never reached go next, ahead of the rest of the plan.
       const again = batch.filter((e) => {
         const m = store.entry(e.id);

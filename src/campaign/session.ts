@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
 import { LocalDockerExecutor } from './run/local-docker-executor.js';
+import { guardTargets } from './run/recovery.js';
 import { CampaignRunner, type RunOutcome } from './runner.js';
 import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
 
@@ -60,6 +61,9 @@ export function openCampaign(project: Project, campaignId: string): Result<{ sto
   return ok({ store: store.value, plan: plan.value });
 }
 
+/** How long a stopping harness may take before it is killed. */
+const stopGraceMs = 10_000;
+
 export interface ExecuteOptions {
   readonly keepBackends: boolean;
   readonly signal: AbortSignal;
@@ -99,7 +103,12 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
   const containers = backendContainers(docker, project, needed);
   if (!containers.ok) return containers;
-  const executor = new LocalDockerExecutor({ backends: containers.value, paths: project.paths, healthTimeoutMs: opts.healthTimeoutMs, note: (t) => opts.progress.note(t) });
+  const executor = new LocalDockerExecutor({
+    backends: containers.value,
+    paths: project.paths,
+    healthTimeoutMs: opts.healthTimeoutMs,
+    note: (t) => opts.progress.note(t),
+  });
 
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
   // backends that were already running before the campaign are left as they were.
@@ -115,17 +124,29 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
     }
   };
 
+  const before = new Map<string, 'created' | 'started' | 'already-running'>();
   for (const backend of needed) {
     const up = await executor.prepare(backend);
     if (!up.ok) {
       await teardown();
       return up;
     }
+    before.set(backend, up.value);
     if (up.value !== 'already-running' && !owned.value.has(backend)) {
       owned.value.add(backend);
       writeFileAtomic(ownedFile, JSON.stringify([...owned.value]));
     }
-    const ready = await executor.ready(backend, opts.signal, (what, ms, detail) => opts.progress.waiting(what, ms, detail));
+  }
+  // Nothing else runs in a target (not even the harness warm-up) before it is known that no harness measures there.
+  const campaignId = store.current.campaign_id;
+  const backends = [...needed];
+  const guarded = await guardTargets({ executor, progress: opts.progress, campaignId, backends, stopGraceMs });
+  if (!guarded.ok) {
+    await teardown();
+    return guarded;
+  }
+  for (const backend of needed) {
+    const ready = await executor.ready(backend, opts.signal, (w, ms, detail) => opts.progress.waiting(w, ms, detail));
     if (!ready.ok) {
       await teardown();
       if (!opts.signal.aborted) return ready;
@@ -134,10 +155,13 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
       opts.progress.end();
       return ok({ counts: countStatuses(store.current), interrupted: true, failures: [] });
     }
-    opts.progress.note(`backend ${backend} ready (${executor.targetName(backend)}${up.value === 'already-running' ? ', already running' : ''})`);
+    const already = before.get(backend) === 'already-running' ? ', already running' : '';
+    opts.progress.note(`backend ${backend} ready (${executor.targetName(backend)}${already})`);
   }
 
-  const runner = new CampaignRunner({ store, plan, executor, backends: [...needed], paths: project.paths, progress: opts.progress, signal: opts.signal });
+  const { progress, signal } = opts;
+  const paths = project.paths;
+  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal });
   try {
     return await runner.run();
   } finally {

@@ -11,7 +11,10 @@ abstract class BackendsCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   protected async targets() {
-    const [{ backendContainers, connect }, { projectOptions }] = await Promise.all([import('../project/project.js'), import('./project-options.js')]);
+    const [{ backendContainers, connect }, { projectOptions }] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
+    ]);
     const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
     const all = Object.keys(c.value.project.compose.services);

@@ -10,8 +10,8 @@ export class CampaignResumeCommand extends LemCommand {
     description: 'Finish an interrupted campaign without repeating completed work',
     details: `
       Runs what a campaign still owes: pending and interrupted experiments, and failed ones with retries left.
-      Completed experiments are never re-run. An experiment the last run left "running" (the orchestrator was
-      killed) is collected if its result was written meanwhile, and run again otherwise. The campaign runs
+      Completed experiments are never re-run. After a killed run, the harness it left measuring is stopped and
+      every result it finished meanwhile is collected; only what it did not finish runs again. The campaign runs
       exactly the plan frozen when it was created (plan.json), whatever the campaign file says now.
     `,
     examples: [['Resume a campaign', '$0 campaign resume demo-20261124-101500-3fa2']],

@@ -20,12 +20,13 @@ export class DaemonStatusCommand extends LemCommand {
 
   async run(): Promise<Result<void>> {
     // Loaded here, not at the top: every lem invocation would otherwise pay for these modules.
-    const [{ locateProject }, { projectOptions }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
+    const [{ locateProject }, { projectOptions }, { inspectLock }, daemonState] = await Promise.all([
       import('../project/project.js'),
       import('./project-options.js'),
       import('../core/pid-lock.js'),
       import('../daemon/state.js'),
     ]);
+    const { loadState, lockFile, logFile } = daemonState;
     const project = locateProject(projectOptions(this.project));
     if (!project.ok) return project;
     const hostState = project.value.paths.hostState;

@@ -64,6 +64,9 @@ export function finish(
     out.write(`campaign ${campaignId}: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}\n`);
     for (const f of outcome.failures) out.write(terminalSafe(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`));
   }
+  if (!json && !outcome.interrupted && c.completed > 0) {
+    out.write(`next: lem results aggregate --campaign ${campaignId}\n`);
+  }
   if (outcome.interrupted) {
     if (!json) out.write(`interrupted; resume with: lem campaign resume ${campaignId}\n`);
     return ok(128 + (signal === 'SIGINT' ? 2 : 15));

@@ -140,10 +140,12 @@ describe('faults in the run path', { timeout: 180_000 }, () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stderr).not.toMatch(/LEM013/);
     expect(r.stderr).toMatch(/died during the experiment/);
-    const m = manifestOf(p, campaignIdFrom(r.stdout));
+    const id = campaignIdFrom(r.stdout);
+    const m = manifestOf(p, id);
     expect(m.status).toBe('completed');
     expect(m.experiments.every((e) => e.status === 'completed')).toBe(true);
     expect(m.experiments[0]!.attempts).toBe(2);
+    expect(r.stdout).toContain(`next: lem results aggregate --campaign ${id}\n`);
     expect(await p.containers()).toEqual([]);
   });
 

@@ -79,8 +79,7 @@ export interface Step {
   readonly effects: readonly Effect[];
 }
 
-/** `lem_harness run` exits with this code when another harness already holds the container (checked by listing). */
-export const HARNESS_BUSY_EXIT = 3;
+export { HARNESS_BUSY_EXIT } from '../harness-client.js';
 
 export interface BatchInit {
   readonly batchId: string;

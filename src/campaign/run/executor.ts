@@ -1,9 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { BatchSpec } from '../../contract/batch-spec.js';
 import type { Result } from '../../core/result.js';
-import type { BatchHandlers, HarnessProcess } from '../harness-client.js';
+import type { BatchHandlers, RunningHarness } from '../harness-client.js';
 
-export type { BatchHandlers, HarnessProcess };
+export type { BatchHandlers, RunningHarness };
 
 /** What became of a target after an exec ended: alive (the harness alone ended) or dead, in words. */
 export interface TargetFate {
@@ -28,7 +28,7 @@ export interface Executor {
   /** Before a batch: makes the target usable again, restarting or recreating it when it died or vanished. */
   ensureReady(backend: string, signal: AbortSignal, onWait: WaitReporter): Promise<Result<void>>;
   /**
-   * Whether a harness may be running in the target: it is up, and not one this executor started and has not yet
+   * Whether a harness may be running in the target: it is alive, and not one this executor started and has not yet
    * handed a batch (a container just created or started has no process of anyone's).
    */
   mayRunHarnesses(backend: string): Promise<boolean>;
@@ -50,7 +50,7 @@ export interface Executor {
   /** The target's fate after an exec ended with `exitCode`. */
   settle(backend: string, exitCode: number | null): Promise<TargetFate>;
   /** Harness processes running in the target now, of any campaign. */
-  listHarnesses(backend: string): Promise<Result<HarnessProcess[]>>;
+  listHarnesses(backend: string): Promise<Result<RunningHarness[]>>;
   /** Removes the target. */
   release(backend: string): Promise<Result<void>>;
 }

@@ -8,7 +8,7 @@ import type { SharedPaths } from '../../project/project.js';
 import type { BackendContainer } from '../../runtime/backend-container.js';
 import { describeState, isAlive, isUsable, type ContainerState } from '../../runtime/container-state.js';
 import { listHarnesses, runHarnessBatch, stopHarness, warmHarness } from '../harness-client.js';
-import type { BatchHandlers, Executor, HarnessProcess, TargetFate, WaitReporter } from './executor.js';
+import type { BatchHandlers, Executor, RunningHarness, TargetFate, WaitReporter } from './executor.js';
 
 export interface LocalDockerOptions {
   readonly backends: ReadonlyMap<string, BackendContainer>;
@@ -98,7 +98,7 @@ export class LocalDockerExecutor implements Executor {
   }
 
   async mayRunHarnesses(backend: string): Promise<boolean> {
-    return !this.fresh.has(backend) && isUsable(await this.stateOf(this.c(backend)));
+    return !this.fresh.has(backend) && isAlive(await this.stateOf(this.c(backend)));
   }
 
   pathFor(backend: string, hostPath: string): string | undefined {
@@ -168,7 +168,7 @@ export class LocalDockerExecutor implements Executor {
     return { alive: isAlive(state), description: describeState(state) };
   }
 
-  async listHarnesses(backend: string): Promise<Result<HarnessProcess[]>> {
+  async listHarnesses(backend: string): Promise<Result<RunningHarness[]>> {
     try {
       return ok(await listHarnesses(this.c(backend)));
     } catch (e) {

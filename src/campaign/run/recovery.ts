@@ -5,7 +5,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import { remainingWork, type EntryPatch, type ManifestEntry } from '../manifest.js';
 import type { ManifestStore } from '../manifest-store.js';
 import type { ProgressReporter } from '../progress.js';
-import type { Executor, HarnessProcess } from './executor.js';
+import type { Executor, RunningHarness } from './executor.js';
 import { hostResultPath, readResult } from './result-check.js';
 
 /**
@@ -43,73 +43,79 @@ export function recoveryPatch(
 }
 
 /** The harnesses of other campaigns (or of no campaign lem knows) among those running in a target. */
-export function foreignHarnesses(found: readonly HarnessProcess[], campaignId: string): HarnessProcess[] {
+export function foreignHarnesses(found: readonly RunningHarness[], campaignId: string): RunningHarness[] {
   return found.filter((h) => h.campaign_id !== campaignId);
 }
 
-export interface RecoveryContext {
+export interface GuardContext {
   readonly executor: Executor;
-  readonly store: ManifestStore;
   readonly progress: ProgressReporter;
   readonly campaignId: string;
   readonly backends: readonly string[];
-  readonly projectDir: string;
-  readonly hostResults: string;
-  readonly hostBatches: string;
-  readonly campaignDir: string;
-  readonly retries: number;
   readonly stopGraceMs: number;
 }
 
 /**
- * Before anything is dispatched: exactly one harness may measure in a target, so a harness of another campaign
- * there refuses this run (the manifest untouched), and one of this campaign (left by a killed orchestrator) is
- * stopped. Then every result such a harness finished is collected rather than run again.
+ * Before anything else is run in the targets (even the harness warm-up, which would disturb a measurement):
+ * exactly one harness may measure in a target, so a harness of another campaign there refuses this run (the
+ * manifest untouched), and one of this campaign, left by a killed orchestrator, is stopped.
  */
-export async function recover(x: RecoveryContext): Promise<Result<void>> {
+export async function guardTargets(x: GuardContext): Promise<Result<void>> {
   for (const backend of x.backends) {
     if (!(await x.executor.mayRunHarnesses(backend))) continue;
     const listed = await x.executor.listHarnesses(backend);
     if (!listed.ok) return listed;
     const other = foreignHarnesses(listed.value, x.campaignId)[0];
-    if (other) {
-      const whose = other.campaign_id === null ? 'a campaign lem cannot name' : `campaign ${other.campaign_id}`;
-      const target = x.executor.targetName(backend);
-      return err(
-        lemError(
-          ErrorCode.LOCKED,
-          `backend container ${target} is measuring for ${whose} (harness PID ${other.pid}); ` +
-            "two harnesses in one container would skew both campaigns' figures",
-          {
-            hint:
-              other.campaign_id === null
-                ? `wait for it to end, or stop it: docker exec ${target} kill ${other.pid}`
-                : `wait for it, or see: lem campaign status ${other.campaign_id}`,
-          },
-        ),
-      );
-    }
+    if (other) return err(busyError(x.executor.targetName(backend), other));
     if (listed.value.length === 0) continue;
     const stopped = await x.executor.stopHarnesses(backend, x.campaignId, x.stopGraceMs);
     if (!stopped.ok) return stopped;
-    if (stopped.value > 0)
-      x.progress.note(
-        `stopped ${stopped.value} harness process(es) left running in ${x.executor.targetName(backend)} ` +
-          'by an earlier run',
-      );
+    if (stopped.value > 0) {
+      const where = x.executor.targetName(backend);
+      x.progress.note(`stopped ${stopped.value} harness process(es) left running in ${where} by an earlier run`);
+    }
   }
-  collectFinished(x);
   return ok(undefined);
 }
 
+function busyError(target: string, other: RunningHarness) {
+  const whose = other.campaign_id === null ? 'a campaign lem cannot name' : `campaign ${other.campaign_id}`;
+  return lemError(
+    ErrorCode.LOCKED,
+    `backend container ${target} is measuring for ${whose} (harness PID ${other.pid}); ` +
+      "two harnesses in one container would skew both campaigns' figures",
+    {
+      hint:
+        other.campaign_id === null
+          ? `wait for it to end, or stop it: docker exec ${target} kill ${other.pid}`
+          : `wait for it, or see: lem campaign status ${other.campaign_id}`,
+    },
+  );
+}
+
+export interface CollectContext {
+  readonly store: ManifestStore;
+  readonly progress: ProgressReporter;
+  readonly campaignId: string;
+  readonly projectDir: string;
+  readonly hostResults: string;
+  readonly hostBatches: string;
+  readonly campaignDir: string;
+  readonly retries: number;
+}
+
 /** A campaign with no batch spec written yet was never dispatched, so it has no result to collect. */
-function dispatchedBefore(x: RecoveryContext): boolean {
+function dispatchedBefore(x: CollectContext): boolean {
   const nonEmpty = (dir: string) => existsSync(dir) && readdirSync(dir).length > 0;
   // Older lem wrote batch specs inside the campaign folder.
   return nonEmpty(join(x.hostBatches, x.campaignId)) || nonEmpty(join(x.campaignDir, 'batches'));
 }
 
-function collectFinished(x: RecoveryContext): void {
+/**
+ * After the targets are guarded (no harness of this campaign left running): every result a harness of an earlier
+ * run finished is collected rather than run again; an experiment left `running` without one is interrupted.
+ */
+export function collectFinished(x: CollectContext): void {
   const dispatched = dispatchedBefore(x);
   for (const e of remainingWork(x.store.current, x.retries)) {
     if (!dispatched && e.status !== 'running') continue;

@@ -44,21 +44,22 @@ export const clockNow = (): Clock => {
 /**
  * Runs one batch: hands it to the executor, folds every event through the reducer, and carries out the effects
  * (manifest patches, progress, logs, the watchdog, stopping the batch, inspecting and restarting the target).
- * `firstOfRun`: no thermal gap before the batch's first experiment.
+ * `firstOfRun`: no thermal gap before the batch's first experiment. Resolves whether anything was dispatched.
  */
 export async function superviseBatch(
   x: SupervisorContext,
   backend: string,
   batch: readonly StoredExperiment[],
   firstOfRun: boolean,
-): Promise<Result<void>> {
+): Promise<Result<boolean>> {
   const { executor, progress, signal } = x;
   const ready = await executor.ensureReady(backend, signal, (what, ms, detail) => progress.waiting(what, ms, detail));
   // Interrupted while waiting for the backend: nothing of this batch started; the loop ends on the signal.
-  if (!ready.ok) return signal.aborted ? ok(undefined) : ready;
+  if (!ready.ok) return signal.aborted ? ok(false) : ready;
+  if (signal.aborted) return ok(false);
 
   const readable = failUnreadable(x, backend, batch);
-  if (readable.length === 0) return ok(undefined);
+  if (readable.length === 0) return ok(false);
   const logs = new ExperimentLogs(join(x.campaignDir, 'logs'), x.projectDir);
   const batchId = batchIdFor(x.store.current.seq, readable[0]!.id);
   const items: SpecItem[] = readable.map((e, i) => ({
@@ -80,7 +81,8 @@ export async function superviseBatch(
       resultPath: relative(x.projectDir, hostResultPath(x.hostResults, x.campaignId, e.id)),
     })),
   });
-  return new BatchRun(x, backend, logs, state).run(spec);
+  const r = await new BatchRun(x, backend, logs, state).run(spec);
+  return r.ok ? ok(true) : r;
 }
 
 /** A prompts file is named by its host path; the harness must read it through a mount of the target. */
@@ -163,7 +165,8 @@ class BatchRun {
     const listed = await this.x.executor.listHarnesses(this.backend);
     const other = listed.ok ? listed.value.find((h) => h.batch_id !== this.state.batchId) : undefined;
     if (!other) return undefined;
-    return `the harness (PID ${other.pid}) of ${other.campaign_id === null ? 'an unknown campaign' : `campaign ${other.campaign_id}`}`;
+    const whose = other.campaign_id === null ? 'an unknown campaign' : `campaign ${other.campaign_id}`;
+    return `the harness (PID ${other.pid}) of ${whose}`;
   }
 
   private dispatch(ev: BatchEvent): void {
