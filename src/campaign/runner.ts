@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { BatchSpec } from '../contract/batch-spec.js';
@@ -219,7 +219,7 @@ export class CampaignRunner {
       })),
     };
     const hostSpec = join(campaignDir, 'batches', `${batchId}.json`);
-    writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2));
+    mustWrite(writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2)));
     const containerSpec = `${paths.containerState}/${relative(paths.hostState, hostSpec).split('\\').join('/')}`;
 
     const logs = new ExperimentLogs(join(campaignDir, 'logs'), paths.projectDir);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
 import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -11,7 +11,7 @@ import { describeState } from '../runtime/container-state.js';
 import { connectDocker, type EngineInfo } from '../runtime/docker-client.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
-import { acquireLock, releaseLock } from '../core/pid-lock.js';
+import { acquireLock, lockPathIn, releaseLock } from '../core/pid-lock.js';
 import { z } from 'zod';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
@@ -132,14 +132,13 @@ export function createCampaign(project: Project, plan: StoredPlan, campaignFile:
 }
 
 export function openCampaign(project: Project, campaignId: string): Result<{ store: ManifestStore; plan: StoredPlan }> {
-  const dir = ManifestStore.campaignDir(project.paths.hostState, campaignId);
-  const store = ManifestStore.load(dir);
+  const store = ManifestStore.open(project.paths.hostState, campaignId);
   if (!store.ok) {
     // A campaign that is there but unreadable says why (file and line); only a missing one is "not found".
     if (store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
     return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${campaignId}" in ${join(project.paths.hostState, 'campaigns')}`, { hint: 'list campaigns with: lem campaign list' }));
   }
-  const plan = loadPlan(dir);
+  const plan = loadPlan(store.value.dir);
   if (!plan.ok) return plan;
   return ok({ store: store.value, plan: plan.value });
 }
@@ -163,7 +162,7 @@ export async function executeCampaign(
   opts: ExecuteOptions,
 ): Promise<Result<RunOutcome>> {
   // One orchestrator per campaign: two would dispatch the same experiments and interleave journal records.
-  const lockFile = join(store.dir, 'lock');
+  const lockFile = lockPathIn(store.dir);
   const lock = acquireLock(lockFile, process.pid, {
     holder: `run of campaign ${store.current.campaign_id}`,
     hint: (o) => `the campaign is being run by PID ${o.pid} (lem campaign run/resume or lem daemon); wait for it, or stop it with: kill ${o.pid}`,
@@ -206,7 +205,7 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
     }
     if (up.value !== 'already-running' && !owned.value.has(c.service)) {
       owned.value.add(c.service);
-      writeFileAtomic(ownedFile, JSON.stringify([...owned.value]));
+      mustWrite(writeFileAtomic(ownedFile, JSON.stringify([...owned.value])));
     }
     const healthy = await c.waitHealthy(opts.healthTimeoutMs, (ms, s) => opts.progress.waiting(`backend ${c.service} (${c.containerName})`, ms, describeState(s)), opts.signal);
     if (!healthy.ok) {

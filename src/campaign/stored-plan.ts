@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { ExperimentConfig } from '../config/experiment.js';
@@ -37,7 +37,7 @@ export type StoredExperiment = StoredPlan['experiments'][number];
 export const PLAN_FILE = 'plan.json';
 
 export function savePlan(dir: string, plan: unknown): void {
-  writeFileAtomic(join(dir, PLAN_FILE), JSON.stringify(plan, null, 2));
+  mustWrite(writeFileAtomic(join(dir, PLAN_FILE), JSON.stringify(plan, null, 2)));
 }
 
 export function loadPlan(dir: string): Result<StoredPlan> {

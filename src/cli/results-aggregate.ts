@@ -44,7 +44,7 @@ export class ResultsAggregateCommand extends LemCommand {
     const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] = await Promise.all([
       import('../results/aggregate.js'),
       import('../results/text-summary.js'),
-      import('../results/write.js'),
+      import('../core/atomic-file.js'),
     ]);
     const selected = await selectAndCollect(this.results, selection.value);
     if (!selected.ok) return selected;
@@ -57,12 +57,14 @@ export class ResultsAggregateCommand extends LemCommand {
       summary_csv: join(outDir, 'summary.csv'),
       summary_json: join(outDir, 'summary.json'),
     };
-    const written = await writeFilesAtomic(
+    // Re-derivable from the results, so no fsync.
+    const written = writeFilesAtomic(
       new Map([
         [files.experiments_csv, agg.experimentsCsv],
         [files.summary_csv, agg.summaryCsv],
         [files.summary_json, JSON.stringify(agg.summaryJson, null, 2) + '\n'],
       ]),
+      { durable: false },
     );
     if (!written.ok) return written;
 

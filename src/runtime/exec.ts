@@ -37,8 +37,19 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
   else stderr.resume();
 
   const lines = createInterface({ input: stdout, crlfDelay: Infinity });
+  // A line handler that throws (its state could not be written: a full disk) ends the exec with that error,
+  // instead of escaping from a stream callback and killing the process without a word.
+  let handlerError: { readonly e: unknown } | undefined;
   const linesDone = new Promise<void>((resolve) => {
-    lines.on('line', (line) => opts.onStdoutLine?.(line));
+    lines.on('line', (line) => {
+      if (handlerError) return;
+      try {
+        opts.onStdoutLine?.(line);
+      } catch (e) {
+        handlerError = { e };
+        stream.destroy();
+      }
+    });
     lines.on('close', resolve);
   });
   await new Promise<void>((resolve) => {
@@ -49,6 +60,7 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
   stdout.end();
   stderr.end();
   await linesDone;
+  if (handlerError) throw handlerError.e;
   const info = await exec.inspect();
   return { exitCode: info.Running ? null : (info.ExitCode ?? null) };
 }
