@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -101,6 +101,25 @@ describe('durable state under faults', { timeout: 240_000 }, () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expectEachCompletedOnce(p, id);
     for (const e of completedBefore) expect(statSync(join(p.dir, e.result_path!)).mtimeMs).toBe(mtimes.get(e.id));
+  });
+
+  it.runIf(canMount)('a read-only campaign folder: resume names the lock it cannot take and why, and changes nothing', async () => {
+    const p = project('rofolder');
+    p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
+    const first = await p.lem(['campaign', 'run', 'c.yaml'], { timeoutMs: 120_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const id = campaignIdFrom(first.stdout);
+    const dir = join(p.dir, '.state', 'campaigns', id);
+    const journal = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
+    const bind = (args: string[]) => expect(spawnSync('mount', args, { encoding: 'utf8' }).status).toBe(0);
+    bind(['--bind', dir, dir]);
+    bind(['-o', 'remount,bind,ro', dir]);
+    cleanups.push(() => void spawnSync('umount', ['-l', dir]));
+    const r = await p.lem(['campaign', 'resume', id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LEM023: cannot take the lock: cannot write \S+\/lock: read-only file system \(EROFS\)/);
+    expect(r.stderr).not.toContain('LEM099');
+    expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toBe(journal);
   });
 
   it('kill -9, then an immediate resume while the killed orchestrator is still a zombie', async () => {
