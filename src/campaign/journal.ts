@@ -34,7 +34,8 @@ export function readJournal(file: string): Result<JournalRead> {
       records.push({ rec: JournalRecord.parse(JSON.parse(line)), line: i + 1 });
     } catch (e) {
       if (i === lines.length - 1) return ok({ records, tornAt: start });
-      return err(lemError(ErrorCode.STATE_CORRUPT, `${file}:${i + 1}: unreadable journal record: ${(e as Error).message}`));
+      const why = `${file}:${i + 1}: unreadable journal record: ${(e as Error).message}`;
+      return err(lemError(ErrorCode.STATE_CORRUPT, why));
     }
   }
   return ok({ records, tornAt: undefined });

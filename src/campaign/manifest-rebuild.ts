@@ -7,7 +7,11 @@ import type { StoredPlan } from './stored-plan.js';
  * pending. Experiments that journal `append` records add (the daemon's later cycles, which plan.json also lists)
  * are left out here, so folding the journal over the result adds each of them once, in journal order.
  */
-export function manifestBeforeJournal(campaignId: string, plan: StoredPlan, records: readonly JournalRecord[]): Manifest {
+export function manifestBeforeJournal(
+  campaignId: string,
+  plan: StoredPlan,
+  records: readonly JournalRecord[],
+): Manifest {
   const appended = new Set<string>();
   for (const r of records) if ('append' in r) for (const e of r.append) appended.add(e.id);
   const file = plan.campaign['file'];

@@ -76,24 +76,38 @@ export class ManifestStore {
       if (!plan) return snapshot;
       if (!plan.ok) return err({ ...snapshot.error, message: `${snapshot.error.message}; and ${plan.error.message}` });
       manifest = manifestBeforeJournal(basename(dir), plan.value, records.map((r) => r.rec));
-      (opts.warn ?? warnOnStderr)(`${snapshot.error.message}: rebuilt from ${PLAN_FILE} and ${JOURNAL_FILE} (${records.length} records)`);
+      const how = `rebuilt from ${PLAN_FILE} and ${JOURNAL_FILE} (${records.length} records)`;
+      (opts.warn ?? warnOnStderr)(`${snapshot.error.message}: ${how}`);
     }
     const store = ManifestStore.fromManifest(dir, manifest, tornAt, snapshot.ok ? 0 : 1);
     if (!store.ok) return store;
     for (const { rec, line } of records) {
       if (rec.seq <= store.value.manifest.seq) continue;
       const applied = store.value.apply(rec);
-      if (!applied.ok) return err(lemError(ErrorCode.STATE_CORRUPT, `${join(dir, JOURNAL_FILE)}:${line}: ${applied.error.message}`));
+      if (!applied.ok) {
+        return err(lemError(ErrorCode.STATE_CORRUPT, `${join(dir, JOURNAL_FILE)}:${line}: ${applied.error.message}`));
+      }
       store.value.unsnapshotted++;
     }
     return store;
   }
 
-  private static fromManifest(dir: string, m: Manifest, tornAt: number | undefined, pending: number): Result<ManifestStore> {
-    if (!isCampaignId(m.campaign_id)) return err(lemError(ErrorCode.STATE_CORRUPT, `${join(dir, MANIFEST_FILE)}: campaign_id "${m.campaign_id}" is not a campaign id (${CAMPAIGN_ID_RULE})`));
+  private static fromManifest(
+    dir: string,
+    m: Manifest,
+    tornAt: number | undefined,
+    pending: number,
+  ): Result<ManifestStore> {
+    const file = join(dir, MANIFEST_FILE);
+    if (!isCampaignId(m.campaign_id)) {
+      const why = `${file}: campaign_id "${m.campaign_id}" is not a campaign id (${CAMPAIGN_ID_RULE})`;
+      return err(lemError(ErrorCode.STATE_CORRUPT, why));
+    }
     const store = new ManifestStore(dir, m, tornAt, pending);
     for (const [i, e] of m.experiments.entries()) {
-      if (store.index.has(e.id)) return err(lemError(ErrorCode.STATE_CORRUPT, `${join(dir, MANIFEST_FILE)}: experiment ${e.id} is listed twice`));
+      if (store.index.has(e.id)) {
+        return err(lemError(ErrorCode.STATE_CORRUPT, `${file}: experiment ${e.id} is listed twice`));
+      }
       store.index.set(e.id, i);
     }
     return ok(store);
@@ -122,7 +136,10 @@ export class ManifestStore {
     if (entries.length === 0) return ok(undefined);
     const fresh = new Set<string>();
     for (const e of entries) {
-      if (this.index.has(e.id) || fresh.has(e.id)) return err(lemError(ErrorCode.STATE_CORRUPT, `experiment ${e.id} is already in campaign ${this.manifest.campaign_id}`));
+      if (this.index.has(e.id) || fresh.has(e.id)) {
+        const why = `experiment ${e.id} is already in campaign ${this.manifest.campaign_id}`;
+        return err(lemError(ErrorCode.STATE_CORRUPT, why));
+      }
       fresh.add(e.id);
     }
     try {
@@ -160,7 +177,8 @@ export class ManifestStore {
       try {
         truncateSync(journal, this.tornAt);
       } catch (e) {
-        throw new StateWriteError(lemError(ErrorCode.STATE_WRITE, `cannot cut the torn last line off ${journal}: ${(e as Error).message}`));
+        const why = `cannot cut the torn last line off ${journal}: ${(e as Error).message}`;
+        throw new StateWriteError(lemError(ErrorCode.STATE_WRITE, why));
       }
       this.tornAt = undefined;
     }
@@ -185,12 +203,17 @@ export class ManifestStore {
     const m = this.manifest;
     if ('id' in r) {
       const i = this.index.get(r.id);
-      if (i === undefined) return err(lemError(ErrorCode.STATE_CORRUPT, `record ${r.seq} changes experiment ${r.id}, which is not in the campaign`));
+      if (i === undefined) {
+        const why = `record ${r.seq} changes experiment ${r.id}, which is not in the campaign`;
+        return err(lemError(ErrorCode.STATE_CORRUPT, why));
+      }
       // A new entry object, not a mutation: an entry a caller holds keeps the values it had.
       m.experiments[i] = { ...m.experiments[i]!, ...r.patch };
     } else if ('append' in r) {
       for (const e of r.append) {
-        if (this.index.has(e.id)) return err(lemError(ErrorCode.STATE_CORRUPT, `record ${r.seq} adds experiment ${e.id} a second time`));
+        if (this.index.has(e.id)) {
+          return err(lemError(ErrorCode.STATE_CORRUPT, `record ${r.seq} adds experiment ${e.id} a second time`));
+        }
         this.index.set(e.id, m.experiments.length);
         m.experiments.push(e);
       }
@@ -202,7 +225,9 @@ export class ManifestStore {
 }
 
 function badId(id: string): LemError {
-  return lemError(ErrorCode.USAGE, `"${id}" is not a campaign id: ${CAMPAIGN_ID_RULE}`, { hint: 'list campaigns with: lem campaign list' });
+  return lemError(ErrorCode.USAGE, `"${id}" is not a campaign id: ${CAMPAIGN_ID_RULE}`, {
+    hint: 'list campaigns with: lem campaign list',
+  });
 }
 
 function warnOnStderr(message: string): void {
@@ -213,7 +238,10 @@ function readSnapshot(file: string): Result<Manifest> {
   if (!existsSync(file)) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign manifest at ${file}`));
   try {
     const parsed = Manifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) return err(lemError(ErrorCode.STATE_CORRUPT, `${file} is not a valid manifest: ${parsed.error.issues[0]?.message}`));
+    if (!parsed.success) {
+      const why = `${file} is not a valid manifest: ${parsed.error.issues[0]?.message}`;
+      return err(lemError(ErrorCode.STATE_CORRUPT, why));
+    }
     return ok(parsed.data);
   } catch (e) {
     return err(lemError(ErrorCode.STATE_CORRUPT, `${file} cannot be read: ${(e as Error).message}`));

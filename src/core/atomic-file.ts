@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { ErrorCode, LemFailure, lemError, type LemError } from './errors.js';
 import { err, ok, type Result } from './result.js';
@@ -21,7 +31,8 @@ export function describeWriteError(path: string, e: unknown): LemError {
     });
   }
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-    return lemError(ErrorCode.STATE_WRITE, `cannot write ${path}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'} (${code})`, {
+    const what = code === 'EROFS' ? 'read-only file system' : 'permission denied';
+    return lemError(ErrorCode.STATE_WRITE, `cannot write ${path}: ${what} (${code})`, {
       hint: `make ${dirname(path)} writable for this user`,
     });
   }

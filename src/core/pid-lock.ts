@@ -16,7 +16,11 @@ export function lockPathIn(dir: string): string {
  * /proc/<pid>/stat (absent in locks written before it was recorded, or where /proc cannot say): a process with
  * the same PID but another start time is a different process that reused the PID, not the holder.
  */
-export const LockOwner = z.strictObject({ pid: z.int().positive(), started_at: z.string(), proc_start: z.string().optional() });
+export const LockOwner = z.strictObject({
+  pid: z.int().positive(),
+  started_at: z.string(),
+  proc_start: z.string().optional(),
+});
 export type LockOwner = z.infer<typeof LockOwner>;
 
 export type LockState = { readonly kind: 'free' } | { readonly kind: 'held'; readonly owner: LockOwner } | { readonly kind: 'stale'; readonly owner: LockOwner | undefined; readonly raw: string };
@@ -133,7 +137,11 @@ function heldError(file: string, owner: LockOwner, label: LockLabel): Result<nev
  */
 export function acquireLock(file: string, pid: number = process.pid, label: LockLabel = DAEMON_LOCK): Result<Acquired> {
   const stat = readProcStat(pid);
-  const owner: LockOwner = { pid, started_at: new Date().toISOString(), ...(typeof stat === 'object' ? { proc_start: stat.startTime } : {}) };
+  const owner: LockOwner = {
+    pid,
+    started_at: new Date().toISOString(),
+    ...(typeof stat === 'object' ? { proc_start: stat.startTime } : {}),
+  };
   const content = JSON.stringify(owner) + '\n';
   try {
     mkdirSync(dirname(file), { recursive: true });

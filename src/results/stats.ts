@@ -184,7 +184,8 @@ export function bootstrapRatioCI(a: Numbers, b: Numbers, opts: BootstrapOptions)
   const nb = b.length;
   const scaleA = na / TWO_32;
   const scaleB = nb / TWO_32;
-  // The PRNG state in a local, as in resampleBlock (same sequence as mulberry32(seed): A's draws, then B's, per resample).
+  // The PRNG state in a local, as in resampleBlock (same sequence as mulberry32(seed): A's draws, then B's, per
+  // resample).
   let s = opts.seed | 0;
   const draw = (scale: number): number => {
     s = (s + MULBERRY32_STEP) | 0;
