@@ -3,11 +3,11 @@
 // Mix: 70 % one-GPU, 20 % two-GPU, 10 % four-GPU batches, 5 % of them pinned, seeded durations.
 import { performance } from 'node:perf_hooks';
 import { simulatePlacement } from '../dist/placement/simulate.js';
-import { mulberry32 } from '../dist/campaign/planner.js';
+import { mulberry32Unit } from '../dist/core/prng.js';
 
 const N = 10_000;
 const GPUS = [0, 1, 2, 3, 4, 5, 6, 7];
-const random = mulberry32(42);
+const random = mulberry32Unit(42);
 const reqs = [];
 const dur = new Map();
 for (let i = 0; i < N; i++) {

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
 import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { backendContainers, type Project } from '../project/project.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
-import { acquireLock, releaseLock } from '../core/pid-lock.js';
+import { acquireLock, lockPathIn, releaseLock } from '../core/pid-lock.js';
 import { z } from 'zod';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
@@ -49,14 +49,13 @@ export function createCampaign(project: Project, plan: StoredPlan, campaignFile:
 }
 
 export function openCampaign(project: Project, campaignId: string): Result<{ store: ManifestStore; plan: StoredPlan }> {
-  const dir = ManifestStore.campaignDir(project.paths.hostState, campaignId);
-  const store = ManifestStore.load(dir);
+  const store = ManifestStore.open(project.paths.hostState, campaignId);
   if (!store.ok) {
     // A campaign that is there but unreadable says why (file and line); only a missing one is "not found".
     if (store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
     return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${campaignId}" in ${join(project.paths.hostState, 'campaigns')}`, { hint: 'list campaigns with: lem campaign list' }));
   }
-  const plan = loadPlan(dir);
+  const plan = loadPlan(store.value.dir);
   if (!plan.ok) return plan;
   return ok({ store: store.value, plan: plan.value });
 }
@@ -83,7 +82,7 @@ export async function executeCampaign(
   opts: ExecuteOptions,
 ): Promise<Result<RunOutcome>> {
   // One orchestrator per campaign: two would dispatch the same experiments and interleave journal records.
-  const lockFile = join(store.dir, 'lock');
+  const lockFile = lockPathIn(store.dir);
   const lock = acquireLock(lockFile, process.pid, {
     holder: `run of campaign ${store.current.campaign_id}`,
     hint: (o) => `the campaign is being run by PID ${o.pid} (lem campaign run/resume or lem daemon); wait for it, or stop it with: kill ${o.pid}`,
@@ -134,7 +133,7 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
     before.set(backend, up.value);
     if (up.value !== 'already-running' && !owned.value.has(backend)) {
       owned.value.add(backend);
-      writeFileAtomic(ownedFile, JSON.stringify([...owned.value]));
+      mustWrite(writeFileAtomic(ownedFile, JSON.stringify([...owned.value])));
     }
   }
   // Nothing else runs in a target (not even the harness warm-up) before it is known that no harness measures there.

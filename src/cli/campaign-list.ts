@@ -27,7 +27,7 @@ export class CampaignListCommand extends LemCommand {
     const state = project.value.paths.hostState;
     const rows = [];
     for (const id of listCampaignIds(state)) {
-      const s = ManifestStore.load(ManifestStore.campaignDir(state, id));
+      const s = ManifestStore.open(state, id);
       if (!s.ok) {
         rows.push({ id, name: '?', status: `unreadable: ${s.error.message}`, completed: 0, failed: 0, total: 0, created_at: '' });
         continue;

@@ -34,7 +34,7 @@ export class CampaignStatusCommand extends LemCommand {
     const state = project.value.paths.hostState;
     const id = this.id ?? listCampaignIds(state).at(-1);
     if (!id) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaigns in ${state}`, { hint: 'start one with: lem campaign run <campaign.yaml>' }));
-    const store = ManifestStore.load(ManifestStore.campaignDir(state, id));
+    const store = ManifestStore.open(state, id);
     if (!store.ok && store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
     if (!store.ok) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${id}" in ${state}/campaigns`, { hint: 'list campaigns with: lem campaign list' }));
     const m = store.value.current;

@@ -67,7 +67,7 @@ export class ResultsAggregateCommand extends LemCommand {
     const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] = await Promise.all([
       import('../results/aggregate.js'),
       import('../results/text-summary.js'),
-      import('../results/write.js'),
+      import('../core/atomic-file.js'),
     ]);
     const collected = await selectAndCollect(root.value, selection.value, collect.value);
     if (!collected.ok) return collected;
@@ -83,12 +83,14 @@ export class ResultsAggregateCommand extends LemCommand {
       summary_csv: join(outDir, 'summary.csv'),
       summary_json: join(outDir, 'summary.json'),
     };
-    const written = await writeFilesAtomic(
+    // Re-derivable from the results, so no fsync.
+    const written = writeFilesAtomic(
       new Map([
         [files.experiments_csv, agg.experimentsCsv],
         [files.summary_csv, agg.summaryCsv],
         [files.summary_json, JSON.stringify(agg.summaryJson, null, 2) + '\n'],
       ]),
+      { durable: false },
     );
     if (!written.ok) return written;
 

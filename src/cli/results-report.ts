@@ -63,7 +63,7 @@ export class ResultsReportCommand extends LemCommand {
     const [{ summariseParallel }, { collectWarnings }, { writeFilesAtomic }] = await Promise.all([
       import('../results/summary.js'),
       import('../results/warnings.js'),
-      import('../results/write.js'),
+      import('../core/atomic-file.js'),
     ]);
     const collected = await selectAndCollect(root.value, selection.value, collect.value);
     if (!collected.ok) return collected;
@@ -80,7 +80,8 @@ export class ResultsReportCommand extends LemCommand {
     const report = await buildReport({ collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples, validity }, { experimentId: this.experiment });
     if (!report.ok) return report;
     const out = this.out ?? join(defaultOutDir(root.value, scopeName), 'report.html');
-    const written = await writeFilesAtomic(new Map([[out, report.value.html]]));
+    // Re-derivable from the results, so no fsync.
+    const written = writeFilesAtomic(new Map([[out, report.value.html]]), { durable: false });
     if (!written.ok) return written;
 
     if (this.json) {

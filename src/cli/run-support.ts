@@ -92,7 +92,9 @@ export async function runCampaignCommand(
   const id = store.current.campaign_id;
   const r = await runWithSignals(docker, project, store, plan, { keepBackends: opts.keepBackends, healthTimeoutS: opts.healthTimeoutS, stderr: process.stderr, stdout: opts.stdout });
   if (!r.ok) {
-    if (r.error.code === ErrorCode.LOCKED) return r;
+    // A lock held elsewhere, or state that cannot be written (a full or read-only disk): marking the campaign
+    // failed would be refused or hide the real error; the journal already holds its last good state.
+    if (r.error.code === ErrorCode.LOCKED || r.error.code === ErrorCode.STATE_WRITE) return r;
     store.setStatus('failed');
     return err({ ...r.error, hint: [r.error.hint, `campaign ${id} is saved; after fixing this, continue with: lem campaign resume ${id}`].filter(Boolean).join('\n  ') });
   }

@@ -21,6 +21,8 @@ export const ErrorCode = {
   STATE_CORRUPT: 'LEM020',
   LOCKED: 'LEM021',
   SCHEDULE_INVALID: 'LEM022',
+  /** lem's own state (manifest, journal, plan, locks) could not be written: disk full, read-only, permissions. */
+  STATE_WRITE: 'LEM023',
   RESULTS_EMPTY: 'LEM030',
   INTERNAL: 'LEM099',
 } as const;
@@ -87,8 +89,20 @@ export function formatError(error: LemError): string {
   return lines.join('\n');
 }
 
+/**
+ * An error value thrown through an API that returns no Result (a store method called from an event handler):
+ * the boundary that catches it gets the original value back, code and hint intact.
+ */
+export class LemFailure extends Error {
+  constructor(readonly error: LemError) {
+    super(error.message);
+    this.name = 'LemFailure';
+  }
+}
+
 /** Turn an unexpected throw into a value at a boundary, keeping its message. */
 export function fromUnknown(e: unknown, code: ErrorCode = ErrorCode.INTERNAL, context?: string): LemError {
+  if (e instanceof LemFailure) return context ? { ...e.error, message: `${context}: ${e.error.message}` } : e.error;
   const msg = e instanceof Error ? e.message : String(e);
   return lemError(code, context ? `${context}: ${msg}` : msg);
 }

@@ -1,10 +1,9 @@
 import { createTask, type Logger } from 'node-cron';
-import { join } from 'node:path';
 import { remainingWork } from '../campaign/manifest.js';
 import { LineProgress } from '../campaign/progress.js';
 import { executeCampaign, openCampaign } from '../campaign/session.js';
 import { ErrorCode, formatError } from '../core/errors.js';
-import { inspectLock } from '../core/pid-lock.js';
+import { inspectLock, lockPathIn } from '../core/pid-lock.js';
 import { ok, type Result } from '../core/result.js';
 import { appendCycle, cyclesIn, discardEmpty } from './cycles.js';
 import type { DaemonLog } from './log.js';
@@ -220,7 +219,7 @@ export class Daemon {
     const name = this.name(slot);
     const max = slot.schedule.max_cycles;
     // Someone may be running this campaign by hand (lem campaign resume): then its manifest is theirs to write.
-    const holder = inspectLock(join(slot.store.dir, 'lock'), process.pid);
+    const holder = inspectLock(lockPathIn(slot.store.dir), process.pid);
     if (holder.kind === 'held') {
       this.log.line(`${name}: campaign ${slot.record.campaign_id} is being run by PID ${holder.owner.pid}: this ${job.kind === 'cycle' ? 'tick' : 'resume'} is skipped`);
       return;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
+import { lockPathIn } from '../core/pid-lock.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -9,7 +10,7 @@ import { err, ok, type Result } from '../core/result.js';
 export function daemonDir(hostState: string): string {
   return join(hostState, 'daemon');
 }
-export const lockFile = (hostState: string): string => join(daemonDir(hostState), 'lock');
+export const lockFile = (hostState: string): string => lockPathIn(daemonDir(hostState));
 export const logFile = (hostState: string): string => join(daemonDir(hostState), 'daemon.log');
 export const stateFile = (hostState: string): string => join(daemonDir(hostState), 'state.json');
 
@@ -66,7 +67,7 @@ export function loadState(hostState: string): Result<DaemonState> {
 
 /** Written atomically: a crash leaves the previous state, never a torn one (the campaign mapping is in here). */
 export function saveState(hostState: string, state: DaemonState): void {
-  writeFileAtomic(stateFile(hostState), JSON.stringify(state, null, 2) + '\n');
+  mustWrite(writeFileAtomic(stateFile(hostState), JSON.stringify(state, null, 2) + '\n'));
 }
 
 /**

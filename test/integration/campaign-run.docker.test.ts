@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ResultDocument } from '../../src/contract/result.js';
 import type { Manifest } from '../../src/campaign/manifest.js';
+import { manifestOf as readManifest } from '../support/manifest-of.js';
 import { REPO, syntheticCampaign, TestProject, waitForOutput, collect } from '../support/lem-project.js';
 
 // Real Docker engine, real containers of the locally built lem/synthetic image, the real harness, the built CLI
@@ -26,7 +27,7 @@ beforeAll(async () => {
 });
 
 function manifestOf(p: TestProject, id: string): Manifest {
-  return JSON.parse(readFileSync(join(p.dir, '.state', 'campaigns', id, 'manifest.json'), 'utf8')) as Manifest;
+  return readManifest(p.dir, id);
 }
 
 function campaignIdFrom(output: string): string {

@@ -7,6 +7,7 @@ import type { Manifest } from '../../src/campaign/manifest.js';
 import { ResultDocument } from '../../src/contract/result.js';
 import { DaemonState } from '../../src/daemon/state.js';
 import { collect, syntheticCampaign, TestProject, waitForOutput, type LemRun } from '../support/lem-project.js';
+import { manifestOf as readManifest } from '../support/manifest-of.js';
 
 // Real clock (second-resolution cron), real daemon processes, real Docker with the synthetic engine.
 
@@ -56,7 +57,7 @@ function campaignIdOf(p: TestProject, name: string): string {
 }
 
 function manifestOf(p: TestProject, id: string): Manifest {
-  return JSON.parse(readFileSync(join(p.dir, '.state', 'campaigns', id, 'manifest.json'), 'utf8')) as Manifest;
+  return readManifest(p.dir, id);
 }
 
 /** Every experiment completed, with exactly one result folder each and nothing else in the campaign's results. */

@@ -27,6 +27,8 @@ export class ExperimentLogs extends Writable {
     this.stream?.end();
     this.currentId = id;
     this.stream = createWriteStream(join(this.dir, `${id}.log`), { flags: 'a' });
+    // A log that cannot be written (a full disk) is this sink's error, for the exec to report (not a crash).
+    this.stream.on('error', (e) => this.destroy(e));
     for (const b of this.pending) this.stream.write(b);
     this.pending = [];
   }
@@ -43,6 +45,7 @@ export class ExperimentLogs extends Writable {
     if (this.pending.length > 0) {
       // Output no experiment claimed (the run was interrupted before any started) is kept beside the logs.
       this.stream = createWriteStream(join(this.dir, `batch-preamble.log`), { flags: 'a' });
+      this.stream.on('error', (e) => this.destroy(e));
       for (const b of this.pending) this.stream.write(b);
       this.pending = [];
     }

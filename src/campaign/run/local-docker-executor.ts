@@ -129,7 +129,8 @@ export class LocalDockerExecutor implements Executor {
         ),
       );
     }
-    writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2));
+    const written = writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2));
+    if (!written.ok) return written;
     this.fresh.delete(backend);
     try {
       return ok(await runHarnessBatch(c, inside, stderr, handlers));
