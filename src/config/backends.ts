@@ -5,11 +5,17 @@ import { z } from 'zod';
  * demo; it is never a default and its results carry `simulated: true`.
  */
 export const BACKENDS = ['transformers', 'vllm', 'tensorrt', 'synthetic'] as const;
-export const Backend = z.enum(BACKENDS);
+export type EngineBackend = (typeof BACKENDS)[number];
+/**
+ * `external` is a server lem neither starts nor stops (serve mode with `endpoint:`): no container, no engine
+ * section, so it is a backend value but not one of the engines in BACKENDS.
+ */
+export const EXTERNAL_BACKEND = 'external';
+export const Backend = z.enum([...BACKENDS, EXTERNAL_BACKEND]);
 export type Backend = z.infer<typeof Backend>;
 
 /** Names users may type for a backend; the seed's campaigns say `pytorch`. */
-export const BACKEND_ALIASES: Readonly<Record<string, Backend>> = { pytorch: 'transformers' };
+export const BACKEND_ALIASES: Readonly<Record<string, EngineBackend>> = { pytorch: 'transformers' };
 
 export function normaliseBackend(value: unknown): unknown {
   return typeof value === 'string' && value in BACKEND_ALIASES ? BACKEND_ALIASES[value] : value;
@@ -75,9 +81,9 @@ export const BACKEND_SECTIONS = {
   vllm: VllmSection,
   tensorrt: TensorrtSection,
   synthetic: SyntheticSection,
-} as const satisfies Record<Backend, z.ZodType>;
+} as const satisfies Record<EngineBackend, z.ZodType>;
 
 /** Which backend owns a key, so a misplaced key gets an error that names its home. */
-export function backendsOwningKey(key: string): Backend[] {
+export function backendsOwningKey(key: string): EngineBackend[] {
   return BACKENDS.filter((b) => key !== 'extra' && key in BACKEND_SECTIONS[b].shape);
 }

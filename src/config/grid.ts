@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../core/result.js';
-import { BACKEND_ALIASES, BACKENDS, normaliseBackend, type Backend } from './backends.js';
+import { BACKEND_ALIASES, BACKENDS, Backend, normaliseBackend } from './backends.js';
+import { defaultExternalBackend } from './serve.js';
 import type { ExperimentConfig } from './experiment.js';
 import { configHash } from './hash.js';
 import { describeValue, startsWith, type Problem } from './problems.js';
@@ -42,7 +43,7 @@ function isMapping(value: unknown): value is Mapping {
 }
 
 function isBackend(value: unknown): value is Backend {
-  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
+  return typeof value === 'string' && (Backend.options as readonly string[]).includes(value);
 }
 
 const BACKEND_LIST = `${BACKENDS.join(', ')} (pytorch = transformers)`;
@@ -169,7 +170,7 @@ export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = 
     if (base['backend'] !== undefined) problems.push({ path: [...basePath, 'backend'], message: `backend is varied (${formatPath(backendAxis.source)}); remove it from base_config` });
     backends = backendAxis.values.flatMap((b, at) => (isBackend(b) ? [{ backend: b, at }] : []));
   } else {
-    const b = normaliseBackend(base['backend']);
+    const b = normaliseBackend((defaultExternalBackend(base) as Mapping)['backend']);
     if (!isBackend(b)) {
       // Without a backend nothing can be routed: report what validating base_config alone finds.
       const v = validateExperiment(base);

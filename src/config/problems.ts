@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BACKEND_ALIASES, BACKENDS, backendsOwningKey, type Backend } from './backends.js';
+import { BACKEND_ALIASES, BACKENDS, backendsOwningKey, type EngineBackend } from './backends.js';
 import { describeUnknownKey } from './experiment.js';
 import type { DocPath } from './source.js';
 
@@ -121,7 +121,7 @@ export function knownKeysAt(schema: AnySchema, path: DocPath): string[] {
   return Object.keys(def(s)['shape'] as object);
 }
 
-function isBackend(value: unknown): value is Backend {
+function isBackend(value: unknown): value is EngineBackend {
   return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
 }
 
