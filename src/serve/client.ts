@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { apiPath, parsePayload, requestBody, type RequestOptions, type ServeApi } from './openai.js';
 import type { RequestRecord } from './record.js';
 import { SseParser } from './sse.js';
@@ -41,13 +41,13 @@ class StreamFailure extends Error {
   }
 }
 
-function classify(e: unknown, signals: { timeout: AbortSignal; stop: AbortSignal }): [string, string] {
+function classify(e: unknown, stopped: boolean, timedOut: boolean): [string, string] {
   if (e instanceof StreamFailure) return [e.errorClass, e.message];
   const err = e as { code?: string; message?: string; cause?: { code?: string } };
   const code = err.code ?? err.cause?.code ?? '';
   const message = err.message ?? String(e);
-  if (signals.stop.aborted) return ['cancelled', 'the run was stopped'];
-  if (signals.timeout.aborted) return ['timeout', 'request timeout reached'];
+  if (stopped) return ['cancelled', 'the run was stopped'];
+  if (timedOut) return ['timeout', 'request timeout reached'];
   if (e instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_BODY_TIMEOUT') return ['stalled', message];
   if (e instanceof undiciErrors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') return ['timeout', message];
   if (code === 'ECONNREFUSED') return ['connect_refused', message];
@@ -63,76 +63,131 @@ export interface SendContext {
   readonly stop: AbortSignal;
 }
 
-/** Mutable state of one stream while it is read. */
-interface Progress {
-  firstTokenMs: number | null;
-  chunkMs: number[];
-  usageOut: number | null;
-  usageIn: number | null;
-  done: boolean;
-}
+/**
+ * One streamed request as undici handler callbacks: no stream objects or promises per chunk, which keeps the
+ * client's CPU per token low enough that it is never the bottleneck of a fast server.
+ */
+class StreamHandler implements Dispatcher.DispatchHandler {
+  private readonly parser = new SseParser();
+  private readonly decoder = new TextDecoder();
+  private controller: Dispatcher.DispatchController | null = null;
+  private errorBody = '';
+  status: number | null = null;
+  firstTokenMs: number | null = null;
+  readonly chunkMs: number[] = [];
+  usageOut: number | null = null;
+  usageIn: number | null = null;
+  private done = false;
+  failure: StreamFailure | Error | null = null;
 
-function onData(text: string, parser: SseParser, p: Progress, now: number): void {
-  for (const ev of parser.push(text)) {
-    const payload = parsePayload(ev.data);
-    if (payload.kind === 'done') p.done = true;
-    else if (payload.kind === 'malformed') throw new StreamFailure('malformed_sse', payload.message);
-    else if (payload.kind === 'error') throw new StreamFailure('server_error', payload.message);
-    else {
-      if (payload.text !== null) {
-        if (p.firstTokenMs === null) p.firstTokenMs = now;
-        p.chunkMs.push(now);
+  constructor(private readonly t0: number, private readonly finish: () => void) {}
+
+  private pendingAbort: Error | null = null;
+
+  abort(reason: Error): void {
+    if (this.controller) this.controller.abort(reason);
+    else this.pendingAbort = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.status !== 200) {
+      if (this.errorBody.length < 200) this.errorBody += chunk.toString('utf8', 0, 200);
+      return;
+    }
+    try {
+      this.feed(this.decoder.decode(chunk, { stream: true }), performance.now() - this.t0);
+    } catch (e) {
+      this.failure = e as Error;
+      controller.abort(e as Error);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.failure === null) {
+      try {
+        this.complete();
+      } catch (e) {
+        this.failure = e as Error;
       }
-      if (payload.usage) {
-        p.usageOut = payload.usage.completion_tokens ?? p.usageOut;
-        p.usageIn = payload.usage.prompt_tokens ?? p.usageIn;
+    }
+    this.finish();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+    this.failure ??= error;
+    this.finish();
+  }
+
+  private complete(): void {
+    if (this.status !== 200) throw new StreamFailure(`http_${this.status}`, this.errorBody.slice(0, 200) || `HTTP ${this.status}`);
+    this.feed(this.decoder.decode(), performance.now() - this.t0);
+    if (this.parser.end().incomplete && !this.done) throw new StreamFailure('malformed_sse', 'stream ended inside an event');
+    if (this.firstTokenMs === null) throw new StreamFailure('empty_response', 'the stream carried no token');
+  }
+
+  private feed(text: string, now: number): void {
+    for (const ev of this.parser.push(text)) {
+      const payload = parsePayload(ev.data);
+      if (payload.kind === 'done') this.done = true;
+      else if (payload.kind === 'malformed') throw new StreamFailure('malformed_sse', payload.message);
+      else if (payload.kind === 'error') throw new StreamFailure('server_error', payload.message);
+      else {
+        if (payload.text !== null) {
+          if (this.firstTokenMs === null) this.firstTokenMs = now;
+          this.chunkMs.push(now);
+        }
+        if (payload.usage) {
+          this.usageOut = payload.usage.completion_tokens ?? this.usageOut;
+          this.usageIn = payload.usage.prompt_tokens ?? this.usageIn;
+        }
       }
     }
   }
 }
 
 /** Send one streamed request and record it. Never throws: every failure becomes an error class on the record. */
-export async function sendRequest(d: Agent, e: Endpoint, prompt: string, o: SendOptions, c: SendContext): Promise<RequestRecord> {
+export async function sendRequest(d: Dispatcher, e: Endpoint, prompt: string, o: SendOptions, c: SendContext): Promise<RequestRecord> {
   const { origin, path } = target(e);
-  const timeout = AbortSignal.timeout(o.requestTimeoutMs);
-  const signal = AbortSignal.any([timeout, c.stop]);
-  const p: Progress = { firstTokenMs: null, chunkMs: [], usageOut: null, usageIn: null, done: false };
   const sendMs = performance.now() - c.t0;
-  let status: number | null = null;
-  let failure: [string, string] | null = null;
-  let body: { destroy(): unknown } | null = null;
-  try {
-    const res = await d.request({
-      origin, path, method: 'POST', signal,
+  let timedOut = false;
+  let release: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (release = r));
+  const h = new StreamHandler(c.t0, () => release());
+  const onStop = (): void => h.abort(new Error('the run was stopped'));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    h.abort(new Error('request timeout reached'));
+  }, o.requestTimeoutMs);
+  if (c.stop.aborted) onStop();
+  else c.stop.addEventListener('abort', onStop, { once: true });
+  d.dispatch(
+    {
+      origin, path, method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...e.headers },
       body: requestBody(e.api, prompt, { ...o, model: e.model }),
       headersTimeout: o.requestTimeoutMs,
       bodyTimeout: o.stallTimeoutMs ?? o.requestTimeoutMs,
-    });
-    status = res.statusCode;
-    body = res.body;
-    if (status !== 200) {
-      const text = await res.body.text().catch(() => '');
-      throw new StreamFailure(`http_${status}`, text.slice(0, 200) || `HTTP ${status}`);
-    }
-    const parser = new SseParser();
-    const decoder = new TextDecoder();
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      onData(decoder.decode(chunk, { stream: true }), parser, p, performance.now() - c.t0);
-    }
-    onData(decoder.decode(), parser, p, performance.now() - c.t0);
-    if (parser.end().incomplete && !p.done) throw new StreamFailure('malformed_sse', 'stream ended inside an event');
-    if (p.firstTokenMs === null) throw new StreamFailure('empty_response', 'the stream carried no token');
-  } catch (x) {
-    failure = classify(x, { timeout, stop: c.stop });
-    // A stream abandoned mid-way (malformed data, server error) must not hold its pooled connection.
-    body?.destroy();
-  }
+    },
+    h,
+  );
+  await finished;
+  clearTimeout(timer);
+  c.stop.removeEventListener('abort', onStop);
+  const failure = h.failure ? classify(h.failure, c.stop.aborted, timedOut) : null;
   const finishMs = performance.now() - c.t0;
-  const fromUsage = p.usageOut !== null;
   return {
-    index: c.index, worker: c.worker, warmup: c.warmup, sendMs, firstTokenMs: p.firstTokenMs, finishMs,
-    chunkMs: p.chunkMs, inputTokens: p.usageIn, outputTokens: p.usageOut ?? p.chunkMs.length, tokensFromUsage: fromUsage,
-    status, errorClass: failure ? failure[0] : null, errorMessage: failure ? failure[1] : null,
+    index: c.index, worker: c.worker, warmup: c.warmup, sendMs, firstTokenMs: h.firstTokenMs, finishMs,
+    chunkMs: h.chunkMs, inputTokens: h.usageIn, outputTokens: h.usageOut ?? h.chunkMs.length,
+    tokensFromUsage: h.usageOut !== null, status: h.status,
+    errorClass: failure ? failure[0] : null, errorMessage: failure ? failure[1] : null,
   };
 }

@@ -15,7 +15,9 @@ from lem_harness import __version__
 
 USAGE = """usage: python3 -m lem_harness run <batch-spec.json>   run a batch; JSON-line events on stdout
        python3 -m lem_harness health                    one JSON line: engines and NVML available
-       python3 -m lem_harness version                   the harness version"""
+       python3 -m lem_harness version                   the harness version
+       python3 -m lem_harness serve-synthetic --port P --ttft-ms X --itl-ms Y
+                                                        a simulated OpenAI-compatible server (test double)"""
 
 
 def health() -> dict:
@@ -62,6 +64,10 @@ def main(argv: list[str]) -> int:
     if command == "health" and not args:
         print(json.dumps(health(), separators=(",", ":")), flush=True)
         return 0
+    if command == "serve-synthetic":
+        from lem_harness.serving.synthetic_server import main as serve_main
+
+        return serve_main(args)
     if command == "run" and len(args) == 1:
         return run(args[0])
     print(f"lem_harness: unknown command {' '.join(argv)!r}\n{USAGE}", file=sys.stderr)
