@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from dataclasses import dataclass
 
@@ -73,6 +74,11 @@ class SyntheticServer:
         return {"object": "list", "data": [{"id": self.s.model, "object": "model", "owned_by": "lem-synthetic"}]}
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            # Each token must leave at once: Nagle's algorithm would hold small writes until the previous one is
+            # acknowledged, and a delayed ACK makes that tens of milliseconds.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             while True:
                 req = await read_request(reader)
