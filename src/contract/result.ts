@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServingBlock } from './serving.js';
 
 /**
  * The result document (schema version 3) the harness writes to <results>/<campaign>/<experiment>/result.json.
@@ -148,6 +149,7 @@ export const ResultDocument = z.strictObject({
     samples: z.int().nonnegative(),
   }),
   warnings: z.array(z.string()),
+  serving: ServingBlock.optional(),
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });
 export type ResultDocument = z.infer<typeof ResultDocument>;

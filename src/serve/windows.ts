@@ -52,3 +52,13 @@ export function firstTimeStreaming(records: readonly RequestRecord[], n: number)
   }
   return null;
 }
+
+/** Token-carrying chunks received inside a window by successful measured requests (the tokens of that window). */
+export function tokensInWindow(records: readonly RequestRecord[], w: { start_ms: number; end_ms: number }): number {
+  let n = 0;
+  for (const r of records) {
+    if (r.warmup || r.errorClass !== null) continue;
+    for (const t of r.chunkMs) if (t >= w.start_ms && t <= w.end_ms) n++;
+  }
+  return n;
+}
