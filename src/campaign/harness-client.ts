@@ -103,3 +103,37 @@ export async function warmHarness(container: BackendContainer): Promise<string |
     return `could not precompile the harness in ${container.containerName}: ${(e as Error).message}`;
   }
 }
+
+/** A `lem_harness run` process in a container, with the campaign and batch its spec path names. */
+export interface HarnessProcess {
+  readonly pid: number;
+  readonly campaign_id: string | null;
+  readonly batch_id: string | null;
+}
+
+// Lists `lem_harness run` processes from /proc; the spec path (…/<campaign>/<batch>.json under the batch folder,
+// or …/campaigns/<campaign>/batches/<batch>.json as older lem wrote it) says whose they are.
+const PS_SNIPPET = `
+import json, os, re
+me, out = os.getpid(), []
+for p in os.listdir('/proc'):
+    if not p.isdigit() or int(p) == me:
+        continue
+    try:
+        argv = open('/proc/%s/cmdline' % p, 'rb').read().decode(errors='replace').split('\\0')
+    except OSError:
+        continue
+    if 'lem_harness' not in argv or 'run' not in argv:
+        continue
+    spec = argv[-1] if argv[-1] else (argv[-2] if len(argv) > 1 else '')
+    m = re.search(r'/campaigns/([^/]+)/batches/([^/]+)\\.json$', spec) or re.search(r'/([^/]+)/([^/]+)\\.json$', spec)
+    out.append({'pid': int(p), 'campaign_id': m.group(1) if m else None, 'batch_id': m.group(2) if m else None})
+print(json.dumps(out))
+`;
+
+/** The harness processes running in the container now, of any campaign. */
+export async function listHarnesses(container: BackendContainer): Promise<HarnessProcess[]> {
+  const r = await execCapture(container.handle(), ['python3', '-c', PS_SNIPPET]);
+  if (r.exitCode !== 0) throw new Error(`could not list the harness processes in ${container.containerName}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as HarnessProcess[];
+}

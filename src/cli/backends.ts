@@ -11,8 +11,8 @@ abstract class BackendsCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   protected async targets() {
-    const { backendContainers, connect } = await import('../campaign/session.js');
-    const c = await connect(this.project);
+    const [{ backendContainers, connect }, { projectOptions }] = await Promise.all([import('../project/project.js'), import('./project-options.js')]);
+    const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
     const all = Object.keys(c.value.project.compose.services);
     const unknown = this.names.filter((n) => !all.includes(n));

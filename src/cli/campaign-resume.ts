@@ -25,8 +25,13 @@ export class CampaignResumeCommand extends LemCommand {
   async run(): Promise<Result<number>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
-    const [{ connect, openCampaign }, { runCampaignCommand }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
-    const c = await connect(this.project);
+    const [{ openCampaign }, { connect }, { projectOptions }, { runCampaignCommand }] = await Promise.all([
+      import('../campaign/session.js'),
+      import('../project/project.js'),
+      import('./project-options.js'),
+      import('./run-support.js'),
+    ]);
+    const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
     const opened = openCampaign(c.value.project, this.id);
     if (!opened.ok) return opened;

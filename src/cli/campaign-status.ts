@@ -21,12 +21,13 @@ export class CampaignStatusCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   async run(): Promise<Result<void>> {
-    const [{ countStatuses }, { listCampaignIds, ManifestStore }, { locateProject }] = await Promise.all([
+    const [{ countStatuses }, { listCampaignIds, ManifestStore }, { locateProject }, { projectOptions }] = await Promise.all([
       import('../campaign/manifest.js'),
       import('../campaign/manifest-store.js'),
-      import('../campaign/session.js'),
+      import('../project/project.js'),
+      import('./project-options.js'),
     ]);
-    const project = locateProject(this.project);
+    const project = locateProject(projectOptions(this.project));
     if (!project.ok) return project;
     const state = project.value.paths.hostState;
     const id = this.id ?? listCampaignIds(state).at(-1);

@@ -19,12 +19,13 @@ export class DaemonStatusCommand extends LemCommand {
 
   async run(): Promise<Result<void>> {
     // Loaded here, not at the top: every lem invocation would otherwise pay for these modules.
-    const [{ locateProject }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
-      import('../campaign/session.js'),
+    const [{ locateProject }, { projectOptions }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
       import('../core/pid-lock.js'),
       import('../daemon/state.js'),
     ]);
-    const project = locateProject(this.project);
+    const project = locateProject(projectOptions(this.project));
     if (!project.ok) return project;
     const hostState = project.value.paths.hostState;
     const lock = inspectLock(lockFile(hostState));

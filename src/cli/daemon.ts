@@ -37,13 +37,15 @@ export class DaemonCommand extends LemCommand {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the daemon's modules.
-    const [{ connect, resolveProjectDir }, { runDaemon }, { discoverScheduled }, { validateSchedules }] = await Promise.all([
-      import('../campaign/session.js'),
+    const [{ connect, resolveProjectDir }, { projectOptions }, { runDaemon }, { discoverScheduled }, { validateSchedules }] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
       import('../daemon/daemon.js'),
       import('../daemon/discover.js'),
       import('../daemon/schedule.js'),
     ]);
-    const dir = resolveProjectDir(this.project);
+    const options = projectOptions(this.project);
+    const dir = resolveProjectDir(options);
     if (!dir.ok) return dir;
     const folder = this.campaigns !== undefined ? resolve(this.campaigns) : resolve(dir.value, 'campaigns');
     const found = discoverScheduled(folder);
@@ -56,7 +58,7 @@ export class DaemonCommand extends LemCommand {
     if (scheduled.value.length === 0) {
       return err(lemError(ErrorCode.USAGE, `no campaign file in ${folder} has a schedule:`, { hint: 'add e.g. schedule: {cron: "0 0 2 * * *", max_cycles: 10} to a campaign file, or pass --campaigns <dir>' }));
     }
-    const c = await connect(dir.value);
+    const c = await connect({ ...options, dir: dir.value });
     if (!c.ok) return c;
     return runDaemon({
       docker: c.value.docker,

@@ -13,8 +13,22 @@ export function buildCli(): Cli {
   return cli;
 }
 
+/**
+ * A reader that goes away (`lem campaign run … | head -3`) closes the pipe under stdout or stderr. Without a
+ * handler the next write kills lem with EPIPE mid-run, leaving the campaign `running`, its lock and its
+ * containers behind. The output has no reader any more, so it is dropped and the work goes on to a clean end.
+ */
+export function keepRunningWhenOutputCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
+}
+
 /** Entry point; returns the exit code. Unknown commands and bad options are usage errors: exit 2. */
 export async function main(argv: string[]): Promise<number> {
+  keepRunningWhenOutputCloses(process.stdout);
+  keepRunningWhenOutputCloses(process.stderr);
   const cli = buildCli();
   const context = { ...Cli.defaultContext };
   let command;

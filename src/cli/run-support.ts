@@ -4,7 +4,8 @@ import { err, ok, type Result } from '../core/result.js';
 import type { ManifestStore } from '../campaign/manifest-store.js';
 import { progressFor } from '../campaign/progress.js';
 import type { RunOutcome } from '../campaign/runner.js';
-import { executeCampaign, type Project } from '../campaign/session.js';
+import { executeCampaign } from '../campaign/session.js';
+import type { Project } from '../project/project.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
 import type Docker from 'dockerode';
 

@@ -29,6 +29,11 @@ export interface BackendContainer {
   containerPathFor(hostPath: string): string | undefined;
 }
 
+/** How a backend's image is built in this repository (lem never pulls images). */
+export function buildCommand(service: string, image: string): string {
+  return service === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${image} docker/${service}`;
+}
+
 function definitionHash(def: ServiceDefinition): string {
   // Secret names are part of the definition, their values never are.
   return createHash('sha256').update(JSON.stringify(def)).digest('hex').slice(0, 16);
@@ -165,9 +170,8 @@ export class DockerBackendContainer implements BackendContainer {
   private createError(e: unknown): LemError {
     const msg = (e as Error).message ?? String(e);
     if ((e as { statusCode?: number }).statusCode === 404 || /no such image/i.test(msg)) {
-      const how = this.service === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${this.def.image} docker/${this.service}`;
       return lemError(ErrorCode.IMAGE_MISSING, `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`, {
-        hint: `build it with: ${how} (lem never pulls images)`,
+        hint: `build it with: ${buildCommand(this.service, this.def.image)} (lem never pulls images)`,
       });
     }
     return lemError(ErrorCode.CONTAINER_FAILED, `could not create container ${this.containerName} for backend "${this.service}": ${msg}`);

@@ -58,7 +58,7 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
       expect(e.result_path).toBe(`results/${id}/${e.id}/result.json`);
     }
     // One engine load per exec batch: all four share the synthetic engine, so they ran in one exec.
-    expect(readdirSync(join(p.dir, '.state', 'campaigns', id, 'batches'))).toHaveLength(1);
+    expect(readdirSync(join(p.dir, '.state', 'batches', id))).toHaveLength(1);
     expect(await p.containers()).toEqual([]);
     // The journal holds every transition, in order: consecutive sequence numbers, the campaign marked running
     // first and completed last, and each experiment running before completed, exactly once each.
@@ -280,7 +280,12 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
   });
 
   it('an event for a planned experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
-    const p = project('foreign', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
+    // The double reads the plan to name an experiment of another batch: this one project mounts lem's state
+    // (read-only, the layout of older compose files) where real backends never see it.
+    const p = project('foreign', {
+      harnessDir: join(REPO, 'test/fixtures/harness-double'),
+      editCompose: (t) => t.replace('./.state/batches:/app/batches:ro', './.state:/app/.state:ro'),
+    });
     p.write('c.yaml', `campaign_name: foreign\nretries: 0\nconfigs: [a.yaml, b.yaml]\n`);
     // Different models: two batches, so the first batch's harness can name the second batch's experiment.
     p.write('a.yaml', `name: foreign-event\nbackend: synthetic\nmodel: {name: m1}\n`);
