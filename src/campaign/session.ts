@@ -5,6 +5,8 @@ import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { backendContainers, type Project } from '../project/project.js';
+import { EXTERNAL_BACKEND } from '../config/backends.js';
+import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-executor.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
 import { acquireLock, releaseLock } from '../core/pid-lock.js';
@@ -97,9 +99,12 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
-  const containers = backendContainers(docker, project, needed);
+  // Serve experiments against external endpoints run in lem itself: no container for them.
+  const containers = backendContainers(docker, project, new Set([...needed].filter((b) => b !== EXTERNAL_BACKEND)));
   if (!containers.ok) return containers;
-  const executor = new LocalDockerExecutor({ backends: containers.value, paths: project.paths, healthTimeoutMs: opts.healthTimeoutMs, note: (t) => opts.progress.note(t) });
+  const local = new LocalDockerExecutor({ backends: containers.value, paths: project.paths, healthTimeoutMs: opts.healthTimeoutMs, note: (t) => opts.progress.note(t) });
+  const external = new ExternalServeExecutor(project.paths.hostResults);
+  const executor = new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local));
 
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
   // backends that were already running before the campaign are left as they were.
