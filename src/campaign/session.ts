@@ -96,6 +96,8 @@ export async function executeCampaign(
 }
 
 async function executeLocked(docker: Docker, project: Project, store: ManifestStore, plan: StoredPlan, opts: ExecuteOptions): Promise<Result<RunOutcome>> {
+  const unsupported = lemStartedServers(plan);
+  if (!unsupported.ok) return unsupported;
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
@@ -149,4 +151,16 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
     opts.progress.end();
     await teardown();
   }
+}
+
+/**
+ * Serve mode with a server lem would start in the backend's container (vllm serve, trtllm-serve, the synthetic
+ * server) is not run by this version: refused before anything starts, never run silently as an offline experiment.
+ */
+function lemStartedServers(plan: StoredPlan): Result<void> {
+  const ids = plan.experiments.filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND).map((e) => e.id);
+  if (ids.length === 0) return ok(undefined);
+  return err(lemError(ErrorCode.CONFIG_INVALID, `serve mode with a server lem starts (backend ${plan.experiments.find((e) => e.id === ids[0])!.backend}) is not supported yet: ${ids.length} experiment(s), e.g. ${ids[0]}`, {
+    hint: 'start the server yourself and point endpoint: {url, model} at it (backend external); see docs/serving.md',
+  }));
 }

@@ -9,6 +9,7 @@ import type { Endpoint } from './client.js';
 import { servingEnergy, type EnergySource } from './energy-source.js';
 import { runLoad } from './load-run.js';
 import { servingMetrics, workerShares } from './metrics.js';
+import { isSyntheticServer } from './probe.js';
 import { loadPrompts } from './prompts.js';
 import { requestsCsv } from './requests-csv.js';
 import { serveResultDocument, type ExperimentIdentity } from './serve-result.js';
@@ -58,6 +59,7 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
   if (!endpoints.ok) return endpoints;
   const prompts = loadPrompts(c.prompts);
   if (!prompts.ok) return prompts;
+  const simulated = c.backend === 'synthetic' || (await Promise.all(sections.map((e) => isSyntheticServer(e.url)))).some(Boolean);
   const startedAt = new Date();
   const out = await runLoad({
     endpoints: endpoints.value, routing: c.routing ?? 'round-robin', prompts: prompts.value, signal: x.signal,
@@ -88,9 +90,10 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     windows, energy, files: { requests_csv: 'requests.csv' },
   };
   const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
+  if (simulated) warnings.push('measured against lem\'s synthetic server (a test double): simulated timings');
   if (m.requests.failed > 0) warnings.push(`${m.requests.failed} of ${m.requests.total} requests failed: ${JSON.stringify(m.requests.failures)}`);
   const doc = serveResultDocument(x.id, c, {
-    startedAt, finishedAt: new Date(), warmupS: out.measuredStartMs / 1000, promptCount: prompts.value.length, serving, warnings,
+    simulated, startedAt, finishedAt: new Date(), warmupS: out.measuredStartMs / 1000, promptCount: prompts.value.length, serving, warnings,
   });
   // requests.csv first: result.json is the marker of a complete result folder.
   writeFileAtomic(join(x.dir, 'requests.csv'), requestsCsv(out.records));

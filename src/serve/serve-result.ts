@@ -13,6 +13,8 @@ export interface ExperimentIdentity {
 }
 
 export interface ServeRun {
+  /** Measured against lem's synthetic server (the test double). */
+  readonly simulated: boolean;
   readonly startedAt: Date;
   readonly finishedAt: Date;
   readonly warmupS: number;
@@ -36,7 +38,7 @@ export function serveResultDocument(id: ExperimentIdentity, config: ExperimentCo
   const cpu = cpus();
   const doc = {
     schema_version: ResultDocument.shape.schema_version.value,
-    simulated: config.backend === 'synthetic',
+    simulated: run.simulated,
     experiment: { ...id, backend: config.backend, config: config as unknown as Record<string, unknown> },
     environment: {
       nvml_available: false, nvml_error: 'serve mode against an external endpoint: NVML is not read by lem', gpus: [],

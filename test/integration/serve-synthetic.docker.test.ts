@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/serve/load-run.js';
 import { servingMetrics } from '../../src/serve/metrics.js';
+import { isSyntheticServer } from '../../src/serve/probe.js';
 import { REPO } from '../support/lem-project.js';
 import { freePort } from '../support/synthetic-server-process.js';
 
@@ -38,6 +39,10 @@ afterAll(async () => {
 });
 
 describe('the synthetic server in its container', () => {
+  it('is recognised as the synthetic double, so results against it say simulated', async () => {
+    expect(await isSyntheticServer(url)).toBe(true);
+  });
+
   it('publishes its port on 127.0.0.1 only', async () => {
     const info = await container.inspect();
     expect(info.NetworkSettings.Ports['8000/tcp']!.map((b) => b.HostIp)).toEqual(['127.0.0.1']);
