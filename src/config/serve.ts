@@ -137,7 +137,10 @@ export function serveProblems(v: ServeView): ServeProblem[] {
     out.push({ path: ['load'], message: 'mode: serve needs load: with concurrency (closed loop) or rate (open loop)' });
   }
   if (v.endpoint !== undefined && v.endpoints !== undefined) {
-    out.push({ path: ['endpoints'], message: 'endpoint and endpoints are both set: use endpoints: for several servers' });
+    out.push({
+      path: ['endpoints'],
+      message: 'endpoint and endpoints are both set: use endpoints: for several servers',
+    });
   }
   const external = v.endpoint !== undefined || v.endpoints !== undefined;
   if (external && v.backend !== 'external') {
@@ -146,8 +149,9 @@ export function serveProblems(v: ServeView): ServeProblem[] {
     const remove = section ? `the ${v.backend}: section and backend` : 'backend';
     out.push({
       path: section ? [v.backend] : ['backend'],
-      message: `an external endpoint is a server lem does not start, so ${what} cannot apply to it: remove ${remove} `
-        + '(or remove endpoint to have lem start the server)',
+      message:
+        `an external endpoint is a server lem does not start, so ${what} cannot apply to it: remove ${remove} ` +
+        '(or remove endpoint to have lem start the server)',
     });
   }
   if (!external && v.backend === 'external') {
@@ -155,10 +159,16 @@ export function serveProblems(v: ServeView): ServeProblem[] {
   }
   if (!external && v.backend !== 'external' && !(SERVING_BACKENDS as readonly string[]).includes(v.backend)) {
     const supported = `${SERVING_BACKENDS.join(', ')} or an external endpoint:`;
-    out.push({ path: ['backend'], message: `backend ${v.backend} has no server lem can start; serve mode supports ${supported}` });
+    out.push({
+      path: ['backend'],
+      message: `backend ${v.backend} has no server lem can start; serve mode supports ${supported}`,
+    });
   }
   if (v.routing !== undefined && v.endpoints === undefined) {
-    out.push({ path: ['routing'], message: 'routing spreads load over endpoints: [...]: it needs a list of endpoints' });
+    out.push({
+      path: ['routing'],
+      message: 'routing spreads load over endpoints: [...]: it needs a list of endpoints',
+    });
   }
   return out;
 }

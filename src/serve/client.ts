@@ -36,7 +36,10 @@ function target(e: Endpoint): Target {
 }
 
 class StreamFailure extends Error {
-  constructor(readonly errorClass: string, message: string) {
+  constructor(
+    readonly errorClass: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -80,7 +83,10 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   private done = false;
   failure: StreamFailure | Error | null = null;
 
-  constructor(private readonly t0: number, private readonly finish: () => void) {}
+  constructor(
+    private readonly t0: number,
+    private readonly finish: () => void,
+  ) {}
 
   private pendingAbort: Error | null = null;
 
@@ -128,9 +134,11 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   }
 
   private complete(): void {
-    if (this.status !== 200) throw new StreamFailure(`http_${this.status}`, this.errorBody.slice(0, 200) || `HTTP ${this.status}`);
+    if (this.status !== 200)
+      throw new StreamFailure(`http_${this.status}`, this.errorBody.slice(0, 200) || `HTTP ${this.status}`);
     this.feed(this.decoder.decode(), performance.now() - this.t0);
-    if (this.parser.end().incomplete && !this.done) throw new StreamFailure('malformed_sse', 'stream ended inside an event');
+    if (this.parser.end().incomplete && !this.done)
+      throw new StreamFailure('malformed_sse', 'stream ended inside an event');
     if (this.firstTokenMs === null) throw new StreamFailure('empty_response', 'the stream carried no token');
   }
 
@@ -155,7 +163,13 @@ class StreamHandler implements Dispatcher.DispatchHandler {
 }
 
 /** Send one streamed request and record it. Never throws: every failure becomes an error class on the record. */
-export async function sendRequest(d: Dispatcher, e: Endpoint, prompt: string, o: SendOptions, c: SendContext): Promise<RequestRecord> {
+export async function sendRequest(
+  d: Dispatcher,
+  e: Endpoint,
+  prompt: string,
+  o: SendOptions,
+  c: SendContext,
+): Promise<RequestRecord> {
   const { origin, path } = target(e);
   const sendMs = performance.now() - c.t0;
   let timedOut = false;
@@ -171,7 +185,9 @@ export async function sendRequest(d: Dispatcher, e: Endpoint, prompt: string, o:
   else c.stop.addEventListener('abort', onStop, { once: true });
   d.dispatch(
     {
-      origin, path, method: 'POST',
+      origin,
+      path,
+      method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...e.headers },
       body: requestBody(e.api, prompt, { ...o, model: e.model }),
       headersTimeout: o.requestTimeoutMs,
@@ -185,9 +201,18 @@ export async function sendRequest(d: Dispatcher, e: Endpoint, prompt: string, o:
   const failure = h.failure ? classify(h.failure, c.stop.aborted, timedOut) : null;
   const finishMs = performance.now() - c.t0;
   return {
-    index: c.index, worker: c.worker, warmup: c.warmup, sendMs, firstTokenMs: h.firstTokenMs, finishMs,
-    chunkMs: h.chunkMs, inputTokens: h.usageIn, outputTokens: h.usageOut ?? h.chunkMs.length,
-    tokensFromUsage: h.usageOut !== null, status: h.status,
-    errorClass: failure ? failure[0] : null, errorMessage: failure ? failure[1] : null,
+    index: c.index,
+    worker: c.worker,
+    warmup: c.warmup,
+    sendMs,
+    firstTokenMs: h.firstTokenMs,
+    finishMs,
+    chunkMs: h.chunkMs,
+    inputTokens: h.usageIn,
+    outputTokens: h.usageOut ?? h.chunkMs.length,
+    tokensFromUsage: h.usageOut !== null,
+    status: h.status,
+    errorClass: failure ? failure[0] : null,
+    errorMessage: failure ? failure[1] : null,
   };
 }

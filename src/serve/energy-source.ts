@@ -15,12 +15,22 @@ export interface EnergySource {
 export async function servingEnergy(
   source: EnergySource | null,
   reason: string,
-  w: { epochMs: number; whole: { start_ms: number; end_ms: number }; steady: { start_ms: number; end_ms: number } | null },
+  w: {
+    epochMs: number;
+    whole: { start_ms: number; end_ms: number };
+    steady: { start_ms: number; end_ms: number } | null;
+  },
   counts: { completed: number; outputTokens: number; steadyTokens: number },
 ): Promise<ServingBlock['energy']> {
   const none = {
-    available: false, reason, whole_j: null, steady_j: null, j_per_request: null, j_per_output_token: null,
-    adjusted_j_per_output_token: null, steady_j_per_output_token: null,
+    available: false,
+    reason,
+    whole_j: null,
+    steady_j: null,
+    j_per_request: null,
+    j_per_output_token: null,
+    adjusted_j_per_output_token: null,
+    steady_j_per_output_token: null,
   };
   if (source === null) return none;
   const whole = await source.energy(w.epochMs + w.whole.start_ms, w.epochMs + w.whole.end_ms);
@@ -30,8 +40,12 @@ export async function servingEnergy(
   const steady = w.steady ? await source.energy(w.epochMs + w.steady.start_ms, w.epochMs + w.steady.end_ms) : null;
   const per = (x: number | null, n: number): number | null => (x === null || n <= 0 ? null : x / n);
   return {
-    available: true, reason: null, whole_j: whole.joules, steady_j: steady?.joules ?? null,
-    j_per_request: per(whole.joules, counts.completed), j_per_output_token: per(whole.joules, counts.outputTokens),
+    available: true,
+    reason: null,
+    whole_j: whole.joules,
+    steady_j: steady?.joules ?? null,
+    j_per_request: per(whole.joules, counts.completed),
+    j_per_output_token: per(whole.joules, counts.outputTokens),
     adjusted_j_per_output_token: per(adjusted, counts.outputTokens),
     steady_j_per_output_token: per(steady?.joules ?? null, counts.steadyTokens),
   };

@@ -47,7 +47,12 @@ export class ExternalServeExecutor implements Executor {
     return this.hostResults;
   }
 
-  async runBatch(_b: string, spec: BatchSpec, stderr: Writable, h: BatchHandlers): Promise<Result<{ exitCode: number | null }>> {
+  async runBatch(
+    _b: string,
+    spec: BatchSpec,
+    stderr: Writable,
+    h: BatchHandlers,
+  ): Promise<Result<{ exitCode: number | null }>> {
     const stop = new AbortController();
     this.running.set(spec.batch_id, stop);
     const emit = (e: HarnessEvent): void => h.onEvent(e);
@@ -55,17 +60,38 @@ export class ExternalServeExecutor implements Executor {
     let completed = 0;
     let failed = 0;
     try {
-      emit({ event: 'batch_started', ts: ts(), batch_id: spec.batch_id, harness_version: 'lem-load-generator', experiments: spec.experiments.length });
+      emit({
+        event: 'batch_started',
+        ts: ts(),
+        batch_id: spec.batch_id,
+        harness_version: 'lem-load-generator',
+        experiments: spec.experiments.length,
+      });
       for (const x of spec.experiments) {
-        if (x.pause_before_s > 0) await sleep(x.pause_before_s * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
+        if (x.pause_before_s > 0)
+          await sleep(x.pause_before_s * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
         if (stop.signal.aborted) return ok({ exitCode: INTERRUPTED_EXIT });
         const base = { ts: ts(), experiment_id: x.experiment_id };
         emit({ event: 'started', ...base });
         emit({ event: 'measuring', ...base, ts: ts() });
         const t0 = Date.now();
         const dir = join(this.hostResults, spec.campaign_id, x.experiment_id);
-        const id = { campaign_id: spec.campaign_id, experiment_id: x.experiment_id, config_hash: x.config_hash, cycle: x.cycle, index: x.index, attempt: x.attempt };
-        const r = await runServeExperiment({ id, config: ExperimentConfig.parse(x.config), dir, energy: null, noEnergyReason: EXTERNAL_NO_ENERGY, signal: stop.signal });
+        const id = {
+          campaign_id: spec.campaign_id,
+          experiment_id: x.experiment_id,
+          config_hash: x.config_hash,
+          cycle: x.cycle,
+          index: x.index,
+          attempt: x.attempt,
+        };
+        const r = await runServeExperiment({
+          id,
+          config: ExperimentConfig.parse(x.config),
+          dir,
+          energy: null,
+          noEnergyReason: EXTERNAL_NO_ENERGY,
+          signal: stop.signal,
+        });
         if (!r.ok && r.error.code === ErrorCode.INTERRUPTED) {
           stderr.write(`[lem] ${r.error.message}\n`);
           return ok({ exitCode: INTERRUPTED_EXIT });
@@ -73,8 +99,15 @@ export class ExternalServeExecutor implements Executor {
         if (r.ok) {
           completed++;
           const s = r.value.serving!;
-          stderr.write(`[lem] ${x.experiment_id}: ${s.requests.completed}/${s.requests.total} requests, ${s.throughput.output_tokens_per_s.toFixed(1)} output tokens/s\n`);
-          emit({ event: 'finished', ts: ts(), experiment_id: x.experiment_id, result_path: join(dir, 'result.json'), duration_s: (Date.now() - t0) / 1000 });
+          const rate = s.throughput.output_tokens_per_s.toFixed(1);
+          stderr.write(`[lem] ${x.experiment_id}: ${s.requests.completed}/${s.requests.total} req, ${rate} tok/s\n`);
+          emit({
+            event: 'finished',
+            ts: ts(),
+            experiment_id: x.experiment_id,
+            result_path: join(dir, 'result.json'),
+            duration_s: (Date.now() - t0) / 1000,
+          });
         } else {
           failed++;
           emit({ event: 'failed', ts: ts(), experiment_id: x.experiment_id, reason: r.error.message });
@@ -115,17 +148,43 @@ export class ExternalServeExecutor implements Executor {
 /** One executor per backend name: `external` runs in lem, the engines in their containers. */
 export class ByBackendExecutor implements Executor {
   constructor(private readonly pick: (backend: string) => Executor) {}
-  targetName(b: string) { return this.pick(b).targetName(b); }
-  prepare(b: string) { return this.pick(b).prepare(b); }
-  ready(b: string, s: AbortSignal, w: Parameters<Executor['ready']>[2]) { return this.pick(b).ready(b, s, w); }
-  ensureReady(b: string, s: AbortSignal, w: Parameters<Executor['ready']>[2]) { return this.pick(b).ensureReady(b, s, w); }
-  mayRunHarnesses(b: string) { return this.pick(b).mayRunHarnesses(b); }
-  pathFor(b: string, p: string) { return this.pick(b).pathFor(b, p); }
-  resultsDir(b: string) { return this.pick(b).resultsDir(b); }
-  runBatch(b: string, spec: BatchSpec, stderr: Writable, h: BatchHandlers) { return this.pick(b).runBatch(b, spec, stderr, h); }
-  stopHarnesses(b: string, key: string, waitMs: number) { return this.pick(b).stopHarnesses(b, key, waitMs); }
-  forceStop(b: string) { return this.pick(b).forceStop(b); }
-  settle(b: string, code: number | null) { return this.pick(b).settle(b, code); }
-  listHarnesses(b: string) { return this.pick(b).listHarnesses(b); }
-  release(b: string) { return this.pick(b).release(b); }
+  targetName(b: string) {
+    return this.pick(b).targetName(b);
+  }
+  prepare(b: string) {
+    return this.pick(b).prepare(b);
+  }
+  ready(b: string, s: AbortSignal, w: Parameters<Executor['ready']>[2]) {
+    return this.pick(b).ready(b, s, w);
+  }
+  ensureReady(b: string, s: AbortSignal, w: Parameters<Executor['ready']>[2]) {
+    return this.pick(b).ensureReady(b, s, w);
+  }
+  mayRunHarnesses(b: string) {
+    return this.pick(b).mayRunHarnesses(b);
+  }
+  pathFor(b: string, p: string) {
+    return this.pick(b).pathFor(b, p);
+  }
+  resultsDir(b: string) {
+    return this.pick(b).resultsDir(b);
+  }
+  runBatch(b: string, spec: BatchSpec, stderr: Writable, h: BatchHandlers) {
+    return this.pick(b).runBatch(b, spec, stderr, h);
+  }
+  stopHarnesses(b: string, key: string, waitMs: number) {
+    return this.pick(b).stopHarnesses(b, key, waitMs);
+  }
+  forceStop(b: string) {
+    return this.pick(b).forceStop(b);
+  }
+  settle(b: string, code: number | null) {
+    return this.pick(b).settle(b, code);
+  }
+  listHarnesses(b: string) {
+    return this.pick(b).listHarnesses(b);
+  }
+  release(b: string) {
+    return this.pick(b).release(b);
+  }
 }

@@ -16,8 +16,16 @@ export function latencyStats(values: ArrayLike<number>): LatencyStats | null {
   for (let i = 0; i < n; i++) sq += (sorted[i]! - mean) ** 2;
   const q = (p: number): number => quantileSorted(sorted, p)!;
   return {
-    n, mean, median: q(0.5), std: Math.sqrt(sq / n), p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99),
-    min: sorted[0]!, max: sorted[n - 1]!,
+    n,
+    mean,
+    median: q(0.5),
+    std: Math.sqrt(sq / n),
+    p50: q(0.5),
+    p90: q(0.9),
+    p95: q(0.95),
+    p99: q(0.99),
+    min: sorted[0]!,
+    max: sorted[n - 1]!,
   };
 }
 

@@ -115,8 +115,12 @@ export async function runLoad(input: LoadRunInput): Promise<LoadRunOutput> {
     if (plan.rate !== undefined) await openLoop(run, plan.rate, more);
     else await closedLoop(run, users, more, false);
     return {
-      records: run.records, startedAtEpochMs: run.epoch, measuredStartMs, measuredEndMs: run.now(),
-      lastSendMs: run.lastSendMs, interrupted: signal.aborted,
+      records: run.records,
+      startedAtEpochMs: run.epoch,
+      measuredStartMs,
+      measuredEndMs: run.now(),
+      lastSendMs: run.lastSendMs,
+      interrupted: signal.aborted,
     };
   } finally {
     await run.dispatcher.close().catch(() => undefined);

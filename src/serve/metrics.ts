@@ -5,7 +5,8 @@ import { succeeded, type RequestRecord } from './record.js';
 /** The names lem uses and what they mean: tools disagree (GuideLLM's and AIPerf's "ITL" is vLLM's TPOT). */
 export const SERVING_DEFINITIONS: Readonly<Record<string, string>> = {
   ttft_ms: 'request sent to first token-carrying chunk received (vLLM bench serve)',
-  tpot_ms: '(E2EL - TTFT) / (output_tokens - 1), per request with more than one output token; excludes the first token (vLLM)',
+  tpot_ms:
+    '(E2EL - TTFT) / (output_tokens - 1), per request with more than one output token; excludes the first token (vLLM)',
   itl_ms: 'every gap between consecutive token-carrying chunks, pooled over requests (vLLM)',
   e2el_ms: 'request sent to last byte of the response, client side (vLLM)',
   goodput: 'requests per second meeting every configured SLO, checked per request (vLLM --goodput)',
@@ -46,7 +47,10 @@ export function meetsSlo(l: RequestLatency, slo: Slo): boolean {
   return true;
 }
 
-export type ServingMetrics = Pick<ServingBlock, 'requests' | 'duration_s' | 'throughput' | 'tokens' | 'latency' | 'slo'>;
+export type ServingMetrics = Pick<
+  ServingBlock,
+  'requests' | 'duration_s' | 'throughput' | 'tokens' | 'latency' | 'slo'
+>;
 
 interface Pools {
   ttft: number[];
@@ -59,7 +63,12 @@ function sloBlock(pools: Pools, good: number, slo: Slo | undefined): ServingBloc
   if (!slo) return null;
   const p = slo.percentile ?? null;
   const checks: Record<string, { target_ms: number; value_ms: number | null; met: boolean | null }> = {};
-  const keys = [['ttft_ms', pools.ttft], ['tpot_ms', pools.tpot], ['itl_ms', pools.itl], ['e2el_ms', pools.e2el]] as const;
+  const keys = [
+    ['ttft_ms', pools.ttft],
+    ['tpot_ms', pools.tpot],
+    ['itl_ms', pools.itl],
+    ['e2el_ms', pools.e2el],
+  ] as const;
   for (const [k, pool] of keys) {
     const target = slo[k];
     if (target === undefined) continue;
@@ -100,27 +109,42 @@ export function servingMetrics(records: readonly RequestRecord[], slo: Slo | und
   const stats = (xs: number[]): LatencyStats | null => latencyStats(xs);
   return {
     requests: {
-      total: measured.length, completed: ok.length, failed: measured.length - ok.length,
+      total: measured.length,
+      completed: ok.length,
+      failed: measured.length - ok.length,
       warmup: records.length - measured.length,
-      success_rate: measured.length > 0 ? ok.length / measured.length : null, failures,
+      success_rate: measured.length > 0 ? ok.length / measured.length : null,
+      failures,
     },
     duration_s: duration,
     throughput: {
-      requests_per_s: per(ok.length), output_tokens_per_s: per(output),
+      requests_per_s: per(ok.length),
+      output_tokens_per_s: per(output),
       total_tokens_per_s: inputKnown ? per(input + output) : null,
       goodput_requests_per_s: slo ? per(good) : null,
     },
-    tokens: { input: inputKnown ? input : null, output, from_usage: ok.length > 0 && ok.every((r) => r.tokensFromUsage) },
+    tokens: {
+      input: inputKnown ? input : null,
+      output,
+      from_usage: ok.length > 0 && ok.every((r) => r.tokensFromUsage),
+    },
     latency: {
       definitions: SERVING_DEFINITIONS,
-      ttft_ms: stats(pools.ttft), tpot_ms: stats(pools.tpot), itl_ms: stats(pools.itl), e2el_ms: stats(pools.e2el),
+      ttft_ms: stats(pools.ttft),
+      tpot_ms: stats(pools.tpot),
+      itl_ms: stats(pools.itl),
+      e2el_ms: stats(pools.e2el),
     },
     slo: sloBlock(pools, good, slo),
   };
 }
 
 /** Each endpoint's share of the measured requests and output tokens. */
-export function workerShares(records: readonly RequestRecord[], urls: readonly string[], durationS: number): ServingBlock['workers'] {
+export function workerShares(
+  records: readonly RequestRecord[],
+  urls: readonly string[],
+  durationS: number,
+): ServingBlock['workers'] {
   const measured = records.filter((r) => !r.warmup);
   const totalTokens = measured.reduce((s, r) => s + (succeeded(r) ? r.outputTokens : 0), 0);
   return urls.map((url, index) => {
@@ -128,7 +152,11 @@ export function workerShares(records: readonly RequestRecord[], urls: readonly s
     const done = mine.filter(succeeded);
     const tokens = done.reduce((s, r) => s + r.outputTokens, 0);
     return {
-      index, url, requests: mine.length, completed: done.length, output_tokens: tokens,
+      index,
+      url,
+      requests: mine.length,
+      completed: done.length,
+      output_tokens: tokens,
       request_share: measured.length > 0 ? mine.length / measured.length : null,
       token_share: totalTokens > 0 ? tokens / totalTokens : null,
       output_tokens_per_s: durationS > 0 ? tokens / durationS : 0,

@@ -26,7 +26,8 @@ export function requestBody(api: ServeApi, prompt: string, o: RequestOptions): s
     // vLLM extensions: produce exactly max_tokens (ignored by servers that do not know them).
     ...(o.ignoreEos ? { ignore_eos: true, min_tokens: o.maxTokens } : {}),
   };
-  const body = api === 'openai-chat' ? { ...common, messages: [{ role: 'user', content: prompt }] } : { ...common, prompt };
+  const body =
+    api === 'openai-chat' ? { ...common, messages: [{ role: 'user', content: prompt }] } : { ...common, prompt };
   return JSON.stringify(body);
 }
 
@@ -54,17 +55,30 @@ export function parsePayload(data: string): StreamPayload {
   } catch {
     return { kind: 'malformed', message: `data is not JSON: ${data.slice(0, 60)}` };
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { kind: 'malformed', message: 'data is not a JSON object' };
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return { kind: 'malformed', message: 'data is not a JSON object' };
   const o = v as Record<string, unknown>;
   if (o['error'] !== undefined) {
     const e = o['error'];
-    const message = typeof e === 'string' ? e : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : JSON.stringify(e);
+    const message =
+      typeof e === 'string'
+        ? e
+        : typeof (e as { message?: unknown })?.message === 'string'
+          ? (e as { message: string }).message
+          : JSON.stringify(e);
     return { kind: 'error', message };
   }
   const u = o['usage'];
-  const usage = u !== null && typeof u === 'object' ? { prompt_tokens: num((u as Record<string, unknown>)['prompt_tokens']), completion_tokens: num((u as Record<string, unknown>)['completion_tokens']) } : null;
+  const usage =
+    u !== null && typeof u === 'object'
+      ? {
+          prompt_tokens: num((u as Record<string, unknown>)['prompt_tokens']),
+          completion_tokens: num((u as Record<string, unknown>)['completion_tokens']),
+        }
+      : null;
   const choices = o['choices'];
-  if (!Array.isArray(choices)) return usage ? { kind: 'chunk', text: null, usage } : { kind: 'malformed', message: 'chunk has no choices' };
+  if (!Array.isArray(choices))
+    return usage ? { kind: 'chunk', text: null, usage } : { kind: 'malformed', message: 'chunk has no choices' };
   const c = choices[0] as Record<string, unknown> | undefined;
   let text: string | null = null;
   if (c) {

@@ -30,8 +30,15 @@ export interface RequestRecord {
  * - cancelled: lem stopped the run (Ctrl-C) while the request was in flight
  */
 export const ERROR_CLASSES = [
-  'connect_refused', 'connect_error', 'timeout', 'stalled', 'connection_reset', 'malformed_sse', 'server_error',
-  'empty_response', 'cancelled',
+  'connect_refused',
+  'connect_error',
+  'timeout',
+  'stalled',
+  'connection_reset',
+  'malformed_sse',
+  'server_error',
+  'empty_response',
+  'cancelled',
 ] as const;
 
 export function succeeded(r: RequestRecord): boolean {

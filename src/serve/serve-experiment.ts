@@ -23,7 +23,12 @@ export function resolveEndpoints(sections: readonly EndpointSection[], env: Node
     for (const [header, name] of Object.entries(s.headers_from_env)) {
       const value = env[name];
       if (value === undefined) {
-        return err(lemError(ErrorCode.CONFIG_INVALID, `endpoint ${i} (${s.url}): header ${header} needs environment variable ${name}, which is not set`));
+        return err(
+          lemError(
+            ErrorCode.CONFIG_INVALID,
+            `endpoint ${i} (${s.url}): header ${header} needs environment variable ${name}, which is not set`,
+          ),
+        );
       }
       headers[header] = value;
     }
@@ -53,47 +58,91 @@ export interface ServeExperimentInput {
 export async function runServeExperiment(x: ServeExperimentInput): Promise<Result<ResultDocument>> {
   const c = x.config;
   const load = c.load;
-  if (c.mode !== 'serve' || load === undefined) return err(lemError(ErrorCode.CONFIG_INVALID, 'not a serve experiment'));
+  if (c.mode !== 'serve' || load === undefined)
+    return err(lemError(ErrorCode.CONFIG_INVALID, 'not a serve experiment'));
   const sections = x.endpoints ?? c.endpoints ?? (c.endpoint ? [c.endpoint] : []);
   const endpoints = resolveEndpoints(sections, x.env ?? process.env);
   if (!endpoints.ok) return endpoints;
   const prompts = loadPrompts(c.prompts);
   if (!prompts.ok) return prompts;
-  const simulated = c.backend === 'synthetic' || (await Promise.all(sections.map((e) => isSyntheticServer(e.url)))).some(Boolean);
+  const simulated =
+    c.backend === 'synthetic' || (await Promise.all(sections.map((e) => isSyntheticServer(e.url)))).some(Boolean);
   const startedAt = new Date();
   const out = await runLoad({
-    endpoints: endpoints.value, routing: c.routing ?? 'round-robin', prompts: prompts.value, signal: x.signal,
+    endpoints: endpoints.value,
+    routing: c.routing ?? 'round-robin',
+    prompts: prompts.value,
+    signal: x.signal,
     plan: {
-      concurrency: load.concurrency, rate: load.rate, arrival: load.arrival, burstiness: load.burstiness, seed: load.seed,
-      requests: load.requests, durationS: load.duration_s, warmupRequests: load.warmup_requests,
+      concurrency: load.concurrency,
+      rate: load.rate,
+      arrival: load.arrival,
+      burstiness: load.burstiness,
+      seed: load.seed,
+      requests: load.requests,
+      durationS: load.duration_s,
+      warmupRequests: load.warmup_requests,
     },
     send: {
-      maxTokens: load.max_tokens ?? c.max_output_tokens, ignoreEos: load.ignore_eos, temperature: c.decoder.temperature,
+      maxTokens: load.max_tokens ?? c.max_output_tokens,
+      ignoreEos: load.ignore_eos,
+      temperature: c.decoder.temperature,
       requestTimeoutMs: load.request_timeout_s * 1000,
       ...(load.stall_timeout_s !== undefined ? { stallTimeoutMs: load.stall_timeout_s * 1000 } : {}),
     },
   });
-  if (out.interrupted) return err(lemError(ErrorCode.INTERRUPTED, `${x.id.experiment_id}: load run stopped; no result written`));
+  if (out.interrupted)
+    return err(lemError(ErrorCode.INTERRUPTED, `${x.id.experiment_id}: load run stopped; no result written`));
   const m = servingMetrics(out.records, c.slo);
-  const windows = loadWindows({ records: out.records, concurrency: load.concurrency, rampS: load.ramp_s, lastSendMs: out.lastSendMs });
-  const energy = await servingEnergy(x.energy, x.noEnergyReason, { epochMs: out.startedAtEpochMs, whole: windows.whole, steady: windows.steady }, {
-    completed: m.requests.completed, outputTokens: m.tokens.output, steadyTokens: windows.steady ? tokensInWindow(out.records, windows.steady) : 0,
+  const windows = loadWindows({
+    records: out.records,
+    concurrency: load.concurrency,
+    rampS: load.ramp_s,
+    lastSendMs: out.lastSendMs,
   });
+  const energy = await servingEnergy(
+    x.energy,
+    x.noEnergyReason,
+    { epochMs: out.startedAtEpochMs, whole: windows.whole, steady: windows.steady },
+    {
+      completed: m.requests.completed,
+      outputTokens: m.tokens.output,
+      steadyTokens: windows.steady ? tokensInWindow(out.records, windows.steady) : 0,
+    },
+  );
   const serving = {
     ...m,
     load: {
-      loop: load.rate !== undefined ? ('open' as const) : ('closed' as const), concurrency: load.concurrency ?? null,
-      rate: load.rate ?? null, arrival: load.rate !== undefined ? load.arrival : null,
-      burstiness: load.rate !== undefined && load.arrival === 'gamma' ? load.burstiness : null, seed: load.seed,
+      loop: load.rate !== undefined ? ('open' as const) : ('closed' as const),
+      concurrency: load.concurrency ?? null,
+      rate: load.rate ?? null,
+      arrival: load.rate !== undefined ? load.arrival : null,
+      burstiness: load.rate !== undefined && load.arrival === 'gamma' ? load.burstiness : null,
+      seed: load.seed,
     },
-    workers: workerShares(out.records, sections.map((s) => s.url), m.duration_s),
-    windows, energy, files: { requests_csv: 'requests.csv' },
+    workers: workerShares(
+      out.records,
+      sections.map((s) => s.url),
+      m.duration_s,
+    ),
+    windows,
+    energy,
+    files: { requests_csv: 'requests.csv' },
   };
   const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
-  if (simulated) warnings.push('measured against lem\'s synthetic server (a test double): simulated timings');
-  if (m.requests.failed > 0) warnings.push(`${m.requests.failed} of ${m.requests.total} requests failed: ${JSON.stringify(m.requests.failures)}`);
+  if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
+  if (m.requests.failed > 0)
+    warnings.push(
+      `${m.requests.failed} of ${m.requests.total} requests failed: ${JSON.stringify(m.requests.failures)}`,
+    );
   const doc = serveResultDocument(x.id, c, {
-    simulated, startedAt, finishedAt: new Date(), warmupS: out.measuredStartMs / 1000, promptCount: prompts.value.length, serving, warnings,
+    simulated,
+    startedAt,
+    finishedAt: new Date(),
+    warmupS: out.measuredStartMs / 1000,
+    promptCount: prompts.value.length,
+    serving,
+    warnings,
   });
   // requests.csv first: result.json is the marker of a complete result folder.
   writeFileAtomic(join(x.dir, 'requests.csv'), requestsCsv(out.records));

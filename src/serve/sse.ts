@@ -60,7 +60,8 @@ export class SseParser {
 
   private line(line: string, out: SseEvent[]): void {
     if (line === '') {
-      if (this.data.length > 0) out.push({ event: this.eventType || 'message', data: this.data.join('\n'), id: this.lastId });
+      if (this.data.length > 0)
+        out.push({ event: this.eventType || 'message', data: this.data.join('\n'), id: this.lastId });
       this.data = [];
       this.eventType = '';
       this.sawField = false;

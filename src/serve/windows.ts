@@ -19,14 +19,16 @@ export interface WindowInput {
  */
 export function loadWindows(w: WindowInput): ServingBlock['windows'] {
   const measured = w.records.filter((r) => !r.warmup);
-  if (measured.length === 0) return { whole: { start_ms: 0, end_ms: 0 }, steady: null, steady_reason: 'no measured request' };
+  if (measured.length === 0)
+    return { whole: { start_ms: 0, end_ms: 0 }, steady: null, steady_reason: 'no measured request' };
   const start = Math.min(...measured.map((r) => r.sendMs));
   const end = Math.max(...measured.map((r) => r.finishMs));
   const whole = { start_ms: start, end_ms: end };
   let open: number | null;
   if (w.concurrency !== undefined) {
     open = firstTimeStreaming(measured, w.concurrency);
-    if (open === null) return { whole, steady: null, steady_reason: `never ${w.concurrency} requests streaming at once` };
+    if (open === null)
+      return { whole, steady: null, steady_reason: `never ${w.concurrency} requests streaming at once` };
   } else {
     open = start + w.rampS * 1000;
   }
