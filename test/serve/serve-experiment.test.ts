@@ -7,6 +7,8 @@ import { validateExperiment } from '../../src/config/resolve.js';
 import { ResultDocument } from '../../src/contract/result.js';
 import { collectResults } from '../../src/results/collect.js';
 import { experimentsTable } from '../../src/results/experiments-table.js';
+import { renderSvg } from '../../src/results/report/render-svg.js';
+import { energyVsLoadSpec, servingPoints, throughputVsLoadSpec } from '../../src/results/report/serving-charts.js';
 import { runServeExperiment } from '../../src/serve/serve-experiment.js';
 import { startServer, streamTokens, type TestServer } from '../support/stream-server.js';
 
@@ -53,6 +55,12 @@ describe('a serve experiment against an external endpoint', () => {
     const col = (name: string) => table.rows.map((r) => r[table.header.indexOf(name)]);
     expect(col('serve_concurrency').sort()).toEqual([1, 16, 4]);
     expect(col('serve_success_rate')).toEqual([1, 1, 1]);
+    // The report's load curves: one point per run, and a chart that renders.
+    const points = servingPoints(collected.value.results);
+    expect(points.map((p) => p.load).sort((a, b) => a - b)).toEqual([1, 4, 16]);
+    expect(points.every((p) => p.latencies.length === 4 && p.jPerOutputToken === null)).toBe(true);
+    expect(await renderSvg(throughputVsLoadSpec(points))).toContain('<svg');
+    expect(energyVsLoadSpec(points)).toBeNull();
   });
 
   it('stopped part-way: no result folder, INTERRUPTED, so resume runs it again', async () => {
