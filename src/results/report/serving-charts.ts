@@ -21,9 +21,11 @@ export function servingPoints(results: readonly CollectedResult[]): ServingPoint
     const load = s.load.concurrency ?? s.load.rate;
     if (load === null) continue;
     const model = String((r.doc.experiment.config['model'] as { name?: unknown } | undefined)?.name ?? '');
-    const where = s.workers.length > 1 ? `${s.workers.length} endpoints` : (s.workers[0]?.url ?? r.doc.experiment.backend);
+    const where =
+      s.workers.length > 1 ? `${s.workers.length} endpoints` : (s.workers[0]?.url ?? r.doc.experiment.backend);
     const latencies: { metric: string; ms: number }[] = [];
-    const add = (metric: string, v: number | undefined): void => void (v !== undefined && latencies.push({ metric, ms: v }));
+    const add = (metric: string, v: number | undefined): void =>
+      void (v !== undefined && latencies.push({ metric, ms: v }));
     add('TTFT p50', s.latency.ttft_ms?.p50);
     add('TTFT p99', s.latency.ttft_ms?.p99);
     add('ITL p50', s.latency.itl_ms?.p50);
@@ -64,7 +66,9 @@ export function throughputVsLoadSpec(points: readonly ServingPoint[]): TopLevelS
 
 /** TTFT and ITL percentiles against load (log scale: tails grow by orders of magnitude near saturation). */
 export function latencyVsLoadSpec(points: readonly ServingPoint[]): TopLevelSpec {
-  const values = points.flatMap((p) => p.latencies.map((l) => ({ series: p.series, load: p.load, metric: l.metric, ms: l.ms })));
+  const values = points.flatMap((p) =>
+    p.latencies.map((l) => ({ series: p.series, load: p.load, metric: l.metric, ms: l.ms })),
+  );
   return {
     width: 520,
     height: 260,
@@ -72,7 +76,13 @@ export function latencyVsLoadSpec(points: readonly ServingPoint[]): TopLevelSpec
     mark: { type: 'line', point: true },
     encoding: {
       x: loadAxis(points),
-      y: { aggregate: 'mean', field: 'ms', type: 'quantitative', title: 'ms (mean over cycles)', scale: { type: 'log' } },
+      y: {
+        aggregate: 'mean',
+        field: 'ms',
+        type: 'quantitative',
+        title: 'ms (mean over cycles)',
+        scale: { type: 'log' },
+      },
       color: { field: 'metric', type: 'nominal', title: null },
       strokeDash: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 } },
     },
@@ -81,7 +91,9 @@ export function latencyVsLoadSpec(points: readonly ServingPoint[]): TopLevelSpec
 
 /** J per output token against load (steady state where measured), or null when no run has energy. */
 export function energyVsLoadSpec(points: readonly ServingPoint[]): TopLevelSpec | null {
-  const values = points.filter((p) => p.jPerOutputToken !== null).map((p) => ({ series: p.series, load: p.load, jpt: p.jPerOutputToken }));
+  const values = points
+    .filter((p) => p.jPerOutputToken !== null)
+    .map((p) => ({ series: p.series, load: p.load, jpt: p.jPerOutputToken }));
   if (values.length === 0) return null;
   return {
     width: 520,
