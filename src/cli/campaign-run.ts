@@ -2,9 +2,9 @@ import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
 import { projectOptions } from './project-options.js';
-import { formatIssue } from '../core/errors.js';
+import { escapeControl } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -46,9 +46,11 @@ export class CampaignRunCommand extends LemCommand {
       import('./run-support.js'),
       import('../project/images.js'),
     ]);
-    const loaded = loadCampaign(this.file);
+    const limits = configLimits();
+    if (!limits.ok) return limits;
+    const loaded = loadCampaign(this.file, limits.value);
     if (!loaded.ok) return loaded;
-    for (const w of loaded.value.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
+    for (const w of loaded.value.warnings) this.warn(w);
     const plan = StoredPlan.parse(planCampaign(loaded.value));
     if (this.dryRun) return this.showDryRun(plan);
 
@@ -82,7 +84,7 @@ export class CampaignRunCommand extends LemCommand {
       this.printJson({ campaign: plan.campaign, experiments: plan.experiments.length, batches: batches.map((b) => b.map((e) => e.id)), backends, missing_images: missingImages });
       return ok(0);
     }
-    this.print(`${plan.campaign.name}: ${plan.experiments.length} experiment(s) in ${batches.length} exec batch(es), backends: ${backends.join(', ')}`);
+    this.print(`${escapeControl(plan.campaign.name)}: ${plan.experiments.length} experiment(s) in ${batches.length} exec batch(es), backends: ${backends.join(', ')}`);
     for (const [i, b] of batches.entries()) this.print(`  batch ${i + 1} (${b[0]!.backend}): ${b.map((e) => e.id).join(', ')}`);
     this.print('dry run: nothing was started or written');
     return ok(0);

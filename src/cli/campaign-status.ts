@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
+import { escapeControl } from '../core/terminal-text.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err } from '../core/result.js';
 import { LemCommand } from './base-command.js';
@@ -41,7 +42,7 @@ export class CampaignStatusCommand extends LemCommand {
       return ok(undefined);
     }
     const c = countStatuses(m);
-    this.print(`campaign ${m.campaign_id} (${m.campaign_name}) — ${m.status}`);
+    this.print(`campaign ${m.campaign_id} (${escapeControl(m.campaign_name)}) — ${m.status}`);
     this.print(`file: ${m.campaign_file}   created: ${m.created_at}   updated: ${m.updated_at}`);
     this.print(`${c.completed} completed, ${c.failed} failed, ${c.running} running, ${c.interrupted} interrupted, ${c.pending} pending, of ${c.total}\n`);
     this.print(

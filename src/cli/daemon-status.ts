@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
+import { escapeControl } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import { formatTable } from './table.js';
 
@@ -64,7 +65,7 @@ export class DaemonStatusCommand extends LemCommand {
       formatTable(
         ['campaign', 'campaign id', 'cycles', 'last run', 'outcome', 'next run'],
         campaigns.map((c) => [
-          c.name,
+          escapeControl(c.name),
           c.campaign_id,
           `${c.cycles}${c.max_cycles !== null ? `/${c.max_cycles}` : ''}`,
           c.last_started_at === null ? '-' : `${c.last_started_at} (cycle ${c.last_cycle ?? '?'})`,

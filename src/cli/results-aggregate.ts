@@ -2,8 +2,19 @@ import { Command, Option } from 'clipanion';
 import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
-import { campaignSelection, DEFAULT_RESULTS_DIR, defaultOutDir, summaryOptions, selectAndCollect } from './results-shared.js';
+import {
+  campaignSelection,
+  collectOptions,
+  defaultOutDir,
+  MAX_RESULT_MB_HELP,
+  PROJECT_OPTION_HELP,
+  RESULTS_OPTION_HELP,
+  resultsRoot,
+  selectAndCollect,
+  summaryOptions,
+} from './results-shared.js';
 
 export class ResultsAggregateCommand extends LemCommand {
   static override paths = [['results', 'aggregate']];
@@ -29,7 +40,9 @@ export class ResultsAggregateCommand extends LemCommand {
 
   campaign = Option.String('--campaign', { description: 'Campaign id (a folder under --results)' });
   all = Option.Boolean('--all', false, { description: 'Aggregate every campaign together' });
-  results = Option.String('--results', DEFAULT_RESULTS_DIR, { description: 'Results root (default ./results)' });
+  results = Option.String('--results', { description: RESULTS_OPTION_HELP });
+  project = Option.String('--project', { description: PROJECT_OPTION_HELP });
+  maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
   out = Option.String('--out', { description: 'Output folder (default <results>/_aggregate/<campaign|all>)' });
   resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
@@ -39,6 +52,10 @@ export class ResultsAggregateCommand extends LemCommand {
     if (!selection.ok) return selection;
     const summary = summaryOptions(this.resamples, this.seed);
     if (!summary.ok) return summary;
+    const collect = collectOptions(this.maxResultMb);
+    if (!collect.ok) return collect;
+    const root = await resultsRoot(this.results, this.project);
+    if (!root.ok) return root;
 
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] = await Promise.all([
@@ -46,12 +63,12 @@ export class ResultsAggregateCommand extends LemCommand {
       import('../results/text-summary.js'),
       import('../results/write.js'),
     ]);
-    const selected = await selectAndCollect(this.results, selection.value);
+    const selected = await selectAndCollect(root.value, selection.value, collect.value);
     if (!selected.ok) return selected;
     const { collection, scope, scopeName } = selected.value;
     const agg = await aggregate(collection, summary.value);
 
-    const outDir = this.out ?? defaultOutDir(this.results, scopeName);
+    const outDir = this.out ?? defaultOutDir(root.value, scopeName);
     const files = {
       experiments_csv: join(outDir, 'experiments.csv'),
       summary_csv: join(outDir, 'summary.csv'),
@@ -90,7 +107,7 @@ export class ResultsAggregateCommand extends LemCommand {
     lines.push('', paperTable(agg.summaries), '', ...bestWorst(agg.summaries));
     if (agg.warnings.length > 0) lines.push('', 'Warnings:', ...warningLines(agg.warnings));
     lines.push('', `Wrote ${files.experiments_csv}, ${files.summary_csv}, ${files.summary_json}`);
-    this.print(lines.join('\n'));
+    this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }
 }

@@ -2,8 +2,17 @@ import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
-import { collectOperand, DEFAULT_RESULTS_DIR, summaryOptions } from './results-shared.js';
+import {
+  collectOperand,
+  collectOptions,
+  MAX_RESULT_MB_HELP,
+  PROJECT_OPTION_HELP,
+  RESULTS_OPTION_HELP,
+  resultsRoot,
+  summaryOptions,
+} from './results-shared.js';
 
 export class ResultsCompareCommand extends LemCommand {
   static override paths = [['results', 'compare']];
@@ -25,18 +34,24 @@ export class ResultsCompareCommand extends LemCommand {
 
   a = Option.String({ name: 'a' });
   b = Option.String({ name: 'b' });
-  results = Option.String('--results', DEFAULT_RESULTS_DIR, { description: 'Results root for campaign ids (default ./results)' });
+  results = Option.String('--results', { description: RESULTS_OPTION_HELP });
+  project = Option.String('--project', { description: PROJECT_OPTION_HELP });
+  maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
   resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
 
   async run(): Promise<Result<unknown>> {
     const summary = summaryOptions(this.resamples, this.seed);
     if (!summary.ok) return summary;
+    const collect = collectOptions(this.maxResultMb);
+    if (!collect.ok) return collect;
+    const root = await resultsRoot(this.results, this.project);
+    if (!root.ok) return root;
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ compareResults }, { fmt, markdownTable }] = await Promise.all([import('../results/compare.js'), import('../results/format.js')]);
-    const sa = await collectOperand(this.a, this.results);
+    const sa = await collectOperand(this.a, root.value, collect.value);
     if (!sa.ok) return sa;
-    const sb = await collectOperand(this.b, this.results);
+    const sb = await collectOperand(this.b, root.value, collect.value);
     if (!sb.ok) return sb;
     const cmp = compareResults(sa.value.collection.results, sb.value.collection.results, summary.value);
     const skipped = [...sa.value.collection.skipped, ...sb.value.collection.skipped];
@@ -67,7 +82,7 @@ export class ResultsCompareCommand extends LemCommand {
     if (cmp.only_a.length > 0) lines.push(`Only in A (${cmp.only_a.length}): ${cmp.only_a.map((c) => c.label).join(', ')}`);
     if (cmp.only_b.length > 0) lines.push(`Only in B (${cmp.only_b.length}): ${cmp.only_b.map((c) => c.label).join(', ')}`);
     if (skipped.length > 0) lines.push(`Skipped ${skipped.length} invalid or missing result files (run lem results aggregate for the list)`);
-    this.print(lines.join('\n'));
+    this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }
 }

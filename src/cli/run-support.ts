@@ -1,5 +1,6 @@
 export { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
 import { ErrorCode, lemError } from '../core/errors.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { ManifestStore } from '../campaign/manifest-store.js';
 import { progressFor } from '../campaign/progress.js';
@@ -61,7 +62,7 @@ export function finish(
     out.write(JSON.stringify({ campaign_id: campaignId, counts: c, interrupted: outcome.interrupted, failures: outcome.failures }, null, 2) + '\n');
   } else {
     out.write(`campaign ${campaignId}: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}\n`);
-    for (const f of outcome.failures) out.write(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`);
+    for (const f of outcome.failures) out.write(terminalSafe(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`));
   }
   if (outcome.interrupted) {
     if (!json) out.write(`interrupted; resume with: lem campaign resume ${campaignId}\n`);

@@ -14,11 +14,26 @@ export const EXTERNAL_BACKEND = 'external';
 export const Backend = z.enum([...BACKENDS, EXTERNAL_BACKEND]);
 export type Backend = z.infer<typeof Backend>;
 
+/** One of the engines (not `external`): a name that has a container and an engine section. */
+export function isBackend(value: unknown): value is EngineBackend {
+  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
+}
+
+/** Any value `backend:` accepts: an engine, or `external` (an endpoint lem does not start). */
+export function isBackendValue(value: unknown): value is Backend {
+  return isBackend(value) || value === EXTERNAL_BACKEND;
+}
+
 /** Names users may type for a backend; the seed's campaigns say `pytorch`. */
 export const BACKEND_ALIASES: Readonly<Record<string, EngineBackend>> = { pytorch: 'transformers' };
 
+/** The backend an alias names; own keys only, so `toString` or `constructor` is no alias. */
+export function backendAlias(name: string): EngineBackend | undefined {
+  return Object.hasOwn(BACKEND_ALIASES, name) ? BACKEND_ALIASES[name] : undefined;
+}
+
 export function normaliseBackend(value: unknown): unknown {
-  return typeof value === 'string' && value in BACKEND_ALIASES ? BACKEND_ALIASES[value] : value;
+  return typeof value === 'string' ? (backendAlias(value) ?? value) : value;
 }
 
 /** Niche engine kwargs passed through verbatim, so lem never blocks a parameter it does not know yet. */
@@ -85,5 +100,5 @@ export const BACKEND_SECTIONS = {
 
 /** Which backend owns a key, so a misplaced key gets an error that names its home. */
 export function backendsOwningKey(key: string): EngineBackend[] {
-  return BACKENDS.filter((b) => key !== 'extra' && key in BACKEND_SECTIONS[b].shape);
+  return BACKENDS.filter((b) => key !== 'extra' && Object.hasOwn(BACKEND_SECTIONS[b].shape, key));
 }

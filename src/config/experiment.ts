@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, normaliseBackend, type EngineBackend } from './backends.js';
+import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, isBackendValue, normaliseBackend, type EngineBackend } from './backends.js';
 import { defaultExternalBackend, resolveServeFields, serveFields, serveProblems } from './serve.js';
 
 export const Precision = z.enum(['fp32', 'fp16', 'bf16']);
@@ -96,6 +96,11 @@ export const ExperimentFields = z.strictObject({
   measurement: MeasurementSection.default(MeasurementSection.parse({})),
   force_cold_start: z.boolean().default(false),
   ...serveFields,
+  /**
+   * GPUs the experiment needs with `placement: pack`: a count, or the node indices to pin it to. Absent: the
+   * engine's tensor × pipeline parallelism (one GPU for engines without it).
+   */
+  gpus: z.union([z.int().positive(), z.array(z.int().nonnegative()).min(1)]).optional(),
   ...sectionFields,
 });
 type ExperimentFieldsOutput = z.output<typeof ExperimentFields>;
@@ -134,14 +139,10 @@ export const ExperimentConfig = z.preprocess(defaultExternalBackend, ExperimentF
   },
   // Run even when other fields have problems (as long as the backend is known), so validation reports
   // everything at once instead of revealing this only after the rest is fixed.
-  { when: (payload) => isKnownBackend((payload.value as { backend?: unknown } | null)?.backend) },
+  { when: (payload) => isBackendValue((payload.value as { backend?: unknown } | null)?.backend) },
 ).transform((c) => resolveServeFields(withBackendSection(c))));
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
-
-function isKnownBackend(value: unknown): value is Backend {
-  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
-}
 
 /** For an unknown key inside a backend section: which backend it really belongs to, if any. */
 export function describeUnknownKey(section: EngineBackend, key: string): string {

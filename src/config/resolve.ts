@@ -47,10 +47,10 @@ export function createExperimentValidator(): (input: unknown) => Result<Experime
     const input = defaultExternalBackend(raw);
     if (input === null || typeof input !== 'object' || Array.isArray(input)) return validateExperiment(input);
     const record = input as Record<string, unknown>;
-    for (const key in record) if (!(key in shape)) return validateExperiment(input);
+    for (const key of Object.keys(record)) if (!Object.hasOwn(shape, key)) return validateExperiment(input);
     const out: Record<string, unknown> = {};
     for (const field of FIELDS) {
-      const value = record[field];
+      const value = Object.hasOwn(record, field) ? record[field] : undefined;
       const refs = byRef.get(field)!;
       let parsed: unknown;
       if (refs.has(value)) {

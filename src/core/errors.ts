@@ -1,3 +1,5 @@
+import { escapeControl } from './terminal-text.js';
+
 /**
  * Stable error codes (yarn berry style): a user can search for the code, and tests assert on it
  * rather than on wording. Exit code 2 = usage/config problem the user must fix; 1 = the run failed.
@@ -70,10 +72,11 @@ export function formatLocation(loc: SourceLocation): string {
   return loc.column === undefined ? `${loc.file}:${loc.line}` : `${loc.file}:${loc.line}:${loc.column}`;
 }
 
+/** One problem on one line; user text in it (paths, keys, values) cannot break the line or drive the terminal. */
 export function formatIssue(issue: Issue): string {
   const where = issue.location ? `${formatLocation(issue.location)}: ` : '';
   const path = issue.path ? `${issue.path}: ` : '';
-  return `${where}${path}${issue.message}`;
+  return escapeControl(`${where}${path}${issue.message}`);
 }
 
 /** One human message for the terminal; no stack traces. */

@@ -68,3 +68,32 @@ export function loadState(hostState: string): Result<DaemonState> {
 export function saveState(hostState: string, state: DaemonState): void {
   writeFileAtomic(stateFile(hostState), JSON.stringify(state, null, 2) + '\n');
 }
+
+/**
+ * The record of a scheduled file at daemon start: its schedule as loaded now, and the history of its last
+ * run kept only when the campaign is still the one recorded before.
+ */
+export function scheduledRecord(
+  prior: ScheduledRecord | undefined,
+  store: { readonly current: { readonly campaign_id: string; readonly experiments: readonly { readonly cycle: number }[] } },
+  schedule: { readonly cron: string[]; readonly timezone?: string | undefined; readonly overlap: 'queue' | 'skip'; readonly max_cycles?: number | undefined },
+  name: string,
+): ScheduledRecord {
+  const id = store.current.campaign_id;
+  const same = prior?.campaign_id === id;
+  return {
+    campaign_id: id,
+    name,
+    cron: schedule.cron,
+    timezone: schedule.timezone ?? null,
+    overlap: schedule.overlap,
+    max_cycles: schedule.max_cycles ?? null,
+    cycles: store.current.experiments.reduce((max, e) => Math.max(max, e.cycle), 0),
+    last_started_at: same ? prior.last_started_at : null,
+    last_finished_at: same ? prior.last_finished_at : null,
+    last_cycle: same ? prior.last_cycle : null,
+    last_outcome: same ? prior.last_outcome : null,
+    last_detail: same ? prior.last_detail : null,
+    next_run: null,
+  };
+}

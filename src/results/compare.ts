@@ -1,6 +1,6 @@
 import type { ResultDocument } from '../contract/result.js';
 import type { CollectedResult } from './collect.js';
-import { configLabels } from './config-params.js';
+import { rowLabels } from './rows.js';
 import { HEADLINE_METRICS, type HeadlineMetric } from './metrics.js';
 import { bootstrapRatioCI, hashSeed, mean, welchTTest } from './stats.js';
 import { groupByConfig, type SummaryOptions } from './summary.js';
@@ -45,21 +45,23 @@ export interface Comparison {
 export function compareResults(a: readonly CollectedResult[], b: readonly CollectedResult[], opts: SummaryOptions): Comparison {
   const ga = groupByConfig(a);
   const gb = groupByConfig(b);
-  const firsts = new Map<string, ResultDocument>();
-  for (const [h, g] of [...ga, ...gb]) if (!firsts.has(h)) firsts.set(h, g[0]!.doc);
-  const labels = configLabels(firsts);
-  const label = (h: string): string => labels.get(h) ?? h;
+  // Rows are matched by key: config hash, simulated results apart from measured ones (rows.ts).
+  const labels = rowLabels(new Map([...gb, ...ga]));
+  const label = (key: string): string => labels.get(key) ?? key;
+  const hashOf = (g: readonly CollectedResult[]): string => g[0]!.doc.experiment.config_hash;
   const matched: ConfigComparison[] = [];
-  for (const [hash, ra] of ga) {
-    const rb = gb.get(hash);
+  for (const [key, ra] of ga) {
+    const rb = gb.get(key);
     if (!rb) continue;
+    const hash = hashOf(ra);
     matched.push({
       config_hash: hash,
-      label: label(hash),
+      label: label(key),
       metrics: HEADLINE_METRICS.map((m) => compareMetric(m, hash, ra.map((r) => r.doc), rb.map((r) => r.doc), opts)),
     });
   }
-  const only = (x: Map<string, unknown>, y: Map<string, unknown>) => [...x.keys()].filter((h) => !y.has(h)).map((h) => ({ config_hash: h, label: label(h) }));
+  const only = (x: Map<string, CollectedResult[]>, y: Map<string, unknown>) =>
+    [...x].filter(([k]) => !y.has(k)).map(([k, g]) => ({ config_hash: hashOf(g), label: label(k) }));
   const byLabel = <T extends { label: string }>(xs: T[]): T[] => xs.sort((p, q) => p.label.localeCompare(q.label, 'en', { numeric: true }));
   return { matching: 'config_hash', matched: byLabel(matched), only_a: byLabel(only(ga, gb)), only_b: byLabel(only(gb, ga)) };
 }

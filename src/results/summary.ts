@@ -1,9 +1,10 @@
 import type { ResultDocument } from '../contract/result.js';
 import type { CollectedResult } from './collect.js';
-import { configLabels, descriptors, flattenConfig, variedKeys, type Scalar } from './config-params.js';
+import { descriptors, flattenConfig, variedKeys, type Scalar } from './config-params.js';
 import { HEADLINE_METRICS, type HeadlineMetric } from './metrics.js';
 import { runJobs, type BootstrapJob } from './bootstrap-jobs.js';
 import { startJobs, type ParallelOptions } from './bootstrap-parallel.js';
+import { rowKey, rowLabels } from './rows.js';
 import { coefficientOfVariation, hashSeed, mean, sampleStd, type Interval } from './stats.js';
 
 /**
@@ -45,13 +46,14 @@ export { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './defaults.js';
 import { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './defaults.js';
 
 /**
- * Results per config hash, each group in a canonical order (campaign, cycle, experiment): the bootstrap maps its
- * draws to positions, so the order must not depend on how the files happened to be read.
+ * Results per row (config hash; simulated results apart from measured ones, see rows.ts), each group in a canonical
+ * order (campaign, cycle, experiment): the bootstrap maps its draws to positions, so the order must not depend on
+ * how the files happened to be read.
  */
 export function groupByConfig(results: readonly CollectedResult[]): Map<string, CollectedResult[]> {
   const groups = new Map<string, CollectedResult[]>();
   for (const r of results) {
-    const h = r.doc.experiment.config_hash;
+    const h = rowKey(r.doc);
     const g = groups.get(h);
     if (g) g.push(r);
     else groups.set(h, [r]);
@@ -107,18 +109,19 @@ interface Plan {
 function planSummaries(results: readonly CollectedResult[], opts: SummaryOptions): Plan {
   const groups = groupByConfig(results);
   const first = new Map<string, ResultDocument>([...groups].map(([h, g]) => [h, g[0]!.doc]));
-  const labels = configLabels(first);
+  const labels = rowLabels(groups);
   const varied = variedKeys([...first.values()].map((d) => d.experiment.config));
   const jobs: BootstrapJob[] = [];
   const configs: Plan['configs'] = [];
-  for (const [hash, group] of groups) {
+  for (const [key, group] of groups) {
     const doc = group[0]!.doc;
+    const hash = doc.experiment.config_hash;
     const d = descriptors(doc);
     const flat = flattenConfig(doc.experiment.config);
     configs.push({
       base: {
         config_hash: hash,
-        label: labels.get(hash) ?? hash,
+        label: labels.get(key) ?? hash,
         campaign_ids: [...new Set(group.map((r) => r.doc.experiment.campaign_id))].sort(),
         backend: d.backend,
         model: d.model,

@@ -28,9 +28,14 @@ export interface Extremes {
   worst: ConfigSummary;
 }
 
-/** Best and worst configuration by mean for a metric, among configurations that have a value. */
+/**
+ * Best and worst configuration by mean for a metric, among configurations that have a finite value. Simulated rows
+ * compete only among themselves: a synthetic engine's throughput is no rival to a measured one.
+ */
 export function extremes(summaries: readonly ConfigSummary[], metric: HeadlineMetric): Extremes | null {
-  const withValue = summaries.filter((s) => s.metrics[metric.key]?.mean !== null && s.metrics[metric.key] !== undefined);
+  const measured = summaries.filter((s) => s.simulated === 0);
+  const pool = measured.length > 0 ? measured : summaries;
+  const withValue = pool.filter((s) => Number.isFinite(s.metrics[metric.key]?.mean));
   if (withValue.length === 0) return null;
   const value = (s: ConfigSummary): number => s.metrics[metric.key]!.mean!;
   const sorted = [...withValue].sort((a, b) => (metric.better === 'lower' ? value(a) - value(b) : value(b) - value(a)));

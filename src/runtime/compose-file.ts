@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, lemError } from '../core/errors.js';
+import { deepMerge, isMapping } from '../core/mapping.js';
 import { err, ok, type Result } from '../core/result.js';
 
 /**
@@ -152,15 +153,6 @@ function namesFromEnvList(env: z.infer<typeof ServiceSchema>['environment']): st
   return Array.isArray(env) ? env.filter((e) => !e.includes('=')) : [];
 }
 
-function deepMerge(a: unknown, b: unknown): unknown {
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
-    return out;
-  }
-  return b === undefined ? a : b;
-}
-
 function readYaml(file: string): Result<unknown> {
   let text: string;
   try {
@@ -188,7 +180,7 @@ export function loadComposeProject(dir: string, opts: { withGpu: boolean }): Res
   for (const f of files) {
     const r = readYaml(f);
     if (!r.ok) return r;
-    merged = deepMerge(merged, r.value);
+    merged = isMapping(merged) && isMapping(r.value) ? deepMerge(merged, r.value) : r.value;
   }
   const parsed = ComposeSchema.safeParse(merged);
   if (!parsed.success) {

@@ -4,9 +4,10 @@ import { err, ok, type Result } from '../../core/result.js';
 import type { Collection, CollectedResult } from '../collect.js';
 import { fmt } from '../format.js';
 import { HEADLINE_METRICS } from '../metrics.js';
+import { summaryRowKey } from '../rows.js';
 import { readPowerSeries, samplesPath } from '../samples.js';
 import type { ConfigSummary } from '../summary.js';
-import { WARNING_TITLES, type ResultWarning } from '../warnings.js';
+import { groupWarnings, WARNING_TITLES, type ResultWarning } from '../warnings.js';
 import { boxPlotSpec, cycleData, MAX_ROWS, paretoData, paretoFrontList, paretoSpec, percentileBarsSpec, percentileData, powerSpec } from './charts.js';
 import { chartFigure, escapeHtml, htmlTable, page, section, type ChartBlock } from './html.js';
 import { renderSvg } from './render-svg.js';
@@ -48,7 +49,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
 
   const ranked = rankForRows(summaries);
   const shown = ranked.slice(0, MAX_ROWS);
-  const labels = new Map(shown.map((s) => [s.config_hash, s.label]));
+  const labels = new Map(shown.map((s) => [summaryRowKey(s), s.label]));
   const order = shown.map((s) => s.label);
   const rowsNote = summaries.length > MAX_ROWS ? ` Showing the ${MAX_ROWS} configurations with the lowest J/output token (of ${summaries.length}).` : '';
   const energyNote = energyUnavailableReason(results);
@@ -64,7 +65,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
       'Energy per output token against throughput',
       pareto.length > 0 ? paretoSpec(pareto) : null,
       energyNote,
-      `Each point is a configuration: mean over cycles; bars are the 95 % bootstrap CI of J/output token (gross GPU energy, comparable with ML.ENERGY). Diamonds and the dashed line mark the Pareto front, where no other configuration is both faster and more frugal. Pareto front: ${frontList}.`,
+      `Each point is a configuration: mean over cycles; bars are the 95 % bootstrap CI of J/output token (gross GPU energy, comparable with ML.ENERGY). Diamonds and the dashed line mark the Pareto front, where no other configuration is both faster and more frugal.${frontList ? ` Pareto front: ${frontList}.` : ''}`,
     ),
   );
   const energyCycles = cycleData(results, labels, (r) => (r.doc.energy.available ? r.doc.energy.j_per_output_token : null));
@@ -150,10 +151,17 @@ async function powerChart(chosen: Chosen): Promise<ChartBlock> {
     return { ...base, caption: 'From samples.csv of one experiment.', svg: null, unavailable: 'No experiment in these results has a power time series (samples.csv): simulated results and runs without the sampler record none.' };
   }
   const e = chosen.doc.experiment;
-  const caption = `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${chosen.dir}/${chosen.doc.files.samples_csv ?? 'samples.csv'}. Shading marks the idle baseline, warmup and measured window; a gap in the line is time without samples. Choose another with --experiment <id>.`;
-  const path = samplesPath(chosen.doc, chosen.dir);
-  if (path === null) return { ...base, caption, svg: null, unavailable: `Experiment ${e.experiment_id} has no samples.csv${chosen.doc.simulated ? ' (simulated: no power is measured)' : ''}.` };
-  const series = await readPowerSeries(path);
+  const path = await samplesPath(chosen.doc, chosen.dir);
+  const shownPath = path.ok && path.value !== null ? path.value : `${chosen.dir}/samples.csv`;
+  const caption =
+    `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${shownPath}. Shading marks the idle baseline, warmup ` +
+    'and measured window; a gap in the line is time without samples. Choose another with --experiment <id>.';
+  if (!path.ok) return { ...base, caption, svg: null, unavailable: `Power over time unavailable: ${path.error}` };
+  if (path.value === null) {
+    const why = chosen.doc.simulated ? ' (simulated: no power is measured)' : '';
+    return { ...base, caption, svg: null, unavailable: `Experiment ${e.experiment_id} has no samples.csv${why}.` };
+  }
+  const series = await readPowerSeries(path.value);
   if (!series.ok) return { ...base, caption, svg: null, unavailable: `Power over time unavailable: ${series.error}` };
   return { ...base, caption: caption + (series.value.downsampled ? ' Long series are shown as bucket means.' : ''), svg: await renderSvg(powerSpec(series.value)) };
 }
@@ -179,11 +187,25 @@ function summaryTable(summaries: readonly ConfigSummary[], level: number): strin
 
 function warningsTable(warnings: readonly ResultWarning[]): string {
   if (warnings.length === 0) return '<p>No warnings: no throttling, every warmup converged, CV under 10 %.</p>';
-  // Throttling and warmup first: they are the ones that change a number.
+  // Throttling and warmup first: they are the ones that change a number. One row per distinct warning of a
+  // configuration, with how many experiments it covers (eight simulated cycles are one row, not eight).
   const rank = (w: ResultWarning): number => ['throttled', 'warmup_unconverged', 'high_cv'].indexOf(w.kind) >>> 0;
-  const sorted = [...warnings].sort((a, b) => rank(a) - rank(b));
-  const rows = sorted.map((w) => [WARNING_TITLES[w.kind], w.experiment_id ?? '(all cycles)', w.cycle === null ? '' : String(w.cycle), w.label, w.message]);
-  return htmlTable(['Warning', 'Experiment', 'Cycle', 'Configuration', 'Detail'], rows, 9);
+  const groups = groupWarnings(warnings).sort((a, b) => rank(a.warning) - rank(b.warning));
+  const rows = groups.map(({ warning: w, count, experiments }) => [
+    WARNING_TITLES[w.kind],
+    w.label,
+    experiments.length === 0 ? '(all cycles)' : listExperiments(experiments),
+    w.message,
+    String(count),
+  ]);
+  return htmlTable(['Warning', 'Configuration', 'Experiments', 'Detail', 'Count'], rows, 4, 'warnings');
+}
+
+const LISTED_EXPERIMENTS = 6;
+
+function listExperiments(ids: readonly string[]): string {
+  const more = ids.length > LISTED_EXPERIMENTS ? `, … and ${ids.length - LISTED_EXPERIMENTS} more` : '';
+  return ids.slice(0, LISTED_EXPERIMENTS).join(', ') + more;
 }
 
 function inputsBlock(input: ReportInput): string {
