@@ -5,6 +5,8 @@ import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { backendContainers, type Project } from '../project/project.js';
+import { EXTERNAL_BACKEND } from '../config/backends.js';
+import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-executor.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
 import { acquireLock, lockPathIn, releaseLock } from '../core/pid-lock.js';
@@ -97,17 +99,22 @@ export async function executeCampaign(
 }
 
 async function executeLocked(docker: Docker, project: Project, store: ManifestStore, plan: StoredPlan, opts: ExecuteOptions): Promise<Result<RunOutcome>> {
+  const unsupported = lemStartedServers(plan);
+  if (!unsupported.ok) return unsupported;
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
-  const containers = backendContainers(docker, project, needed);
+  // Serve experiments against external endpoints run in lem itself: no container for them.
+  const containers = backendContainers(docker, project, new Set([...needed].filter((b) => b !== EXTERNAL_BACKEND)));
   if (!containers.ok) return containers;
-  const executor = new LocalDockerExecutor({
+  const local = new LocalDockerExecutor({
     backends: containers.value,
     paths: project.paths,
     healthTimeoutMs: opts.healthTimeoutMs,
     note: (t) => opts.progress.note(t),
   });
+  const external = new ExternalServeExecutor(project.paths.hostResults);
+  const executor = new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local));
 
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
   // backends that were already running before the campaign are left as they were.
@@ -167,4 +174,16 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
     opts.progress.end();
     await teardown();
   }
+}
+
+/**
+ * Serve mode with a server lem would start in the backend's container (vllm serve, trtllm-serve, the synthetic
+ * server) is not run by this version: refused before anything starts, never run silently as an offline experiment.
+ */
+function lemStartedServers(plan: StoredPlan): Result<void> {
+  const ids = plan.experiments.filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND).map((e) => e.id);
+  if (ids.length === 0) return ok(undefined);
+  return err(lemError(ErrorCode.CONFIG_INVALID, `serve mode with a server lem starts (backend ${plan.experiments.find((e) => e.id === ids[0])!.backend}) is not supported yet: ${ids.length} experiment(s), e.g. ${ids[0]}`, {
+    hint: 'start the server yourself and point endpoint: {url, model} at it (backend external); see docs/serving.md',
+  }));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, isBackend, normaliseBackend } from './backends.js';
+import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, isBackendValue, normaliseBackend, type EngineBackend } from './backends.js';
+import { defaultExternalBackend, resolveServeFields, serveFields, serveProblems } from './serve.js';
 
 export const Precision = z.enum(['fp32', 'fp16', 'bf16']);
 
@@ -107,7 +108,7 @@ export const MeasurementSection = z.strictObject({
 });
 
 const sectionFields = Object.fromEntries(BACKENDS.map((b) => [b, BACKEND_SECTIONS[b].optional()])) as {
-  [K in Backend]: z.ZodOptional<(typeof BACKEND_SECTIONS)[K]>;
+  [K in EngineBackend]: z.ZodOptional<(typeof BACKEND_SECTIONS)[K]>;
 };
 
 /** The fields of an experiment config, each with its own schema (composed into ExperimentConfig below). */
@@ -121,6 +122,7 @@ export const ExperimentFields = z.strictObject({
   prompts: PromptsSection.default(PromptsSection.parse({})),
   measurement: MeasurementSection.default(MeasurementSection.parse({})),
   force_cold_start: z.boolean().default(false),
+  ...serveFields,
   /**
    * GPUs the experiment needs with `placement: pack`: a count, or the node indices to pin it to. Absent: the
    * engine's tensor × pipeline parallelism (one GPU for engines without it).
@@ -131,7 +133,7 @@ export const ExperimentFields = z.strictObject({
 type ExperimentFieldsOutput = z.output<typeof ExperimentFields>;
 
 /** Backend sections present that do not belong to the experiment's backend (each is an error). */
-export function foreignSections(value: { readonly backend: Backend } & { readonly [K in Backend]?: unknown }): Backend[] {
+export function foreignSections(value: { readonly backend: Backend } & { readonly [K in EngineBackend]?: unknown }): EngineBackend[] {
   return BACKENDS.filter((b) => b !== value.backend && value[b] !== undefined);
 }
 
@@ -140,7 +142,7 @@ export function foreignSections(value: { readonly backend: Backend } & { readonl
  * engine setting. A section that is present was already completed by its own schema.
  */
 export function withBackendSection<T extends ExperimentFieldsOutput>(c: T): T {
-  if (c[c.backend] !== undefined) return c;
+  if (c.backend === 'external' || c[c.backend] !== undefined) return c;
   return { ...c, [c.backend]: BACKEND_SECTIONS[c.backend].parse({}) };
 }
 
@@ -150,8 +152,9 @@ export function withBackendSection<T extends ExperimentFieldsOutput>(c: T): T {
  * misplaced inside a section are caught by the strict section schemas; see describeUnknownKey.)
  * resolve.ts has a memoising validator for grids built from these same parts; a test keeps them equal.
  */
-export const ExperimentConfig = ExperimentFields.superRefine(
+export const ExperimentConfig = z.preprocess(defaultExternalBackend, ExperimentFields.superRefine(
   (value, ctx) => {
+    for (const p of serveProblems(value)) ctx.addIssue({ code: 'custom', input: value, path: p.path, message: p.message });
     for (const b of foreignSections(value)) {
       ctx.addIssue({
         code: 'custom',
@@ -163,13 +166,13 @@ export const ExperimentConfig = ExperimentFields.superRefine(
   },
   // Run even when other fields have problems (as long as the backend is known), so validation reports
   // everything at once instead of revealing this only after the rest is fixed.
-  { when: (payload) => isBackend((payload.value as { backend?: unknown } | null)?.backend) },
-).transform((c) => withBackendSection(c));
+  { when: (payload) => isBackendValue((payload.value as { backend?: unknown } | null)?.backend) },
+).transform((c) => resolveServeFields(withBackendSection(c))));
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
 
 /** For an unknown key inside a backend section: which backend it really belongs to, if any. */
-export function describeUnknownKey(section: Backend, key: string): string {
+export function describeUnknownKey(section: EngineBackend, key: string): string {
   const owners = backendsOwningKey(key);
   if (owners.length > 0) return `"${key}" is a ${owners.join('/')} parameter, not a ${section} one`;
   return `"${key}" is not a ${section} parameter (put engine kwargs lem does not know under ${section}.extra)`;
@@ -177,5 +180,5 @@ export function describeUnknownKey(section: Backend, key: string): string {
 
 /** Everything that decides how the engine is loaded: experiments that share it can share one loaded engine. */
 export function engineInitKey(c: ExperimentConfig): string {
-  return JSON.stringify([c.backend, c.model, c[c.backend] ?? {}]);
+  return JSON.stringify([c.backend, c.model, c.backend === 'external' ? {} : (c[c.backend] ?? {})]);
 }

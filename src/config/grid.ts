@@ -1,6 +1,7 @@
 import { err, ok, type Result } from '../core/result.js';
 import { deepMerge, isMapping, ownValue, type Mapping } from '../core/mapping.js';
-import { backendAlias, BACKENDS, isBackend, normaliseBackend, type Backend } from './backends.js';
+import { backendAlias, BACKENDS, isBackendValue as isBackend, normaliseBackend, type Backend } from './backends.js';
+import { defaultExternalBackend } from './serve.js';
 import type { ExperimentConfig } from './experiment.js';
 import { configHash } from './hash.js';
 import { describeValue, startsWith, type Problem } from './problems.js';
@@ -155,7 +156,7 @@ export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = 
     if (base['backend'] !== undefined) problems.push({ path: [...basePath, 'backend'], message: `backend is varied (${formatPath(backendAxis.source)}); remove it from base_config` });
     backends = backendAxis.values.flatMap((b, at) => (isBackend(b) ? [{ backend: b, at }] : []));
   } else {
-    const b = normaliseBackend(base['backend']);
+    const b = normaliseBackend((defaultExternalBackend(base) as Mapping)['backend']);
     if (!isBackend(b)) {
       // Without a backend nothing can be routed: report what validating base_config alone finds.
       const v = validateExperiment(base);

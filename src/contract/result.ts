@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServingBlock } from './serving.js';
 
 /**
  * The result document (schema version 4) the harness writes to <results>/<campaign>/<experiment>/result.json.
@@ -278,6 +279,7 @@ export const ResultDocument = z.strictObject({
   /** Null where no energy was measured. */
   uncertainty: Uncertainty.nullable(),
   warnings: z.array(z.string()),
+  serving: ServingBlock.optional(),
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });
 export type ResultDocument = z.infer<typeof ResultDocument>;

@@ -40,6 +40,14 @@ const CORPUS: { fixture: string; line: number; path: string | null; message: str
   { fixture: 'exp-not-a-mapping.yaml', line: 1, path: null, message: 'expected a mapping (an experiment config), got a list' },
   { fixture: 'exp-bad-kv-cache-dtype.yaml', line: 4, path: 'vllm.kv_cache_dtype', message: 'got "int4"' },
   { fixture: 'exp-model-name-list.yaml', line: 3, path: 'model.name', message: 'expected a string, got a list' },
+  // serving mode
+  { fixture: 'exp-serve-rate-and-concurrency.yaml', line: 6, path: 'load.rate', message: 'load.rate and load.concurrency are both set' },
+  { fixture: 'exp-serve-negative-rate.yaml', line: 5, path: 'load.rate', message: 'expected a number > 0, got -2' },
+  { fixture: 'exp-serve-unknown-api.yaml', line: 6, path: 'endpoint.api', message: 'expected one of "openai-chat", "openai-completions", got "ollama-native"' },
+  { fixture: 'exp-serve-url-without-scheme.yaml', line: 5, path: 'endpoint.url', message: 'expected an absolute http:// or https:// URL' },
+  { fixture: 'exp-serve-slo-unknown-metric.yaml', line: 7, path: 'slo.latency_ms', message: 'unknown field "latency_ms"' },
+  { fixture: 'exp-serve-endpoint-with-server-params.yaml', line: 5, path: 'vllm', message: 'an external endpoint is a server lem does not start, so vllm server parameters cannot apply' },
+  { fixture: 'exp-serve-fields-without-mode.yaml', line: 3, path: 'load', message: 'needs mode: serve' },
   // hostile or mistaken input: prototype names, non-finite numbers, keys JS cannot hold, bad bytes
   { fixture: 'exp-backend-tostring.yaml', line: 2, path: 'backend', message: 'got "toString"' },
   { fixture: 'exp-backend-constructor.yaml', line: 2, path: 'backend', message: 'got "constructor"' },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BACKENDS, type Backend } from '../../src/config/backends.js';
+import { BACKENDS, type EngineBackend } from '../../src/config/backends.js';
 import { ExperimentConfig, ExperimentFields, type ExperimentInput } from '../../src/config/experiment.js';
 import type { BatchSpec } from '../../src/contract/batch-spec.js';
 
@@ -38,7 +38,7 @@ const COMMON = {
   gpus: [0, 1] as number[],
 } as const;
 
-const SECTIONS: Record<Backend, Record<string, unknown>> = {
+const SECTIONS: Record<EngineBackend, Record<string, unknown>> = {
   transformers: {
     attn_implementation: 'sdpa', device_map: 'cuda:0', torch_compile: true, use_cache: false,
     low_cpu_mem_usage: false, trust_remote_code: true, load_in_8bit: true, load_in_4bit: true, extra: { k: 1 },

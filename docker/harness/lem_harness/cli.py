@@ -20,7 +20,9 @@ USAGE = """usage: python3 -m lem_harness run <batch-spec.json>      run a batch;
        python3 -m lem_harness stop <key> [--wait S]       SIGTERM the harness runs naming key; print how many
        python3 -m lem_harness warm                        precompile the harness (bytecode cache)
        python3 -m lem_harness health                      one JSON line: engines and NVML available
-       python3 -m lem_harness version                     the harness version"""
+       python3 -m lem_harness version                     the harness version
+       python3 -m lem_harness serve-synthetic --port P --ttft-ms X --itl-ms Y
+                                                          a simulated OpenAI-compatible server (test double)"""
 
 
 def _line(record: object) -> None:
@@ -134,6 +136,10 @@ def main(argv: list[str]) -> int:
     if command == "health" and not args:
         _line(health())
         return 0
+    if command == "serve-synthetic":
+        from lem_harness.serving.synthetic_server import main as serve_main
+
+        return serve_main(args)
     if command == "run" and len(args) == 1:
         return run(args[0])
     if command == "check" and args:

@@ -12,6 +12,7 @@ import { groupWarnings, WARNING_TITLES, type ResultWarning } from '../warnings.j
 import { boxPlotSpec, cycleData, MAX_ROWS, paretoData, paretoFrontList, paretoSpec, percentileBarsSpec, percentileData, powerSpec } from './charts.js';
 import { chartFigure, escapeHtml, htmlTable, page, section, type ChartBlock } from './html.js';
 import { renderSvg } from './render-svg.js';
+import { energyVsLoadSpec, latencyVsLoadSpec, servingPoints, throughputVsLoadSpec } from './serving-charts.js';
 
 /**
  * Assembles the self-contained HTML report: summary table, energy/throughput Pareto chart, box plots across cycles,
@@ -91,6 +92,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
     section('energy', 'Energy and throughput', [charts[0]!, charts[1]!, charts[2]!].map(chartFigure).join('\n')),
     section('latency', 'Latency', [charts[3]!, charts[4]!].map(chartFigure).join('\n')),
     section('power', 'Power over time', chartFigure(charts[5]!)),
+    ...(await servingSection(results)),
     section('warnings', 'Warnings', warningsTable(input.warnings)),
     section('inputs', 'Inputs', inputsBlock(input)),
   ];
@@ -235,4 +237,16 @@ function inputsBlock(input: ReportInput): string {
     parts.push(`<p>${notAssessed} results were written before validity checks existed (schema v3): kept, not assessed.</p>`);
   }
   return parts.join('\n');
+}
+
+/** Serve-mode results: throughput, latency tails and J/output token against load; nothing for offline results. */
+async function servingSection(results: readonly CollectedResult[]): Promise<string[]> {
+  const points = servingPoints(results);
+  if (points.length === 0) return [];
+  const blocks = [
+    await chart('serve-throughput', 'Throughput vs load', throughputVsLoadSpec(points), '', 'Output tokens/s at each concurrency (closed loop) or request rate (open loop), mean over cycles.'),
+    await chart('serve-latency', 'Latency percentiles vs load', latencyVsLoadSpec(points), '', 'TTFT and ITL (vLLM bench serve definitions) at each load; log scale.'),
+    await chart('serve-energy', 'J per output token vs load', energyVsLoadSpec(points), 'No energy for these serve runs (external endpoints without a power source).', 'Steady-state J/output token where measured, else whole-run.'),
+  ];
+  return [section('serving', 'Serving load', blocks.map(chartFigure).join('\n'))];
 }
