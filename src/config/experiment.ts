@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MeterSources } from '../meters/sources-config.js';
 import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, normaliseBackend } from './backends.js';
 
 export const Precision = z.enum(['fp32', 'fp16', 'bf16']);
@@ -77,6 +78,8 @@ export const MeasurementSection = z.strictObject({
   /** Measured batches are repeated until at least this long, for a stable energy window. */
   min_measure_s: z.number().nonnegative().default(0),
   warmup: WarmupSection.default(WarmupSection.parse({})),
+  /** Meters besides the GPU's NVML counter (RAPL, a PDU over SNMP, imported logs); see docs/meters.md. */
+  sources: MeterSources,
 });
 
 const sectionFields = Object.fromEntries(BACKENDS.map((b) => [b, BACKEND_SECTIONS[b].optional()])) as {

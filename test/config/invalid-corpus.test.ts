@@ -40,6 +40,9 @@ const CORPUS: { fixture: string; line: number; path: string | null; message: str
   { fixture: 'exp-not-a-mapping.yaml', line: 1, path: null, message: 'expected a mapping (an experiment config), got a list' },
   { fixture: 'exp-bad-kv-cache-dtype.yaml', line: 4, path: 'vllm.kv_cache_dtype', message: 'got "int4"' },
   { fixture: 'exp-model-name-list.yaml', line: 3, path: 'model.name', message: 'expected a string, got a list' },
+  { fixture: 'exp-source-unknown-type.yaml', line: 5, path: 'measurement.sources[0].type', message: 'expected one of "rapl", "snmp", "nvidia-smi-log", "dcgm-log", "powermetrics-log", "csv", got "wattmeter"' },
+  { fixture: 'exp-source-snmp-port.yaml', line: 7, path: 'measurement.sources[0].port', message: '<= 65535, got 70000' },
+  { fixture: 'exp-source-community-value.yaml', line: 8, path: 'measurement.sources[0].community_env', message: 'expected an environment variable name' },
   // campaign files
   { fixture: 'camp-both-modes.yaml', line: 2, path: 'configs', message: 'either configs: (mode 1) or base_config: + vary: (mode 2), not both' },
   { fixture: 'camp-no-experiments.yaml', line: 1, path: null, message: 'no experiments' },
