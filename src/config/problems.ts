@@ -184,7 +184,10 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
         if (issue.errors.length === 0 && tagged.discriminator !== undefined && tagged.options) {
           const tag = (issue.input as Record<string, unknown> | null | undefined)?.[tagged.discriminator];
           const expected = `one of ${tagged.options.map((v) => JSON.stringify(v)).join(', ')}`;
-          out.push({ path, message: tag === undefined ? `required field is missing (expected ${expected})` : `expected ${expected}, got ${describeValue(tag)}` });
+          const message = tag === undefined
+            ? `required field is missing (expected ${expected})`
+            : `expected ${expected}, got ${describeValue(tag)}`;
+          out.push({ path, message });
           break;
         }
         const deeper = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));

@@ -60,7 +60,10 @@ async function startLive(s: LiveSource, o: MeterRunOptions): Promise<Result<Live
     host: s.host, port: s.port, oid: s.oid, communityEnv: s.community_env, scale: s.scale, domain: s.domain,
     timeoutMs: s.timeout_ms, retries: s.retries,
   };
-  const p = await startSnmpPoller(target, s.interval_ms, { ...(o.env ? { env: o.env } : {}), ...(o.now ? { now: o.now } : {}) });
+  const p = await startSnmpPoller(target, s.interval_ms, {
+    ...(o.env ? { env: o.env } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
   return p.ok ? ok({ label, stop: () => p.value.stop() }) : p;
 }
 
@@ -79,7 +82,10 @@ export interface RunningMeters {
  * Starts the live meters of a source list (RAPL, SNMP) before the window; logs are only read at stop, since the
  * tools writing them run alongside. A meter that cannot start stops the ones already started and is the error.
  */
-export async function startMeters(sources: readonly MeterSource[], o: MeterRunOptions = {}): Promise<Result<RunningMeters>> {
+export async function startMeters(
+  sources: readonly MeterSource[],
+  o: MeterRunOptions = {},
+): Promise<Result<RunningMeters>> {
   const live: LiveHandle[] = [];
   for (const s of sources) {
     if (isLog(s)) continue;
@@ -111,7 +117,12 @@ export async function startMeters(sources: readonly MeterSource[], o: MeterRunOp
 }
 
 /** The window's domain energies and cross-checks from meters started with startMeters (stops them). */
-export async function collectDomains(meters: RunningMeters, t0: number, t1: number, o: DomainOptions = {}): Promise<Result<DomainReport>> {
+export async function collectDomains(
+  meters: RunningMeters,
+  t0: number,
+  t1: number,
+  o: DomainOptions = {},
+): Promise<Result<DomainReport>> {
   const samples = await meters.stop();
   return samples.ok ? ok(domainReport(samples.value, t0, t1, o)) : samples;
 }

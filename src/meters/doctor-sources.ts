@@ -23,6 +23,8 @@ export interface SourceCheck {
   readonly optional: true;
 }
 
+const SMI_QUERY = '--query-gpu=timestamp,index,power.draw,power.draw.instant --format=csv -lms 100';
+
 /** One line per source kind: readable here or why not (pure: the probing is probeSources). */
 export function sourceChecks(p: SourceProbes): SourceCheck[] {
   const check = (name: string, ok: boolean, detail: string): SourceCheck => ({ name, ok, detail, optional: true });
@@ -30,18 +32,18 @@ export function sourceChecks(p: SourceProbes): SourceCheck[] {
     ? check('source rapl', true, `readable at ${p.raplRoot}: ${p.rapl.value.map((z) => z.domain).join(', ')}`)
     : check('source rapl', false, `${p.rapl.error.message}${p.rapl.error.hint ? ` (${p.rapl.error.hint})` : ''}`);
   const snmp = p.netSnmpError === null
-    ? check('source snmp', true, 'SNMP library loads; agents are checked when a config names one (host, port, OID, community_env)')
+    ? check('source snmp', true, 'SNMP library loads; an agent is checked when a config names it (host, port, OID)')
     : check('source snmp', false, `SNMP library does not load: ${p.netSnmpError}`);
   const pm =
     p.platform !== 'darwin'
-      ? check('source powermetrics', false, `macOS only (this is ${p.platform}); powermetrics-log imports a log written on a Mac`)
+      ? check('source powermetrics', false, `macOS only (this is ${p.platform}); powermetrics-log imports a Mac's log`)
       : p.powermetrics
-        ? check('source powermetrics', true, `${p.powermetrics} (needs sudo); or import its output with powermetrics-log`)
+        ? check('source powermetrics', true, `${p.powermetrics} (needs sudo), or import its output: powermetrics-log`)
         : check('source powermetrics', false, 'powermetrics not on PATH');
   const smi = p.nvidiaSmi
-    ? check('source nvidia-smi', true, `${p.nvidiaSmi}: log with --query-gpu=timestamp,index,power.draw,power.draw.instant --format=csv -lms 100`)
-    : check('source nvidia-smi', false, 'nvidia-smi not on PATH (nvidia-smi-log can still import a log written elsewhere)');
-  const logs = check('source logs', true, 'dcgm-log, nvidia-smi-log, powermetrics-log and csv imports need only the file');
+    ? check('source nvidia-smi', true, `${p.nvidiaSmi}: log with ${SMI_QUERY}`)
+    : check('source nvidia-smi', false, 'nvidia-smi not on PATH (nvidia-smi-log still imports a log from elsewhere)');
+  const logs = check('source logs', true, 'dcgm-log, nvidia-smi-log, powermetrics-log, csv: need only the file');
   return [rapl, snmp, pm, smi, logs];
 }
 
@@ -59,7 +61,10 @@ function onPath(command: string, env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
-export async function probeSources(raplRoot = '/sys/class/powercap', env: NodeJS.ProcessEnv = process.env): Promise<SourceProbes> {
+export async function probeSources(
+  raplRoot = '/sys/class/powercap',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SourceProbes> {
   let netSnmpError: string | null = null;
   try {
     await import('net-snmp');

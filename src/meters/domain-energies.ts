@@ -43,12 +43,18 @@ export const DEFAULT_DISAGREEMENT_THRESHOLD_PCT = 5;
  * for a domain (DCGM's energy counter and power gauge) gives two figures: the counter's delta, and the
  * power integral as "<source> (power integral)", since the two disagreeing is exactly what a cross-check is for.
  */
-export function energiesOf(sources: readonly SourceSamples[], t0: number, t1: number, o: DomainOptions = {}): SourcedEnergy[] {
+export function energiesOf(
+  sources: readonly SourceSamples[],
+  t0: number,
+  t1: number,
+  o: DomainOptions = {},
+): SourcedEnergy[] {
+  const window = { ...(o.minCoverage !== undefined ? { minCoverage: o.minCoverage } : {}) };
   const out: SourcedEnergy[] = [];
   for (const s of sources) {
     for (const [domain, samples] of byDomain(s.samples)) {
       const figure = (source: string, xs: readonly MeterSample[]): SourcedEnergy => ({
-        ...windowEnergy(domain, xs, t0, t1, { source, ...(o.minCoverage !== undefined ? { minCoverage: o.minCoverage } : {}) }),
+        ...windowEnergy(domain, xs, t0, t1, { source, ...window }),
         clock_offset_s: s.clockOffsetS,
       });
       out.push(figure(s.source, samples));
@@ -61,7 +67,10 @@ export function energiesOf(sources: readonly SourceSamples[], t0: number, t1: nu
 }
 
 /** Every pair seeing the same domain: each later figure against the first one listed for that domain. */
-export function crossChecks(energies: readonly SourcedEnergy[], thresholdPct = DEFAULT_DISAGREEMENT_THRESHOLD_PCT): CrossCheck[] {
+export function crossChecks(
+  energies: readonly SourcedEnergy[],
+  thresholdPct = DEFAULT_DISAGREEMENT_THRESHOLD_PCT,
+): CrossCheck[] {
   const first = new Map<string, SourcedEnergy>();
   const out: CrossCheck[] = [];
   for (const e of energies) {
@@ -84,8 +93,14 @@ export function crossChecks(energies: readonly SourcedEnergy[], thresholdPct = D
   return out;
 }
 
-export function domainReport(sources: readonly SourceSamples[], t0: number, t1: number, o: DomainOptions = {}): DomainReport {
+export function domainReport(
+  sources: readonly SourceSamples[],
+  t0: number,
+  t1: number,
+  o: DomainOptions = {},
+): DomainReport {
   const threshold = o.thresholdPct ?? DEFAULT_DISAGREEMENT_THRESHOLD_PCT;
   const energies = energiesOf(sources, t0, t1, o);
-  return { t0, t1, threshold_pct: threshold, energies, cross_checks: crossChecks(energies, threshold), notes: sources.flatMap((s) => s.notes) };
+  const cross = crossChecks(energies, threshold);
+  return { t0, t1, threshold_pct: threshold, energies, cross_checks: cross, notes: sources.flatMap((s) => s.notes) };
 }

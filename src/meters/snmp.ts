@@ -25,9 +25,9 @@ export interface SnmpTarget {
 export function communityFrom(target: SnmpTarget, env: NodeJS.ProcessEnv = process.env): Result<string> {
   const value = env[target.communityEnv];
   if (value === undefined || value === '') {
-    return err(lemError(ErrorCode.CONFIG_INVALID, `SNMP source ${where(target)}: environment variable ${target.communityEnv} (the community) is not set`, {
-      hint: `export ${target.communityEnv}=<community> before running lem`,
-    }));
+    const name = target.communityEnv;
+    const message = `SNMP source ${where(target)}: environment variable ${name} (the community) is not set`;
+    return err(lemError(ErrorCode.CONFIG_INVALID, message, { hint: `export ${name}=<community> before running lem` }));
   }
   return ok(value);
 }
@@ -56,7 +56,8 @@ function failure(t: SnmpTarget, e: Error): Result<never> {
     ? `SNMP agent ${where(t)}: no answer within ${t.timeoutMs} ms (${tries} ${tries === 1 ? 'try' : 'tries'})`
     : `SNMP agent ${where(t)}: ${e.message}`;
   const hint = timedOut
-    ? `check that an agent listens on UDP ${t.host}:${t.port} and that ${t.communityEnv} holds a community it accepts ` +
+    ? `check that an agent listens on UDP ${t.host}:${t.port} and that ${t.communityEnv} holds a community ` +
+      'it accepts ' +
       '(v2c agents drop requests with a wrong community without a reply)'
     : undefined;
   return err(lemError(ErrorCode.METER_UNREADABLE, message, hint ? { hint } : {}));
@@ -76,7 +77,8 @@ export function getWatts(session: Session, t: SnmpTarget): Promise<Result<number
       }
       const n = numericValue(vb.value);
       if (n === undefined || !Number.isFinite(n)) {
-        return resolve(err(lemError(ErrorCode.METER_UNREADABLE, `SNMP agent ${where(t)}: value ${String(vb.value)} is not a number`)));
+        const message = `SNMP agent ${where(t)}: value ${String(vb.value)} is not a number`;
+        return resolve(err(lemError(ErrorCode.METER_UNREADABLE, message)));
       }
       resolve(ok(n * t.scale));
     });

@@ -24,7 +24,9 @@ export const SnmpSource = z.strictObject({
   host: z.string().min(1),
   port: z.int().min(1).max(65_535).default(161),
   /** The outlet's (or inlet's) power OID, numeric, e.g. .1.3.6.1.4.1.318.1.1.26.9.4.3.1.7.1 (deciwatts). */
-  oid: z.string().regex(/^\.?\d+(\.\d+)+$/, { error: 'expected a numeric OID such as ".1.3.6.1.4.1.318.1.1.26.9.4.3.1.7.1"' }),
+  oid: z.string().regex(/^\.?\d+(\.\d+)+$/, {
+    error: 'expected a numeric OID such as ".1.3.6.1.4.1.318.1.1.26.9.4.3.1.7.1"',
+  }),
   /** The NAME of the environment variable holding the v2c community: the secret itself never sits in config. */
   community_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }),
   /** Multiplies the agent's value into watts (0.1 for a PDU that reports deciwatts). */

@@ -45,7 +45,7 @@ const target = (over: Partial<SnmpTarget> = {}): SnmpTarget => ({
 beforeAll(async () => {
   serve(1000);
   const script = join(dir, 'pass-persist.sh');
-  // snmpd's pass_persist protocol (plain `pass` caches a command's output for 30 s): PING → PONG; "get" then
+  // snmpd's pass_persist protocol (snmpd caches a plain `pass` script's output): PING → PONG; "get" then
   // an OID → the OID, its type and the value, or NONE.
   writeFileSync(
     script,
