@@ -18,7 +18,8 @@ export class DoctorCommand extends LemCommand {
     description: 'Check that this machine can run lem campaigns',
     details: `
       Checks the Docker engine (reachable, version), docker compose, the NVIDIA container runtime and GPUs,
-      which backend images are present, and free disk space for results. Exits 1 when a required check fails.
+      which backend images are present, free disk space for results, and which meters besides the GPU
+      (measurement.sources) this machine can read. Exits 1 when a required check fails.
     `,
     examples: [['Check the machine', '$0 doctor']],
   });
@@ -45,6 +46,8 @@ export class DoctorCommand extends LemCommand {
     }
     checks.push(commandCheck('docker compose', [['docker', ['compose', 'version', '--short']], ['docker-compose', ['version', '--short']]], true, 'lem drives Docker itself; compose is only needed to run compose.yaml by hand'));
     checks.push(commandCheck('nvidia-smi', [['nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']]], true, 'no GPU visible on this host'));
+    const { probeSources, sourceChecks } = await import('../meters/doctor-sources.js');
+    checks.push(...sourceChecks(await probeSources()));
 
     const dir = resolveProjectDir(options);
     if (!dir.ok) checks.push({ name: 'project', ok: false, detail: dir.error.message });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MeterSources } from '../meters/sources-config.js';
 import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, isBackendValue, normaliseBackend, type EngineBackend } from './backends.js';
 import { defaultExternalBackend, resolveServeFields, serveFields, serveProblems } from './serve.js';
 
@@ -105,6 +106,8 @@ export const MeasurementSection = z.strictObject({
    */
   min_measure_s: z.number().nonnegative().default(30),
   warmup: WarmupSection.default(WarmupSection.parse({})),
+  /** Meters besides the GPU's NVML counter (RAPL, a PDU over SNMP, imported logs); see docs/meters.md. */
+  sources: MeterSources,
 });
 
 const sectionFields = Object.fromEntries(BACKENDS.map((b) => [b, BACKEND_SECTIONS[b].optional()])) as {

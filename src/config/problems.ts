@@ -188,6 +188,17 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
         // zod says only "invalid input". If one branch accepted the value's type and failed deeper (a list
         // with a bad item), that branch is what the user meant: report its problems. Otherwise name every
         // type the field accepts. Branch issue paths are relative to the union, hence the prefixing.
+        // A discriminated union whose tag (e.g. a source's type) matches no branch: name the tags it accepts.
+        const tagged = issue as { discriminator?: string; options?: readonly unknown[] };
+        if (issue.errors.length === 0 && tagged.discriminator !== undefined && tagged.options) {
+          const tag = (issue.input as Record<string, unknown> | null | undefined)?.[tagged.discriminator];
+          const expected = `one of ${tagged.options.map((v) => JSON.stringify(v)).join(', ')}`;
+          const message = tag === undefined
+            ? `required field is missing (expected ${expected})`
+            : `expected ${expected}, got ${describeValue(tag)}`;
+          out.push({ path, message });
+          break;
+        }
         const deeper = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
         if (deeper) {
           const rebased = deeper.map((i) => ({ ...i, path: [...path, ...i.path] }) as ZodIssue);

@@ -64,6 +64,9 @@ const CORPUS: { fixture: string; line: number; path: string | null; message: str
   { fixture: 'exp-yaml-missing-space.yaml', line: 2, path: 'model', message: 'got "name:m" (a key needs ": ", a space after the colon)' },
   { fixture: 'exp-yaml-unclosed-flow.yaml', line: 3, path: null, message: 'a [list] or {mapping} is not closed' },
   { fixture: 'exp-yaml-two-documents.yaml', line: 4, path: null, message: 'a second YAML document starts here ("---")' },
+  { fixture: 'exp-source-unknown-type.yaml', line: 5, path: 'measurement.sources[0].type', message: 'expected one of "rapl", "snmp", "nvidia-smi-log", "dcgm-log", "powermetrics-log", "csv", got "wattmeter"' },
+  { fixture: 'exp-source-snmp-port.yaml', line: 7, path: 'measurement.sources[0].port', message: '<= 65535, got 70000' },
+  { fixture: 'exp-source-community-value.yaml', line: 8, path: 'measurement.sources[0].community_env', message: 'expected an environment variable name' },
   // campaign files
   { fixture: 'camp-config-dev-zero.yaml', line: 3, path: 'configs[0]', message: 'experiment file /dev/zero is a character device, not a regular file' },
   { fixture: 'camp-huge-cycles.yaml', line: 2, path: 'cycles', message: '2 experiment(s) × 1,000,000,000 cycles = 2,000,000,000 runs, more than the 100,000 runs' },
