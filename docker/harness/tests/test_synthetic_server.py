@@ -60,7 +60,10 @@ def test_health_and_models(base_url):
 
 
 def test_chat_stream_tokens_usage_and_done(base_url):
-    events = post_stream(base_url + "/v1/chat/completions", {"stream": True, "max_tokens": 5, "messages": [{"role": "user", "content": "a b c"}]})
+    events = post_stream(
+        base_url + "/v1/chat/completions",
+        {"stream": True, "max_tokens": 5, "messages": [{"role": "user", "content": "a b c"}]},
+    )
     datas = [d for _, d in events]
     assert datas[-1] == "[DONE]"
     chunks = [json.loads(d) for d in datas[:-1]]
@@ -91,7 +94,9 @@ def test_64_concurrent_streams_all_complete(base_url):
     results: list[list] = []
 
     def one() -> None:
-        results.append(post_stream(base_url + "/v1/chat/completions", {"stream": True, "max_tokens": 8, "messages": []}))
+        results.append(
+            post_stream(base_url + "/v1/chat/completions", {"stream": True, "max_tokens": 8, "messages": []})
+        )
 
     threads = [threading.Thread(target=one) for _ in range(64)]
     t0 = time.monotonic()

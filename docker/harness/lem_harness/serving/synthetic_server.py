@@ -114,8 +114,12 @@ class SyntheticServer:
         if not req.get("stream"):
             await sleep_until(received + (self.s.ttft_ms + max(0, n - 1) * self.s.itl_ms) / 1000)
             text = "".join(f"tok{i} " for i in range(n))
-            choice = {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
-            writer.write(response(200, {"id": rid, "object": kind, "model": self.s.model, "choices": [choice], "usage": usage}))
+            choice = (
+                {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
+            )
+            writer.write(
+                response(200, {"id": rid, "object": kind, "model": self.s.model, "choices": [choice], "usage": usage})
+            )
             return
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
         obj = kind + ".chunk" if chat else kind
@@ -124,7 +128,9 @@ class SyntheticServer:
             piece = f"tok{i} "
             choice = {"index": 0, "delta": {"content": piece}} if chat else {"index": 0, "text": piece}
             writer.write(chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [choice]})))
-        writer.write(chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [], "usage": usage})))
+        writer.write(
+            chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [], "usage": usage}))
+        )
         writer.write(chunk("[DONE]") + b"0\r\n\r\n")
 
 
