@@ -34,7 +34,7 @@ export class ResultsReportCommand extends LemCommand {
       ['Report on the latest campaign', '$0 results report'],
       [
         'Choose the campaign, the output file and the experiment for the power chart',
-        '$0 results report --campaign demo-20260101-020000-1a2b --out report.html --experiment 0003-c0-vllm-3fa2b9c1d4e5',
+        '$0 results report --campaign demo-20260101-020000-1a2b --out report.html --experiment 0003-c1-synthetic-3fa2b9c1d4e5',
       ],
     ],
   });

@@ -69,7 +69,8 @@ export type SnmpSourceConfig = z.output<typeof SnmpSource>;
  * The list, absent by default. An empty list resolves to absent too, so configs without extra meters keep
  * the resolved form (and config hash) they had before this field existed.
  */
-export const MeterSources = z
-  .array(MeterSource)
-  .optional()
-  .transform((list) => (list && list.length > 0 ? list : undefined));
+export const MeterSources = z.preprocess(
+  // On the input side (not a transform of the output), so the resolved type still exports as JSON Schema.
+  (list) => (Array.isArray(list) && list.length === 0 ? undefined : list),
+  z.array(MeterSource).min(1).optional(),
+);

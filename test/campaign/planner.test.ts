@@ -87,7 +87,7 @@ describe('planned experiments', () => {
 
   it('carries settings with defaults and counts; validates against the Plan schema, also after a JSON round trip', () => {
     const plan = planCampaign(input(4, { cycles: 2, thermal_gap_s: 5 }));
-    expect(plan.campaign).toEqual({ name: 't', file: '/tmp/t.yaml', mode: 'grid', cycles: 2, structure: 'interleaved', seed: 0, thermal_gap_s: 5, retries: 1, experiment_timeout_s: 3600, experiment_count: 4, run_count: 8 });
+    expect(plan.campaign).toEqual({ name: 't', file: '/tmp/t.yaml', mode: 'grid', cycles: 2, structure: 'interleaved', seed: 0, thermal_gap_s: 5, retries: 1, experiment_timeout_s: 3600, placement: 'serial', experiment_count: 4, run_count: 8 });
     expect(Plan.parse(plan)).toEqual(plan);
     expect(Plan.parse(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
   });

