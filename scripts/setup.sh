@@ -4,7 +4,7 @@
 # .ci/run calls this same script, so CI proves what the README promises.
 #
 #   bash scripts/setup.sh            lem, the demo and the tests
-#   LEM_SETUP_SKIP_TEST_DEPS=1 ...   leave out what only `npm test` needs (chromium, pytest, slurm, snmpd)
+#   LEM_SETUP_SKIP_TEST_DEPS=1 ...   leave out what only `npm test` needs (chromium, pytest, a test Slurm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -28,6 +28,9 @@ if [ -z "${LEM_SETUP_SKIP_TEST_DEPS:-}" ]; then
   # npm test runs the harness's pytest suite with Debian's python3 (scripts/pytest.sh), never a pyenv one.
   /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
   /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need+=(python3-jsonschema)
+  # The Slurm executor's tests submit real jobs to a single-node Slurm (scripts/slurm-up.sh).
+  command -v slurmctld >/dev/null || need+=(slurm-wlm)
+  command -v munged >/dev/null || need+=(munge)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || die "missing: ${need[*]}; this script installs with apt-get (Debian/Ubuntu). Install them with your package manager and run it again."
@@ -95,5 +98,10 @@ say "npm run build"
 npm run build >/dev/null
 say "building the local images (no registry needed)"
 bash scripts/build-images.sh
+
+if [ -z "${LEM_SETUP_SKIP_TEST_DEPS:-}" ] && is_root; then
+  say "starting a single-node Slurm for the Slurm executor's tests"
+  bash scripts/slurm-up.sh
+fi
 
 say "ready. Try: node bin/lem.js campaign run campaigns/demo.yaml    (tests: npm test)"

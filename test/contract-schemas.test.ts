@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { contractJsonSchemas } from '../src/contract/schemas.js';
+import { contractJsonSchemas, resolvedConfigExamples } from '../src/contract/schemas.js';
 
 // The Python harness validates against the committed JSON Schemas; they must be what the zod contract says.
 describe('exported contract schemas', () => {
@@ -10,4 +10,8 @@ describe('exported contract schemas', () => {
       expect(committed).toEqual(schema);
     });
   }
+  it('the harness tests\' resolved-configs.json is what zod resolves today (run npm run export-schemas)', () => {
+    const committed = JSON.parse(readFileSync('docker/harness/tests/resolved-configs.json', 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(resolvedConfigExamples())));
+  });
 });

@@ -9,7 +9,7 @@ import json
 import statistics
 import time
 
-from lem_harness.measure.sampler import take_sweep
+from lem_harness.measure.sweep import take_sweep
 from lem_harness.nvml import Nvml
 
 
@@ -41,8 +41,8 @@ def main():
     print(json.dumps({
         "gpu": g.name(),
         "power_source": g.power_source(),
-        "sweep_all_quantities": per_call_us(lambda: take_sweep(nvml.devices)),
-        "sweep_without_energy_counter": per_call_us(lambda: take_sweep(nvml.devices, energy=False)),
+        "sweep_full": per_call_us(lambda: take_sweep(nvml.devices, full=True)),
+        "sweep_fast_energy_and_power": per_call_us(lambda: take_sweep(nvml.devices, full=False)),
         "energy_counter": per_call_us(g.energy_mj),
         "power_instant_field": per_call_us(g.power_w),
         "power_usage_1s_average": per_call_us(lambda: lib.nvmlDeviceGetPowerUsage(g.handle)),

@@ -6,3 +6,15 @@ export function newCampaignId(name: string, now: Date = new Date()): string {
   const ts = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   return `${slug}-${ts}-${randomBytes(2).toString('hex')}`;
 }
+
+/**
+ * What a campaign id may look like: it names a folder under .state/campaigns, so no path separators, no `..`,
+ * no leading dot, and a bounded length. Every id lem makes (newCampaignId) matches.
+ */
+const CAMPAIGN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function isCampaignId(id: string): boolean {
+  return CAMPAIGN_ID.test(id) && !id.includes('..');
+}
+
+export const CAMPAIGN_ID_RULE = 'letters, digits, ".", "_" and "-" (no path separators, no "..", at most 128)';

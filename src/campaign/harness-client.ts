@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
+import type { z } from 'zod';
 import { HarnessEvent } from '../contract/events.js';
+import { RunningHarness as RunningHarnessLine } from '../contract/running-harness.js';
 import type { BackendContainer } from '../runtime/backend-container.js';
 import { execCapture, execInContainer } from '../runtime/exec.js';
 
@@ -9,7 +11,10 @@ export interface BatchHandlers {
   onProtocolError(line: string, why: string): void;
 }
 
-/** Starts `python3 -m lem_harness run <spec>` in the backend container and streams its events. */
+/**
+ * Starts `python3 -m lem_harness run <spec>` in the backend container and streams its events. An exit code of
+ * HARNESS_BUSY_EXIT means another harness was measuring there and this batch did not start.
+ */
 export async function runHarnessBatch(
   container: BackendContainer,
   containerSpecPath: string,
@@ -35,71 +40,67 @@ export async function runHarnessBatch(
   });
 }
 
-// Docker has no "kill exec": find the harness processes whose command line names the key (a campaign or batch
-// id, which is part of the spec path) and send them SIGTERM, which the harness turns into an orderly stop. With a
-// wait, the snippet returns only once they are gone (SIGKILL after the wait), so no new exec can overlap them.
-const STOP_SNIPPET = `
-import os, signal, sys, time
-key, wait, me = sys.argv[1], float(sys.argv[2]), os.getpid()
-pids = []
-for p in os.listdir('/proc'):
-    if not p.isdigit() or int(p) == me:
-        continue
-    try:
-        cmd = open('/proc/%s/cmdline' % p, 'rb').read().decode(errors='replace')
-    except OSError:
-        continue
-    if 'lem_harness' in cmd and key in cmd:
-        try:
-            os.kill(int(p), signal.SIGTERM); pids.append(int(p))
-        except ProcessLookupError:
-            pass
-deadline = time.monotonic() + wait
-alive = lambda: [p for p in pids if os.path.exists('/proc/%d' % p)]
-while wait > 0 and alive() and time.monotonic() < deadline:
-    time.sleep(0.05)
-for p in (alive() if wait > 0 else []):
-    try:
-        os.kill(p, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-print(len(pids))
-`;
+/**
+ * The exit code of `lem_harness run` when another harness is already measuring in the container: it took no
+ * lock, printed no event and wrote nothing; its stderr names the campaign, batch and pid holding the lock.
+ */
+export const HARNESS_BUSY_EXIT = 3;
+
+export type RunningHarness = z.infer<typeof RunningHarnessLine>;
+
+/** Every harness `run` process in the container (`lem_harness ps`), with the campaign and batch it works on. */
+export async function listHarnesses(container: BackendContainer): Promise<RunningHarness[]> {
+  const r = await execCapture(container.handle(), ['python3', '-m', 'lem_harness', 'ps']);
+  if (r.exitCode !== 0) {
+    throw new Error(`could not list the harness processes in ${container.containerName}: ${r.stderr.trim()}`);
+  }
+  return r.stdout.split('\n').filter((line) => line.trim()).map((line) => {
+    const parsed = RunningHarnessLine.safeParse(parseJson(line));
+    if (!parsed.success) {
+      throw new Error(`lem_harness ps in ${container.containerName} printed ${JSON.stringify(line)}`);
+    }
+    return parsed.data;
+  });
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
- * Asks every harness process working on `key` to stop; returns how many were signalled. With `waitMs`, returns
- * only once they have exited (those still there after `waitMs` are killed).
+ * Asks every harness process working on `key` (a campaign or batch id, which the spec path names) to stop, with
+ * SIGTERM, which the harness turns into an orderly stop; returns how many were signalled. With `waitMs`, returns
+ * only once they have exited (those still there after `waitMs` are killed), so no new exec can overlap them.
  */
 export async function stopHarness(container: BackendContainer, key: string, waitMs = 0): Promise<number> {
-  const r = await execCapture(container.handle(), ['python3', '-c', STOP_SNIPPET, key, String(waitMs / 1000)]);
-  if (r.exitCode !== 0) throw new Error(`could not signal the harness in ${container.containerName}: ${r.stderr.trim()}`);
+  const cmd = ['python3', '-m', 'lem_harness', 'stop', key, '--wait', String(waitMs / 1000)];
+  const r = await execCapture(container.handle(), cmd);
+  if (r.exitCode !== 0) {
+    throw new Error(`could not signal the harness in ${container.containerName}: ${r.stderr.trim()}`);
+  }
   return Number(r.stdout.trim()) || 0;
 }
 
-// Fills the container's bytecode cache (PYTHONPYCACHEPREFIX: the harness mount is read-only). With a cache
-// prefix set, the standard library's own __pycache__ is not used either, so the run path is imported (which
-// caches it and the stdlib modules it needs) and the harness package compiled. Without it the first `run` exec
-// in a fresh container compiles all that itself (~100-250 ms charged to the first experiment; measured 158 ms
-// vs 58 ms warm). compile_dir compiles without importing, so engine modules (vLLM, TensorRT-LLM) are compiled
-// but their heavy libraries are not loaded.
-const WARM_SNIPPET = `
-import compileall, os, sys
-import lem_harness, lem_harness.cli, lem_harness.batch, lem_harness.events, lem_harness.interrupt, lem_harness.engines.base
-ok = compileall.compile_dir(os.path.dirname(lem_harness.__file__), quiet=1)
-sys.exit(0 if ok else 1)
-`;
-
 /**
- * Warms the harness's bytecode cache in the container; done once when lem brings a backend up. Resolves an
- * error message when the compile failed (the caller reports it; experiments still run, only slower).
+ * Warms the harness's bytecode cache in the container (`lem_harness warm`); done once when lem brings a backend
+ * up, so the first experiment does not pay the compile. Resolves an error message when the compile failed (the
+ * caller reports it; experiments still run, only slower).
  */
 export async function warmHarness(container: BackendContainer): Promise<string | undefined> {
   try {
-    const r = await execCapture(container.handle(), ['python3', '-c', WARM_SNIPPET]);
+    const r = await execCapture(container.handle(), ['python3', '-m', 'lem_harness', 'warm']);
     if (r.exitCode === 0) return undefined;
     const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
-    return `could not precompile the harness in ${container.containerName} (exit ${r.exitCode ?? 'unknown'}): ${why || 'no output'}`;
+    const exit = r.exitCode ?? 'unknown';
+    return `could not precompile the harness in ${container.containerName} (exit ${exit}): ${why || 'no output'}`;
   } catch (e) {
     return `could not precompile the harness in ${container.containerName}: ${(e as Error).message}`;
   }
 }
+
+/** A `lem_harness run` process in a container (`lem_harness ps`), with the campaign and batch it works on. */
+export type HarnessProcess = RunningHarness;

@@ -3,18 +3,7 @@ import type { CampaignSettings, Structure } from '../config/campaign.js';
 import type { ExpandedExperiment } from '../config/grid.js';
 import type { CampaignMode } from '../config/load.js';
 import type { Plan, PlannedExperiment } from './plan.js';
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG. Same seed, same sequence, on every platform and Node version. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32Unit } from '../core/prng.js';
 
 /**
  * The PRNG seed of one cycle: (seed, cycle) mixed with murmur3's finaliser, so neighbouring cycles (and
@@ -30,7 +19,7 @@ export function cycleSeed(seed: number, cycle: number): number {
 /** A seeded Fisher–Yates permutation of 0..n-1. */
 export function shuffledIndices(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  const random = mulberry32(seed);
+  const random = mulberry32Unit(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

@@ -1,23 +1,23 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { join } from 'node:path';
+import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
 import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { DockerBackendContainer, type BackendContainer } from '../runtime/backend-container.js';
-import { findProjectDir, hostPathFor, loadComposeProject, type ComposeProject } from '../runtime/compose-file.js';
-import { describeState } from '../runtime/container-state.js';
-import { connectDocker, type EngineInfo } from '../runtime/docker-client.js';
+import { backendContainers, type Project } from '../project/project.js';
+import { EXTERNAL_BACKEND } from '../config/backends.js';
+import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-executor.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
-import { acquireLock, releaseLock } from '../core/pid-lock.js';
+import { acquireLock, lockPathIn, releaseLock } from '../core/pid-lock.js';
 import { z } from 'zod';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
-import { warmHarness } from './harness-client.js';
-import { CampaignRunner, type RunOutcome, type SharedPaths } from './runner.js';
+import { LocalDockerExecutor } from './run/local-docker-executor.js';
+import { guardTargets } from './run/recovery.js';
+import { CampaignRunner, type RunOutcome } from './runner.js';
 import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
+
 
 function readOwned(file: string): Result<Set<string>> {
   if (!existsSync(file)) return ok(new Set());
@@ -28,87 +28,6 @@ function readOwned(file: string): Result<Set<string>> {
   } catch (e) {
     return err(lemError(ErrorCode.STATE_CORRUPT, `${file} cannot be read: ${(e as Error).message}`));
   }
-}
-
-export const CONTAINER_RESULTS = '/app/results';
-export const CONTAINER_STATE = '/app/.state';
-
-/** A lem project: the folder holding compose.yaml, its results/ and .state/. */
-export interface Project {
-  readonly dir: string;
-  readonly name: string;
-  readonly compose: ComposeProject;
-  readonly paths: SharedPaths;
-}
-
-export function resolveProjectDir(explicit: string | undefined): Result<string> {
-  const dir = explicit ?? process.env['LEM_PROJECT_DIR'] ?? findProjectDir(process.cwd());
-  if (!dir) {
-    return err(lemError(ErrorCode.USAGE, `no compose.yaml found in ${process.cwd()} or any folder above it`, { hint: 'run lem inside a lem project (the folder with compose.yaml), or pass --project <dir>' }));
-  }
-  return ok(resolve(dir));
-}
-
-/**
- * Containers are named per project so two checkouts on one engine never share a backend; LEM_PROJECT_NAME
- * overrides (tests use it to isolate runs).
- */
-export function projectName(dir: string): string {
-  const env = process.env['LEM_PROJECT_NAME'];
-  if (env) return env;
-  const slug = basename(dir).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'project';
-  return `${slug}-${createHash('sha256').update(dir).digest('hex').slice(0, 6)}`;
-}
-
-/** Reads compose.yaml (with compose.gpu.yaml when the engine has the NVIDIA runtime) and the shared folders. */
-export function openProject(dir: string, engine: { gpuRuntime: boolean } | undefined): Result<Project> {
-  const useGpu = process.env['LEM_GPU'] ? process.env['LEM_GPU'] === '1' : (engine?.gpuRuntime ?? false);
-  const compose = loadComposeProject(dir, { withGpu: useGpu });
-  if (!compose.ok) return compose;
-  const services = Object.values(compose.value.services);
-  const pick = (target: string, fallback: string): Result<string> => {
-    const found = new Set(services.map((s) => hostPathFor(s, target)).filter((p): p is string => p !== undefined));
-    if (found.size > 1) return err(lemError(ErrorCode.CONFIG_INVALID, `compose.yaml: services mount different host folders at ${target} (${[...found].join(', ')}); lem needs one shared folder`));
-    return ok([...found][0] ?? join(dir, fallback));
-  };
-  const results = pick(CONTAINER_RESULTS, 'results');
-  if (!results.ok) return results;
-  const state = pick(CONTAINER_STATE, '.state');
-  if (!state.ok) return state;
-  return ok({
-    dir,
-    name: projectName(dir),
-    compose: compose.value,
-    paths: { projectDir: dir, hostResults: results.value, hostState: state.value, containerResults: CONTAINER_RESULTS, containerState: CONTAINER_STATE },
-  });
-}
-
-/** The project for commands that only read its files (no Docker engine needed, so no GPU override). */
-export function locateProject(explicit: string | undefined): Result<Project> {
-  const dir = resolveProjectDir(explicit);
-  return dir.ok ? openProject(dir.value, undefined) : dir;
-}
-
-export async function connect(projectDirOpt: string | undefined): Promise<Result<{ project: Project; docker: Docker; engine: EngineInfo }>> {
-  const dir = resolveProjectDir(projectDirOpt);
-  if (!dir.ok) return dir;
-  const d = await connectDocker();
-  if (!d.ok) return d;
-  const project = openProject(dir.value, d.value.info);
-  if (!project.ok) return project;
-  return ok({ project: project.value, docker: d.value.docker, engine: d.value.info });
-}
-
-export function backendContainers(docker: Docker, project: Project, names: Iterable<string>): Result<Map<string, BackendContainer>> {
-  const out = new Map<string, BackendContainer>();
-  for (const name of names) {
-    const def = project.compose.services[name];
-    if (!def) {
-      return err(lemError(ErrorCode.CONFIG_INVALID, `backend "${name}" has no service in ${project.compose.files[0]}`, { hint: `add a "${name}:" service (see the examples in compose.yaml)` }));
-    }
-    out.set(name, new DockerBackendContainer(docker, project.name, def));
-  }
-  return ok(out);
 }
 
 /** Freezes a plan into a new campaign folder: plan.json plus a manifest with every experiment pending. */
@@ -132,17 +51,19 @@ export function createCampaign(project: Project, plan: StoredPlan, campaignFile:
 }
 
 export function openCampaign(project: Project, campaignId: string): Result<{ store: ManifestStore; plan: StoredPlan }> {
-  const dir = ManifestStore.campaignDir(project.paths.hostState, campaignId);
-  const store = ManifestStore.load(dir);
+  const store = ManifestStore.open(project.paths.hostState, campaignId);
   if (!store.ok) {
     // A campaign that is there but unreadable says why (file and line); only a missing one is "not found".
     if (store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
     return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${campaignId}" in ${join(project.paths.hostState, 'campaigns')}`, { hint: 'list campaigns with: lem campaign list' }));
   }
-  const plan = loadPlan(dir);
+  const plan = loadPlan(store.value.dir);
   if (!plan.ok) return plan;
   return ok({ store: store.value, plan: plan.value });
 }
+
+/** How long a stopping harness may take before it is killed. */
+const stopGraceMs = 10_000;
 
 export interface ExecuteOptions {
   readonly keepBackends: boolean;
@@ -163,7 +84,7 @@ export async function executeCampaign(
   opts: ExecuteOptions,
 ): Promise<Result<RunOutcome>> {
   // One orchestrator per campaign: two would dispatch the same experiments and interleave journal records.
-  const lockFile = join(store.dir, 'lock');
+  const lockFile = lockPathIn(store.dir);
   const lock = acquireLock(lockFile, process.pid, {
     holder: `run of campaign ${store.current.campaign_id}`,
     hint: (o) => `the campaign is being run by PID ${o.pid} (lem campaign run/resume or lem daemon); wait for it, or stop it with: kill ${o.pid}`,
@@ -178,11 +99,22 @@ export async function executeCampaign(
 }
 
 async function executeLocked(docker: Docker, project: Project, store: ManifestStore, plan: StoredPlan, opts: ExecuteOptions): Promise<Result<RunOutcome>> {
+  const unsupported = lemStartedServers(plan);
+  if (!unsupported.ok) return unsupported;
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
-  const containers = backendContainers(docker, project, needed);
+  // Serve experiments against external endpoints run in lem itself: no container for them.
+  const containers = backendContainers(docker, project, new Set([...needed].filter((b) => b !== EXTERNAL_BACKEND)));
   if (!containers.ok) return containers;
+  const local = new LocalDockerExecutor({
+    backends: containers.value,
+    paths: project.paths,
+    healthTimeoutMs: opts.healthTimeoutMs,
+    note: (t) => opts.progress.note(t),
+  });
+  const external = new ExternalServeExecutor(project.paths.hostResults);
+  const executor = new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local));
 
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
   // backends that were already running before the campaign are left as they were.
@@ -191,55 +123,67 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
   if (!owned.ok) return owned;
   const teardown = async () => {
     if (opts.keepBackends) return;
-    for (const c of containers.value.values()) {
-      if (!owned.value.has(c.service)) continue;
-      const r = await c.down();
+    for (const backend of needed) {
+      if (!owned.value.has(backend)) continue;
+      const r = await executor.release(backend);
       if (!r.ok) opts.progress.note(`warning: ${r.error.message}`);
     }
   };
 
-  for (const c of containers.value.values()) {
-    const up = await c.up();
+  const before = new Map<string, 'created' | 'started' | 'already-running'>();
+  for (const backend of needed) {
+    const up = await executor.prepare(backend);
     if (!up.ok) {
       await teardown();
       return up;
     }
-    if (up.value !== 'already-running' && !owned.value.has(c.service)) {
-      owned.value.add(c.service);
-      writeFileAtomic(ownedFile, JSON.stringify([...owned.value]));
+    before.set(backend, up.value);
+    if (up.value !== 'already-running' && !owned.value.has(backend)) {
+      owned.value.add(backend);
+      mustWrite(writeFileAtomic(ownedFile, JSON.stringify([...owned.value])));
     }
-    const healthy = await c.waitHealthy(opts.healthTimeoutMs, (ms, s) => opts.progress.waiting(`backend ${c.service} (${c.containerName})`, ms, describeState(s)), opts.signal);
-    if (!healthy.ok) {
+  }
+  // Nothing else runs in a target (not even the harness warm-up) before it is known that no harness measures there.
+  const campaignId = store.current.campaign_id;
+  const backends = [...needed];
+  const guarded = await guardTargets({ executor, progress: opts.progress, campaignId, backends, stopGraceMs });
+  if (!guarded.ok) {
+    await teardown();
+    return guarded;
+  }
+  for (const backend of needed) {
+    const ready = await executor.ready(backend, opts.signal, (w, ms, detail) => opts.progress.waiting(w, ms, detail));
+    if (!ready.ok) {
       await teardown();
-      if (opts.signal.aborted) {
-        // Stopped before any experiment ran: nothing to mark, the campaign simply waits to be resumed.
-        store.setStatus('interrupted');
-        opts.progress.end();
-        return ok({ counts: countStatuses(store.current), interrupted: true, failures: [] });
-      }
-      return healthy;
+      if (!opts.signal.aborted) return ready;
+      // Stopped before any experiment ran: nothing to mark, the campaign simply waits to be resumed.
+      store.setStatus('interrupted');
+      opts.progress.end();
+      return ok({ counts: countStatuses(store.current), interrupted: true, failures: [] });
     }
-    opts.progress.note(`backend ${c.service} ready (${c.containerName}${up.value === 'already-running' ? ', already running' : ''})`);
-    // Fill the container's bytecode cache now, once, rather than inside the first experiment's exec.
-    const warmFailed = await warmHarness(c);
-    if (warmFailed) opts.progress.note(`warning: ${warmFailed}`);
+    const already = before.get(backend) === 'already-running' ? ', already running' : '';
+    opts.progress.note(`backend ${backend} ready (${executor.targetName(backend)}${already})`);
   }
 
-  const runner = new CampaignRunner({
-    store,
-    plan,
-    backends: containers.value,
-    paths: project.paths,
-    progress: opts.progress,
-    signal: opts.signal,
-    healthTimeoutMs: opts.healthTimeoutMs,
-  });
-  let outcome: Result<RunOutcome>;
+  const { progress, signal } = opts;
+  const paths = project.paths;
+  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal });
   try {
-    outcome = await runner.run();
+    return await runner.run();
   } finally {
     opts.progress.end();
     await teardown();
   }
-  return outcome;
+}
+
+/**
+ * Serve mode with a server lem would start in the backend's container (vllm serve, trtllm-serve, the synthetic
+ * server) is not run by this version: refused before anything starts, never run silently as an offline experiment.
+ */
+function lemStartedServers(plan: StoredPlan): Result<void> {
+  const ids = plan.experiments.filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND).map((e) => e.id);
+  if (ids.length === 0) return ok(undefined);
+  return err(lemError(ErrorCode.CONFIG_INVALID, `serve mode with a server lem starts (backend ${plan.experiments.find((e) => e.id === ids[0])!.backend}) is not supported yet: ${ids.length} experiment(s), e.g. ${ids[0]}`, {
+    hint: 'start the server yourself and point endpoint: {url, model} at it (backend external); see docs/serving.md',
+  }));
 }

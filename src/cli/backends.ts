@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { describeState } from '../runtime/container-state.js';
+import { describeState, LEM_CHECKED } from '../runtime/container-state.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 import { formatTable } from './table.js';
@@ -11,8 +11,11 @@ abstract class BackendsCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   protected async targets() {
-    const { backendContainers, connect } = await import('../campaign/session.js');
-    const c = await connect(this.project);
+    const [{ backendContainers, connect }, { projectOptions }] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
+    ]);
+    const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
     const all = Object.keys(c.value.project.compose.services);
     const unknown = this.names.filter((n) => !all.includes(n));
@@ -48,7 +51,10 @@ export class BackendsUpCommand extends BackendsCommand {
       if (!up.ok) return up;
       const h = await c.waitHealthy(healthTimeoutS.value * 1000, (ms, s) => progress.waiting(`backend ${c.service}`, ms, describeState(s)));
       if (!h.ok) return h;
-      this.print(`${c.service}: healthy (${c.containerName})`);
+      // The same words `lem backends status` prints: lem's own check may have passed before Docker's first one.
+      const st = await c.state();
+      const note = st.kind === 'healthy' && st.checkedBy === 'lem' ? `: ${LEM_CHECKED}` : '';
+      this.print(`${c.service}: ${st.kind} (${c.containerName})${note}`);
     }
     progress.end();
     return ok(undefined);
@@ -82,6 +88,9 @@ export class BackendsStatusCommand extends BackendsCommand {
   static override usage = Command.Usage({
     category: 'Backends',
     description: 'Show the state of each backend container',
+    details:
+      "A container is healthy when Docker's health check passed, or, while Docker still reports starting (its " +
+      "first check comes one interval after start), when lem's own run of the same check passes (checked_by: lem).",
     examples: [['All backends', '$0 backends status'], ['As JSON', '$0 backends status --json']],
   });
 
@@ -90,8 +99,13 @@ export class BackendsStatusCommand extends BackendsCommand {
     if (!t.ok) return t;
     const rows = [];
     for (const c of t.value.containers.values()) {
-      const st = await c.state();
-      rows.push({ backend: c.service, container: c.containerName, state: st.kind, detail: describeState(st), image: t.value.project.compose.services[c.service]!.image });
+      // While Docker still says `starting`, lem runs the health check itself (as `backends up` did), so both agree.
+      const st = await c.state({ runCheck: true });
+      const checkedBy = st.kind === 'healthy' ? st.checkedBy : null;
+      const image = t.value.project.compose.services[c.service]!.image;
+      const detail = describeState(st);
+      const container = c.containerName;
+      rows.push({ backend: c.service, container, state: st.kind, checked_by: checkedBy, detail, image });
     }
     if (this.json) this.printJson({ backends: rows });
     else this.print(formatTable(['backend', 'container', 'state', 'image'], rows.map((r) => [r.backend, r.container, r.detail, r.image])));

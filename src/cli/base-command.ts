@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { formatError, fromUnknown, type LemError } from '../core/errors.js';
+import { formatError, formatIssue, fromUnknown, type Issue, type LemError } from '../core/errors.js';
+import { jsonSafe, terminalSafe } from '../core/terminal-text.js';
 import type { Result } from '../core/result.js';
 
 /**
@@ -26,18 +27,25 @@ export abstract class LemCommand extends Command {
 
   protected report(error: LemError): number {
     if (this.json) {
-      this.context.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, issues: error.issues ?? [], hint: error.hint ?? null } }) + '\n');
+      this.context.stdout.write(jsonSafe(JSON.stringify({ error: { code: error.code, message: error.message, issues: error.issues ?? [], hint: error.hint ?? null } })) + '\n');
     } else {
-      this.context.stderr.write(formatError(error) + '\n');
+      this.context.stderr.write(terminalSafe(formatError(error)) + '\n');
     }
     return error.exitCode;
   }
 
+  /** Text output; control characters that slipped into it (from user text) are shown escaped. */
   protected print(text: string): void {
-    this.context.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    const safe = terminalSafe(text);
+    this.context.stdout.write(safe.endsWith('\n') ? safe : safe + '\n');
   }
 
   protected printJson(value: unknown): void {
-    this.context.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    this.context.stdout.write(jsonSafe(JSON.stringify(value, null, 2)) + '\n');
+  }
+
+  /** A warning on stderr, as `warning: file:line:column: field: message`. */
+  protected warn(warning: Issue | string): void {
+    this.context.stderr.write(`warning: ${terminalSafe(typeof warning === 'string' ? warning : formatIssue(warning))}\n`);
   }
 }

@@ -1,9 +1,10 @@
 import { relative } from 'node:path';
 import { Command, Option } from 'clipanion';
-import { formatIssue } from '../core/errors.js';
 import { ok, type Result } from '../core/result.js';
+import { escapeControl } from '../core/terminal-text.js';
 import type { Plan } from '../campaign/plan.js';
 import { LemCommand } from './base-command.js';
+import { configLimits } from './defaults.js';
 import { formatTable } from './table.js';
 
 export class CampaignPlanCommand extends LemCommand {
@@ -35,9 +36,11 @@ export class CampaignPlanCommand extends LemCommand {
   async run(): Promise<Result<void>> {
     // Loaded on use, so start-up stays lean for every other command.
     const [{ loadCampaign }, { planCampaign }] = await Promise.all([import('../config/load.js'), import('../campaign/planner.js')]);
-    const loaded = loadCampaign(this.file);
+    const limits = configLimits();
+    if (!limits.ok) return limits;
+    const loaded = loadCampaign(this.file, limits.value);
     if (!loaded.ok) return loaded;
-    for (const w of loaded.value.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
+    for (const w of loaded.value.warnings) this.warn(w);
     const plan = planCampaign(loaded.value);
     if (this.json) {
       this.printJson(plan);
@@ -45,7 +48,7 @@ export class CampaignPlanCommand extends LemCommand {
     }
     this.print(describeCampaign(plan));
     const byFile = plan.campaign.mode === 'configs';
-    const rows = plan.experiments.map((e) => [String(e.index), e.id, String(e.cycle), e.backend, byFile ? shortPath(e.source) : describeVaried(e.varied), e.config_hash]);
+    const rows = plan.experiments.map((e) => [String(e.index), e.id, String(e.cycle), e.backend, escapeControl(byFile ? shortPath(e.source) : describeVaried(e.varied)), e.config_hash]);
     this.print(formatTable(['index', 'id', 'cycle', 'backend', byFile ? 'config file' : 'varied', 'config hash'], rows, { alignRight: [0, 2] }));
     return ok(undefined);
   }
@@ -54,11 +57,11 @@ export class CampaignPlanCommand extends LemCommand {
 function describeCampaign(plan: Plan): string {
   const c = plan.campaign;
   const lines = [
-    `campaign ${c.name} (${c.file})`,
+    `campaign ${escapeControl(c.name)} (${escapeControl(c.file)})`,
     `${c.experiment_count} experiments × ${c.cycles} cycle${c.cycles === 1 ? '' : 's'} = ${c.run_count} runs, ${c.structure}${c.structure === 'shuffled' ? ` (seed ${c.seed})` : ''}, thermal gap ${c.thermal_gap_s} s, retries ${c.retries}` +
       (c.force_cold_start !== undefined ? `, force_cold_start ${c.force_cold_start}` : ''),
   ];
-  if (c.schedule) lines.push(`schedule: ${c.schedule.cron.join(' | ')}${c.schedule.timezone ? ` (${c.schedule.timezone})` : ''}, overlap ${c.schedule.overlap}`);
+  if (c.schedule) lines.push(escapeControl(`schedule: ${c.schedule.cron.join(' | ')}${c.schedule.timezone ? ` (${c.schedule.timezone})` : ''}, overlap ${c.schedule.overlap}`));
   return lines.join('\n') + '\n\n';
 }
 

@@ -10,8 +10,8 @@ export class CampaignResumeCommand extends LemCommand {
     description: 'Finish an interrupted campaign without repeating completed work',
     details: `
       Runs what a campaign still owes: pending and interrupted experiments, and failed ones with retries left.
-      Completed experiments are never re-run. An experiment the last run left "running" (the orchestrator was
-      killed) is collected if its result was written meanwhile, and run again otherwise. The campaign runs
+      Completed experiments are never re-run. After a killed run, the harness it left measuring is stopped and
+      every result it finished meanwhile is collected; only what it did not finish runs again. The campaign runs
       exactly the plan frozen when it was created (plan.json), whatever the campaign file says now.
     `,
     examples: [['Resume a campaign', '$0 campaign resume demo-20261124-101500-3fa2']],
@@ -25,8 +25,13 @@ export class CampaignResumeCommand extends LemCommand {
   async run(): Promise<Result<number>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
-    const [{ connect, openCampaign }, { runCampaignCommand }] = await Promise.all([import('../campaign/session.js'), import('./run-support.js')]);
-    const c = await connect(this.project);
+    const [{ openCampaign }, { connect }, { projectOptions }, { runCampaignCommand }] = await Promise.all([
+      import('../campaign/session.js'),
+      import('../project/project.js'),
+      import('./project-options.js'),
+      import('./run-support.js'),
+    ]);
+    const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
     const opened = openCampaign(c.value.project, this.id);
     if (!opened.ok) return opened;

@@ -1,8 +1,10 @@
 import { Command, Option } from 'clipanion';
-import { ok, type Result } from '../core/result.js';
-import { formatIssue } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { StoredPlan } from '../campaign/stored-plan.js';
+import { projectOptions } from './project-options.js';
+import { escapeControl } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -27,7 +29,7 @@ export class CampaignRunCommand extends LemCommand {
 
   file = Option.String({ required: true, name: 'campaign.yaml' });
   keepBackends = Option.Boolean('--keep-backends', false, { description: 'Leave the backend containers running afterwards' });
-  dryRun = Option.Boolean('--dry-run', false, { description: 'Plan and show what would run (experiments, batches, backends) without Docker' });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'Plan and show what would run (experiments, batches, backends) and which images are missing; starts and writes nothing' });
   healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for a backend to become healthy' });
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
 
@@ -35,33 +37,28 @@ export class CampaignRunCommand extends LemCommand {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the runner's modules.
-    const [{ loadCampaign }, { planCampaign }, { groupIntoBatches }, { connect, createCampaign }, { StoredPlan }, { runCampaignCommand }] = await Promise.all([
+    const [{ loadCampaign }, { planCampaign }, { createCampaign }, { connect }, { StoredPlan }, { runCampaignCommand }, images] = await Promise.all([
       import('../config/load.js'),
       import('../campaign/planner.js'),
-      import('../campaign/batching.js'),
       import('../campaign/session.js'),
+      import('../project/project.js'),
       import('../campaign/stored-plan.js'),
       import('./run-support.js'),
+      import('../project/images.js'),
     ]);
-    const loaded = loadCampaign(this.file);
+    const limits = configLimits();
+    if (!limits.ok) return limits;
+    const loaded = loadCampaign(this.file, limits.value);
     if (!loaded.ok) return loaded;
-    for (const w of loaded.value.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
+    for (const w of loaded.value.warnings) this.warn(w);
     const plan = StoredPlan.parse(planCampaign(loaded.value));
+    if (this.dryRun) return this.showDryRun(plan);
 
-    if (this.dryRun) {
-      const batches = groupIntoBatches(plan.experiments, { forceColdStart: plan.campaign.force_cold_start });
-      const backends = [...new Set(plan.experiments.map((e) => e.backend))];
-      if (this.json) this.printJson({ campaign: plan.campaign, experiments: plan.experiments.length, batches: batches.map((b) => b.map((e) => e.id)), backends });
-      else {
-        this.print(`${plan.campaign.name}: ${plan.experiments.length} experiment(s) in ${batches.length} exec batch(es), backends: ${backends.join(', ')}`);
-        for (const [i, b] of batches.entries()) this.print(`  batch ${i + 1} (${b[0]!.backend}): ${b.map((e) => e.id).join(', ')}`);
-        this.print('dry run: nothing was started or written');
-      }
-      return ok(0);
-    }
-
-    const c = await connect(this.project);
+    const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
+    // Every missing image is named before anything is created: a campaign that cannot start leaves nothing behind.
+    const missing = await images.missingImages(c.value.docker, c.value.project, plan.experiments.map((e) => e.backend));
+    if (missing.length > 0) return err(images.missingImagesError(missing));
     const store = createCampaign(c.value.project, plan, loaded.value.path);
     const id = store.current.campaign_id;
     if (!this.json) this.print(`campaign ${id}: ${plan.experiments.length} experiment${plan.experiments.length === 1 ? '' : 's'} (state: ${store.dir})`);
@@ -71,5 +68,25 @@ export class CampaignRunCommand extends LemCommand {
       json: this.json,
       stdout: this.context.stdout,
     });
+  }
+
+  /** What would run, without starting or writing anything; missing images are warned about when Docker answers. */
+  private async showDryRun(plan: StoredPlan): Promise<Result<number>> {
+    const [{ groupIntoBatches }, { connect }, images] = await Promise.all([import('../campaign/batching.js'), import('../project/project.js'), import('../project/images.js')]);
+    const batches = groupIntoBatches(plan.experiments, { forceColdStart: plan.campaign.force_cold_start });
+    const backends = [...new Set(plan.experiments.map((e) => e.backend))];
+    const c = await connect(projectOptions(this.project));
+    const missing = c.ok ? await images.missingImages(c.value.docker, c.value.project, backends) : [];
+    if (!c.ok) this.context.stderr.write(`warning: images not checked: ${c.error.message}\n`);
+    else if (missing.length > 0) this.context.stderr.write(`warning: ${images.describeMissing(missing)}; a run would be refused\n`);
+    if (this.json) {
+      const missingImages = missing.map((m) => m.image);
+      this.printJson({ campaign: plan.campaign, experiments: plan.experiments.length, batches: batches.map((b) => b.map((e) => e.id)), backends, missing_images: missingImages });
+      return ok(0);
+    }
+    this.print(`${escapeControl(plan.campaign.name)}: ${plan.experiments.length} experiment(s) in ${batches.length} exec batch(es), backends: ${backends.join(', ')}`);
+    for (const [i, b] of batches.entries()) this.print(`  batch ${i + 1} (${b[0]!.backend}): ${b.map((e) => e.id).join(', ')}`);
+    this.print('dry run: nothing was started or written');
+    return ok(0);
   }
 }

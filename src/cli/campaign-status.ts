@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
+import { escapeControl } from '../core/terminal-text.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err } from '../core/result.js';
 import { LemCommand } from './base-command.js';
@@ -21,17 +22,19 @@ export class CampaignStatusCommand extends LemCommand {
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   async run(): Promise<Result<void>> {
-    const [{ countStatuses }, { listCampaignIds, ManifestStore }, { locateProject }] = await Promise.all([
+    const [{ countStatuses }, manifests, { locateProject }, { projectOptions }] = await Promise.all([
       import('../campaign/manifest.js'),
       import('../campaign/manifest-store.js'),
-      import('../campaign/session.js'),
+      import('../project/project.js'),
+      import('./project-options.js'),
     ]);
-    const project = locateProject(this.project);
+    const { listCampaignIds, ManifestStore } = manifests;
+    const project = locateProject(projectOptions(this.project));
     if (!project.ok) return project;
     const state = project.value.paths.hostState;
     const id = this.id ?? listCampaignIds(state).at(-1);
     if (!id) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaigns in ${state}`, { hint: 'start one with: lem campaign run <campaign.yaml>' }));
-    const store = ManifestStore.load(ManifestStore.campaignDir(state, id));
+    const store = ManifestStore.open(state, id);
     if (!store.ok && store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
     if (!store.ok) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${id}" in ${state}/campaigns`, { hint: 'list campaigns with: lem campaign list' }));
     const m = store.value.current;
@@ -40,7 +43,7 @@ export class CampaignStatusCommand extends LemCommand {
       return ok(undefined);
     }
     const c = countStatuses(m);
-    this.print(`campaign ${m.campaign_id} (${m.campaign_name}) — ${m.status}`);
+    this.print(`campaign ${m.campaign_id} (${escapeControl(m.campaign_name)}) — ${m.status}`);
     this.print(`file: ${m.campaign_file}   created: ${m.created_at}   updated: ${m.updated_at}`);
     this.print(`${c.completed} completed, ${c.failed} failed, ${c.running} running, ${c.interrupted} interrupted, ${c.pending} pending, of ${c.total}\n`);
     this.print(

@@ -1,7 +1,8 @@
 import { Command, Option } from 'clipanion';
-import { ErrorCode, formatIssue, lemError, type Issue, type LemError } from '../core/errors.js';
+import { ErrorCode, lemError, type Issue, type LemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
+import { configLimits } from './defaults.js';
 
 /** One file's verdict, as printed by --json. */
 interface FileReport {
@@ -46,9 +47,11 @@ export class ConfigValidateCommand extends LemCommand {
   async run(): Promise<Result<void>> {
     // Loaded on use: `lem --help` and other commands should not pay for zod and yaml at start-up.
     const { loadConfigFile } = await import('../config/load.js');
+    const limits = configLimits();
+    if (!limits.ok) return limits;
     const reports: FileReport[] = [];
     for (const file of this.files) {
-      const loaded = loadConfigFile(file);
+      const loaded = loadConfigFile(file, limits.value);
       if (!loaded.ok) {
         const issues = loaded.error.issues?.length ? loaded.error.issues : [{ location: { file }, message: loaded.error.message }];
         reports.push({ file, valid: false, kind: null, issues, warnings: [] });
@@ -68,7 +71,7 @@ export class ConfigValidateCommand extends LemCommand {
       this.printedJson = true;
     } else {
       for (const r of reports) {
-        for (const w of r.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
+        for (const w of r.warnings) this.warn(w);
         if (!r.valid) continue;
         const what = r.kind === 'experiment' ? `experiment, backend ${r.backend}, config hash ${r.config_hash}` : `campaign, ${r.experiments} experiments, ${r.runs} runs`;
         this.print(`ok   ${r.file} (${what})`);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
+import { escapeControl } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import { formatTable } from './table.js';
 
@@ -19,12 +20,14 @@ export class DaemonStatusCommand extends LemCommand {
 
   async run(): Promise<Result<void>> {
     // Loaded here, not at the top: every lem invocation would otherwise pay for these modules.
-    const [{ locateProject }, { inspectLock }, { loadState, lockFile, logFile }] = await Promise.all([
-      import('../campaign/session.js'),
+    const [{ locateProject }, { projectOptions }, { inspectLock }, daemonState] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
       import('../core/pid-lock.js'),
       import('../daemon/state.js'),
     ]);
-    const project = locateProject(this.project);
+    const { loadState, lockFile, logFile } = daemonState;
+    const project = locateProject(projectOptions(this.project));
     if (!project.ok) return project;
     const hostState = project.value.paths.hostState;
     const lock = inspectLock(lockFile(hostState));
@@ -63,7 +66,7 @@ export class DaemonStatusCommand extends LemCommand {
       formatTable(
         ['campaign', 'campaign id', 'cycles', 'last run', 'outcome', 'next run'],
         campaigns.map((c) => [
-          c.name,
+          escapeControl(c.name),
           c.campaign_id,
           `${c.cycles}${c.max_cycles !== null ? `/${c.max_cycles}` : ''}`,
           c.last_started_at === null ? '-' : `${c.last_started_at} (cycle ${c.last_cycle ?? '?'})`,

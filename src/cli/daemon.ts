@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
-import { ErrorCode, formatIssue, lemError } from '../core/errors.js';
+import { ErrorCode, lemError } from '../core/errors.js';
 import { err, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
 
 export class DaemonCommand extends LemCommand {
   static override paths = [['daemon']];
@@ -37,31 +37,34 @@ export class DaemonCommand extends LemCommand {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the daemon's modules.
-    const [{ connect, resolveProjectDir }, { runDaemon }, { discoverScheduled }, { validateSchedules }] = await Promise.all([
-      import('../campaign/session.js'),
-      import('../daemon/daemon.js'),
+    const [{ connect, resolveProjectDir }, { projectOptions }, { runDaemon }, { discoverScheduled }, { scheduledCampaigns }] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
+      import('../daemon/run.js'),
       import('../daemon/discover.js'),
       import('../daemon/schedule.js'),
     ]);
-    const dir = resolveProjectDir(this.project);
+    const options = projectOptions(this.project);
+    const dir = resolveProjectDir(options);
     if (!dir.ok) return dir;
     const folder = this.campaigns !== undefined ? resolve(this.campaigns) : resolve(dir.value, 'campaigns');
-    const found = discoverScheduled(folder);
+    const limits = configLimits();
+    if (!limits.ok) return limits;
+    const found = discoverScheduled(folder, limits.value);
     if (!found.ok) return found;
-    for (const s of found.value.skipped) this.context.stderr.write(`warning: skipped, not readable as YAML:\n${s}\n`);
-    for (const c of found.value.campaigns) for (const w of c.warnings) this.context.stderr.write(`warning: ${formatIssue(w)}\n`);
-    // Schedules are checked before the lock is taken or Docker is asked anything: a bad one is a usage error.
-    const scheduled = validateSchedules(found.value.campaigns);
-    if (!scheduled.ok) return scheduled;
-    if (scheduled.value.length === 0) {
+    for (const s of found.value.skipped) this.warn(`skipped, not readable as YAML:\n${s}`);
+    for (const c of found.value.campaigns) for (const w of c.warnings) this.warn(w);
+    // Schedules were checked as the files were loaded, before the lock is taken or Docker is asked anything.
+    const scheduled = scheduledCampaigns(found.value.campaigns);
+    if (scheduled.length === 0) {
       return err(lemError(ErrorCode.USAGE, `no campaign file in ${folder} has a schedule:`, { hint: 'add e.g. schedule: {cron: "0 0 2 * * *", max_cycles: 10} to a campaign file, or pass --campaigns <dir>' }));
     }
-    const c = await connect(dir.value);
+    const c = await connect({ ...options, dir: dir.value });
     if (!c.ok) return c;
     return runDaemon({
       docker: c.value.docker,
       project: c.value.project,
-      scheduled: scheduled.value,
+      scheduled,
       keepBackends: this.keepBackends,
       healthTimeoutMs: healthTimeoutS.value * 1000,
       echo: this.context.stderr,

@@ -18,16 +18,22 @@ export class DoctorCommand extends LemCommand {
     description: 'Check that this machine can run lem campaigns',
     details: `
       Checks the Docker engine (reachable, version), docker compose, the NVIDIA container runtime and GPUs,
-      which backend images are present, and free disk space for results. Exits 1 when a required check fails.
+      which backend images are present, free disk space for results, and which meters besides the GPU
+      (measurement.sources) this machine can read. Exits 1 when a required check fails.
     `,
     examples: [['Check the machine', '$0 doctor']],
   });
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
 
   async run(): Promise<Result<number>> {
-    const [{ openProject, resolveProjectDir }, { connectDocker }] = await Promise.all([import('../campaign/session.js'), import('../runtime/docker-client.js')]);
+    const [{ openProject, resolveProjectDir }, { projectOptions }, { connectDocker }] = await Promise.all([
+      import('../project/project.js'),
+      import('./project-options.js'),
+      import('../runtime/docker-client.js'),
+    ]);
+    const options = projectOptions(this.project);
     const checks: Check[] = [];
-    const d = await connectDocker();
+    const d = await connectDocker(undefined, options.docker);
     if (!d.ok) checks.push({ name: 'docker engine', ok: false, detail: `${d.error.message}; ${d.error.hint ?? ''}` });
     else {
       checks.push({ name: 'docker engine', ok: true, detail: `version ${d.value.info.version}, API ${d.value.info.apiVersion}` });
@@ -40,11 +46,13 @@ export class DoctorCommand extends LemCommand {
     }
     checks.push(commandCheck('docker compose', [['docker', ['compose', 'version', '--short']], ['docker-compose', ['version', '--short']]], true, 'lem drives Docker itself; compose is only needed to run compose.yaml by hand'));
     checks.push(commandCheck('nvidia-smi', [['nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']]], true, 'no GPU visible on this host'));
+    const { probeSources, sourceChecks } = await import('../meters/doctor-sources.js');
+    checks.push(...sourceChecks(await probeSources()));
 
-    const dir = resolveProjectDir(this.project);
+    const dir = resolveProjectDir(options);
     if (!dir.ok) checks.push({ name: 'project', ok: false, detail: dir.error.message });
     else {
-      const project = openProject(dir.value, d.ok ? d.value.info : undefined);
+      const project = openProject(dir.value, options, d.ok ? d.value.info : undefined);
       if (!project.ok) checks.push({ name: 'project', ok: false, detail: project.error.message });
       else {
         checks.push({ name: 'project', ok: true, detail: `${dir.value} (containers named lem-${project.value.name}-<backend>)` });

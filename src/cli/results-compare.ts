@@ -2,8 +2,20 @@ import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
-import { collectOperand, DEFAULT_RESULTS_DIR, summaryOptions } from './results-shared.js';
+import { invalidLines } from '../results/validity.js';
+import {
+  applyValidity,
+  collectOperand,
+  collectOptions,
+  INCLUDE_INVALID_DESCRIPTION,
+  MAX_RESULT_MB_HELP,
+  PROJECT_OPTION_HELP,
+  RESULTS_OPTION_HELP,
+  resultsRoot,
+  summaryOptions,
+} from './results-shared.js';
 
 export class ResultsCompareCommand extends LemCommand {
   static override paths = [['results', 'compare']];
@@ -25,25 +37,39 @@ export class ResultsCompareCommand extends LemCommand {
 
   a = Option.String({ name: 'a' });
   b = Option.String({ name: 'b' });
-  results = Option.String('--results', DEFAULT_RESULTS_DIR, { description: 'Results root for campaign ids (default ./results)' });
+  results = Option.String('--results', { description: RESULTS_OPTION_HELP });
+  project = Option.String('--project', { description: PROJECT_OPTION_HELP });
+  maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
   resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
+  includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
   async run(): Promise<Result<unknown>> {
     const summary = summaryOptions(this.resamples, this.seed);
     if (!summary.ok) return summary;
+    const collect = collectOptions(this.maxResultMb);
+    if (!collect.ok) return collect;
+    const root = await resultsRoot(this.results, this.project);
+    if (!root.ok) return root;
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ compareResults }, { fmt, markdownTable }] = await Promise.all([import('../results/compare.js'), import('../results/format.js')]);
-    const sa = await collectOperand(this.a, this.results);
-    if (!sa.ok) return sa;
-    const sb = await collectOperand(this.b, this.results);
-    if (!sb.ok) return sb;
-    const cmp = compareResults(sa.value.collection.results, sb.value.collection.results, summary.value);
-    const skipped = [...sa.value.collection.skipped, ...sb.value.collection.skipped];
+    const ca = await collectOperand(this.a, root.value, collect.value);
+    if (!ca.ok) return ca;
+    const cb = await collectOperand(this.b, root.value, collect.value);
+    if (!cb.ok) return cb;
+    const va = await applyValidity(ca.value, this.includeInvalid);
+    if (!va.ok) return va;
+    const vb = await applyValidity(cb.value, this.includeInvalid);
+    if (!vb.ok) return vb;
+    const sa = va.value.selected;
+    const sb = vb.value.selected;
+    const invalid = [...va.value.validity.invalid, ...vb.value.validity.invalid];
+    const cmp = compareResults(sa.collection.results, sb.collection.results, summary.value);
+    const skipped = [...sa.collection.skipped, ...sb.collection.skipped];
 
     if (cmp.matched.length === 0) return err(noMatch(cmp.only_a.length, cmp.only_b.length));
     if (this.json) {
-      this.printJson({ a: this.a, b: this.b, ...cmp, skipped });
+      this.printJson({ a: this.a, b: this.b, ...cmp, skipped, invalid });
       return ok(undefined);
     }
     const rows = cmp.matched.flatMap((c) =>
@@ -54,20 +80,27 @@ export class ResultsCompareCommand extends LemCommand {
         fmt(m.b.mean),
         m.ratio === null ? 'n/a' : m.ci_low === null ? fmt(m.ratio) : `${fmt(m.ratio)} [${fmt(m.ci_low)}, ${fmt(m.ci_high)}]`,
         m.welch_p === null ? 'n/a' : m.welch_p < 0.001 ? '<0.001' : m.welch_p.toFixed(3),
-        m.verdict,
+        m.ci_reliable === false ? `${m.verdict} †` : m.verdict,
       ]),
     );
     const lines = [
-      `A: ${this.a} (${sa.value.collection.results.length} experiments)   B: ${this.b} (${sb.value.collection.results.length} experiments)`,
+      `A: ${this.a} (${sa.collection.results.length} experiments)   B: ${this.b} (${sb.collection.results.length} experiments)`,
       `${cmp.matched.length} configurations in both (matched by config hash)`,
       '',
       markdownTable(['Configuration', 'Metric', 'A mean', 'B mean', 'B/A [95 % CI]', 'Welch p', 'Verdict'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']),
-      'B/A: ratio of means over cycles; significant when its bootstrap CI excludes 1. n/a: not measured, or fewer than 2 cycles on a side.',
+      'B/A: ratio of means over cycles. "B better"/"B worse" only when its bootstrap CI excludes 1, Welch p < 0.05' +
+        ' and (J/token) the uncertainty intervals do not overlap; otherwise "not distinguishable" (--json says why).' +
+        ' † fewer than 3 cycles on a side: the intervals are [min, max]-like, unreliable.' +
+        ' n/a: not measured, or fewer than 2 cycles on a side.',
     ];
     if (cmp.only_a.length > 0) lines.push(`Only in A (${cmp.only_a.length}): ${cmp.only_a.map((c) => c.label).join(', ')}`);
     if (cmp.only_b.length > 0) lines.push(`Only in B (${cmp.only_b.length}): ${cmp.only_b.map((c) => c.label).join(', ')}`);
+    if (invalid.length > 0) {
+      const what = this.includeInvalid ? ' (kept: --include-invalid)' : ' and were left out (--include-invalid keeps them)';
+      lines.push(`${invalid.length} results failed a validity check${what}:`, ...invalidLines(invalid));
+    }
     if (skipped.length > 0) lines.push(`Skipped ${skipped.length} invalid or missing result files (run lem results aggregate for the list)`);
-    this.print(lines.join('\n'));
+    this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }
 }

@@ -1,10 +1,12 @@
 export { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
 import { ErrorCode, lemError } from '../core/errors.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { ManifestStore } from '../campaign/manifest-store.js';
 import { progressFor } from '../campaign/progress.js';
 import type { RunOutcome } from '../campaign/runner.js';
-import { executeCampaign, type Project } from '../campaign/session.js';
+import { executeCampaign } from '../campaign/session.js';
+import type { Project } from '../project/project.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
 import type Docker from 'dockerode';
 
@@ -60,7 +62,10 @@ export function finish(
     out.write(JSON.stringify({ campaign_id: campaignId, counts: c, interrupted: outcome.interrupted, failures: outcome.failures }, null, 2) + '\n');
   } else {
     out.write(`campaign ${campaignId}: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}\n`);
-    for (const f of outcome.failures) out.write(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`);
+    for (const f of outcome.failures) out.write(terminalSafe(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`));
+  }
+  if (!json && !outcome.interrupted && c.completed > 0) {
+    out.write(`next: lem results aggregate --campaign ${campaignId}\n`);
   }
   if (outcome.interrupted) {
     if (!json) out.write(`interrupted; resume with: lem campaign resume ${campaignId}\n`);
@@ -87,7 +92,9 @@ export async function runCampaignCommand(
   const id = store.current.campaign_id;
   const r = await runWithSignals(docker, project, store, plan, { keepBackends: opts.keepBackends, healthTimeoutS: opts.healthTimeoutS, stderr: process.stderr, stdout: opts.stdout });
   if (!r.ok) {
-    if (r.error.code === ErrorCode.LOCKED) return r;
+    // A lock held elsewhere, or state that cannot be written (a full or read-only disk): marking the campaign
+    // failed would be refused or hide the real error; the journal already holds its last good state.
+    if (r.error.code === ErrorCode.LOCKED || r.error.code === ErrorCode.STATE_WRITE) return r;
     store.setStatus('failed');
     return err({ ...r.error, hint: [r.error.hint, `campaign ${id} is saved; after fixing this, continue with: lem campaign resume ${id}`].filter(Boolean).join('\n  ') });
   }

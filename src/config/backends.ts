@@ -5,14 +5,35 @@ import { z } from 'zod';
  * demo; it is never a default and its results carry `simulated: true`.
  */
 export const BACKENDS = ['transformers', 'vllm', 'tensorrt', 'synthetic'] as const;
-export const Backend = z.enum(BACKENDS);
+export type EngineBackend = (typeof BACKENDS)[number];
+/**
+ * `external` is a server lem neither starts nor stops (serve mode with `endpoint:`): no container, no engine
+ * section, so it is a backend value but not one of the engines in BACKENDS.
+ */
+export const EXTERNAL_BACKEND = 'external';
+export const Backend = z.enum([...BACKENDS, EXTERNAL_BACKEND]);
 export type Backend = z.infer<typeof Backend>;
 
+/** One of the engines (not `external`): a name that has a container and an engine section. */
+export function isBackend(value: unknown): value is EngineBackend {
+  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
+}
+
+/** Any value `backend:` accepts: an engine, or `external` (an endpoint lem does not start). */
+export function isBackendValue(value: unknown): value is Backend {
+  return isBackend(value) || value === EXTERNAL_BACKEND;
+}
+
 /** Names users may type for a backend; the seed's campaigns say `pytorch`. */
-export const BACKEND_ALIASES: Readonly<Record<string, Backend>> = { pytorch: 'transformers' };
+export const BACKEND_ALIASES: Readonly<Record<string, EngineBackend>> = { pytorch: 'transformers' };
+
+/** The backend an alias names; own keys only, so `toString` or `constructor` is no alias. */
+export function backendAlias(name: string): EngineBackend | undefined {
+  return Object.hasOwn(BACKEND_ALIASES, name) ? BACKEND_ALIASES[name] : undefined;
+}
 
 export function normaliseBackend(value: unknown): unknown {
-  return typeof value === 'string' && value in BACKEND_ALIASES ? BACKEND_ALIASES[value] : value;
+  return typeof value === 'string' ? (backendAlias(value) ?? value) : value;
 }
 
 /** Niche engine kwargs passed through verbatim, so lem never blocks a parameter it does not know yet. */
@@ -75,9 +96,9 @@ export const BACKEND_SECTIONS = {
   vllm: VllmSection,
   tensorrt: TensorrtSection,
   synthetic: SyntheticSection,
-} as const satisfies Record<Backend, z.ZodType>;
+} as const satisfies Record<EngineBackend, z.ZodType>;
 
 /** Which backend owns a key, so a misplaced key gets an error that names its home. */
-export function backendsOwningKey(key: string): Backend[] {
-  return BACKENDS.filter((b) => key !== 'extra' && key in BACKEND_SECTIONS[b].shape);
+export function backendsOwningKey(key: string): EngineBackend[] {
+  return BACKENDS.filter((b) => key !== 'extra' && Object.hasOwn(BACKEND_SECTIONS[b].shape, key));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isMapping } from '../core/mapping.js';
 
 /**
  * How the runs of a campaign are ordered (see docs/campaigns.md):
@@ -13,8 +14,8 @@ export type Structure = z.infer<typeof Structure>;
 export const Overlap = z.enum(['queue', 'skip']);
 
 /**
- * When the daemon runs a cycle. Only the shape is checked here; cron syntax and time zones are checked by the
- * daemon at start-up (with locations from locateCampaignPath). `cron` is normalised to a list.
+ * When the daemon runs a cycle. Only the shape is checked here; cron syntax and time zones are checked by
+ * scheduleProblems (schedule.ts) whenever a campaign file is loaded. `cron` is normalised to a list.
  */
 export const Schedule = z.strictObject({
   cron: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((c) => (typeof c === 'string' ? [c] : c)),
@@ -47,6 +48,13 @@ export const CampaignSettings = z.strictObject({
    */
   experiment_timeout_s: z.number().positive().default(3600),
   schedule: Schedule.optional(),
+  /**
+   * serial: one experiment at a time on every GPU the backend container sees (the measurement default);
+   * pack: experiments run in parallel on disjoint GPU sets of this node, one container per (backend, GPU set).
+   */
+  placement: z.enum(['serial', 'pack']).default('serial'),
+  /** Restrict lem to these GPUs of the node (node indices); absent: every GPU the inventory lists. */
+  gpu_ids: z.array(z.int().nonnegative()).min(1).optional(),
 });
 export type CampaignSettings = z.infer<typeof CampaignSettings>;
 
@@ -86,5 +94,5 @@ export type CampaignFile = z.infer<typeof CampaignFile>;
 export const CAMPAIGN_ONLY_KEYS = ['campaign_name', 'configs', 'base_config', 'vary', 'cycles', 'structure', 'schedule'] as const;
 
 export function looksLikeCampaign(data: unknown): boolean {
-  return data !== null && typeof data === 'object' && !Array.isArray(data) && CAMPAIGN_ONLY_KEYS.some((k) => k in data);
+  return isMapping(data) && CAMPAIGN_ONLY_KEYS.some((k) => Object.hasOwn(data, k));
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, normaliseBackend } from './backends.js';
+import { MeterSources } from '../meters/sources-config.js';
+import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, isBackendValue, normaliseBackend, type EngineBackend } from './backends.js';
+import { defaultExternalBackend, resolveServeFields, serveFields, serveProblems } from './serve.js';
 
 export const Precision = z.enum(['fp32', 'fp16', 'bf16']);
 
@@ -23,15 +25,26 @@ export const DECODER_PRESETS = {
   factual: { temperature: 0.3, top_p: 0.9, top_k: 40, repetition_penalty: 1.05 },
 } as const;
 
+const DecoderPreset = z.enum(['deterministic', 'standard', 'creative', 'factual']);
+const decoderValues = {
+  temperature: z.number().nonnegative(),
+  top_p: z.number().gt(0).lte(1),
+  top_k: z.int().nonnegative(),
+  repetition_penalty: z.number().positive(),
+};
+
+/** The decoder as the harness receives it: every value filled in, the preset (or null) kept for the record. */
+export const ResolvedDecoder = z.strictObject({ preset: DecoderPreset.nullable(), ...decoderValues });
+
 export const DecoderSection = z
   .strictObject({
     // null is what the resolved config says when no preset was named: accepting it keeps parsing idempotent
     // (a resolved config, e.g. from a stored plan, validates again unchanged).
-    preset: z.enum(['deterministic', 'standard', 'creative', 'factual']).nullable().optional(),
-    temperature: z.number().nonnegative().optional(),
-    top_p: z.number().gt(0).lte(1).optional(),
-    top_k: z.int().nonnegative().optional(),
-    repetition_penalty: z.number().positive().optional(),
+    preset: DecoderPreset.nullable().optional(),
+    temperature: decoderValues.temperature.optional(),
+    top_p: decoderValues.top_p.optional(),
+    top_k: decoderValues.top_k.optional(),
+    repetition_penalty: decoderValues.repetition_penalty.optional(),
   })
   // A preset fills what the user left out; explicit values win, so the resolved config is complete.
   .transform((d) => {
@@ -43,7 +56,9 @@ export const DecoderSection = z
       top_k: d.top_k ?? base.top_k,
       repetition_penalty: d.repetition_penalty ?? base.repetition_penalty,
     };
-  });
+  })
+  // The output's own schema, so the resolved config can be exported as JSON Schema for the harness.
+  .pipe(ResolvedDecoder);
 
 export const PromptsSection = z
   .strictObject({
@@ -67,20 +82,36 @@ export const WarmupSection = z.strictObject({
   cv_threshold: z.number().positive().default(0.05),
   window: z.int().min(2).default(5),
   min_runs: z.int().nonnegative().default(3),
+  /** Fit every prompt to the longest one and top up the last batch, so every batch has one shape (one warmup). */
+  pad_to_fixed_shape: z.boolean().default(false),
 });
 
 export const MeasurementSection = z.strictObject({
   sample_interval_ms: z.int().min(10).max(10_000).default(100),
   /** 0 disables the sampler (used to measure its own overhead). */
   sampling: z.boolean().default(true),
+  /** NVML sweeps from a thread of the harness or from a separate sampling process (docs/metrics.md). */
+  sampler: z.enum(['thread', 'process']).default('thread'),
+  /** Every sweep reads energy and power; every k-th also clocks, temperature, memory, utilisation, pstate, reasons. */
+  slow_fields_every: z.int().min(1).max(1000).default(10),
+  /** loaded_idle baseline: seconds of idle with the engine loaded, before warmup (0 skips it). */
   idle_baseline_s: z.number().nonnegative().default(10),
-  /** Measured batches are repeated until at least this long, for a stable energy window. */
-  min_measure_s: z.number().nonnegative().default(0),
+  /** device_idle baseline: seconds of idle before the batch's first engine load, no CUDA context (0 skips it). */
+  device_idle_s: z.number().nonnegative().default(10),
+  /** The baseline adjusted energy subtracts; both are measured and reported. */
+  baseline: z.enum(['loaded_idle', 'device_idle']).default('loaded_idle'),
+  /**
+   * Where GPU energy is measured, whole passes over the prompts are repeated until the window is at least this
+   * long (ML.ENERGY's 30 s steady state); a window under 10 s is invalid whatever this says.
+   */
+  min_measure_s: z.number().nonnegative().default(30),
   warmup: WarmupSection.default(WarmupSection.parse({})),
+  /** Meters besides the GPU's NVML counter (RAPL, a PDU over SNMP, imported logs); see docs/meters.md. */
+  sources: MeterSources,
 });
 
 const sectionFields = Object.fromEntries(BACKENDS.map((b) => [b, BACKEND_SECTIONS[b].optional()])) as {
-  [K in Backend]: z.ZodOptional<(typeof BACKEND_SECTIONS)[K]>;
+  [K in EngineBackend]: z.ZodOptional<(typeof BACKEND_SECTIONS)[K]>;
 };
 
 /** The fields of an experiment config, each with its own schema (composed into ExperimentConfig below). */
@@ -94,12 +125,18 @@ export const ExperimentFields = z.strictObject({
   prompts: PromptsSection.default(PromptsSection.parse({})),
   measurement: MeasurementSection.default(MeasurementSection.parse({})),
   force_cold_start: z.boolean().default(false),
+  ...serveFields,
+  /**
+   * GPUs the experiment needs with `placement: pack`: a count, or the node indices to pin it to. Absent: the
+   * engine's tensor × pipeline parallelism (one GPU for engines without it).
+   */
+  gpus: z.union([z.int().positive(), z.array(z.int().nonnegative()).min(1)]).optional(),
   ...sectionFields,
 });
 type ExperimentFieldsOutput = z.output<typeof ExperimentFields>;
 
 /** Backend sections present that do not belong to the experiment's backend (each is an error). */
-export function foreignSections(value: { readonly backend: Backend } & { readonly [K in Backend]?: unknown }): Backend[] {
+export function foreignSections(value: { readonly backend: Backend } & { readonly [K in EngineBackend]?: unknown }): EngineBackend[] {
   return BACKENDS.filter((b) => b !== value.backend && value[b] !== undefined);
 }
 
@@ -108,7 +145,7 @@ export function foreignSections(value: { readonly backend: Backend } & { readonl
  * engine setting. A section that is present was already completed by its own schema.
  */
 export function withBackendSection<T extends ExperimentFieldsOutput>(c: T): T {
-  if (c[c.backend] !== undefined) return c;
+  if (c.backend === 'external' || c[c.backend] !== undefined) return c;
   return { ...c, [c.backend]: BACKEND_SECTIONS[c.backend].parse({}) };
 }
 
@@ -118,8 +155,9 @@ export function withBackendSection<T extends ExperimentFieldsOutput>(c: T): T {
  * misplaced inside a section are caught by the strict section schemas; see describeUnknownKey.)
  * resolve.ts has a memoising validator for grids built from these same parts; a test keeps them equal.
  */
-export const ExperimentConfig = ExperimentFields.superRefine(
+export const ExperimentConfig = z.preprocess(defaultExternalBackend, ExperimentFields.superRefine(
   (value, ctx) => {
+    for (const p of serveProblems(value)) ctx.addIssue({ code: 'custom', input: value, path: p.path, message: p.message });
     for (const b of foreignSections(value)) {
       ctx.addIssue({
         code: 'custom',
@@ -131,17 +169,13 @@ export const ExperimentConfig = ExperimentFields.superRefine(
   },
   // Run even when other fields have problems (as long as the backend is known), so validation reports
   // everything at once instead of revealing this only after the rest is fixed.
-  { when: (payload) => isKnownBackend((payload.value as { backend?: unknown } | null)?.backend) },
-).transform((c) => withBackendSection(c));
+  { when: (payload) => isBackendValue((payload.value as { backend?: unknown } | null)?.backend) },
+).transform((c) => resolveServeFields(withBackendSection(c))));
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
 
-function isKnownBackend(value: unknown): value is Backend {
-  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
-}
-
 /** For an unknown key inside a backend section: which backend it really belongs to, if any. */
-export function describeUnknownKey(section: Backend, key: string): string {
+export function describeUnknownKey(section: EngineBackend, key: string): string {
   const owners = backendsOwningKey(key);
   if (owners.length > 0) return `"${key}" is a ${owners.join('/')} parameter, not a ${section} one`;
   return `"${key}" is not a ${section} parameter (put engine kwargs lem does not know under ${section}.extra)`;
@@ -149,5 +183,5 @@ export function describeUnknownKey(section: Backend, key: string): string {
 
 /** Everything that decides how the engine is loaded: experiments that share it can share one loaded engine. */
 export function engineInitKey(c: ExperimentConfig): string {
-  return JSON.stringify([c.backend, c.model, c[c.backend] ?? {}]);
+  return JSON.stringify([c.backend, c.model, c.backend === 'external' ? {} : (c[c.backend] ?? {})]);
 }

@@ -1,5 +1,7 @@
 import { err, ok, type Result } from '../core/result.js';
-import { BACKEND_ALIASES, BACKENDS, normaliseBackend, type Backend } from './backends.js';
+import { deepMerge, isMapping, ownValue, type Mapping } from '../core/mapping.js';
+import { backendAlias, BACKENDS, isBackendValue as isBackend, normaliseBackend, type Backend } from './backends.js';
+import { defaultExternalBackend } from './serve.js';
 import type { ExperimentConfig } from './experiment.js';
 import { configHash } from './hash.js';
 import { describeValue, startsWith, type Problem } from './problems.js';
@@ -35,15 +37,6 @@ export interface GridOptions extends ResolveOptions {
   readonly varyPath?: DocPath;
 }
 
-type Mapping = Record<string, unknown>;
-
-function isMapping(value: unknown): value is Mapping {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function isBackend(value: unknown): value is Backend {
-  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
-}
 
 const BACKEND_LIST = `${BACKENDS.join(', ')} (pytorch = transformers)`;
 
@@ -105,7 +98,7 @@ function axisFor(path: readonly string[], values: readonly unknown[], source: Do
     });
     return { key, path, values: normalised, source };
   }
-  const alias = BACKEND_ALIASES[head];
+  const alias = backendAlias(head);
   if (alias) {
     problems.push({ path: source, message: `"${head}" is an alias of backend ${alias}; vary its parameters as ${[alias, ...path.slice(1)].join('.')}`, unknownKey: true });
     return undefined;
@@ -116,7 +109,7 @@ function axisFor(path: readonly string[], values: readonly unknown[], source: Do
 /** A copy of `obj` with `value` at `path`, copying only the nodes on the path (the rest is shared). */
 function setIn(obj: Mapping, path: readonly string[], value: unknown, i = 0): Mapping {
   const key = path[i]!;
-  const current = obj[key];
+  const current = ownValue(obj, key);
   if (i === path.length - 1) {
     // A mapping value fills in the block it replaces, so varying `model: [{name: a}]` keeps base's precision.
     return { ...obj, [key]: isMapping(value) && isMapping(current) ? deepMerge(current, value) : value };
@@ -124,17 +117,11 @@ function setIn(obj: Mapping, path: readonly string[], value: unknown, i = 0): Ma
   return { ...obj, [key]: setIn(isMapping(current) ? current : {}, path, value, i + 1) };
 }
 
-function deepMerge(base: Mapping, over: Mapping): Mapping {
-  const out: Mapping = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isMapping(v) && isMapping(out[k]) ? deepMerge(out[k] as Mapping, v) : v;
-  return out;
-}
-
 /** The first prefix of `path` that base_config sets to something other than a mapping, if any. */
 function blockedPrefix(base: Mapping, path: readonly string[]): string[] | undefined {
   let node: unknown = base;
   for (let i = 0; i < path.length - 1; i++) {
-    node = (node as Mapping)[path[i]!];
+    node = ownValue(node as Mapping, path[i]!);
     if (node === undefined) return undefined;
     if (!isMapping(node)) return path.slice(0, i + 1);
   }
@@ -169,7 +156,7 @@ export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = 
     if (base['backend'] !== undefined) problems.push({ path: [...basePath, 'backend'], message: `backend is varied (${formatPath(backendAxis.source)}); remove it from base_config` });
     backends = backendAxis.values.flatMap((b, at) => (isBackend(b) ? [{ backend: b, at }] : []));
   } else {
-    const b = normaliseBackend(base['backend']);
+    const b = normaliseBackend((defaultExternalBackend(base) as Mapping)['backend']);
     if (!isBackend(b)) {
       // Without a backend nothing can be routed: report what validating base_config alone finds.
       const v = validateExperiment(base);

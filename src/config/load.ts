@@ -1,14 +1,19 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, lemError, type Issue, type LemError, type SourceLocation } from '../core/errors.js';
+import { isMapping, type Mapping } from '../core/mapping.js';
 import { err, ok, type Result } from '../core/result.js';
 import { CampaignFile, looksLikeCampaign, type CampaignSettings } from './campaign.js';
 import { ExperimentConfig } from './experiment.js';
 import { expandGrid, type ExpandedExperiment } from './grid.js';
 import { configHash } from './hash.js';
+import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from './limits.js';
+import { planSizeProblem, requestedExperiments } from './plan-size.js';
 import { knownKeysAt, problemsFromZod, type Problem } from './problems.js';
 import { finishExperiment, validateExperiment } from './resolve.js';
+import { scheduleProblems } from './schedule.js';
 import { formatPath, locate, readYamlFile, type DocPath, type YamlSource } from './source.js';
+import { batchSizeWarning, campaignBatchWarnings, duplicateWarnings } from './warnings.js';
 
 export interface LoadedExperiment {
   /** The path as given (relative paths stay relative, for messages). */
@@ -16,6 +21,8 @@ export interface LoadedExperiment {
   readonly source: YamlSource;
   readonly config: ExperimentConfig;
   readonly config_hash: string;
+  /** Things the user should know that do not make the config invalid (a batch larger than the prompts). */
+  readonly warnings: readonly Issue[];
 }
 
 export type CampaignMode = 'configs' | 'grid';
@@ -32,7 +39,7 @@ export interface LoadedCampaign {
   readonly experiments: readonly ExpandedExperiment[];
   /** Things the user should know that do not stop the campaign (duplicate configs, YAML warnings). */
   readonly warnings: readonly Issue[];
-  /** Kept so later checks (the daemon's cron syntax) can point at lines: see locateCampaignPath. */
+  /** Kept so later checks can point at lines: see locateCampaignPath. */
   readonly source: YamlSource;
 }
 
@@ -72,8 +79,14 @@ function notAMapping(source: YamlSource, what: string): LemError {
   return invalid(source.file, [{ location: { file: source.file, line: 1, column: 1 }, message: `expected a mapping (${what}), got ${got}` }]);
 }
 
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+/**
+ * The document without its top-level `x-` keys: like compose files, config files may keep YAML anchors there
+ * (`x-defaults: &defaults ...`) for use elsewhere in the file; lem ignores them.
+ */
+function withoutExtensions(data: Mapping): Mapping {
+  const keys = Object.keys(data);
+  if (!keys.some((k) => k.startsWith('x-'))) return data;
+  return Object.fromEntries(keys.filter((k) => !k.startsWith('x-')).map((k) => [k, data[k]]));
 }
 
 /** existsSync with memory: a grid refers to the same prompt file thousands of times. */
@@ -91,16 +104,18 @@ function experimentFromSource(source: YamlSource, options: { forceColdStart?: bo
   if (looksLikeCampaign(source.data)) {
     return err(invalid(source.file, [{ location: { file: source.file, line: 1, column: 1 }, message: 'this is a campaign file, not an experiment config' }]));
   }
-  const validated = validateExperiment(source.data);
+  const validated = validateExperiment(withoutExtensions(source.data));
   if (!validated.ok) return err(invalid(source.file, toIssues(source, validated.error)));
   const done = finishExperiment(validated.value, { baseDir: dirname(resolve(source.file)), fileExists: options.fileExists, ...(options.forceColdStart !== undefined ? { forceColdStart: options.forceColdStart } : {}) });
   if (!done.ok) return err(invalid(source.file, toIssues(source, done.error)));
-  return ok({ file: source.file, source, config: done.value, config_hash: configHash(done.value) });
+  const batch = batchSizeWarning(done.value);
+  const warnings = batch === undefined ? [] : [{ location: locate(source, ['batching', 'batch_size']), path: 'batching.batch_size', message: batch }];
+  return ok({ file: source.file, source, config: done.value, config_hash: configHash(done.value), warnings });
 }
 
 /** Read and validate one experiment config file; relative prompt files resolve against its directory. */
-export function loadExperimentFile(file: string, options: { forceColdStart?: boolean } = {}): Result<LoadedExperiment> {
-  const source = readYamlFile(file);
+export function loadExperimentFile(file: string, options: { forceColdStart?: boolean; limits?: ConfigLimits } = {}): Result<LoadedExperiment> {
+  const source = readYamlFile(file, options.limits);
   if (!source.ok) return source;
   return experimentFromSource(source.value, { ...options, fileExists: cachedExists() });
 }
@@ -115,46 +130,39 @@ function campaignProblems(problems: Problem[]): Problem[] {
   );
 }
 
-/** Same resolved config twice in one campaign: kept (the user may mean it), but never silently. */
-function duplicateWarnings(source: YamlSource, mode: CampaignMode, experiments: readonly ExpandedExperiment[]): Issue[] {
-  const first = new Map<string, number>();
-  const warnings: Issue[] = [];
-  let more = 0;
-  experiments.forEach((e, i) => {
-    const j = first.get(e.config_hash);
-    if (j === undefined) return void first.set(e.config_hash, i);
-    if (warnings.length >= 10) return void more++;
-    const describe = (k: number): string => {
-      const x = experiments[k]!;
-      if (x.source) return `#${k} (${x.source})`;
-      const v = Object.entries(x.varied).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' ');
-      return `#${k}${v ? ` (${v})` : ''}`;
-    };
-    const path: DocPath = mode === 'configs' ? ['configs', i] : ['vary'];
-    warnings.push({ location: locate(source, path), path: formatPath(path), message: `experiments ${describe(j)} and ${describe(i)} resolve to the same config (hash ${e.config_hash}); both will run` });
-  });
-  if (more > 0) warnings.push({ location: { file: source.file }, message: `${more} more duplicate configs` });
-  return warnings;
-}
-
 /**
  * Read, validate and expand a campaign file. Every problem found is reported at once, each at its file, line
  * and column: the campaign's own settings, each listed experiment file (mode 1), or the base_config/vary entry
  * it comes from (mode 2).
  */
-export function loadCampaign(file: string): Result<LoadedCampaign> {
-  const read = readYamlFile(file);
+export function loadCampaign(file: string, limits: ConfigLimits = DEFAULT_CONFIG_LIMITS): Result<LoadedCampaign> {
+  const read = readYamlFile(file, limits);
   if (!read.ok) return read;
   const source = read.value;
-  return campaignFromSource(source);
+  return campaignFromSource(source, limits);
 }
 
-function campaignFromSource(source: YamlSource): Result<LoadedCampaign> {
+/** Why a file listed under configs: could not be read, said at its entry in the campaign. */
+function unreadableEntry(source: YamlSource, i: number, shown: string, error: LemError): Issue[] {
+  const at = { location: locate(source, ['configs', i]), path: `configs[${i}]` };
+  if (error.code === ErrorCode.FILE_NOT_FOUND) return [{ ...at, message: `experiment file not found: ${shown}` }];
+  const issues = error.issues ?? [];
+  // Problems of the file as a whole (not a regular file, too large) belong to the entry that names it.
+  if (issues.length === 1 && issues[0]!.location?.line === undefined) return [{ ...at, message: `experiment file ${shown} ${issues[0]!.message}` }];
+  return issues.length > 0 ? [...issues] : [{ ...at, message: error.message }];
+}
+
+function campaignFromSource(source: YamlSource, limits: ConfigLimits): Result<LoadedCampaign> {
   const { file } = source;
-  const data = source.data;
-  if (!isMapping(data)) return err(notAMapping(source, 'a campaign: campaign_name, then configs: or base_config: + vary:'));
+  if (!isMapping(source.data)) return err(notAMapping(source, 'a campaign: campaign_name, then configs: or base_config: + vary:'));
+  const data = withoutExtensions(source.data);
   const parsed = CampaignFile.safeParse(data, { reportInput: true });
   const issues: Issue[] = parsed.success ? [] : toIssues(source, campaignProblems(problemsFromZod(parsed.error.issues, CampaignFile)));
+  if (parsed.success && parsed.data.schedule) issues.push(...toIssues(source, scheduleProblems(parsed.data.schedule)));
+  // Counted before anything is expanded or read: a grid of 10⁸ or cycles: 1e9 must not fill memory first.
+  const requested = requestedExperiments(data);
+  const tooMany = requested && planSizeProblem(data, requested.count, limits.maxRuns, requested.path);
+  if (tooMany) return err(invalid(file, [...issues, ...toIssues(source, [tooMany])]));
   const dir = dirname(resolve(file));
   const fileExists = cachedExists();
   const forceColdStart = typeof data['force_cold_start'] === 'boolean' ? data['force_cold_start'] : undefined;
@@ -162,6 +170,7 @@ function campaignFromSource(source: YamlSource): Result<LoadedCampaign> {
 
   // The experiments are checked even when the settings have problems, so one run reports everything.
   const experiments: ExpandedExperiment[] = [];
+  const batchWarnings: Issue[] = [];
   const configs = data['configs'];
   const base = data['base_config'];
   const vary = data['vary'];
@@ -171,18 +180,12 @@ function campaignFromSource(source: YamlSource): Result<LoadedCampaign> {
     configs.forEach((entry, i) => {
       if (typeof entry !== 'string' || entry === '') return; // reported by the schema
       const shown = isAbsolute(entry) ? entry : join(dirname(file), entry);
-      const read = readYamlFile(shown);
-      if (!read.ok) {
-        if (read.error.code === ErrorCode.FILE_NOT_FOUND) {
-          const message = existsSync(shown) ? `experiment file unreadable: ${read.error.message}` : `experiment file not found: ${shown}`;
-          issues.push({ location: locate(source, ['configs', i]), path: `configs[${i}]`, message });
-        }
-        else issues.push(...(read.error.issues ?? [{ location: { file: shown }, message: read.error.message }]));
-        return;
-      }
+      const read = readYamlFile(shown, limits);
+      if (!read.ok) return void issues.push(...unreadableEntry(source, i, shown, read.error));
       const loaded = experimentFromSource(read.value, { ...extra, fileExists });
       if (!loaded.ok) return void issues.push(...(loaded.error.issues ?? []));
       const { config, config_hash } = loaded.value;
+      batchWarnings.push(...loaded.value.warnings);
       experiments.push({ backend: config.backend, config, config_hash, varied: {}, source: resolve(shown) });
     });
   } else if (isMapping(base) && isMapping(vary) && configs === undefined) {
@@ -198,15 +201,27 @@ function campaignFromSource(source: YamlSource): Result<LoadedCampaign> {
     return { location: { file, line: pos.line, column: pos.col }, message: w.message.split('\n')[0] ?? w.message };
   });
   warnings.push(...duplicateWarnings(source, mode, experiments));
+  warnings.push(...(mode === 'configs' ? batchWarnings : campaignBatchWarnings(source, experiments, batchSizePath(data))));
   return ok({ file, path: resolve(file), name: settings.campaign_name, mode, settings, experiments, warnings, source });
 }
 
+/** Where a grid's batch size is written: its vary entry when varied, else base_config. */
+function batchSizePath(data: Mapping): DocPath {
+  const vary = data['vary'];
+  if (isMapping(vary)) {
+    if (Object.hasOwn(vary, 'batching.batch_size')) return ['vary', 'batching.batch_size'];
+    const batching = vary['batching'];
+    if (isMapping(batching) && Object.hasOwn(batching, 'batch_size')) return ['vary', 'batching', 'batch_size'];
+  }
+  return ['base_config', 'batching', 'batch_size'];
+}
+
 /** Load an experiment or a campaign file, telling which by its content (campaign-only keys). */
-export function loadConfigFile(file: string): Result<LoadedConfigFile> {
-  const read = readYamlFile(file);
+export function loadConfigFile(file: string, limits: ConfigLimits = DEFAULT_CONFIG_LIMITS): Result<LoadedConfigFile> {
+  const read = readYamlFile(file, limits);
   if (!read.ok) return read;
   if (looksLikeCampaign(read.value.data)) {
-    const campaign = campaignFromSource(read.value);
+    const campaign = campaignFromSource(read.value, limits);
     return campaign.ok ? ok({ kind: 'campaign', campaign: campaign.value }) : campaign;
   }
   const experiment = experimentFromSource(read.value, { fileExists: cachedExists() });

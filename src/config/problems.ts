@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { BACKEND_ALIASES, BACKENDS, backendsOwningKey, type Backend } from './backends.js';
+import { ownValue } from '../core/mapping.js';
+import { backendAlias, backendsOwningKey, isBackend } from './backends.js';
 import { describeUnknownKey } from './experiment.js';
 import type { DocPath } from './source.js';
 
@@ -22,6 +23,10 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
+  // JSON.stringify would say null: name what the YAML said (.inf, -.inf, .nan).
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? 'not-a-number (.nan), which is not allowed' : `${value < 0 ? '-' : ''}infinity (${value < 0 ? '-' : ''}.inf), which is not allowed`;
+  }
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
@@ -29,7 +34,7 @@ export function describeValue(value: unknown): string {
 const KIND: Record<string, string> = { int: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', array: 'a list', object: 'a mapping', record: 'a mapping' };
 
 function kind(expected: string): string {
-  return KIND[expected] ?? expected;
+  return Object.hasOwn(KIND, expected) ? KIND[expected]! : expected;
 }
 
 function bound(issue: { origin: string; inclusive?: boolean }, lower: boolean, limit: number | bigint): string {
@@ -51,6 +56,12 @@ function integerAware<T extends { origin: string }>(issue: T, schema: AnySchema,
   const s = schemaAt(schema, path);
   const format = s ? def(s)['format'] : undefined;
   return typeof format === 'string' && /int/.test(format) ? { ...issue, origin: 'int' } : issue;
+}
+
+/** `name:m` where a mapping was expected: YAML read a value, because a key needs a space after its colon. */
+function colonHint(expected: string, input: unknown): string {
+  const mapping = expected === 'object' || expected === 'record';
+  return mapping && typeof input === 'string' && /^[^\s:]+:[^\s]/.test(input) ? ' (a key needs ": ", a space after the colon)' : '';
 }
 
 /** Levenshtein distance, for "did you mean": typos are the commonest config error. */
@@ -105,7 +116,7 @@ export function schemaAt(schema: AnySchema, path: DocPath): AnySchema | undefine
   for (const seg of path) {
     if (!s) return undefined;
     const d = def(s);
-    if (d.type === 'object' && typeof seg === 'string') s = (d['shape'] as Record<string, AnySchema>)[seg];
+    if (d.type === 'object' && typeof seg === 'string') s = ownValue(d['shape'] as object, seg) as AnySchema | undefined;
     else if (d.type === 'array' && typeof seg === 'number') s = d['element'] as AnySchema;
     else if (d.type === 'record') s = d['valueType'] as AnySchema;
     else return undefined;
@@ -121,16 +132,12 @@ export function knownKeysAt(schema: AnySchema, path: DocPath): string[] {
   return Object.keys(def(s)['shape'] as object);
 }
 
-function isBackend(value: unknown): value is Backend {
-  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
-}
-
 /** Message for a key the schema does not accept; experiment-aware (backend sections, aliases, misplacement). */
 function unknownKeyMessage(schema: AnySchema, parent: DocPath, key: string, experimentRoot: DocPath | undefined): string {
   const rel = experimentRoot && startsWith(parent, experimentRoot) ? parent.slice(experimentRoot.length) : undefined;
   if (rel && rel.length === 1 && isBackend(rel[0])) return describeUnknownKey(rel[0], key);
   if (rel && rel.length === 0) {
-    const alias = BACKEND_ALIASES[key];
+    const alias = backendAlias(key);
     if (alias) return `"${key}" is an alias of backend ${alias}; its parameters go in the "${alias}:" section`;
     const owners = backendsOwningKey(key);
     if (owners.length > 0) return `"${key}" is a ${owners.join('/')} parameter: put it under ${owners.map((o) => `"${o}:"`).join(' or ')}`;
@@ -161,9 +168,11 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
       case 'unrecognized_keys':
         for (const key of issue.keys) out.push({ path: [...path, key], message: unknownKeyMessage(schema, path, key, experimentRoot), unknownKey: true });
         break;
-      case 'invalid_type':
-        out.push({ path, message: got === '' ? `required field is missing (expected ${kind(issue.expected)})` : `expected ${kind(issue.expected)}${got}` });
+      case 'invalid_type': {
+        const expected = kind(integerAware({ origin: issue.expected }, schema, path).origin);
+        out.push({ path, message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}${colonHint(issue.expected, issue.input)}` });
         break;
+      }
       case 'invalid_value': {
         const expected = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
         out.push({ path, message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}` });
@@ -179,6 +188,17 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
         // zod says only "invalid input". If one branch accepted the value's type and failed deeper (a list
         // with a bad item), that branch is what the user meant: report its problems. Otherwise name every
         // type the field accepts. Branch issue paths are relative to the union, hence the prefixing.
+        // A discriminated union whose tag (e.g. a source's type) matches no branch: name the tags it accepts.
+        const tagged = issue as { discriminator?: string; options?: readonly unknown[] };
+        if (issue.errors.length === 0 && tagged.discriminator !== undefined && tagged.options) {
+          const tag = (issue.input as Record<string, unknown> | null | undefined)?.[tagged.discriminator];
+          const expected = `one of ${tagged.options.map((v) => JSON.stringify(v)).join(', ')}`;
+          const message = tag === undefined
+            ? `required field is missing (expected ${expected})`
+            : `expected ${expected}, got ${describeValue(tag)}`;
+          out.push({ path, message });
+          break;
+        }
         const deeper = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
         if (deeper) {
           const rebased = deeper.map((i) => ({ ...i, path: [...path, ...i.path] }) as ZodIssue);

@@ -3,6 +3,7 @@ import { err, ok, type Result } from '../core/result.js';
 import type { z } from 'zod';
 import { ExperimentConfig, ExperimentFields, foreignSections, withBackendSection } from './experiment.js';
 import { problemsFromZod, type Problem } from './problems.js';
+import { defaultExternalBackend, resolveServeFields, serveProblems } from './serve.js';
 
 /** How a validated experiment is completed into the resolved config the harness receives. */
 export interface ResolveOptions {
@@ -42,13 +43,14 @@ export function createExperimentValidator(): (input: unknown) => Result<Experime
   const byRef = new Map<Field, Map<unknown, unknown>>(FIELDS.map((f) => [f, new Map()]));
   const byContent = new Map<Field, Map<string, unknown>>(FIELDS.map((f) => [f, new Map()]));
   const shape: Record<Field, z.ZodType> = ExperimentFields.shape;
-  return (input) => {
+  return (raw) => {
+    const input = defaultExternalBackend(raw);
     if (input === null || typeof input !== 'object' || Array.isArray(input)) return validateExperiment(input);
     const record = input as Record<string, unknown>;
-    for (const key in record) if (!(key in shape)) return validateExperiment(input);
+    for (const key of Object.keys(record)) if (!Object.hasOwn(shape, key)) return validateExperiment(input);
     const out: Record<string, unknown> = {};
     for (const field of FIELDS) {
-      const value = record[field];
+      const value = Object.hasOwn(record, field) ? record[field] : undefined;
       const refs = byRef.get(field)!;
       let parsed: unknown;
       if (refs.has(value)) {
@@ -69,8 +71,8 @@ export function createExperimentValidator(): (input: unknown) => Result<Experime
       if (parsed !== undefined) out[field] = parsed;
     }
     const fields = out as z.output<typeof ExperimentFields>;
-    if (foreignSections(fields).length > 0) return validateExperiment(input);
-    return ok(withBackendSection(fields));
+    if (foreignSections(fields).length > 0 || serveProblems(fields).length > 0) return validateExperiment(input);
+    return ok(resolveServeFields(withBackendSection(fields)));
   };
 }
 

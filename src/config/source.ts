@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ErrorCode, lemError, type Issue, type SourceLocation } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
+import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from './limits.js';
+import { readConfigText } from './read-file.js';
+import { describeYamlErrors } from './yaml-errors.js';
+import { lineOf, nestingDepthOver, structureProblems } from './yaml-structure.js';
 
 /** A segment of a path inside a document: map key or sequence index. */
 export type PathSegment = string | number;
@@ -30,40 +33,55 @@ export function formatPath(path: DocPath): string {
   return out;
 }
 
-export function parseYaml(file: string, text: string): Result<YamlSource> {
+function syntaxError(file: string, issues: Issue[]): Result<never> {
+  return err(lemError(ErrorCode.YAML_SYNTAX, `${file} is not valid YAML`, { issues }));
+}
+
+/**
+ * Parse a config document, keeping positions. Beyond YAML syntax it refuses what lem cannot honour: keys that
+ * are null or `__proto__`, and nesting deeper than limits.maxDepth (also once aliases are expanded).
+ */
+export function parseYaml(file: string, text: string, limits: Pick<ConfigLimits, 'maxDepth'> = DEFAULT_CONFIG_LIMITS): Result<YamlSource> {
   const lineCounter = new LineCounter();
   // merge: true lets users share blocks with anchors and `<<:`, a common YAML idiom for config families.
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const issues: Issue[] = doc.errors.map((e) => {
-      const pos = lineCounter.linePos(e.pos[0]);
-      // The yaml library's messages repeat the position and a code excerpt; keep the first sentence only.
-      const message = e.message.split('\n')[0] ?? e.message;
-      return { location: { file, line: pos.line, column: pos.col }, message: `YAML syntax: ${message}` };
-    });
-    return err(lemError(ErrorCode.YAML_SYNTAX, `${file} is not valid YAML`, { issues }));
+    const problems = describeYamlErrors(doc.errors, text, lineCounter);
+    return syntaxError(file, problems.map((p) => ({ location: { file, line: p.line, column: p.column }, message: `YAML syntax: ${p.message}` })));
+  }
+  const shape = structureProblems(doc, limits.maxDepth);
+  if (shape.length > 0) {
+    return syntaxError(file, shape.map((p) => ({ location: { file, ...lineOf(lineCounter, p.offset) }, message: p.message })));
   }
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 10_000 });
   } catch (e) {
     // toJS throws on alias abuse (billion laughs) or a merge of a non-map: a user error, reported at the top.
-    const message = e instanceof Error ? e.message : String(e);
-    return err(lemError(ErrorCode.YAML_SYNTAX, `${file} is not valid YAML`, { issues: [{ location: { file, line: 1, column: 1 }, message }] }));
+    const raw = e instanceof Error ? e.message : String(e);
+    const message = /alias count/i.test(raw) ? 'its aliases (*name) expand to too much data: use fewer of them' : raw;
+    return syntaxError(file, [{ location: { file, line: 1, column: 1 }, message }]);
+  }
+  if (nestingDepthOver(data, limits.maxDepth)) {
+    return syntaxError(file, [{ location: { file, line: 1, column: 1 }, message: `nested more than ${limits.maxDepth} levels deep once its aliases are expanded` }]);
   }
   return ok({ file, doc, lineCounter, data });
 }
 
-export function readYamlFile(file: string): Result<YamlSource> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : e instanceof Error ? e.message : String(e);
-    return err(lemError(ErrorCode.FILE_NOT_FOUND, `cannot read ${file}: ${why}`));
+/**
+ * Read and parse a config file within `limits`: only a regular file, no larger than limits.maxFileBytes,
+ * valid UTF-8 (see read-file.ts). A file that does not exist is FILE_NOT_FOUND; any other problem is
+ * CONFIG_INVALID with one issue at the file (and the line, for bad UTF-8).
+ */
+export function readYamlFile(file: string, limits: ConfigLimits = DEFAULT_CONFIG_LIMITS): Result<YamlSource> {
+  const text = readConfigText(file, limits.maxFileBytes);
+  if (!text.ok) {
+    const p = text.error;
+    if (p.missing) return err(lemError(ErrorCode.FILE_NOT_FOUND, `cannot read ${file}: ${p.reason}`));
+    const location = p.line !== undefined ? { file, line: p.line, column: p.column ?? 1 } : { file };
+    return err(lemError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: ${p.reason}`, { issues: [{ location, message: p.reason }] }));
   }
-  return parseYaml(file, text);
+  return parseYaml(file, text.value, limits);
 }
 
 /** The nearest thing to `path` that exists in the source: the node itself or the key that names it. */

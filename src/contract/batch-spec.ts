@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExperimentFields } from '../config/experiment.js';
 
 /**
  * What the orchestrator hands the harness for one `docker exec`: experiments that share one loaded engine,
@@ -12,8 +13,12 @@ export const BatchExperiment = z.strictObject({
   attempt: z.int().positive(),
   /** Seconds to sleep before this experiment starts (thermal gap); 0 for the first of a campaign. */
   pause_before_s: z.number().nonnegative(),
-  /** Resolved experiment config (ExperimentConfig's output: every default filled in). */
-  config: z.record(z.string(), z.unknown()),
+  /**
+   * The resolved experiment config (ExperimentConfig's output: every default filled in, the backend's own section
+   * present). Exported as JSON Schema in output mode, where every field with a zod default is required: the
+   * harness takes these values as they are and has no defaults of its own.
+   */
+  config: ExperimentFields,
 });
 
 export const BatchSpec = z.strictObject({

@@ -1,3 +1,5 @@
+import { escapeControl } from './terminal-text.js';
+
 /**
  * Stable error codes (yarn berry style): a user can search for the code, and tests assert on it
  * rather than on wording. Exit code 2 = usage/config problem the user must fix; 1 = the run failed.
@@ -16,9 +18,12 @@ export const ErrorCode = {
   RESULT_INVALID: 'LEM015',
   EXPERIMENT_FAILED: 'LEM016',
   INTERRUPTED: 'LEM017',
+  METER_UNREADABLE: 'LEM018',
   STATE_CORRUPT: 'LEM020',
   LOCKED: 'LEM021',
   SCHEDULE_INVALID: 'LEM022',
+  /** lem's own state (manifest, journal, plan, locks) could not be written: disk full, read-only, permissions. */
+  STATE_WRITE: 'LEM023',
   RESULTS_EMPTY: 'LEM030',
   INTERNAL: 'LEM099',
 } as const;
@@ -70,10 +75,11 @@ export function formatLocation(loc: SourceLocation): string {
   return loc.column === undefined ? `${loc.file}:${loc.line}` : `${loc.file}:${loc.line}:${loc.column}`;
 }
 
+/** One problem on one line; user text in it (paths, keys, values) cannot break the line or drive the terminal. */
 export function formatIssue(issue: Issue): string {
   const where = issue.location ? `${formatLocation(issue.location)}: ` : '';
   const path = issue.path ? `${issue.path}: ` : '';
-  return `${where}${path}${issue.message}`;
+  return escapeControl(`${where}${path}${issue.message}`);
 }
 
 /** One human message for the terminal; no stack traces. */
@@ -84,8 +90,20 @@ export function formatError(error: LemError): string {
   return lines.join('\n');
 }
 
+/**
+ * An error value thrown through an API that returns no Result (a store method called from an event handler):
+ * the boundary that catches it gets the original value back, code and hint intact.
+ */
+export class LemFailure extends Error {
+  constructor(readonly error: LemError) {
+    super(error.message);
+    this.name = 'LemFailure';
+  }
+}
+
 /** Turn an unexpected throw into a value at a boundary, keeping its message. */
 export function fromUnknown(e: unknown, code: ErrorCode = ErrorCode.INTERNAL, context?: string): LemError {
+  if (e instanceof LemFailure) return context ? { ...e.error, message: `${context}: ${e.error.message}` } : e.error;
   const msg = e instanceof Error ? e.message : String(e);
   return lemError(code, context ? `${context}: ${msg}` : msg);
 }

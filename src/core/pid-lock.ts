@@ -1,11 +1,26 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { describeWriteError, writeAll } from './atomic-file.js';
 import { ErrorCode, lemError } from './errors.js';
+import { readProcStat } from './proc-stat.js';
 import { err, ok, type Result } from './result.js';
 
-/** What the lock file says: who holds it, since when. */
-export const LockOwner = z.strictObject({ pid: z.int().positive(), started_at: z.string() });
+/** The lock file of a folder (a campaign's, the daemon's): one name, so every reader looks at the same file. */
+export function lockPathIn(dir: string): string {
+  return join(dir, 'lock');
+}
+
+/**
+ * What the lock file says: who holds it, since when. `proc_start` is the holder's start time from
+ * /proc/<pid>/stat (absent in locks written before it was recorded, or where /proc cannot say): a process with
+ * the same PID but another start time is a different process that reused the PID, not the holder.
+ */
+export const LockOwner = z.strictObject({
+  pid: z.int().positive(),
+  started_at: z.string(),
+  proc_start: z.string().optional(),
+});
 export type LockOwner = z.infer<typeof LockOwner>;
 
 export type LockState = { readonly kind: 'free' } | { readonly kind: 'held'; readonly owner: LockOwner } | { readonly kind: 'stale'; readonly owner: LockOwner | undefined; readonly raw: string };
@@ -18,6 +33,19 @@ export function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
+}
+
+/**
+ * Whether the lock's holder still runs. A zombie (exited, waiting for its parent to reap it: after kill -9 where
+ * PID 1 does not reap promptly, as in many containers) is dead, and so is a live process whose start time differs
+ * from the one the lock recorded (the PID was reused).
+ */
+export function holderAlive(owner: LockOwner): boolean {
+  const stat = readProcStat(owner.pid);
+  if (stat === 'gone') return false;
+  if (stat === 'unknown') return pidAlive(owner.pid);
+  if (stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return false;
+  return owner.proc_start === undefined || owner.proc_start === stat.startTime;
 }
 
 function readRaw(file: string): string | undefined {
@@ -48,7 +76,7 @@ export function inspectLock(file: string, self?: number): LockState {
   const raw = readRaw(file);
   if (raw === undefined) return { kind: 'free' };
   const owner = parseOwner(raw);
-  if (owner && owner.pid !== self && pidAlive(owner.pid)) return { kind: 'held', owner };
+  if (owner && owner.pid !== self && holderAlive(owner)) return { kind: 'held', owner };
   return { kind: 'stale', owner, raw };
 }
 
@@ -57,11 +85,14 @@ function createWhole(file: string, content: string): boolean {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, content);
+    writeAll(fd, Buffer.from(content), null);
     fsyncSync(fd);
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
   }
+  closeSync(fd);
   try {
     linkSync(tmp, file);
     return true;
@@ -105,10 +136,15 @@ function heldError(file: string, owner: LockOwner, label: LockLabel): Result<nev
  * lock back and reports it held).
  */
 export function acquireLock(file: string, pid: number = process.pid, label: LockLabel = DAEMON_LOCK): Result<Acquired> {
-  mkdirSync(dirname(file), { recursive: true });
-  const owner: LockOwner = { pid, started_at: new Date().toISOString() };
+  const stat = readProcStat(pid);
+  const owner: LockOwner = {
+    pid,
+    started_at: new Date().toISOString(),
+    ...(typeof stat === 'object' ? { proc_start: stat.startTime } : {}),
+  };
   const content = JSON.stringify(owner) + '\n';
   try {
+    mkdirSync(dirname(file), { recursive: true });
     for (let attempt = 0; attempt < 5; attempt++) {
       if (createWhole(file, content)) return ok({ owner, tookOverFrom: undefined });
       const state = inspectLock(file, pid);
@@ -136,6 +172,12 @@ export function acquireLock(file: string, pid: number = process.pid, label: Lock
       if (createWhole(file, content)) return ok({ owner, tookOverFrom: state.owner ?? 'unreadable' });
     }
   } catch (e) {
+    // A read-only or full disk is named as such (not as corruption): the user must fix the folder, not the lock.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EDQUOT') {
+      const why = describeWriteError(file, e);
+      return err({ ...why, message: `cannot take the lock: ${why.message}` });
+    }
     return err(lemError(ErrorCode.STATE_CORRUPT, `cannot take the lock ${file}: ${(e as Error).message}`));
   }
   const last = inspectLock(file, pid);

@@ -1,8 +1,10 @@
+import { rmSync } from 'node:fs';
 import { pendingEntry } from '../campaign/manifest.js';
 import type { ManifestStore } from '../campaign/manifest-store.js';
 import type { PlannedExperiment } from '../campaign/plan.js';
 import { experimentId, planCampaign } from '../campaign/planner.js';
-import { createCampaign, openCampaign, type Project } from '../campaign/session.js';
+import { createCampaign, openCampaign } from '../campaign/session.js';
+import type { Project } from '../project/project.js';
 import { savePlan, StoredPlan } from '../campaign/stored-plan.js';
 import type { LoadedCampaign } from '../config/load.js';
 import { ErrorCode } from '../core/errors.js';
@@ -61,17 +63,37 @@ export interface OpenedCampaign {
 }
 
 /**
- * The campaign a scheduled file maps to: the recorded one, or a new, empty one (no experiments until the first
- * cycle is appended). A recorded campaign whose folder is gone is replaced by a new one, and the caller says so.
+ * The campaign recorded for a scheduled file, if it still exists: undefined (with why) when none was recorded
+ * or its folder is gone; an error when it is there but cannot be read (it is never silently replaced).
  */
-export function openOrCreate(project: Project, loaded: LoadedCampaign, recordedId: string | undefined): Result<OpenedCampaign> {
-  if (recordedId !== undefined) {
-    const opened = openCampaign(project, recordedId);
-    if (opened.ok) return ok({ ...opened.value, created: undefined });
-    if (opened.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return opened;
-  }
+export function openRecorded(project: Project, recordedId: string | undefined): Result<OpenedCampaign | { readonly missing: string }> {
+  if (recordedId === undefined) return ok({ missing: 'first start' });
+  const opened = openCampaign(project, recordedId);
+  if (opened.ok) return ok({ ...opened.value, created: undefined });
+  if (opened.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return opened;
+  return ok({ missing: `campaign ${recordedId} no longer exists` });
+}
+
+/** A new, empty campaign for a scheduled file (no experiments until the first cycle is appended). */
+export function createEmpty(project: Project, loaded: LoadedCampaign, why: string): OpenedCampaign {
   const base = planCampaign({ ...loaded, settings: { ...loaded.settings, cycles: 1 } });
   const plan = StoredPlan.parse({ campaign: { ...base.campaign, cycles: 0, run_count: 0 }, experiments: [] });
   const store = createCampaign(project, plan, loaded.path);
-  return ok({ store, plan, created: recordedId === undefined ? 'first start' : `campaign ${recordedId} no longer exists` });
+  return { store, plan, created: why };
+}
+
+/** The campaign a scheduled file maps to: the recorded one, or a new, empty one. */
+export function openOrCreate(project: Project, loaded: LoadedCampaign, recordedId: string | undefined): Result<OpenedCampaign> {
+  const recorded = openRecorded(project, recordedId);
+  if (!recorded.ok) return recorded;
+  return ok('missing' in recorded.value ? createEmpty(project, loaded, recorded.value.missing) : recorded.value);
+}
+
+/**
+ * Removes a campaign this start created that never received a cycle: a daemon that fails to start must not
+ * leave an empty "planned 0/0" campaign behind.
+ */
+export function discardEmpty(opened: OpenedCampaign): void {
+  if (opened.created === undefined || opened.store.current.experiments.length > 0) return;
+  rmSync(opened.store.dir, { recursive: true, force: true });
 }

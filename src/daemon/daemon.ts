@@ -1,43 +1,17 @@
-import { createTask, type Logger, type ScheduledTask } from 'node-cron';
-import type Docker from 'dockerode';
+import { createTask, type Logger } from 'node-cron';
 import { remainingWork } from '../campaign/manifest.js';
-import type { ManifestStore } from '../campaign/manifest-store.js';
 import { LineProgress } from '../campaign/progress.js';
-import { executeCampaign, openCampaign, type Project } from '../campaign/session.js';
-import type { StoredPlan } from '../campaign/stored-plan.js';
-import type { Schedule } from '../config/campaign.js';
-import type { LoadedCampaign } from '../config/load.js';
+import { executeCampaign, openCampaign } from '../campaign/session.js';
 import { ErrorCode, formatError } from '../core/errors.js';
-import { inspectLock } from '../core/pid-lock.js';
-import { join } from 'node:path';
+import { inspectLock, lockPathIn } from '../core/pid-lock.js';
 import { ok, type Result } from '../core/result.js';
-import { appendCycle, cyclesIn, openOrCreate } from './cycles.js';
-import { acquireLock, releaseLock } from '../core/pid-lock.js';
-import { DaemonLog } from './log.js';
-import { nextRun, type ScheduledCampaign } from './schedule.js';
-import { lockFile, logFile, loadState, saveState, type CycleOutcome, type DaemonState, type ScheduledRecord } from './state.js';
+import { appendCycle, cyclesIn, discardEmpty } from './cycles.js';
+import type { DaemonLog } from './log.js';
+import { nextRun } from './schedule.js';
+import { openSlots, type DaemonOptions, type Slot } from './slots.js';
+import { saveState, type CycleOutcome, type DaemonState } from './state.js';
 
-export interface DaemonOptions {
-  readonly docker: Docker;
-  readonly project: Project;
-  readonly scheduled: readonly ScheduledCampaign[];
-  readonly keepBackends: boolean;
-  readonly healthTimeoutMs: number;
-  /** Where log lines are echoed (the terminal); they always go to .state/daemon/daemon.log too. */
-  readonly echo: NodeJS.WritableStream;
-}
-
-/** A scheduled campaign at run time: its campaign, its cron tasks, and whether a cycle of it runs or waits. */
-interface Slot {
-  readonly key: string;
-  readonly loaded: LoadedCampaign;
-  readonly schedule: Schedule;
-  store: ManifestStore;
-  plan: StoredPlan;
-  tasks: ScheduledTask[];
-  running: boolean;
-  record: ScheduledRecord;
-}
+export type { DaemonOptions } from './slots.js';
 
 /** A unit of work for the single worker: a new cycle, or finishing what an interrupted one left. */
 interface Job {
@@ -72,43 +46,22 @@ export class Daemon {
     this.stopped = new Promise((r) => (this.stopRequested = r));
   }
 
-  /** Opens (or creates) each scheduled campaign's long-lived campaign and records the mapping durably. */
+  /** Opens (or creates) each scheduled campaign's long-lived campaign: see openSlots. */
   static open(o: DaemonOptions, log: DaemonLog): Result<Daemon> {
-    const hostState = o.project.paths.hostState;
-    const loadedState = loadState(hostState);
-    if (!loadedState.ok) return loadedState;
-    const state = loadedState.value;
-    // Files not scheduled this time keep their mapping (a later start picks their campaign up again) but have
-    // no next run.
-    for (const r of Object.values(state.campaigns)) r.next_run = null;
-    const slots: Slot[] = [];
-    for (const { campaign, schedule } of o.scheduled) {
-      const prior = state.campaigns[campaign.path];
-      const opened = openOrCreate(o.project, campaign, prior?.campaign_id);
-      if (!opened.ok) return opened;
-      const { store, plan, created } = opened.value;
-      if (created !== undefined) log.line(`${campaign.name}: new campaign ${store.current.campaign_id} for ${campaign.path} (${created})`);
-      const record: ScheduledRecord = {
-        campaign_id: store.current.campaign_id,
-        name: campaign.name,
-        cron: schedule.cron,
-        timezone: schedule.timezone ?? null,
-        overlap: schedule.overlap,
-        max_cycles: schedule.max_cycles ?? null,
-        cycles: cyclesIn(store),
-        last_started_at: prior?.campaign_id === store.current.campaign_id ? prior.last_started_at : null,
-        last_finished_at: prior?.campaign_id === store.current.campaign_id ? prior.last_finished_at : null,
-        last_cycle: prior?.campaign_id === store.current.campaign_id ? prior.last_cycle : null,
-        last_outcome: prior?.campaign_id === store.current.campaign_id ? prior.last_outcome : null,
-        last_detail: prior?.campaign_id === store.current.campaign_id ? prior.last_detail : null,
-        next_run: null,
-      };
-      state.campaigns[campaign.path] = record;
-      slots.push({ key: campaign.path, loaded: campaign, schedule, store, plan, tasks: [], running: false, record });
+    const opened = openSlots(o, log);
+    if (!opened.ok) return opened;
+    return ok(new Daemon(o, log, opened.value.state, opened.value.slots));
+  }
+
+  /** Removes the empty campaigns this start created: called when the daemon fails before running a cycle. */
+  discardCreated(): void {
+    for (const slot of this.slots) {
+      if (slot.opened.created === undefined || slot.store.current.experiments.length > 0) continue;
+      discardEmpty(slot.opened);
+      delete this.state.campaigns[slot.key];
+      this.log.line(`${this.name(slot)}: removed the empty campaign ${slot.record.campaign_id} this start created`);
     }
-    // The mapping is on disk before any cycle runs, so every cycle of a file lands in the same campaign.
-    saveState(hostState, state);
-    return ok(new Daemon(o, log, state, slots));
+    this.save();
   }
 
   /** Resumes interrupted cycles, starts the cron tasks and prints when each campaign runs next. */
@@ -143,6 +96,19 @@ export class Daemon {
     }
     this.save();
     this.pump();
+    this.exitIfDone();
+  }
+
+  /**
+   * Once every campaign has reached max_cycles and nothing runs or waits, there is nothing left to schedule:
+   * the daemon says so and stops (exit 0) instead of idling.
+   */
+  private exitIfDone(): void {
+    if (this.stopping || this.current || this.queue.length > 0 || this.slots.some((s) => s.tasks.length > 0)) return;
+    const left = this.slots.reduce((n, s) => n + remainingWork(s.store.current, s.plan.campaign.retries).length, 0);
+    const unfinished = left > 0 ? ` (${left} experiment(s) left unfinished resume at the next start)` : '';
+    this.log.line(`every scheduled campaign has run its max_cycles cycles${unfinished}`);
+    this.stop('nothing left to schedule');
   }
 
   /** Resolves once a stop was requested and the running cycle (if any) has wound down. */
@@ -244,6 +210,7 @@ export class Daemon {
         job.slot.running = false;
         this.current = undefined;
         this.pump();
+        this.exitIfDone();
       });
   }
 
@@ -252,7 +219,7 @@ export class Daemon {
     const name = this.name(slot);
     const max = slot.schedule.max_cycles;
     // Someone may be running this campaign by hand (lem campaign resume): then its manifest is theirs to write.
-    const holder = inspectLock(join(slot.store.dir, 'lock'), process.pid);
+    const holder = inspectLock(lockPathIn(slot.store.dir), process.pid);
     if (holder.kind === 'held') {
       this.log.line(`${name}: campaign ${slot.record.campaign_id} is being run by PID ${holder.owner.pid}: this ${job.kind === 'cycle' ? 'tick' : 'resume'} is skipped`);
       return;
@@ -326,49 +293,4 @@ export class Daemon {
   private save(): void {
     saveState(this.o.project.paths.hostState, this.state);
   }
-}
-
-/**
- * `lem daemon`: takes the lock, runs until SIGTERM/SIGINT, releases the lock. A second signal exits at once
- * (the manifest is consistent after every change; the next start resumes).
- */
-export async function runDaemon(o: DaemonOptions): Promise<Result<number>> {
-  const hostState = o.project.paths.hostState;
-  const lock = lockFile(hostState);
-  const acquired = acquireLock(lock);
-  if (!acquired.ok) return acquired;
-  const log = new DaemonLog(logFile(hostState), o.echo);
-  log.line(`daemon started (PID ${process.pid}); project ${o.project.dir}; log ${log.file}`);
-  const prev = acquired.value.tookOverFrom;
-  if (prev !== undefined) log.line(`took over a stale lock ${prev === 'unreadable' ? '(unreadable content)' : `of PID ${prev.pid} (started ${prev.started_at}; that process is gone)`}`);
-
-  let daemon: Daemon | undefined;
-  let first = true;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (first && daemon) {
-      first = false;
-      daemon.stop(sig);
-      return;
-    }
-    log.line(`second ${sig}: exiting now; the manifests are consistent and the next start resumes`);
-    const released = releaseLock(lock);
-    if (!released.ok) log.line(formatError(released.error));
-    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const opened = Daemon.open(o, log);
-    if (!opened.ok) return opened;
-    daemon = opened.value;
-    daemon.start();
-    await daemon.untilStopped();
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    const released = releaseLock(lock);
-    if (!released.ok) log.line(formatError(released.error));
-    else log.line('daemon stopped; lock released');
-  }
-  return ok(0);
 }

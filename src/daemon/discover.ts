@@ -1,8 +1,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from '../config/limits.js';
 import { loadCampaign, type LoadedCampaign } from '../config/load.js';
 import { readYamlFile } from '../config/source.js';
 import { ErrorCode, formatError, lemError } from '../core/errors.js';
+import { isMapping } from '../core/mapping.js';
 import { err, ok, type Result } from '../core/result.js';
 
 export interface Discovered {
@@ -12,7 +14,7 @@ export interface Discovered {
 }
 
 function hasSchedule(data: unknown): boolean {
-  return data !== null && typeof data === 'object' && !Array.isArray(data) && 'schedule' in data;
+  return isMapping(data) && Object.hasOwn(data, 'schedule');
 }
 
 /**
@@ -20,7 +22,7 @@ function hasSchedule(data: unknown): boolean {
  * Other files (unscheduled campaigns, experiment configs) are left alone. A scheduled file must load cleanly:
  * the daemon refuses to start with a schedule it cannot honour.
  */
-export function discoverScheduled(dir: string): Result<Discovered> {
+export function discoverScheduled(dir: string, limits: ConfigLimits = DEFAULT_CONFIG_LIMITS): Result<Discovered> {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) return err(lemError(ErrorCode.USAGE, `${dir} is not a folder`, { hint: 'pass the folder holding campaign files with --campaigns <dir>' }));
@@ -32,13 +34,13 @@ export function discoverScheduled(dir: string): Result<Discovered> {
   const skipped: string[] = [];
   for (const name of names) {
     const file = join(dir, name);
-    const read = readYamlFile(file);
+    const read = readYamlFile(file, limits);
     if (!read.ok) {
       skipped.push(formatError(read.error));
       continue;
     }
     if (!hasSchedule(read.value.data)) continue;
-    const loaded = loadCampaign(file);
+    const loaded = loadCampaign(file, limits);
     if (!loaded.ok) return loaded;
     campaigns.push(loaded.value);
   }

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
+import { terminalSafe } from '../core/terminal-text.js';
 
 /**
  * The daemon's log: one timestamped line per event, appended to .state/daemon/daemon.log and echoed to stderr.
@@ -15,7 +16,8 @@ export class DaemonLog {
   }
 
   line(text: string): void {
-    const stamped = text
+    // Campaign names and messages carry user text: escaped so neither the log nor the terminal acts on it.
+    const stamped = terminalSafe(text)
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => `${new Date().toISOString()} ${l}\n`)

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
+import { lockPathIn } from '../core/pid-lock.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -9,7 +10,7 @@ import { err, ok, type Result } from '../core/result.js';
 export function daemonDir(hostState: string): string {
   return join(hostState, 'daemon');
 }
-export const lockFile = (hostState: string): string => join(daemonDir(hostState), 'lock');
+export const lockFile = (hostState: string): string => lockPathIn(daemonDir(hostState));
 export const logFile = (hostState: string): string => join(daemonDir(hostState), 'daemon.log');
 export const stateFile = (hostState: string): string => join(daemonDir(hostState), 'state.json');
 
@@ -66,5 +67,34 @@ export function loadState(hostState: string): Result<DaemonState> {
 
 /** Written atomically: a crash leaves the previous state, never a torn one (the campaign mapping is in here). */
 export function saveState(hostState: string, state: DaemonState): void {
-  writeFileAtomic(stateFile(hostState), JSON.stringify(state, null, 2) + '\n');
+  mustWrite(writeFileAtomic(stateFile(hostState), JSON.stringify(state, null, 2) + '\n'));
+}
+
+/**
+ * The record of a scheduled file at daemon start: its schedule as loaded now, and the history of its last
+ * run kept only when the campaign is still the one recorded before.
+ */
+export function scheduledRecord(
+  prior: ScheduledRecord | undefined,
+  store: { readonly current: { readonly campaign_id: string; readonly experiments: readonly { readonly cycle: number }[] } },
+  schedule: { readonly cron: string[]; readonly timezone?: string | undefined; readonly overlap: 'queue' | 'skip'; readonly max_cycles?: number | undefined },
+  name: string,
+): ScheduledRecord {
+  const id = store.current.campaign_id;
+  const same = prior?.campaign_id === id;
+  return {
+    campaign_id: id,
+    name,
+    cron: schedule.cron,
+    timezone: schedule.timezone ?? null,
+    overlap: schedule.overlap,
+    max_cycles: schedule.max_cycles ?? null,
+    cycles: store.current.experiments.reduce((max, e) => Math.max(max, e.cycle), 0),
+    last_started_at: same ? prior.last_started_at : null,
+    last_finished_at: same ? prior.last_finished_at : null,
+    last_cycle: same ? prior.last_cycle : null,
+    last_outcome: same ? prior.last_outcome : null,
+    last_detail: same ? prior.last_detail : null,
+    next_run: null,
+  };
 }

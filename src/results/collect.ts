@@ -1,10 +1,13 @@
-import { readFile as readFileCallback } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ResultDocument } from '../contract/result.js';
+import type { ResultDocument } from '../contract/result.js';
+import { migrateResult } from '../contract/result-migrate.js';
 import { ErrorCode, fromUnknown, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
+import { escapeControl } from '../core/terminal-text.js';
+import { MIB, readBoundedText, type ReadProblem } from './bounded-read.js';
 import { mapLimit } from './pool.js';
+import { MAX_NESTING, metricProblems, metricProblemsReason, nestingExceeds } from './plausibility.js';
 
 /**
  * Finds and validates result documents. Layout: <results>/<campaign>/<experiment>/result.json (deeper nesting, e.g.
@@ -17,6 +20,13 @@ export const RESULT_FILE = 'result.json';
 const IGNORED_PREFIXES = ['.', '_'];
 const MAX_DEPTH = 6;
 const READ_CONCURRENCY = 48;
+/** The harness writes a few KiB per result; anything near this is not one of its files. */
+export const DEFAULT_MAX_RESULT_BYTES = 10 * MIB;
+
+export interface CollectOptions {
+  /** result.json files larger than this are skipped unread. */
+  maxResultBytes?: number;
+}
 
 export interface CollectedResult {
   /** Path of result.json as found (relative paths stay relative to the cwd). */
@@ -77,7 +87,9 @@ export async function selectCampaigns(root: string, selection: CampaignSelection
   if (selection.kind === 'latest') return ok([all[0]!]);
   const found = all.find((c) => c.id === selection.id);
   if (!found) {
-    return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `campaign "${selection.id}" not found under ${root}`, { hint: `campaigns there: ${all.map((c) => c.id).sort().join(', ')}` }));
+    const there = escapeControl(all.map((c) => c.id).sort().join(', '));
+    const message = `campaign "${escapeControl(selection.id)}" not found under ${root}`;
+    return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, message, { hint: `campaigns there: ${there}` }));
   }
   return ok([found]);
 }
@@ -88,7 +100,8 @@ export async function selectCampaigns(root: string, selection: CampaignSelection
  * straight away and only a folder without one is listed: one read per experiment instead of a listing plus a read
  * (10,000 experiments cost 10,000 file reads, not 20,000 round trips through libuv's thread pool).
  */
-export async function collectResults(dirs: readonly string[]): Promise<Result<Collection>> {
+export async function collectResults(dirs: readonly string[], opts: CollectOptions = {}): Promise<Result<Collection>> {
+  const maxBytes = opts.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
   const skipped: SkippedFile[] = [];
   const valid: CollectedResult[] = [];
   // Level 0: the folders asked for must exist and are listed first (they may themselves be experiment folders).
@@ -104,7 +117,11 @@ export async function collectResults(dirs: readonly string[]): Promise<Result<Co
     else candidates.push(...subfolders(dir, entries).map((d) => ({ dir: d, depth: 1 })));
   }
   while (candidates.length > 0) {
-    const outcomes = await mapLimit(candidates, READ_CONCURRENCY, async ({ dir, depth }) => ({ dir, depth, read: await readText(join(dir, RESULT_FILE)) }));
+    const outcomes = await mapLimit(candidates, READ_CONCURRENCY, async ({ dir, depth }) => ({
+      dir,
+      depth,
+      read: await readResultText(join(dir, RESULT_FILE), maxBytes),
+    }));
     const missing: { dir: string; depth: number }[] = [];
     for (const { dir, depth, read } of outcomes) {
       const path = join(dir, RESULT_FILE);
@@ -112,8 +129,11 @@ export async function collectResults(dirs: readonly string[]): Promise<Result<Co
         const parsed = parseResultText(read.value);
         if (parsed.ok) valid.push({ path, dir, doc: parsed.value });
         else skipped.push({ path, reason: parsed.error });
-      } else if (read.error === 'ENOENT') missing.push({ dir, depth });
-      else skipped.push({ path, reason: `unreadable: ${read.error}` });
+      } else if (read.error.kind === 'missing') missing.push({ dir, depth });
+      else {
+        const why = read.error.kind === 'refused' ? 'not read' : 'unreadable';
+        skipped.push({ path, reason: `${why}: ${read.error.reason}` });
+      }
     }
     const listed = await mapLimit(missing, READ_CONCURRENCY, async ({ dir, depth }) => ({ dir, depth, entries: await listDir(dir) }));
     candidates = [];
@@ -160,17 +180,11 @@ async function listDir(dir: string): Promise<Result<Entries, string>> {
 }
 
 /**
- * The callback readFile: on this 2-core machine it read 10,000 small files in about half the time of
- * fs.promises.readFile, which makes four thread-pool round trips per file (open, fstat, read, close).
- * The error is the errno code (ENOENT tells "no result here" apart from "cannot read it").
+ * A result folder is written by code in a container: result.json is read only if it is a regular file (not a link,
+ * a FIFO or a device) under the size limit. The callbacks make the same four thread-pool round trips as readFile.
  */
-function readText(path: string): Promise<Result<string, string>> {
-  return new Promise((resolve) => {
-    readFileCallback(path, 'utf8', (e, data) => {
-      if (e) resolve(err(e.code === 'ENOENT' ? 'ENOENT' : e.message));
-      else resolve(ok(data));
-    });
-  });
+function readResultText(path: string, maxBytes: number): Promise<Result<string, ReadProblem>> {
+  return readBoundedText(path, { maxBytes, followSymlinks: false });
 }
 
 function ignored(name: string): boolean {
@@ -191,15 +205,15 @@ export function parseResultText(text: string): Result<ResultDocument, string> {
     const truncated = /end of (JSON )?input|Unterminated/i.test(msg) || (at !== null && Number(at[1]) >= text.trimEnd().length);
     return err(truncated ? `truncated JSON (partial write?): ${msg}` : `invalid JSON: ${msg}`);
   }
-  if (raw !== null && typeof raw === 'object' && 'schema_version' in raw && raw.schema_version !== 3) {
-    return err(`schema_version ${JSON.stringify(raw.schema_version)} is not supported (expected 3)`);
+  // Checked before anything walks the document: a 5,000-deep config would overflow the stack of recursive code.
+  if (nestingExceeds(raw, MAX_NESTING)) {
+    return err(`nested deeper than ${MAX_NESTING} levels (not a result lem writes)`);
   }
-  const result = ResultDocument.safeParse(raw);
-  if (result.success) return ok(result.data);
-  const issues = result.error.issues;
-  const shown = issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : '';
-  return err(`does not match the result schema v3: ${shown.join('; ')}${more}`);
+  // Older schema versions are migrated on read (result-migrate.ts), so results written by older harnesses still count.
+  const migrated = migrateResult(raw);
+  if (!migrated.ok) return migrated;
+  const problems = metricProblems(migrated.value);
+  return problems.length === 0 ? migrated : err(metricProblemsReason(problems));
 }
 
 /**

@@ -2,12 +2,24 @@
 
 export type Cell = string | number | boolean | null | undefined;
 
-/** Quotes a cell only when it must be (comma, quote, newline); null/undefined become empty cells. */
+/**
+ * Quotes a cell only when it must be (comma, quote, newline); null/undefined become empty cells. Text that a
+ * spreadsheet would run as a formula (starting with =, +, -, @, tab or CR: experiment ids, labels, model names come
+ * from files lem did not write) gets a leading single quote, OWASP's rule for CSV injection. Numbers stay numbers, a
+ * negative one included, and so does text that is just a number ("-0.5"): neither can be a formula.
+ */
 export function csvCell(value: Cell): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  const s = String(value);
+  const s = neutraliseFormula(String(value));
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+export function neutraliseFormula(text: string): string {
+  return FORMULA_START.test(text) && !NUMBER_TEXT.test(text) ? `'${text}` : text;
 }
 
 export function csvLine(cells: readonly Cell[]): string {

@@ -1,3 +1,5 @@
+import { escapeControl } from '../core/terminal-text.js';
+
 /** Number formatting for tables people read: enough digits to compare configurations, no more. */
 
 export function fmt(x: number | null | undefined): string {
@@ -22,8 +24,16 @@ export function fmtPct(fraction: number | null | undefined, digits = 1): string 
   return fraction === null || fraction === undefined ? 'n/a' : `${(fraction * 100).toFixed(digits)} %`;
 }
 
-/** Aligned Markdown pipe table: readable in a terminal, pastes into Markdown/Quarto/Pandoc as a table. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[] = []): string {
+/**
+ * Aligned Markdown pipe table: readable in a terminal, pastes into Markdown/Quarto/Pandoc as a table. Cells are
+ * escaped for the terminal before they are padded (labels come from result files), so columns stay aligned.
+ */
+export function markdownTable(
+  header: readonly string[],
+  rawRows: readonly (readonly string[])[],
+  align: readonly ('l' | 'r')[] = [],
+): string {
+  const rows = rawRows.map((r) => r.map(escapeControl));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const pad = (s: string, i: number): string => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => pad(c, i)).join(' | ')} |`;

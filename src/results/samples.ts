@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ResultDocument } from '../contract/result.js';
 import { err, ok, type Result } from '../core/result.js';
+import { MIB, readBoundedText } from './bounded-read.js';
 import { parseCsv } from './csv.js';
 
 /**
@@ -34,22 +35,46 @@ export interface PowerSeries {
 const TIME_COLUMNS = ['unix_ts', 't_s', 'elapsed_s', 'time_s', 't', 'timestamp_s', 'timestamp', 'time'];
 const GPU_COLUMNS = ['gpu', 'gpu_index', 'device', 'index'];
 const MAX_POINTS_PER_SERIES = 1500;
+/** About 8 GPUs sampled at 10 Hz for an hour; larger files are not read (the CSV parser holds every cell). */
+export const MAX_SAMPLES_BYTES = 64 * MIB;
 
-/** Where a result's samples.csv is: files.samples_csv relative to the result folder; a container path falls back to the folder. */
-export function samplesPath(doc: ResultDocument, resultDir: string): string | null {
+/**
+ * Where a result's samples.csv is: files.samples_csv relative to the result folder; a container path (absolute) falls
+ * back to its file name in the folder. A result comes from code in a container, so the path must stay inside the
+ * result folder, also once links are resolved: "../../../etc/passwd", or a samples.csv linked to a host file, would
+ * otherwise put a host file into the report. The error says why the path was not used.
+ */
+export async function samplesPath(doc: ResultDocument, resultDir: string): Promise<Result<string | null, string>> {
   const name = doc.files.samples_csv;
-  if (!name) return null;
-  return isAbsolute(name) ? join(resultDir, name.slice(name.lastIndexOf('/') + 1)) : join(resultDir, name);
+  if (!name) return ok(null);
+  const dir = resolve(resultDir);
+  const path = isAbsolute(name) ? join(dir, name.slice(name.lastIndexOf('/') + 1)) : resolve(dir, name);
+  const outside = `files.samples_csv ${JSON.stringify(name)} points outside the result folder ${resultDir}; not read`;
+  if (!inside(dir, path)) return err(outside);
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    // Not there (or a dangling link): the read that follows reports it.
+    return ok(path);
+  }
+  const realDir = await realpath(dir).catch(() => dir);
+  return inside(realDir, real) ? ok(real) : err(outside);
 }
 
-export async function readPowerSeries(path: string): Promise<Result<PowerSeries, string>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    return err(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+/** `path` is `dir` itself or below it (lexically: both must already be resolved). */
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/** Reads samples.csv: a regular file under MAX_SAMPLES_BYTES, opened without blocking (samplesPath resolved links). */
+export async function readPowerSeries(path: string, maxBytes = MAX_SAMPLES_BYTES): Promise<Result<PowerSeries, string>> {
+  const text = await readBoundedText(path, { maxBytes, followSymlinks: false });
+  if (!text.ok) {
+    return err(`cannot read ${path}: ${text.error.kind === 'missing' ? 'no such file' : text.error.reason}`);
   }
-  return parsePowerSeries(text, path);
+  return parsePowerSeries(text.value, path);
 }
 
 export function parsePowerSeries(text: string, path = 'samples.csv'): Result<PowerSeries, string> {
@@ -57,12 +82,12 @@ export function parsePowerSeries(text: string, path = 'samples.csv'): Result<Pow
   const header = rows[0]?.map((h) => h.trim().toLowerCase());
   if (!header) return err(`${path} is empty`);
   const timeIdx = TIME_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
-  if (timeIdx === undefined) return err(`${path} has no time column (one of ${TIME_COLUMNS.join(', ')}); header: ${header.join(',')}`);
+  if (timeIdx === undefined) return err(`${path} has no time column (one of ${TIME_COLUMNS.join(', ')}); header: ${shownHeader(header)}`);
   const phaseIdx = header.indexOf('phase');
   const gpuIdx = GPU_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
   // Power columns: mention power, in watts; limits and setpoints are not measurements.
   const powerCols = header.map((h, i) => [h, i] as const).filter(([h]) => h.includes('power') && /(_w|watts)$|_w_/.test(h) && !/limit|cap|default/.test(h));
-  if (powerCols.length === 0) return err(`${path} has no power column (e.g. gpu0_power_w); header: ${header.join(',')}`);
+  if (powerCols.length === 0) return err(`${path} has no power column (e.g. gpu0_power_w); header: ${shownHeader(header)}`);
 
   const body = rows.slice(1);
   const t0 = Number(body[0]?.[timeIdx]);
@@ -97,6 +122,12 @@ export function parsePowerSeries(text: string, path = 'samples.csv'): Result<Pow
   markSegments(points, series, step);
   const { kept, downsampled } = downsample(points, series);
   return ok({ path, points: kept, series, phases: phaseSpans(points, step), downsampled });
+}
+
+/** The header as quoted in an error: at most 200 characters (a file may be one endless line). */
+function shownHeader(header: readonly string[]): string {
+  const text = header.join(',');
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** gpu0_power_w → "GPU 0"; power_w_gpu1 → "GPU 1"; anything else keeps its column name. */

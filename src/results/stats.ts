@@ -8,6 +8,8 @@
  * - bootstrap CIs use the percentile method on resampled means.
  */
 
+import { MULBERRY32_STEP, mulberry32Output } from '../core/prng.js';
+
 export type Numbers = ArrayLike<number>;
 
 export function mean(xs: Numbers): number | null {
@@ -52,17 +54,6 @@ export function quantileSorted(sorted: Numbers, q: number): number | null {
 export function percentile(xs: Numbers, p: number): number | null {
   const sorted = Float64Array.from(xs).sort();
   return quantileSorted(sorted, p / 100);
-}
-
-/** mulberry32: tiny, fast, well-distributed 32-bit PRNG; returns uint32 values. Deterministic per seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }
 
 /** FNV-1a of a string: derives independent, order-free seeds (per configuration, per metric) from one user seed. */
@@ -127,8 +118,8 @@ function scratch(length: number): Float64Array {
 /**
  * Resampled means of up to 8 columns: column j's r means are written to out[j·r, (j+1)·r). The accumulators are
  * eight locals over a row-major, 8-wide copy of the data (unused lanes are zeros): kept in registers, this ran
- * 1.6× faster than summing into an array, and the loop runs ~10^8 times in a large aggregation. mulberry32 is
- * inlined for the same reason (same sequence as mulberry32(seed)); x · (n / 2^32) equals (x / 2^32) · n exactly
+ * 1.6× faster than summing into an array, and the loop runs ~10^8 times in a large aggregation. the PRNG state is
+ * a local for the same reason (same sequence as mulberry32(seed)); x · (n / 2^32) equals (x / 2^32) · n exactly
  * (powers of two scale exactly), so indices match the reference floor(u · n).
  */
 function resampleBlock(columns: readonly Numbers[], n: number, r: number, seed: number, out: Float64Array): void {
@@ -144,10 +135,8 @@ function resampleBlock(columns: readonly Numbers[], n: number, r: number, seed: 
   for (let b = 0; b < r; b++) {
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0; // prettier-ignore
     for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      const o = Math.floor(((t ^ (t >>> 14)) >>> 0) * scale) * LANES;
+      a = (a + MULBERRY32_STEP) | 0;
+      const o = Math.floor(mulberry32Output(a) * scale) * LANES;
       s0 += rows[o]!;
       s1 += rows[o + 1]!;
       s2 += rows[o + 2]!;
@@ -195,13 +184,12 @@ export function bootstrapRatioCI(a: Numbers, b: Numbers, opts: BootstrapOptions)
   const nb = b.length;
   const scaleA = na / TWO_32;
   const scaleB = nb / TWO_32;
-  // mulberry32 inlined, as in resampleBlock (same sequence as mulberry32(seed): A's draws, then B's, per resample).
+  // The PRNG state in a local, as in resampleBlock (same sequence as mulberry32(seed): A's draws, then B's, per
+  // resample).
   let s = opts.seed | 0;
   const draw = (scale: number): number => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor(((t ^ (t >>> 14)) >>> 0) * scale);
+    s = (s + MULBERRY32_STEP) | 0;
+    return Math.floor(mulberry32Output(s) * scale);
   };
   let kept = 0;
   for (let i = 0; i < r; i++) {

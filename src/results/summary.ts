@@ -1,10 +1,12 @@
 import type { ResultDocument } from '../contract/result.js';
 import type { CollectedResult } from './collect.js';
-import { configLabels, descriptors, flattenConfig, variedKeys, type Scalar } from './config-params.js';
+import { descriptors, flattenConfig, variedKeys, type Scalar } from './config-params.js';
 import { HEADLINE_METRICS, type HeadlineMetric } from './metrics.js';
 import { runJobs, type BootstrapJob } from './bootstrap-jobs.js';
 import { startJobs, type ParallelOptions } from './bootstrap-parallel.js';
+import { rowKey, rowLabels } from './rows.js';
 import { coefficientOfVariation, hashSeed, mean, sampleStd, type Interval } from './stats.js';
+import { configUncertainty, MIN_RELIABLE_CYCLES, type ConfigUncertainty } from './uncertainty.js';
 
 /**
  * Statistics per configuration (config hash) across cycles: n, mean, sample std, CV and a seeded bootstrap
@@ -19,6 +21,11 @@ export interface MetricSummary {
   cv: number | null;
   ci_low: number | null;
   ci_high: number | null;
+  /**
+   * False when the CI rests on fewer than 3 cycles: with 2 the percentile bootstrap of a mean is just [min, max].
+   * Null when there is no CI.
+   */
+  ci_reliable: boolean | null;
 }
 
 export interface ConfigSummary {
@@ -38,20 +45,25 @@ export interface ConfigSummary {
   energy_available: number;
   throttled: number;
   warmup_unconverged: number;
+  /** Results in this configuration that failed a validity check (present only with --include-invalid). */
+  invalid: number;
   metrics: Record<string, MetricSummary>;
+  /** Uncertainty budget of the mean J/output token (uncertainty.ts); null where no result carried one. */
+  uncertainty: ConfigUncertainty | null;
 }
 
 export { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './defaults.js';
 import { DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './defaults.js';
 
 /**
- * Results per config hash, each group in a canonical order (campaign, cycle, experiment): the bootstrap maps its
- * draws to positions, so the order must not depend on how the files happened to be read.
+ * Results per row (config hash; simulated results apart from measured ones, see rows.ts), each group in a canonical
+ * order (campaign, cycle, experiment): the bootstrap maps its draws to positions, so the order must not depend on
+ * how the files happened to be read.
  */
 export function groupByConfig(results: readonly CollectedResult[]): Map<string, CollectedResult[]> {
   const groups = new Map<string, CollectedResult[]>();
   for (const r of results) {
-    const h = r.doc.experiment.config_hash;
+    const h = rowKey(r.doc);
     const g = groups.get(h);
     if (g) g.push(r);
     else groups.set(h, [r]);
@@ -100,25 +112,26 @@ interface PlannedMetrics {
 }
 
 interface Plan {
-  configs: { base: Omit<ConfigSummary, 'metrics'>; metrics: PlannedMetrics }[];
+  configs: { base: Omit<ConfigSummary, 'metrics' | 'uncertainty'>; metrics: PlannedMetrics; docs: ResultDocument[] }[];
   jobs: BootstrapJob[];
 }
 
 function planSummaries(results: readonly CollectedResult[], opts: SummaryOptions): Plan {
   const groups = groupByConfig(results);
   const first = new Map<string, ResultDocument>([...groups].map(([h, g]) => [h, g[0]!.doc]));
-  const labels = configLabels(first);
+  const labels = rowLabels(groups);
   const varied = variedKeys([...first.values()].map((d) => d.experiment.config));
   const jobs: BootstrapJob[] = [];
   const configs: Plan['configs'] = [];
-  for (const [hash, group] of groups) {
+  for (const [key, group] of groups) {
     const doc = group[0]!.doc;
+    const hash = doc.experiment.config_hash;
     const d = descriptors(doc);
     const flat = flattenConfig(doc.experiment.config);
     configs.push({
       base: {
         config_hash: hash,
-        label: labels.get(hash) ?? hash,
+        label: labels.get(key) ?? hash,
         campaign_ids: [...new Set(group.map((r) => r.doc.experiment.campaign_id))].sort(),
         backend: d.backend,
         model: d.model,
@@ -132,8 +145,10 @@ function planSummaries(results: readonly CollectedResult[], opts: SummaryOptions
         energy_available: group.filter((r) => r.doc.energy.available).length,
         throttled: group.filter((r) => r.doc.thermal.throttled).length,
         warmup_unconverged: group.filter((r) => !r.doc.warmup.converged).length,
+        invalid: group.filter((r) => !r.doc.validity.valid).length,
       },
       metrics: planMetrics(hash, group.map((r) => r.doc), HEADLINE_METRICS, opts, jobs),
+      docs: group.map((r) => r.doc),
     });
   }
   return { configs, jobs };
@@ -166,14 +181,24 @@ function planMetrics(configHash: string, docs: readonly ResultDocument[], metric
 }
 
 function assemble(plan: Plan, intervals: readonly (Interval | null)[][]): ConfigSummary[] {
-  const out = plan.configs.map(({ base, metrics }) => {
+  const out = plan.configs.map(({ base, metrics, docs }) => {
     const summary: Record<string, MetricSummary> = {};
     HEADLINE_METRICS.forEach((m, i) => {
       const xs = metrics.values[i]!;
       const ci = intervals[metrics.job[i]!]?.[metrics.column[i]!] ?? null;
-      summary[m.key] = { n: xs.length, mean: mean(xs), std: sampleStd(xs), cv: coefficientOfVariation(xs), ci_low: ci?.low ?? null, ci_high: ci?.high ?? null };
+      summary[m.key] = {
+        n: xs.length,
+        mean: mean(xs),
+        std: sampleStd(xs),
+        cv: coefficientOfVariation(xs),
+        ci_low: ci?.low ?? null,
+        ci_high: ci?.high ?? null,
+        ci_reliable: ci === null ? null : xs.length >= MIN_RELIABLE_CYCLES,
+      };
     });
-    return { ...base, metrics: summary };
+    const j = summary['j_per_output_token'];
+    const jci = j && j.ci_low !== null && j.ci_high !== null ? { low: j.ci_low, high: j.ci_high, n: j.n } : null;
+    return { ...base, metrics: summary, uncertainty: configUncertainty(docs, j?.mean ?? null, jci) };
   });
   return out.sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true }) || a.config_hash.localeCompare(b.config_hash));
 }

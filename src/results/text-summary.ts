@@ -15,10 +15,13 @@ export function paperTable(summaries: readonly ConfigSummary[], level = 0.95): s
     String(s.experiments),
     ...HEADLINE_METRICS.map((m) => {
       const v = s.metrics[m.key];
-      return v ? fmtCI(v.mean, v.ci_low, v.ci_high) : 'n/a';
+      if (!v) return 'n/a';
+      return fmtCI(v.mean, v.ci_low, v.ci_high) + (v.ci_reliable === false ? ' †' : '');
     }),
   ]);
-  const note = `Mean over cycles [${Math.round(level * 100)} % bootstrap CI]; n/a: not measured (simulated or no NVML).`;
+  const note =
+    `Mean over cycles [${Math.round(level * 100)} % bootstrap CI]; n/a: not measured (simulated or no NVML);` +
+    ' †: fewer than 3 cycles, the interval is just [min, max] and unreliable.';
   return `${markdownTable(header, rows, ['l', 'r', ...HEADLINE_METRICS.map(() => 'r' as const)])}\n${note}`;
 }
 
@@ -28,9 +31,14 @@ export interface Extremes {
   worst: ConfigSummary;
 }
 
-/** Best and worst configuration by mean for a metric, among configurations that have a value. */
+/**
+ * Best and worst configuration by mean for a metric, among configurations that have a finite value. Simulated rows
+ * compete only among themselves: a synthetic engine's throughput is no rival to a measured one.
+ */
 export function extremes(summaries: readonly ConfigSummary[], metric: HeadlineMetric): Extremes | null {
-  const withValue = summaries.filter((s) => s.metrics[metric.key]?.mean !== null && s.metrics[metric.key] !== undefined);
+  const measured = summaries.filter((s) => s.simulated === 0);
+  const pool = measured.length > 0 ? measured : summaries;
+  const withValue = pool.filter((s) => Number.isFinite(s.metrics[metric.key]?.mean));
   if (withValue.length === 0) return null;
   const value = (s: ConfigSummary): number => s.metrics[metric.key]!.mean!;
   const sorted = [...withValue].sort((a, b) => (metric.better === 'lower' ? value(a) - value(b) : value(b) - value(a)));

@@ -1,5 +1,6 @@
 import type { CollectedResult } from './collect.js';
 import { HEADLINE_METRICS } from './metrics.js';
+import { rowKey, summaryRowKey } from './rows.js';
 import type { ConfigSummary } from './summary.js';
 
 /**
@@ -41,11 +42,11 @@ export const WARNING_TITLES: Record<WarningKind, string> = {
 };
 
 export function collectWarnings(results: readonly CollectedResult[], summaries: readonly ConfigSummary[]): ResultWarning[] {
-  const labels = new Map(summaries.map((s) => [s.config_hash, s.label]));
+  const labels = new Map(summaries.map((s) => [summaryRowKey(s), s.label]));
   const out: ResultWarning[] = [];
   for (const { doc } of results) {
     const e = doc.experiment;
-    const base = { campaign_id: e.campaign_id, config_hash: e.config_hash, label: labels.get(e.config_hash) ?? e.config_hash, experiment_id: e.experiment_id, cycle: e.cycle };
+    const base = { campaign_id: e.campaign_id, config_hash: e.config_hash, label: labels.get(rowKey(doc)) ?? e.config_hash, experiment_id: e.experiment_id, cycle: e.cycle };
     if (doc.thermal.throttled) {
       const reasons = doc.thermal.active_reasons.join(', ') || 'reason not reported';
       const peak = doc.thermal.max_temp_c === null ? '' : `, max ${doc.thermal.max_temp_c} °C`;
@@ -81,6 +82,28 @@ export function collectWarnings(results: readonly CollectedResult[], summaries: 
     }
   }
   return out;
+}
+
+/** Warnings that say the same thing about the same configuration, shown once with the experiments they cover. */
+export interface WarningGroup {
+  warning: ResultWarning;
+  count: number;
+  experiments: string[];
+}
+
+export function groupWarnings(warnings: readonly ResultWarning[]): WarningGroup[] {
+  const groups = new Map<string, WarningGroup>();
+  for (const w of warnings) {
+    const key = JSON.stringify([w.kind, w.config_hash, w.label, w.message]);
+    const g = groups.get(key);
+    const id = w.experiment_id;
+    const where = id === null ? [] : [w.cycle === null ? id : `${id} (cycle ${w.cycle})`];
+    if (g) {
+      g.count++;
+      g.experiments.push(...where);
+    } else groups.set(key, { warning: w, count: 1, experiments: where });
+  }
+  return [...groups.values()];
 }
 
 export function countByKind(warnings: readonly ResultWarning[]): Partial<Record<WarningKind, number>> {

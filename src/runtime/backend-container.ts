@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { ErrorCode, lemError, type LemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { ServiceDefinition } from './compose-file.js';
+import { containerCreateOptions } from './compose/create-options.js';
+import type { Variables } from './compose/interpolate.js';
 import type { ContainerState } from './container-state.js';
 import { toContainerPath } from './container-paths.js';
 import { execCapture } from './exec.js';
@@ -16,7 +20,11 @@ export const LABEL_DEFINITION = 'org.lem.definition';
 export interface BackendContainer {
   readonly service: string;
   readonly containerName: string;
-  state(): Promise<ContainerState>;
+  /**
+   * The container's state. Docker reports `starting` until its own first health check; with `runCheck` lem runs
+   * the check itself then, so `lem backends status` agrees with what `lem backends up` saw.
+   */
+  state(opts?: { runCheck?: boolean }): Promise<ContainerState>;
   /** Creates (or recreates, when compose.yaml changed) and starts the container. */
   up(): Promise<Result<'created' | 'started' | 'already-running'>>;
   /** Resolves healthy, unhealthy, timed out, or (when `signal` aborts) interrupted (LEM017). */
@@ -27,6 +35,12 @@ export interface BackendContainer {
   handle(): Docker.Container;
   /** The path inside the container of a host file, or undefined when no mount exposes it. */
   containerPathFor(hostPath: string): string | undefined;
+}
+
+/** How a backend's image is built in this repository (lem never pulls images). */
+export function buildCommand(service: string, image: string, context?: string): string {
+  if (service === 'synthetic') return 'bash scripts/build-images.sh';
+  return `docker build -t ${image} ${context ?? `docker/${service}`}`;
 }
 
 function definitionHash(def: ServiceDefinition): string {
@@ -48,6 +62,8 @@ export class DockerBackendContainer implements BackendContainer {
     private readonly docker: Docker,
     private readonly project: string,
     private readonly def: ServiceDefinition,
+    /** The user's environment, for the secrets the service passes by name (read at the CLI edge). */
+    private readonly env: Variables,
   ) {
     this.service = def.name;
     this.containerName = `lem-${project}-${def.name}`;
@@ -61,7 +77,7 @@ export class DockerBackendContainer implements BackendContainer {
     return toContainerPath(this.def.binds, hostPath);
   }
 
-  async state(): Promise<ContainerState> {
+  async state(opts: { runCheck?: boolean } = {}): Promise<ContainerState> {
     let info: Docker.ContainerInspectInfo;
     try {
       info = await this.handle().inspect();
@@ -74,54 +90,41 @@ export class DockerBackendContainer implements BackendContainer {
     if (!s.Running) return { kind: 'stopped', exitCode: s.ExitCode, oomKilled: s.OOMKilled };
     const health = (s as { Health?: { Status: string; Log?: { Output: string }[] } }).Health;
     if (!health) return { kind: 'running', id: info.Id };
-    if (health.Status === 'healthy') return { kind: 'healthy', id: info.Id };
+    if (health.Status === 'healthy') return { kind: 'healthy', id: info.Id, checkedBy: 'docker' };
     if (health.Status === 'unhealthy') return { kind: 'unhealthy', id: info.Id, lastCheck: health.Log?.at(-1)?.Output };
-    // Still `starting` for Docker, but the same check, run by waitHealthy in this very start of the container,
-    // passed: healthy. A restart (a new StartedAt) or Docker's own verdict (healthy / unhealthy) ends this.
-    if (this.selfCheckedStart !== undefined && this.selfCheckedStart === this.lastStart) return { kind: 'healthy', id: info.Id };
+    // Still `starting` for Docker (its first check comes one whole interval after start), but the same check, run
+    // by lem in this very start of the container, passed: healthy, and said so. A restart (a new StartedAt) or
+    // Docker's own verdict ends this. `runCheck` runs the check now when no earlier one in this process passed.
+    if (this.selfCheckedStart !== this.lastStart && opts.runCheck) await this.runHealthCheck();
+    if (this.selfCheckedStart === this.lastStart) return { kind: 'healthy', id: info.Id, checkedBy: 'lem' };
     return { kind: 'starting', id: info.Id };
   }
 
-  private createOptions(): Docker.ContainerCreateOptions {
-    const d = this.def;
-    // The harness records which image it ran in (environment metadata, MEAS-01); it cannot see that itself.
-    const env = [...Object.entries(d.env).map(([k, v]) => `${k}=${v}`), `LEM_CONTAINER_IMAGE=${d.image}`];
-    for (const name of d.secretNames) {
-      const value = process.env[name];
-      if (value !== undefined) env.push(`${name}=${value}`);
+  /** Runs the service's health check in the container; on success remembers it for this start. */
+  private async runHealthCheck(): Promise<string | undefined> {
+    if (!this.def.healthcheck) return undefined;
+    const [kind, ...cmd] = this.def.healthcheck.test;
+    const argv = kind === 'CMD-SHELL' ? ['sh', '-c', cmd.join(' ')] : cmd;
+    const start = this.lastStart;
+    try {
+      const r = await execCapture(this.handle(), argv);
+      if (r.exitCode === 0) {
+        this.selfCheckedStart = start;
+        return undefined;
+      }
+      return (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') || `exit code ${r.exitCode}`;
+    } catch (e) {
+      return (e as Error).message;
     }
-    return {
-      name: this.containerName,
-      Image: d.image,
-      Cmd: d.cmd ? [...d.cmd] : undefined,
-      Entrypoint: d.entrypoint ? [...d.entrypoint] : undefined,
-      WorkingDir: d.workingDir,
-      User: d.user,
-      Env: env,
-      Labels: { [LABEL_PROJECT]: this.project, [LABEL_SERVICE]: d.name, [LABEL_DEFINITION]: definitionHash(d) },
-      Healthcheck: d.healthcheck && {
-        Test: [...d.healthcheck.test],
-        Interval: d.healthcheck.intervalNs,
-        Timeout: d.healthcheck.timeoutNs,
-        Retries: d.healthcheck.retries,
-        StartPeriod: d.healthcheck.startPeriodNs,
-      },
-      HostConfig: {
-        Binds: d.binds.map((b) => `${b.source}:${b.target}${b.readOnly ? ':ro' : ''}`),
-        Init: d.init,
-        // Never privileged, never the Docker socket (checked when compose.yaml is loaded), no privilege gain.
-        Privileged: false,
-        SecurityOpt: ['no-new-privileges'],
-        ShmSize: d.shmSizeBytes,
-        IpcMode: d.ipcMode,
-        DeviceRequests: d.gpus.map((g) => ({
-          Driver: g.driver,
-          Count: g.deviceIds.length > 0 ? 0 : g.count,
-          DeviceIDs: g.deviceIds.length > 0 ? [...g.deviceIds] : undefined,
-          Capabilities: [[...g.capabilities]],
-        })),
-      },
+  }
+
+  private createOptions(): Docker.ContainerCreateOptions {
+    const labels = {
+      [LABEL_PROJECT]: this.project,
+      [LABEL_SERVICE]: this.def.name,
+      [LABEL_DEFINITION]: definitionHash(this.def),
     };
+    return containerCreateOptions(this.def, { containerName: this.containerName, labels, env: this.env });
   }
 
   async up(): Promise<Result<'created' | 'started' | 'already-running'>> {
@@ -140,7 +143,9 @@ export class DockerBackendContainer implements BackendContainer {
       }
       if (existing?.State.Running) return ok('already-running');
       if (!existing) {
-        for (const b of this.def.binds) if (!b.readOnly) mkdirSync(b.source, { recursive: true });
+        // Made by lem, as the user running it: a missing bind source would otherwise be created by the engine, owned
+        // by root, and lem could not write batch specs into it.
+        for (const b of this.def.binds) if (!existsSync(b.source)) mkdirSync(b.source, { recursive: true });
         try {
           await this.docker.createContainer(this.createOptions());
         } catch (e) {
@@ -165,9 +170,9 @@ export class DockerBackendContainer implements BackendContainer {
   private createError(e: unknown): LemError {
     const msg = (e as Error).message ?? String(e);
     if ((e as { statusCode?: number }).statusCode === 404 || /no such image/i.test(msg)) {
-      const how = this.service === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${this.def.image} docker/${this.service}`;
+      const d = this.def;
       return lemError(ErrorCode.IMAGE_MISSING, `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`, {
-        hint: `build it with: ${how} (lem never pulls images)`,
+        hint: `build it with: ${buildCommand(this.service, d.image, d.buildContext)} (lem never pulls images)`,
       });
     }
     return lemError(ErrorCode.CONTAINER_FAILED, `could not create container ${this.containerName} for backend "${this.service}": ${msg}`);
@@ -187,18 +192,9 @@ export class DockerBackendContainer implements BackendContainer {
       }
       if (this.def.healthcheck) {
         // Run the same check ourselves: the engine's first check only comes after a whole interval.
-        const [kind, ...cmd] = this.def.healthcheck.test;
-        const argv = kind === 'CMD-SHELL' ? ['sh', '-c', cmd.join(' ')] : kind === 'CMD' ? cmd : [kind!, ...cmd];
-        try {
-          const r = await execCapture(this.handle(), argv);
-          if (r.exitCode === 0) {
-            this.selfCheckedStart = this.lastStart;
-            return ok(undefined);
-          }
-          lastOutput = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
-        } catch (e) {
-          lastOutput = (e as Error).message;
-        }
+        const failed = await this.runHealthCheck();
+        if (failed === undefined) return ok(undefined);
+        lastOutput = failed;
       }
       if (elapsed > timeoutMs) return err(await this.healthError(`health check did not pass within ${Math.round(timeoutMs / 1000)} s${lastOutput ? ` (last check: ${lastOutput})` : ''}`));
       await new Promise((r) => setTimeout(r, 250));
@@ -239,7 +235,7 @@ export class DockerBackendContainer implements BackendContainer {
   async logsTail(lines: number): Promise<string> {
     try {
       const buf = (await this.handle().logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
-      return demuxToText(buf).trimEnd();
+      return (await demuxedText(this.docker, buf)).trimEnd();
     } catch (e) {
       // Logs only decorate another error message: say they were unavailable instead of failing twice.
       return `(logs unavailable: ${(e as Error).message})`;
@@ -247,14 +243,15 @@ export class DockerBackendContainer implements BackendContainer {
   }
 }
 
-/** Docker multiplexes non-TTY logs in 8-byte-header frames; strip them for display. */
-function demuxToText(buf: Buffer): string {
-  let out = '';
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + len).toString();
-    i += 8 + len;
-  }
-  return i === 0 ? buf.toString() : out;
+/** Docker multiplexes the logs of a container without a TTY (stdout and stderr frames): dockerode splits them. */
+async function demuxedText(docker: Docker, buf: Buffer): Promise<string> {
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (d: Buffer) => chunks.push(d));
+  const source = Readable.from([buf]);
+  docker.modem.demuxStream(source, sink, sink);
+  await finished(source);
+  sink.end();
+  await finished(sink);
+  return Buffer.concat(chunks).toString();
 }

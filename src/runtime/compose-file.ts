@@ -1,253 +1,217 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import type { Issue } from '../core/errors.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
+import type { ComposeProject, ServiceDefinition } from './compose/definition.js';
+import { parseDotenv } from './compose/dotenv.js';
+import type { Variables } from './compose/interpolate.js';
+import { isHonoured, refusal } from './compose/keys.js';
+import { isMapping } from '../core/mapping.js';
+import { mergeComposeFiles } from './compose/merge.js';
+import { mountProblem } from './compose/safety.js';
+import { ServiceSchema, type EnvFileInput, type ServiceInput } from './compose/schema.js';
+import { toServiceDefinition, type PathIssue } from './compose/service.js';
+import { interpolateSource, lineOfPath, parseYamlSource, type YamlSource } from './compose/yaml-source.js';
+
+export type { BindMount, ComposeProject, GpuRequest, ServiceDefinition } from './compose/definition.js';
+export { parseDuration, parseSize } from './compose/units.js';
 
 /**
- * lem reads compose.yaml itself (the subset below) and drives the engine with dockerode, so it does not depend
- * on which compose version a user has installed; the file stays valid for `docker compose` too.
+ * lem reads compose.yaml itself and drives the engine with dockerode, so it does not depend on which compose
+ * version a user has installed; the file stays valid for `docker compose` too. Every key is either honoured or
+ * refused with file:line (keys.ts), never silently ignored.
  */
-const Duration = z.union([z.string(), z.number()]);
-
-const ServiceSchema = z.object({
-  image: z.string(),
-  build: z.unknown().optional(),
-  init: z.boolean().default(true),
-  command: z.array(z.string()).optional(),
-  entrypoint: z.array(z.string()).optional(),
-  working_dir: z.string().optional(),
-  user: z.string().optional(),
-  volumes: z.array(z.string()).default([]),
-  environment: z.union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), z.array(z.string())]).default({}),
-  'x-lem-secrets': z.array(z.string()).default([]),
-  shm_size: z.union([z.string(), z.number()]).optional(),
-  ipc: z.string().optional(),
-  privileged: z.literal(false, { error: 'lem never runs a backend privileged: remove "privileged: true"' }).optional(),
-  healthcheck: z
-    .object({
-      test: z.array(z.string()),
-      interval: Duration.optional(),
-      timeout: Duration.optional(),
-      retries: z.int().optional(),
-      start_period: Duration.optional(),
-    })
-    .optional(),
-  deploy: z
-    .object({
-      resources: z
-        .object({
-          reservations: z
-            .object({
-              devices: z
-                .array(
-                  z.object({
-                    driver: z.string().optional(),
-                    count: z.union([z.literal('all'), z.int()]).optional(),
-                    device_ids: z.array(z.string()).optional(),
-                    capabilities: z.array(z.string()).default(['gpu']),
-                  }),
-                )
-                .optional(),
-            })
-            .optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
-
-const ComposeSchema = z.object({ services: z.record(z.string(), ServiceSchema) });
-
-export interface BindMount {
-  readonly source: string;
-  readonly target: string;
-  readonly readOnly: boolean;
+export interface ComposeOptions {
+  /** Merge compose.gpu.yaml on top (when the engine has the NVIDIA runtime). */
+  readonly withGpu: boolean;
+  /** Variables for `${VAR}` interpolation: the user's environment, passed in by the CLI. */
+  readonly env: Variables;
+  /** lem's state folder (default <dir>/.state): no service may mount its campaigns/ or daemon/. */
+  readonly stateDir?: string;
 }
 
-export interface GpuRequest {
-  readonly driver: string;
-  readonly count: number; // -1 = all
-  readonly deviceIds: readonly string[];
-  readonly capabilities: readonly string[];
-}
+type Located = Issue[];
 
-/** A backend service as lem runs it: everything resolved to absolute host paths and plain values. */
-export interface ServiceDefinition {
-  readonly name: string;
-  readonly image: string;
-  readonly init: boolean;
-  readonly cmd: readonly string[] | undefined;
-  readonly entrypoint: readonly string[] | undefined;
-  readonly workingDir: string | undefined;
-  readonly user: string | undefined;
-  readonly binds: readonly BindMount[];
-  /** Plain environment written into the container definition. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Names of secrets copied from the user's environment at container creation; values are never stored. */
-  readonly secretNames: readonly string[];
-  readonly shmSizeBytes: number | undefined;
-  readonly ipcMode: string | undefined;
-  readonly healthcheck:
-    | { test: readonly string[]; intervalNs: number; timeoutNs: number; retries: number; startPeriodNs: number }
-    | undefined;
-  readonly gpus: readonly GpuRequest[];
-}
-
-export interface ComposeProject {
-  readonly dir: string;
-  readonly files: readonly string[];
-  readonly services: Readonly<Record<string, ServiceDefinition>>;
-}
-
-export function parseDuration(v: string | number | undefined, fallbackS: number): number {
-  if (v === undefined) return fallbackS * 1e9;
-  if (typeof v === 'number') return v * 1e9;
-  let total = 0;
-  const re = /(\d+(?:\.\d+)?)(ms|us|s|m|h)/g;
-  let m: RegExpExecArray | null;
-  let matched = '';
-  while ((m = re.exec(v)) !== null) {
-    const n = Number(m[1]);
-    const unit = m[2];
-    total += n * (unit === 'h' ? 3600e9 : unit === 'm' ? 60e9 : unit === 's' ? 1e9 : unit === 'ms' ? 1e6 : 1e3);
-    matched += m[0];
-  }
-  if (matched !== v) throw new Error(`invalid duration "${v}" (expected e.g. 2s, 500ms, 1m30s)`);
-  return total;
-}
-
-export function parseSize(v: string | number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v.trim());
-  if (!m) throw new Error(`invalid size "${v}" (expected e.g. 8gb, 512m)`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.round(Number(m[1]) * mult);
-}
-
-function parseVolume(spec: string, dir: string): BindMount {
-  const parts = spec.split(':');
-  if (parts.length < 2) throw new Error(`volume "${spec}" must be HOST:CONTAINER[:ro] (lem uses bind mounts only)`);
-  const [src, target, mode] = parts as [string, string, string | undefined];
-  return { source: isAbsolute(src) ? src : resolve(dir, src), target, readOnly: mode === 'ro' };
-}
-
-function toEnv(env: z.infer<typeof ServiceSchema>['environment']): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(env)) {
-    for (const item of env) {
-      const i = item.indexOf('=');
-      if (i > 0) out[item.slice(0, i)] = item.slice(i + 1);
+export function loadComposeProject(dir: string, opts: ComposeOptions): Result<ComposeProject> {
+  const files = [join(dir, 'compose.yaml')];
+  const gpuFile = join(dir, 'compose.gpu.yaml');
+  if (opts.withGpu && existsSync(gpuFile)) files.push(gpuFile);
+  const vars = projectVariables(dir, opts.env);
+  if (!vars.ok) return vars;
+  const sources: YamlSource[] = [];
+  const issues: Located = [];
+  let merged: Record<string, unknown> = {};
+  for (const file of files) {
+    const text = readText(file);
+    if (!text.ok) return text;
+    const parsed = parseYamlSource(file, text.value);
+    if (!parsed.ok)
+      return err(lemError(ErrorCode.YAML_SYNTAX, `${file} is not valid YAML`, { issues: [parsed.issue] }));
+    sources.push(parsed.source);
+    issues.push(...interpolateSource(parsed.source, vars.value));
+    const js: unknown = parsed.source.doc.toJS({ maxAliasCount: 1000 });
+    if (!isMapping(js)) {
+      issues.push({ location: { file, line: 1 }, message: 'expected a mapping with a services: section' });
+      continue;
     }
-  } else {
-    for (const [k, v] of Object.entries(env)) if (v !== null) out[k] = String(v);
+    issues.push(...unhonouredKeys(parsed.source, js));
+    merged = mergeComposeFiles(merged, js);
+  }
+  if (issues.length > 0) return refused(files, issues);
+  const services = buildServices(dir, merged, sources, vars.value, opts.stateDir ?? join(dir, '.state'));
+  if (!services.ok) return refused(files, services.error);
+  return ok({ dir, files, services: services.value });
+}
+
+function refused(files: readonly string[], issues: Located): Result<never> {
+  // In reading order: by file (compose.yaml, then compose.gpu.yaml, then others), then line.
+  const rank = (i: Issue) => {
+    const f = files.indexOf(i.location?.file ?? '');
+    return (f < 0 ? files.length : f) * 1e9 + (i.location?.line ?? 0);
+  };
+  issues = [...issues].sort((a, b) => rank(a) - rank(b));
+  return err(
+    lemError(ErrorCode.CONFIG_INVALID, `${files.join(' + ')}: ${issues.length} problem(s) lem cannot run with`, {
+      issues,
+      hint: 'docs/backends.md lists the compose keys lem honours',
+    }),
+  );
+}
+
+/** The project's `.env` (compose reads it for interpolation), under the variables passed in, which win. */
+function projectVariables(dir: string, env: Variables): Result<Variables> {
+  const file = join(dir, '.env');
+  if (!existsSync(file)) return ok(env);
+  const text = readText(file);
+  if (!text.ok) return text;
+  const parsed = parseDotenv(text.value, env);
+  if (!parsed.ok)
+    return refused(
+      [file],
+      parsed.issues.map((i) => ({ location: { file, line: i.line }, message: i.message })),
+    );
+  return ok({ ...parsed.vars, ...definedOnly(env) });
+}
+
+function definedOnly(env: Variables): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function readText(file: string): Result<string> {
+  try {
+    return ok(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return err(lemError(ErrorCode.FILE_NOT_FOUND, `cannot read ${file}: ${(e as Error).message}`));
+  }
+}
+
+/** Keys of one file that lem does not act on, each at its line. */
+function unhonouredKeys(src: YamlSource, js: Record<string, unknown>): Located {
+  const out: Located = [];
+  const at = (path: string[], message: string) =>
+    out.push({ location: { file: src.file, line: lineOfPath(src, path) }, path: path.join('.'), message });
+  for (const key of Object.keys(js)) if (!isHonoured('top', key)) at([key], refusal('top', key));
+  const services = js['services'];
+  if (services === undefined) return out;
+  if (!isMapping(services)) {
+    at(['services'], 'expected a mapping of service names to services');
+    return out;
+  }
+  for (const [name, s] of Object.entries(services)) {
+    if (!isMapping(s)) continue; // reported by the schema, with its line
+    for (const key of Object.keys(s))
+      if (!isHonoured('service', key)) at(['services', name, key], refusal('service', key));
   }
   return out;
 }
 
-/** Plain-list environment entries without "=" are passed by name from the user's environment, like compose. */
-function namesFromEnvList(env: z.infer<typeof ServiceSchema>['environment']): string[] {
-  return Array.isArray(env) ? env.filter((e) => !e.includes('=')) : [];
-}
-
-function deepMerge(a: unknown, b: unknown): unknown {
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
-    return out;
-  }
-  return b === undefined ? a : b;
-}
-
-function readYaml(file: string): Result<unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    return err(lemError(ErrorCode.FILE_NOT_FOUND, `cannot read ${file}: ${(e as Error).message}`));
-  }
-  const doc = parseDocument(text, { merge: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    return err(lemError(ErrorCode.YAML_SYNTAX, `${file}:${first.linePos?.[0].line ?? '?'}: ${first.message}`));
-  }
-  return ok(doc.toJS({ maxAliasCount: 1000 }));
-}
-
-/**
- * Loads compose.yaml and, when `withGpu`, compose.gpu.yaml merged on top (compose's override semantics for
- * the keys lem reads).
- */
-export function loadComposeProject(dir: string, opts: { withGpu: boolean }): Result<ComposeProject> {
-  const files = [join(dir, 'compose.yaml')];
-  const gpuFile = join(dir, 'compose.gpu.yaml');
-  if (opts.withGpu && existsSync(gpuFile)) files.push(gpuFile);
-  let merged: unknown = {};
-  for (const f of files) {
-    const r = readYaml(f);
-    if (!r.ok) return r;
-    merged = deepMerge(merged, r.value);
-  }
-  const parsed = ComposeSchema.safeParse(merged);
-  if (!parsed.success) {
-    return err(
-      lemError(ErrorCode.CONFIG_INVALID, `${files.join(' + ')} is not a service definition lem can use`, {
-        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      }),
-    );
-  }
+function buildServices(
+  dir: string,
+  merged: Record<string, unknown>,
+  sources: readonly YamlSource[],
+  vars: Variables,
+  stateDir: string,
+): Result<Record<string, ServiceDefinition>, Located> {
+  const locate = (path: readonly (string | number)[], message: string): Issue => locateIssue(sources, path, message);
+  const raw = merged['services'];
+  if (!isMapping(raw)) return err([locate(['services'], 'compose.yaml needs a services: mapping')]);
+  const issues: Located = [];
   const services: Record<string, ServiceDefinition> = {};
-  try {
-    for (const [name, s] of Object.entries(parsed.data.services)) {
-      const hc = s.healthcheck;
-      const binds = s.volumes.map((v) => parseVolume(v, dir));
-      const unsafe = securityProblem(name, binds);
-      if (unsafe) return err(lemError(ErrorCode.CONFIG_INVALID, `${files[0]}: ${unsafe}`));
-      services[name] = {
-        name,
-        image: s.image,
-        init: s.init,
-        cmd: s.command,
-        entrypoint: s.entrypoint,
-        workingDir: s.working_dir,
-        user: s.user,
-        binds,
-        env: toEnv(s.environment),
-        secretNames: [...new Set([...s['x-lem-secrets'], ...namesFromEnvList(s.environment)])],
-        shmSizeBytes: parseSize(s.shm_size),
-        ipcMode: s.ipc,
-        healthcheck: hc && {
-          test: hc.test,
-          intervalNs: parseDuration(hc.interval, 30),
-          timeoutNs: parseDuration(hc.timeout, 30),
-          retries: hc.retries ?? 3,
-          startPeriodNs: parseDuration(hc.start_period, 0),
-        },
-        gpus: (s.deploy?.resources?.reservations?.devices ?? []).map((d) => ({
-          driver: d.driver ?? 'nvidia',
-          count: d.count === 'all' || d.count === undefined ? -1 : d.count,
-          deviceIds: d.device_ids ?? [],
-          capabilities: d.capabilities,
-        })),
-      };
+  for (const [name, value] of Object.entries(raw)) {
+    const base = ['services', name];
+    const parsed = ServiceSchema.safeParse(withoutExtensions(value));
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) {
+        const keys = i.code === 'unrecognized_keys' ? i.keys : [undefined];
+        for (const k of keys) {
+          const path = [...base, ...(i.path as (string | number)[]), ...(k === undefined ? [] : [k])];
+          issues.push(locate(path, k === undefined ? i.message : `lem does not honour "${k}" here; remove it`));
+        }
+      }
+      continue;
     }
-  } catch (e) {
-    return err(lemError(ErrorCode.CONFIG_INVALID, `${files[0]}: ${(e as Error).message}`));
+    const envFiles = readEnvFiles(dir, parsed.data.env_file, vars, (m) =>
+      issues.push(locate([...base, 'env_file'], m)),
+    );
+    const def = toServiceDefinition(name, parsed.data, dir, envFiles.vars);
+    issues.push(...envFiles.issues);
+    if (!def.ok) {
+      issues.push(...def.issues.map((i: PathIssue) => locate([...base, ...i.path], i.message)));
+      continue;
+    }
+    const unsafe = mountProblem(name, def.value.binds, stateDir);
+    if (unsafe) issues.push(locate([...base, 'volumes'], unsafe));
+    services[name] = def.value;
   }
-  return ok({ dir, files, services });
+  return issues.length > 0 ? err(issues) : ok(services);
 }
 
-export const HARNESS_MOUNT = '/app/harness';
+/** Compose extension keys (`x-…`) only carry YAML anchors; lem's own `x-lem-secrets` stays. */
+function withoutExtensions(value: unknown): unknown {
+  if (!isMapping(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('x-') || k === 'x-lem-secrets'));
+}
 
-/** Backends run third-party engine code: they never get the Docker socket, and the harness is read-only. */
-function securityProblem(service: string, binds: readonly BindMount[]): string | undefined {
-  const sock = binds.find((b) => /docker\.sock$/.test(b.source) || /docker\.sock$/.test(b.target));
-  if (sock) return `service "${service}" mounts the Docker socket (${sock.source}); lem refuses to give a backend control of the engine`;
-  const harness = binds.find((b) => b.target === HARNESS_MOUNT);
-  if (harness && !harness.readOnly) return `service "${service}" mounts the harness at ${HARNESS_MOUNT} writable; it must be read-only (add :ro)`;
-  return undefined;
+/** Reads a service's env_file entries in order (relative to the project folder); later files win. */
+function readEnvFiles(
+  dir: string,
+  spec: ServiceInput['env_file'],
+  vars: Variables,
+  missing: (message: string) => void,
+): { vars: Record<string, string>; issues: Located } {
+  const entries: EnvFileInput[] = spec === undefined ? [] : Array.isArray(spec) ? spec : [spec];
+  const out: Record<string, string> = {};
+  const issues: Located = [];
+  for (const e of entries) {
+    const path = typeof e === 'string' ? e : e.path;
+    const required = typeof e === 'string' ? true : e.required;
+    const file = isAbsolute(path) ? path : resolve(dir, path);
+    if (!existsSync(file)) {
+      if (required) missing(`env_file ${file} does not exist (create it, or mark it required: false)`);
+      continue;
+    }
+    const text = readText(file);
+    if (!text.ok) {
+      missing(text.error.message);
+      continue;
+    }
+    const parsed = parseDotenv(text.value, vars);
+    if (parsed.ok) Object.assign(out, parsed.vars);
+    else issues.push(...parsed.issues.map((i) => ({ location: { file, line: i.line }, message: i.message })));
+  }
+  return { vars: out, issues };
+}
+
+/** An issue at `path`, in the last file that defines it (compose.gpu.yaml overrides compose.yaml). */
+function locateIssue(sources: readonly YamlSource[], path: readonly (string | number)[], message: string): Issue {
+  for (let n = path.length; n > 0; n--) {
+    for (const src of [...sources].reverse()) {
+      const line = lineOfPath(src, path.slice(0, n));
+      if (line !== undefined) return { location: { file: src.file, line }, path: path.join('.'), message };
+    }
+  }
+  return { location: { file: sources[0]?.file ?? 'compose.yaml' }, path: path.join('.'), message };
 }
 
 /** The host directory bound to a container path (e.g. /app/results), so host and container agree on paths. */

@@ -3,7 +3,11 @@ export type ContainerState =
   | { readonly kind: 'absent' }
   | { readonly kind: 'stopped'; readonly exitCode: number; readonly oomKilled: boolean }
   | { readonly kind: 'starting'; readonly id: string }
-  | { readonly kind: 'healthy'; readonly id: string }
+  /**
+   * `checkedBy: 'lem'`: Docker still reports `starting` (its first check comes one interval after start), but lem
+   * ran the same health check in this start of the container and it passed.
+   */
+  | { readonly kind: 'healthy'; readonly id: string; readonly checkedBy: 'docker' | 'lem' }
   | { readonly kind: 'unhealthy'; readonly id: string; readonly lastCheck: string | undefined }
   | { readonly kind: 'running'; readonly id: string }; // running, no healthcheck defined
 
@@ -16,6 +20,9 @@ export function isAlive(s: ContainerState): boolean {
   return s.kind !== 'absent' && s.kind !== 'stopped';
 }
 
+/** Said wherever lem reports a container healthy on its own check, so `backends up` and `status` agree. */
+export const LEM_CHECKED = "lem's health check passed; Docker's own first check is pending";
+
 export function describeState(s: ContainerState): string {
   switch (s.kind) {
     case 'absent':
@@ -23,9 +30,9 @@ export function describeState(s: ContainerState): string {
     case 'stopped':
       return `stopped (exit code ${s.exitCode}${s.oomKilled ? ', killed for memory' : ''})`;
     case 'starting':
-      return 'starting (health check pending)';
+      return 'starting (no health check has passed yet)';
     case 'healthy':
-      return 'healthy';
+      return s.checkedBy === 'lem' ? `healthy (${LEM_CHECKED})` : 'healthy';
     case 'unhealthy':
       return `unhealthy${s.lastCheck ? `: ${s.lastCheck.trim()}` : ''}`;
     case 'running':

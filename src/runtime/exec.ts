@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { PassThrough, type Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { describeWriteError, StateWriteError } from '../core/atomic-file.js';
 
 export interface ExecOptions {
   readonly cmd: readonly string[];
@@ -30,15 +31,33 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
     AttachStderr: true,
   });
   const stream = await exec.start({ hijack: true, stdin: false });
+  let handlerError: { readonly e: unknown } | undefined;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   container.modem.demuxStream(stream, stdout, stderr);
   if (opts.stderr) stderr.pipe(opts.stderr, { end: false });
   else stderr.resume();
+  // A sink that cannot be written (its disk is full) ends the exec with that error rather than crashing the
+  // process with an unhandled 'error' event. The listener stays: a sink that failed may fail again on a later write.
+  const onSinkError = (e: Error) => {
+    handlerError ??= { e: new StateWriteError(describeWriteError('the log of this exec', e)) };
+    stream.destroy();
+  };
+  opts.stderr?.on('error', onSinkError);
 
   const lines = createInterface({ input: stdout, crlfDelay: Infinity });
+  // A line handler that throws (its state could not be written: a full disk) ends the exec with that error,
+  // instead of escaping from a stream callback and killing the process without a word.
   const linesDone = new Promise<void>((resolve) => {
-    lines.on('line', (line) => opts.onStdoutLine?.(line));
+    lines.on('line', (line) => {
+      if (handlerError) return;
+      try {
+        opts.onStdoutLine?.(line);
+      } catch (e) {
+        handlerError = { e };
+        stream.destroy();
+      }
+    });
     lines.on('close', resolve);
   });
   await new Promise<void>((resolve) => {
@@ -49,6 +68,7 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
   stdout.end();
   stderr.end();
   await linesDone;
+  if (handlerError) throw handlerError.e;
   const info = await exec.inspect();
   return { exitCode: info.Running ? null : (info.ExitCode ?? null) };
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Plan } from '../../src/campaign/plan.js';
-import { cycleSeed, experimentId, mulberry32, planCampaign, runOrder, shuffledIndices, type PlanInput } from '../../src/campaign/planner.js';
+import { cycleSeed, experimentId, planCampaign, runOrder, shuffledIndices, type PlanInput } from '../../src/campaign/planner.js';
+import { mulberry32Unit as mulberry32 } from '../../src/core/prng.js';
 import { CampaignSettings, type Structure } from '../../src/config/campaign.js';
 import { expandGrid } from '../../src/config/grid.js';
 

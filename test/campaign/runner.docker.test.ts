@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressReporter } from '../../src/campaign/progress.js';
-import { createCampaign, executeCampaign, openProject } from '../../src/campaign/session.js';
+import { createCampaign, executeCampaign } from '../../src/campaign/session.js';
+import { openProject } from '../../src/project/project.js';
 import { StoredPlan } from '../../src/campaign/stored-plan.js';
 import { planCampaign } from '../../src/campaign/planner.js';
 import { loadCampaign } from '../../src/config/load.js';
@@ -28,11 +29,8 @@ describe('CampaignRunner, stopped between a failure and its retry', { timeout: 1
     const loaded = loadCampaign(p.write('c.yaml', 'campaign_name: retrystop\nretries: 1\nconfigs: [bad.yaml]\n'));
     if (!loaded.ok) throw new Error(loaded.error.message);
     const plan = StoredPlan.parse(planCampaign(loaded.value));
-    const saved = { name: process.env['LEM_PROJECT_NAME'], gpu: process.env['LEM_GPU'] };
-    process.env['LEM_PROJECT_NAME'] = p.name;
-    process.env['LEM_GPU'] = '0';
-    try {
-      const project = openProject(p.dir, undefined);
+    {
+      const project = openProject(p.dir, { name: p.name, gpu: false, env: p.env }, undefined);
       if (!project.ok) throw new Error(project.error.message);
       const store = createCampaign(project.value, plan, loaded.value.path);
       const controller = new AbortController();
@@ -49,11 +47,6 @@ describe('CampaignRunner, stopped between a failure and its retry', { timeout: 1
       expect(store.current.experiments[0]).toMatchObject({ status: 'failed', attempts: 1 });
       expect(r.value.interrupted).toBe(true);
       expect(store.current.status).toBe('interrupted');
-    } finally {
-      for (const [k, v] of [['LEM_PROJECT_NAME', saved.name], ['LEM_GPU', saved.gpu]] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
     }
   });
 });

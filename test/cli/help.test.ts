@@ -44,4 +44,26 @@ describe('lem --help', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Command not found/);
   });
+
+  const EVERY = ['campaign run', 'campaign resume', 'campaign plan', 'campaign status', 'campaign list', 'config validate', 'backends up', 'backends down', 'backends status', 'results aggregate', 'results report', 'results compare', 'daemon', 'daemon status', 'doctor'];
+
+  it.each(EVERY)('lem %s --help names what each option takes (no clipanion "#0")', (cmd) => {
+    const r = lem([...cmd.split(' '), '--help']);
+    expect(r.stdout).not.toMatch(/#\d/);
+  });
+
+  it('a usage error names option values too', () => {
+    const r = lem(['results', 'report', '--bogus']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('[--campaign <id>]');
+    expect(r.stderr).not.toMatch(/#\d/);
+  });
+
+  it('examples use experiment ids of the form the planner makes', async () => {
+    const { experimentId } = await import('../../src/campaign/planner.js');
+    const id = experimentId(3, 1, 'synthetic', '3fa2b9c1d4e5');
+    const out = lem(['results', 'report', '--help']).stdout;
+    expect(out).toContain(`--experiment ${id}`);
+    expect(out).not.toMatch(/c\d\d-e\d{4}/);
+  });
 });

@@ -131,3 +131,29 @@ describe('lem results compare', () => {
     expect(r.stderr).toMatch(/^LEM030: no configuration in common \(A has 1, B has 1; matched by config hash\)/);
   });
 });
+
+describe('results that failed a validity check', () => {
+  const vroot = mkdtempSync(join(tmpdir(), 'lem-results-validity-'));
+  afterAll(() => rmSync(vroot, { recursive: true, force: true }));
+
+  it('are left out of aggregate by default and listed with their reasons; --include-invalid keeps them', async () => {
+    const { buildResult } = await import('../fixtures/result-builder.js');
+    const { writeResultFolder } = await import('./validity-fixture.js');
+    const reason = 'window_length: measured window 2.2 s (threshold >= 10 s)';
+    for (const cycle of [0, 1, 2]) {
+      const invalid = cycle === 2 ? { validity: { valid: false, assessed: true, checks: [], reasons: [reason] } } : {};
+      writeResultFolder(vroot, buildResult({ campaignId: 'camp-v', experimentId: `e${cycle}`, cycle }, invalid));
+    }
+    const r = lem('results', 'aggregate', '--results', vroot, '--campaign', 'camp-v', '--out', join(outs, 'v1'), ...fast);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Aggregated 2 experiments, 1 configurations/m);
+    expect(r.stdout).toMatch(/^1 results failed a validity check, left out \(--include-invalid keeps them\):$/m);
+    expect(r.stdout).toContain(`camp-v/e2/result.json: ${reason}`);
+    const j = JSON.parse(readFileSync(join(outs, 'v1', 'summary.json'), 'utf8')) as { experiments: number; invalid: { reasons: string[] }[] };
+    expect(j.experiments).toBe(2);
+    expect(j.invalid.map((x) => x.reasons)).toEqual([[reason]]);
+    const inc = lem('results', 'aggregate', '--results', vroot, '--campaign', 'camp-v', '--out', join(outs, 'v2'), '--include-invalid', ...fast);
+    expect(inc.stdout).toMatch(/^Aggregated 3 experiments/m);
+    expect(inc.stdout).toMatch(/kept in the statistics \(--include-invalid\)/);
+  });
+});

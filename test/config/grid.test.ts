@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, type Backend } from '../../src/config/backends.js';
+import { BACKENDS, type EngineBackend as Backend } from '../../src/config/backends.js';
 import { expandGrid, varyAxes } from '../../src/config/grid.js';
 
 /** Fields every backend has, with generators of valid values. */
@@ -94,7 +94,7 @@ describe('expandGrid properties', () => {
         if (!r.ok) throw new Error(JSON.stringify(r.error));
         for (const e of r.value) {
           for (const other of BACKENDS) if (other !== e.backend) expect(e.config[other]).toBeUndefined();
-          const ownKeys = (c.own[e.backend] ?? []).map(([k]) => k);
+          const ownKeys = (c.own[e.backend as Backend] ?? []).map(([k]) => k);
           expect(Object.keys(e.varied).sort()).toEqual(['backend', ...c.common.map(([k]) => k), ...ownKeys].sort());
           for (const [k, v] of Object.entries(e.varied)) expect(get(e.config, k)).toEqual(v);
         }

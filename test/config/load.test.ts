@@ -36,7 +36,7 @@ describe('example files', () => {
     expect(c.experiments[0]!.varied).toEqual({ backend: 'transformers', 'batching.batch_size': 1 });
     // Each experiment carries only its own backend's section, with that engine's defaults filled in.
     for (const e of c.experiments) {
-      expect(e.config[e.backend]).toBeDefined();
+      expect(e.backend === 'external' ? undefined : e.config[e.backend]).toBeDefined();
       for (const other of ['transformers', 'vllm', 'tensorrt', 'synthetic'] as const) if (other !== e.backend) expect(e.config[other]).toBeUndefined();
     }
   });
@@ -58,10 +58,10 @@ describe('example files', () => {
 });
 
 describe('campaign defaults and settings', () => {
-  it('fills defaults: 1 cycle, interleaved, seed 0, no thermal gap, 1 retry, 1 h experiment timeout', () => {
+  it('fills defaults: 1 cycle, interleaved, seed 0, no thermal gap, 1 retry, 1 h experiment timeout, serial placement', () => {
     const dir = tempDir({ 'c.yaml': 'campaign_name: d\nbase_config: {backend: synthetic, model: {name: m}}\nvary: {max_output_tokens: [1, 2]}\n' });
     const c = loaded(join(dir, 'c.yaml'));
-    expect(c.settings).toEqual({ campaign_name: 'd', cycles: 1, structure: 'interleaved', seed: 0, thermal_gap_s: 0, retries: 1, experiment_timeout_s: 3600 });
+    expect(c.settings).toEqual({ campaign_name: 'd', cycles: 1, structure: 'interleaved', seed: 0, thermal_gap_s: 0, retries: 1, experiment_timeout_s: 3600, placement: 'serial' });
   });
 
   it('normalises schedule.cron to a list and keeps source positions for the daemon', () => {

@@ -8,7 +8,7 @@ import { planCampaign } from '../../src/campaign/planner.js';
 import { loadPlan, savePlan, StoredPlan } from '../../src/campaign/stored-plan.js';
 import { loadCampaign, type LoadedCampaign } from '../../src/config/load.js';
 import { appendCycle, cycleExperiments, cyclesIn, openOrCreate } from '../../src/daemon/cycles.js';
-import { locateProject } from '../../src/campaign/session.js';
+import { locateProject } from '../../src/project/project.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'lem-cycles-'));
 
@@ -133,7 +133,7 @@ describe('openOrCreate', () => {
   it('reports a recorded campaign whose state is corrupt, instead of replacing it with a new campaign', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'compose.yaml'), 'services:\n  synthetic:\n    image: lem/synthetic:latest\n');
-    const project = locateProject(dir);
+    const project = locateProject({ dir, cwd: dir, env: {} });
     if (!project.ok) throw new Error(project.error.message);
     const loaded = campaignFile('interleaved');
     const first = openOrCreate(project.value, loaded, undefined);

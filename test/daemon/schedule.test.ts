@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCampaign, type LoadedCampaign } from '../../src/config/load.js';
-import { formatIssue } from '../../src/core/errors.js';
-import { cronProblem, nextRun, timezoneProblem, validateSchedules } from '../../src/daemon/schedule.js';
+import { nextRun, scheduledCampaigns } from '../../src/daemon/schedule.js';
 
 const GRID = `base_config:
   backend: synthetic
@@ -22,45 +21,10 @@ function campaign(text: string): LoadedCampaign {
   return loaded.value;
 }
 
-describe('schedule validation', () => {
-  it('accepts 5- and 6-field expressions and IANA zones', () => {
-    expect(cronProblem('*/3 * * * * *')).toBeUndefined();
-    expect(cronProblem('0 2 * * 1-5')).toBeUndefined();
-    expect(timezoneProblem('Europe/London')).toBeUndefined();
-    const r = validateSchedules([campaign(`campaign_name: ok\nschedule:\n  cron: ["0 0 2 * * *", "*/10 * * * * *"]\n  timezone: Asia/Tokyo\n${GRID}`)]);
-    expect(r.ok && r.value.map((s) => s.schedule.cron)).toEqual([['0 0 2 * * *', '*/10 * * * * *']]);
-  });
-
-  it('names the file, the line and the expression of every bad cron entry and an unknown time zone', () => {
-    const c = campaign(`campaign_name: bad
-schedule:
-  cron:
-    - "0 0 2 * * *"
-    - "*/x * * * * *"
-    - "1 2 3"
-  timezone: Mars/Olympus
-${GRID}`);
-    const r = validateSchedules([c]);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.error.code).toBe('LEM022');
-    expect(r.error.exitCode).toBe(2);
-    const lines = (r.error.issues ?? []).map(formatIssue);
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(new RegExp(`^${c.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: schedule\\.cron\\[1\\]: invalid cron expression "\\*/x \\* \\* \\* \\* \\*"`));
-    expect(lines[1]).toMatch(/c\.yaml:6:\d+: schedule\.cron\[2\]: invalid cron expression "1 2 3": expected 5 or 6 fields/);
-    expect(lines[2]).toMatch(/c\.yaml:7:\d+: schedule\.timezone: unknown time zone "Mars\/Olympus"/);
-  });
-
-  it('places a single-string cron at its own line', () => {
-    const r = validateSchedules([campaign(`campaign_name: one\nschedule:\n  max_cycles: 2\n  cron: "61 * * * * *"\n${GRID}`)]);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(formatIssue(r.error.issues![0]!)).toMatch(/c\.yaml:4:\d+: schedule\.cron\[0\]: invalid cron expression "61 \* \* \* \* \*": 61 is a invalid expression for second/);
-  });
-
-  it('leaves campaigns without a schedule out', () => {
-    const r = validateSchedules([campaign(`campaign_name: plain\n${GRID}`)]);
-    expect(r.ok && r.value).toEqual([]);
+describe('scheduled campaigns', () => {
+  it('are the campaigns with a schedule, each with it', () => {
+    const c = campaign(`campaign_name: ok\nschedule:\n  cron: ["0 0 2 * * *", "*/10 * * * * *"]\n  timezone: Asia/Tokyo\n${GRID}`);
+    expect(scheduledCampaigns([c, campaign(`campaign_name: plain\n${GRID}`)]).map((s) => s.schedule.cron)).toEqual([['0 0 2 * * *', '*/10 * * * * *']]);
   });
 });
 

@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ResultDocument } from '../../src/contract/result.js';
 import type { Manifest } from '../../src/campaign/manifest.js';
+import { manifestOf as readManifest } from '../support/manifest-of.js';
 import { REPO, syntheticCampaign, TestProject, waitForOutput, collect } from '../support/lem-project.js';
 
 // Real Docker engine, real containers of the locally built lem/synthetic image, the real harness, the built CLI
@@ -26,7 +27,7 @@ beforeAll(async () => {
 });
 
 function manifestOf(p: TestProject, id: string): Manifest {
-  return JSON.parse(readFileSync(join(p.dir, '.state', 'campaigns', id, 'manifest.json'), 'utf8')) as Manifest;
+  return readManifest(p.dir, id);
 }
 
 function campaignIdFrom(output: string): string {
@@ -58,7 +59,7 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
       expect(e.result_path).toBe(`results/${id}/${e.id}/result.json`);
     }
     // One engine load per exec batch: all four share the synthetic engine, so they ran in one exec.
-    expect(readdirSync(join(p.dir, '.state', 'campaigns', id, 'batches'))).toHaveLength(1);
+    expect(readdirSync(join(p.dir, '.state', 'batches', id))).toHaveLength(1);
     expect(await p.containers()).toEqual([]);
     // The journal holds every transition, in order: consecutive sequence numbers, the campaign marked running
     // first and completed last, and each experiment running before completed, exactly once each.
@@ -276,13 +277,14 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(m.experiments.map((e) => e.status)).toEqual(['failed', 'failed', 'failed']);
     expect(m.experiments[0]!.error).toMatch(/result file missing: results\/.*\/result\.json/);
     expect(m.experiments[1]!.error).toMatch(/result file is not JSON/);
-    expect(m.experiments[2]!.error).toMatch(/does not match schema v3/);
+    expect(m.experiments[2]!.error).toMatch(/does not match schema v4/);
   });
 
-  it('an event for a planned experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
+  it('an event for an experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {
+    // A backend cannot read plan.json (lem's state is never mounted), so the double names an id of its own making.
     const p = project('foreign', { harnessDir: join(REPO, 'test/fixtures/harness-double') });
     p.write('c.yaml', `campaign_name: foreign\nretries: 0\nconfigs: [a.yaml, b.yaml]\n`);
-    // Different models: two batches, so the first batch's harness can name the second batch's experiment.
+    // Different models: two batches; the second one's experiment fails with a missing result.
     p.write('a.yaml', `name: foreign-event\nbackend: synthetic\nmodel: {name: m1}\n`);
     p.write('b.yaml', `name: missing-result\nbackend: synthetic\nmodel: {name: m2}\n`);
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
@@ -295,7 +297,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
       ['failed', 1],
     ]);
     expect(m.experiments.every((e) => /result file missing/.test(e.error ?? ''))).toBe(true);
-    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(`ignored "started" of ${m.experiments[1]!.id}, which is not in this batch`);
+    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(`ignored "started" of ${m.experiments[0]!.id}-foreign, which is not in this batch`);
   });
 
   it('bad input and a broken environment get one clear message and the right exit code', async () => {
@@ -533,7 +535,7 @@ configs: [slow.yaml, fast.yaml]
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
     const [e] = manifestOf(p, campaignIdFrom(r.stdout)).experiments;
-    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 3 before finishing; no experiment of the batch started' });
+    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 4 before finishing; no experiment of the batch started' });
     expect(readFileSync(join(p.dir, e!.log_path!), 'utf8')).toContain('exiting before any experiment');
   });
 });

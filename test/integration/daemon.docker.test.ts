@@ -7,6 +7,7 @@ import type { Manifest } from '../../src/campaign/manifest.js';
 import { ResultDocument } from '../../src/contract/result.js';
 import { DaemonState } from '../../src/daemon/state.js';
 import { collect, syntheticCampaign, TestProject, waitForOutput, type LemRun } from '../support/lem-project.js';
+import { manifestOf as readManifest } from '../support/manifest-of.js';
 
 // Real clock (second-resolution cron), real daemon processes, real Docker with the synthetic engine.
 
@@ -56,7 +57,7 @@ function campaignIdOf(p: TestProject, name: string): string {
 }
 
 function manifestOf(p: TestProject, id: string): Manifest {
-  return JSON.parse(readFileSync(join(p.dir, '.state', 'campaigns', id, 'manifest.json'), 'utf8')) as Manifest;
+  return readManifest(p.dir, id);
 }
 
 /** Every experiment completed, with exactly one result folder each and nothing else in the campaign's results. */
@@ -90,13 +91,13 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
     p.write('campaigns/bad.yaml', syntheticCampaign({ name: 'bad', extra: 'schedule:\n  cron: ["0 0 2 * * *", "0 0 25 * * *"]\n  timezone: Nowhere/Land\n' }));
     const r = await p.lem(['daemon'], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/LEM022: 2 invalid schedule settings/);
-    expect(r.stderr).toMatch(/campaigns\/bad\.yaml:14:\d+: schedule\.cron\[1\]: invalid cron expression "0 0 25 \* \* \*": 25 is a invalid expression for hour/);
+    expect(r.stderr).toMatch(/LEM002: .*bad\.yaml: 2 problems/);
+    expect(r.stderr).toMatch(/campaigns\/bad\.yaml:14:\d+: schedule\.cron\[1\]: invalid cron expression "0 0 25 \* \* \*": hour must be 0-23, got 25/);
     expect(r.stderr).toMatch(/campaigns\/bad\.yaml:15:\d+: schedule\.timezone: unknown time zone "Nowhere\/Land"/);
     expect(existsSync(join(p.dir, '.state', 'daemon', 'lock'))).toBe(false);
   });
 
-  it('runs two scheduled campaigns for max_cycles cycles each and idles; refuses a second daemon; takes over a stale lock; SIGTERM exits 0', async () => {
+  it('runs two scheduled campaigns for max_cycles cycles each, then exits 0; refuses a second daemon; takes over a stale lock', async () => {
     const p = project('dtwo');
     p.write('campaigns/a.yaml', scheduled({ name: 'alpha', cron: '*/3 * * * * *', maxCycles: 2, sizes: [1, 2] }));
     p.write('campaigns/b.yaml', scheduled({ name: 'beta', cron: '*/3 * * * * *', maxCycles: 2, sizes: [4] }));
@@ -116,10 +117,14 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`LEM021: another lem daemon \\(PID ${d.child.pid}\\b`));
 
-    await waitForOutput(d.child, (t) => count(t, /: cycle 2 completed/) >= 2, 60_000);
-    // Idle: another tick period passes without a third cycle.
-    await new Promise((r) => setTimeout(r, 3500));
+    const running = await p.lem(['daemon', 'status', '--json']);
+    expect(JSON.parse(running.stdout)).toMatchObject({ running: true, pid: d.child.pid });
+
+    // Every campaign reaches max_cycles: nothing is left to schedule, so the daemon ends by itself.
+    const r = await d.done;
+    expect(r.code, d.output()).toBe(0);
     const log = d.output();
+    expect(count(log, /: cycle 2 completed/)).toBe(2);
     expect(log).not.toMatch(/cycle 3/);
     expect(count(log, /max_cycles 2 reached: this is the last cycle/)).toBe(2);
     expect(log).not.toContain('unscheduled');
@@ -132,17 +137,16 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
     const status = await p.lem(['daemon', 'status', '--json']);
     expect(status.code, status.stderr).toBe(0);
     const s = JSON.parse(status.stdout) as { running: boolean; pid: number; campaigns: { name: string; campaign_id: string; cycles: number; last_outcome: string; next_run: string | null }[] };
-    expect(s).toMatchObject({ running: true, pid: d.child.pid });
+    expect(s).toMatchObject({ running: false });
     expect(s.campaigns.map((c) => [c.name, c.campaign_id, c.cycles, c.last_outcome, c.next_run]).sort()).toEqual([
       ['alpha', alpha, 2, 'completed', null],
       ['beta', beta, 2, 'completed', null],
     ]);
 
-    d.child.kill('SIGTERM');
-    const r = await d.done;
-    expect(r.code, d.output()).toBe(0);
     expect(existsSync(join(p.dir, '.state', 'daemon', 'lock'))).toBe(false);
-    expect(readFileSync(join(p.dir, '.state', 'daemon', 'daemon.log'), 'utf8')).toMatch(/SIGTERM: stopping\n.*daemon stopped; lock released\n$/);
+    expect(readFileSync(join(p.dir, '.state', 'daemon', 'daemon.log'), 'utf8')).toMatch(
+      /every scheduled campaign has run its max_cycles cycles\n.*nothing left to schedule: stopping\n.*daemon stopped; lock released\n$/,
+    );
     const after = await p.lem(['daemon', 'status']);
     expect(after.stdout).toMatch(/^daemon: not running/);
     expect(after.stdout).toMatch(/alpha +\S+ +2\/2 .* completed/);

@@ -7,6 +7,7 @@ import { parseCsv } from '../../src/results/csv.js';
 import { bootstrapSeed, summarise, summariseParallel } from '../../src/results/summary.js';
 import { bootstrapMeanCI, mean } from '../../src/results/stats.js';
 import { bestWorst, paperTable, warningLines } from '../../src/results/text-summary.js';
+import { collectWarnings } from '../../src/results/warnings.js';
 import { buildResult } from '../fixtures/result-builder.js';
 import { HASH_A, HASH_B, HASH_SIM, mixedFolder } from './folder-fixture.js';
 
@@ -47,19 +48,32 @@ describe('summary across cycles', () => {
   it('counts only non-null values: simulated energy has n 0 and null statistics, never zeros', () => {
     const sim = byHash(HASH_SIM);
     expect(sim.simulated).toBe(3);
-    expect(sim.metrics['j_per_output_token']).toEqual({ n: 0, mean: null, std: null, cv: null, ci_low: null, ci_high: null });
+    expect(sim.metrics['j_per_output_token']).toEqual({ n: 0, mean: null, std: null, cv: null, ci_low: null, ci_high: null, ci_reliable: null });
     expect(sim.metrics['adjusted_j_per_output_token']!.n).toBe(0);
     expect(sim.metrics['output_tokens_per_s']!.n).toBe(3);
   });
 
-  it('has no CI or std for a single cycle, and mixes simulated and measured cycles by counting the measured', () => {
+  it('has no CI or std for a single cycle, and never mixes simulated and measured results of one config hash', () => {
     const docs: CollectedResult[] = [
       { path: 'a', dir: '.', doc: buildResult({ configHash: 'dddddddddddd', cycle: 0 }) },
       { path: 'b', dir: '.', doc: buildResult({ configHash: 'dddddddddddd', cycle: 1, simulated: true }) },
+      { path: 'c', dir: '.', doc: buildResult({ configHash: 'dddddddddddd', cycle: 2, simulated: true }) },
     ];
-    const [s] = summarise(docs, opts);
-    expect(s!.metrics['j_per_output_token']).toMatchObject({ n: 1, std: null, cv: null, ci_low: null, ci_high: null });
-    expect(s!.metrics['output_tokens_per_s']!.n).toBe(2);
+    const rows = summarise(docs, opts);
+    expect(rows.map((r) => [r.config_hash, r.experiments, r.simulated])).toEqual([
+      ['dddddddddddd', 1, 0],
+      ['dddddddddddd', 2, 2],
+    ]);
+    const [measured, simulated] = rows;
+    expect(measured!.label).toBe('vllm');
+    expect(simulated!.label).toBe('vllm (simulated)');
+    expect(measured!.metrics['j_per_output_token']).toMatchObject({ n: 1, std: null, cv: null, ci_low: null, ci_high: null });
+    expect(measured!.metrics['output_tokens_per_s']!.n).toBe(1);
+    expect(simulated!.metrics['j_per_output_token']).toMatchObject({ n: 0, mean: null });
+    expect(simulated!.metrics['output_tokens_per_s']!.n).toBe(2);
+    // Warnings name the row they belong to.
+    const warnings = collectWarnings(docs, rows).filter((w) => w.kind === 'simulated');
+    expect(warnings.map((w) => w.label)).toEqual(['vllm (simulated)', 'vllm (simulated)']);
   });
 
   it('does not depend on the order results were read in', () => {

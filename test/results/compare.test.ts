@@ -40,7 +40,7 @@ describe('compareResults', () => {
     const t = m['output_tokens_per_s']!;
     expect(t.ratio!).toBeCloseTo(1, 2);
     expect(t.significant).toBe(false);
-    expect(t.verdict).toBe('no significant difference');
+    expect(t.verdict).toBe('not distinguishable');
   });
 
   it('calls a difference not comparable with fewer than 2 cycles on a side, or no values', () => {

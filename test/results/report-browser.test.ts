@@ -48,7 +48,7 @@ async function reportFor(root: string, campaign: string, experimentId?: string, 
 interface Opened {
   consoleErrors: string[];
   requests: string[];
-  charts: { id: string; svgs: number; marks: number; width: number; unavailable: string | null }[];
+  charts: { id: string; svgs: number; marks: number; width: number; figureWidth: number; unavailable: string | null }[];
 }
 
 async function open(html: string, name: string, screenshot?: string): Promise<Opened> {
@@ -74,6 +74,7 @@ async function open(html: string, name: string, screenshot?: string): Promise<Op
       svgs: f.querySelectorAll('svg').length,
       marks: f.querySelectorAll('svg g[class*="mark-"] path, svg g[class*="mark-"] line, svg g[class*="mark-"] rect, svg g[class*="mark-"] text').length,
       width: f.querySelector('svg')?.getBoundingClientRect().width ?? 0,
+      figureWidth: f.getBoundingClientRect().width,
       unavailable: f.querySelector('.unavailable')?.textContent ?? null,
     })),
   );
@@ -103,12 +104,14 @@ describe('lem results report, in headless chromium', () => {
     for (const c of opened.charts) {
       expect(c.svgs, c.id).toBe(1);
       expect(c.marks, c.id).toBeGreaterThan(10);
-      expect(c.width, c.id).toBeGreaterThan(300);
+      // Each chart spans its section: the full width of the page's content, not the size it was drawn at.
+      expect(c.width, c.id).toBeGreaterThan(0.98 * c.figureWidth);
+      expect(c.figureWidth, c.id).toBeGreaterThan(1100);
       expect(c.unavailable, c.id).toBeNull();
     }
     // The Pareto front is named in the caption, the warnings table lists the throttled run.
     expect(report.html).toMatch(/Pareto front: 1: tensorrt bs=256/);
-    expect(report.html).toMatch(/<td>GPU clocks throttled during the measured window<\/td><td>c2-e3<\/td><td>2<\/td>/);
+    expect(report.html).toMatch(/<td>GPU clocks throttled during the measured window<\/td><td>[^<]+<\/td><td>c2-e3 \(cycle 2\)<\/td>/);
   });
 
   it('says energy was not measured for simulated results instead of drawing empty charts', async () => {
@@ -132,6 +135,12 @@ describe('lem results report, in headless chromium', () => {
     }
     expect(byId['power']!.unavailable).toMatch(/No experiment in these results has a power time series/);
     for (const id of ['box-throughput', 'latency-ttft', 'latency-e2e']) expect(byId[id]!.marks, id).toBeGreaterThan(5);
+    // No front to name: the caption says nothing about one (it once ended in a dangling "Pareto front: .").
+    expect(report.html).not.toMatch(/Pareto front:/);
+    // Six simulated results of two configurations: one warning row per configuration, counting its three cycles.
+    const simulatedRows = report.html.match(/<tr><td>simulated results[^\n]*<\/tr>/g) ?? [];
+    expect(simulatedRows).toHaveLength(2);
+    for (const row of simulatedRows) expect(row).toMatch(/c0-e\d \(cycle 0\), c1-e\d \(cycle 1\), c2-e\d \(cycle 2\)<\/td><td>[^<]+<\/td><td class="num">3<\/td><\/tr>$/);
   });
 
   it('draws power over time for the experiment asked for, and refuses one that is not there', async () => {

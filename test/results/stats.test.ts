@@ -7,7 +7,6 @@ import {
   hashSeed,
   logGamma,
   mean,
-  mulberry32,
   percentile,
   quantileSelect,
   regularizedIncompleteBeta,
@@ -15,6 +14,7 @@ import {
   studentTSf,
   welchTTest,
 } from '../../src/results/stats.js';
+import { mulberry32 } from '../../src/core/prng.js';
 
 /*
  * Expected values were computed independently with Python 3.11, numpy 2.4 and scipy 1.17:

@@ -13,9 +13,9 @@ const made: DockerBackendContainer[] = [];
 function synthetic(project: string, edit: (t: string) => string = (t) => t): DockerBackendContainer {
   const dir = mkdtempSync(join(tmpdir(), 'lem-bc-'));
   writeFileSync(join(dir, 'compose.yaml'), edit(readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`)));
-  const p = loadComposeProject(dir, { withGpu: false });
+  const p = loadComposeProject(dir, { withGpu: false, env: {} });
   if (!p.ok) throw new Error(p.error.message);
-  const c = new DockerBackendContainer(docker, project, p.value.services['synthetic']!);
+  const c = new DockerBackendContainer(docker, project, p.value.services['synthetic']!, {});
   made.push(c);
   return c;
 }
@@ -64,5 +64,18 @@ describe('DockerBackendContainer lifecycle', { timeout: 60_000 }, () => {
     expect(st.kind).toBe('stopped');
     expect((await c.restart()).ok).toBe(true);
     expect((await c.waitHealthy(30_000)).ok).toBe(true);
+  });
+
+  it('logsTail returns stdout and stderr of the container as text, demultiplexed', async () => {
+    const c = synthetic(`bc${Date.now().toString(36)}l`, (t) =>
+      t.replace('command: ["sleep", "infinity"]', 'command: ["sh", "-c", "echo to-stdout; echo to-stderr >&2; sleep infinity"]'),
+    );
+    await c.up();
+    let logs = '';
+    for (let i = 0; i < 40 && !logs.includes('to-stderr'); i++) {
+      logs = await c.logsTail(10);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(logs.split('\n').sort()).toEqual(['to-stderr', 'to-stdout']);
   });
 });

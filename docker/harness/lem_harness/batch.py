@@ -37,11 +37,32 @@ def _log(message: str) -> None:
     print(f"lem_harness: {message}", file=sys.stderr, flush=True)
 
 
-def run_batch(spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None,
-              engine_factory: Callable[[str], Any] = engines.create) -> int:
+def _close_nvml(ctx: BatchContext) -> None:
+    """nvmlShutdown once the batch is done. Not on interruption: the sampler thread may be inside an NVML call
+    then, and the process is about to exit, which releases NVML anyway."""
+    if ctx.nvml is not None:
+        try:
+            ctx.nvml.close()
+        except Exception:
+            _log(f"nvmlShutdown failed at the end of the batch:\n{_traceback()}")
+
+
+def run_batch(
+    spec: BatchSpec,
+    events: EventWriter,
+    *,
+    nvml_lib: Any = None,
+    nvml_module: str = "pynvml",
+    engine_factory: Callable[[str], Any] = engines.create,
+) -> int:
     """Runs the batch; returns the process exit code (0, or 130/143 when interrupted)."""
-    ctx = BatchContext(spec=spec, events=events, engines=EngineCache(engine_factory),
-                       open_nvml=lambda: open_nvml(nvml_lib))
+    ctx = BatchContext(
+        spec=spec,
+        events=events,
+        engines=EngineCache(engine_factory),
+        open_nvml=lambda: open_nvml(nvml_lib),
+        nvml_module=nvml_module,
+    )
     events.emit("batch_started", batch_id=spec.batch_id, harness_version=__version__, experiments=len(spec.experiments))
     completed = failed = 0
     current: str | None = None
@@ -65,6 +86,7 @@ def run_batch(spec: BatchSpec, events: EventWriter, *, nvml_lib: Any = None,
         except Exception:
             # Every experiment is already reported; a failed unload only matters for this process's memory.
             _log(f"unloading the engine at the end of the batch failed:\n{_traceback()}")
+        _close_nvml(ctx)
         events.emit("batch_finished", batch_id=spec.batch_id, completed=completed, failed=failed)
         return 0
     except Interrupted as intr:

@@ -20,10 +20,10 @@ def make_batches(lengths: Sequence[int], batch_size: int, strategy: str, *, engi
         return []
     order = list(range(n))
     if strategy == "static":
-        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
     by_length = sorted(order, key=lambda i: (-lengths[i], i))
     if strategy == "sorted":
-        return [by_length[i:i + batch_size] for i in range(0, n, batch_size)]
+        return [by_length[i : i + batch_size] for i in range(0, n, batch_size)]
     if strategy != "dynamic":
         raise ValueError(f"unknown batching strategy {strategy!r}")
     if engine_schedules:

@@ -18,15 +18,23 @@ class EngineCache:
         self.key: str | None = None
         self._frozen = False
 
-    def acquire(self, settings: Settings, on_loading: Callable[[], None],
-                on_loaded: Callable[[float], None]) -> tuple[Any, float | None]:
-        """The engine for these settings and its load time in seconds (None when reused)."""
+    def acquire(
+        self,
+        settings: Settings,
+        on_loading: Callable[[], None],
+        on_loaded: Callable[[float], None],
+        before_load: Callable[[Any], None] | None = None,
+    ) -> tuple[Any, float | None]:
+        """The engine for these settings and its load time in seconds (None when reused). `before_load` sees the
+        created engine before it loads (the device_idle baseline is measured there, before any CUDA context)."""
         key = settings.engine_key()
         if self.engine is not None and self.key == key and not settings.force_cold_start:
             return self.engine, None
         self.release()
         on_loading()
         engine = self._factory(settings.backend)
+        if before_load is not None:
+            before_load(engine)
         t0 = time.perf_counter()
         engine.load(settings)
         load_s = time.perf_counter() - t0

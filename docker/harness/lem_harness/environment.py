@@ -32,11 +32,46 @@ def cpu_governor() -> str | None:
     return text.strip() if text else None
 
 
-def in_container() -> bool:
-    if os.path.exists("/.dockerenv") or os.path.exists("/run/.containerenv"):
+_CGROUP_MARKERS = ("docker", "kubepods", "containerd", "libpod", "lxc", "crio", "garden")
+_OVERLAY_ROOTS = ("overlay", "fuse-overlayfs", "aufs")
+
+
+def _root_fstype(mountinfo: str) -> str | None:
+    """The filesystem type mounted at / (mountinfo: `id parent dev root mountpoint opts... - fstype src opts`)."""
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) > 4 and fields[4] == "/" and " - " in line:
+            return line.split(" - ", 1)[1].split()[0]
+    return None
+
+
+def _sched_pid(sched: str) -> int | None:
+    """The PID in /proc/1/sched's first line, `comm (PID, #threads: N)`: on kernels that print the host's PID,
+    a process that is PID 1 in its own namespace but not on the host is in a container."""
+    first = sched.split("\n", 1)[0]
+    start = first.rfind("(")
+    try:
+        return int(first[start + 1 :].split(",", 1)[0]) if start >= 0 else None
+    except ValueError:
+        return None
+
+
+def in_container(read=_read, environ=os.environ) -> bool:
+    """Whether this process runs in a container, judged from its namespaces rather than marker files: a host
+    may have /.dockerenv lying around (a leftover, an image turned into a VM), so that file alone decides
+    nothing. Signs, any of which is enough: a container engine's name in PID 1's cgroup path (cgroup v1, or
+    v2 without a private cgroup namespace), an overlay filesystem as the root mount (every Docker and Podman
+    image), PID 1 being another PID on the host (/proc/1/sched), or the `container` variable that Podman,
+    systemd-nspawn and LXC set for PID 1."""
+    cgroup = read("/proc/1/cgroup") or ""
+    if any(marker in cgroup for marker in _CGROUP_MARKERS):
         return True
-    cgroup = _read("/proc/1/cgroup") or ""
-    return any(word in cgroup for word in ("docker", "kubepods", "containerd", "libpod"))
+    if _root_fstype(read("/proc/self/mountinfo") or "") in _OVERLAY_ROOTS:
+        return True
+    pid = _sched_pid(read("/proc/1/sched") or "")
+    if pid is not None and pid != 1:
+        return True
+    return bool(environ.get("container"))
 
 
 def gpu_info(nvml: Nvml) -> list[dict]:
@@ -78,5 +113,3 @@ def collect(nvml: Nvml | None, nvml_error: str | None, engine_name: str, engine_
         "engine": {"name": engine_name, "version": engine_version},
         "harness_version": __version__,
     }
-
-

@@ -1,5 +1,7 @@
-"""One experiment, start to finish: engine (re)use, prompts and batches, idle baseline, warmup until
-convergence, the measured window with the NVML sampler, then the result folder written atomically."""
+"""One experiment, start to finish: engine (re)use (the device_idle baseline before the batch's first engine
+load), prompts and batches, the loaded_idle baseline, warmup over every batch shape until convergence, the
+measured window (whole passes over the prompts until min_measure_s) with the NVML sampler, then the result
+folder written atomically."""
 
 from __future__ import annotations
 
@@ -9,20 +11,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from lem_harness import environment, report
+from lem_harness import document, environment
 from lem_harness.batching import make_batches
 from lem_harness.engine_cache import EngineCache
 from lem_harness.events import EventWriter
-from lem_harness.latency import RequestTiming, summarise
+from lem_harness.latency import RequestTiming
 from lem_harness.measure.baseline import Baseline, measure_idle
-from lem_harness.measure.energy import window_energy
 from lem_harness.measure.window import Window
 from lem_harness.nvml import Nvml
 from lem_harness.prompts import load_prompts
-from lem_harness.results import SAMPLES_FILE, result_dir, samples_csv, write_result
+from lem_harness.results import result_dir, samples_csv, write_result
+from lem_harness.settings import Settings
+from lem_harness.shapes import distinct_shapes, fixed_shape_batches
 from lem_harness.spec import BatchExperiment, BatchSpec
 from lem_harness.warmup import run_warmup
-
 
 SIMULATED_NVML_NOTE = "NVML not opened: this is a simulated run (synthetic engine), no GPU is measured"
 
@@ -34,8 +36,14 @@ class BatchContext:
     engines: EngineCache
     # Opens NVML; returns (session, None) or (None, the reason it cannot be used).
     open_nvml: Callable[[], tuple[Nvml | None, str | None]]
-    # The window open right now, so an interruption can stop its sampler thread.
+    # The NVML binding the process sampler imports in its own process (a test passes its double's module).
+    nvml_module: str = "pynvml"
+    # The window open right now, so an interruption can stop its sampler.
     active_window: Window | None = field(default=None)
+    # The GPUs at rest, measured before this process's first real engine load (None until then).
+    device_idle: Baseline | None = field(default=None)
+    # A real engine was loaded: this process holds a CUDA context until it exits, device_idle is out of reach.
+    cuda_context: bool = field(default=False)
     _nvml: tuple[Nvml | None, str | None] | None = field(default=None)
 
     def nvml_session(self) -> tuple[Nvml | None, str | None]:
@@ -51,6 +59,24 @@ class BatchContext:
     def nvml(self) -> Nvml | None:
         return self._nvml[0] if self._nvml else None
 
+    def window(self, nvml: Nvml, s: Settings) -> Window:
+        m = s.measurement
+        return Window(
+            nvml.devices,
+            sampling=m.sampling,
+            interval_s=m.sample_interval_ms / 1000.0,
+            kind=m.sampler,
+            slow_every=m.slow_fields_every,
+            nvml_module=self.nvml_module,
+        )
+
+    def idle(self, nvml: Nvml, s: Settings, duration_s: float, name: str) -> Baseline:
+        window = self.window(nvml, s)
+        self.active_window = window
+        baseline = measure_idle(window, duration_s, name)
+        self.active_window = None
+        return baseline
+
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -63,22 +89,47 @@ def _energy_unavailable_reason(nvml: Nvml | None, nvml_error: str | None, engine
         return f"NVML unavailable: {nvml_error}"
     mig = [g.index for g in nvml.devices if g.mig_mode()]
     if mig:
-        return (f"MIG mode is enabled on GPU {', '.join(map(str, mig))}: NVML cannot measure the energy of a MIG "
-                "slice, so energy is not reported")
+        return (
+            f"MIG mode is enabled on GPU {', '.join(map(str, mig))}: NVML cannot measure the energy of a MIG "
+            "slice, so energy is not reported"
+        )
     return None
 
 
-def _open_window(ctx: BatchContext, nvml: Nvml, sampling: bool, interval_s: float) -> Window:
-    window = Window(nvml.devices, sampling=sampling, interval_s=interval_s)
-    ctx.active_window = window
-    window.open()
-    return window
+def _before_load(ctx: BatchContext, s: Settings, eid: str, engine: Any) -> None:
+    """device_idle: the GPUs with no CUDA context, once per process, before the first real engine loads."""
+    if engine.simulated or ctx.cuda_context or ctx.device_idle is not None or s.measurement.device_idle_s <= 0:
+        return
+    nvml, error = ctx.nvml_session()
+    if _energy_unavailable_reason(nvml, error, engine) is None:
+        ctx.events.emit("baseline", experiment_id=eid, duration_s=s.measurement.device_idle_s)
+        ctx.device_idle = ctx.idle(nvml, s, s.measurement.device_idle_s, "device_idle")
 
 
-def _close_window(ctx: BatchContext, window: Window):
-    sweeps = window.close()
-    ctx.active_window = None
-    return sweeps
+def _prepare(engine: Any, s: Settings) -> tuple[list, list[list[int]]]:
+    prompts = load_prompts(s.prompts)
+    prepared = engine.prepare(prompts, s.prompts.input_length)
+    if s.measurement.warmup.pad_to_fixed_shape and not engine.schedules_requests:
+        longest = max(p.input_tokens for p in prepared)
+        prepared = engine.prepare(prompts, s.prompts.input_length or longest)
+        return prepared, fixed_shape_batches(len(prepared), s.batch_size)
+    lengths = [p.input_tokens for p in prepared]
+    return prepared, make_batches(lengths, s.batch_size, s.strategy, engine_schedules=engine.schedules_requests)
+
+
+def _measure(
+    engine: Any, s: Settings, prepared: list, batches: list[list[int]], target_s: float, clock: Callable[[], float]
+) -> tuple[list[RequestTiming], int, int, float]:
+    """Whole passes over the prompts until target_s has passed (one pass when 0): timings, batches, passes, s."""
+    timings: list[RequestTiming] = []
+    passes = 0
+    t0 = clock()
+    while True:
+        for batch in batches:
+            timings.extend(engine.generate([prepared[i] for i in batch], s))
+        passes += 1
+        if clock() - t0 >= target_s:
+            return timings, passes * len(batches), passes, clock() - t0
 
 
 def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
@@ -96,10 +147,10 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
         s,
         on_loading=lambda: ev.emit("engine_loading", experiment_id=eid),
         on_loaded=lambda secs: ev.emit("engine_loaded", experiment_id=eid, load_s=secs),
+        before_load=lambda created: _before_load(ctx, s, eid, created),
     )
-    prepared = engine.prepare(load_prompts(s.prompts), s.prompts.input_length)
-    batches = make_batches([p.input_tokens for p in prepared], s.batch_size, s.strategy,
-                           engine_schedules=engine.schedules_requests)
+    ctx.cuda_context = ctx.cuda_context or not engine.simulated
+    prepared, batches = _prepare(engine, s)
     if engine.simulated:
         nvml, nvml_error = ctx.nvml, None if ctx.nvml else SIMULATED_NVML_NOTE
     else:
@@ -107,123 +158,77 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
     env = environment.collect(nvml, nvml_error, engine.name, engine.version())
     unavailable = _energy_unavailable_reason(nvml, nvml_error, engine)
     measure_gpus = unavailable is None
-    interval_s = m.sample_interval_ms / 1000.0
 
-    # Idle baseline: the loaded engine, nothing running.
+    # loaded_idle: the loaded engine, nothing running.
     ev.emit("baseline", experiment_id=eid, duration_s=m.idle_baseline_s)
-    baseline: Baseline | None = None
+    loaded: Baseline | None = None
     t_idle = clock()
     if m.idle_baseline_s > 0:
         if measure_gpus:
-            window = Window(nvml.devices, sampling=m.sampling, interval_s=interval_s)
-            ctx.active_window = window
-            baseline = measure_idle(window, m.idle_baseline_s)
-            ctx.active_window = None
+            loaded = ctx.idle(nvml, s, m.idle_baseline_s, "loaded_idle")
         else:
             time.sleep(m.idle_baseline_s)
     idle_s = clock() - t_idle
+    device = ctx.device_idle if measure_gpus else None
+    if device is not None and device.measured_at is not None and device.measured_at < started_at:
+        device = device.as_reused()
 
-    # Warmup on the first batch until its latency settles; never measured.
-    first_batch = [prepared[i] for i in batches[0]]
+    shapes = distinct_shapes(batches, [p.input_tokens for p in prepared])
 
-    def warm_once() -> float:
+    def warm(i: int) -> float:
         t = clock()
-        engine.generate(first_batch, s)
+        engine.generate([prepared[j] for j in batches[i]], s)
         return clock() - t
 
-    warm = run_warmup(
-        warm_once, m.warmup,
-        on_run=lambda run, cv: ev.emit("warmup", experiment_id=eid, run=run, max_runs=m.warmup.max_runs, cv=cv),
+    max_runs = m.warmup.max_runs + len(shapes)
+    warm_summary = run_warmup(
+        warm,
+        shapes,
+        m.warmup,
         clock=clock,
+        on_run=lambda run, cv: ev.emit("warmup", experiment_id=eid, run=run, max_runs=max_runs, cv=cv),
     )
 
-    # The measured window: one pass over the prompts, or whole batches until min_measure_s has passed.
+    # The measured window: one pass over the prompts, or whole passes until min_measure_s where energy is measured
+    # (a run without energy measures latency and throughput only: it has no counter to wait for).
     ev.emit("measuring", experiment_id=eid)
-    window = _open_window(ctx, nvml, m.sampling, interval_s) if measure_gpus else None
-    timings: list[RequestTiming] = []
-    n_batches = 0
-    t0 = clock()
-    while True:
-        batch = batches[n_batches % len(batches)]
-        timings.extend(engine.generate([prepared[i] for i in batch], s))
-        n_batches += 1
-        if m.min_measure_s <= 0:
-            if n_batches == len(batches):
-                break
-        elif clock() - t0 >= m.min_measure_s:
-            break
-    measured_s = clock() - t0
-    sweeps = _close_window(ctx, window) if window is not None else None
+    target_s = m.min_measure_s if measure_gpus else 0.0
+    window = ctx.window(nvml, s) if measure_gpus else None
+    if window is not None:
+        ctx.active_window = window
+        window.open()
+    timings, n_batches, passes, measured_s = _measure(engine, s, prepared, batches, target_s, clock)
+    sweeps = window.close() if window is not None else None
+    ctx.active_window = None
 
-    out_tokens = sum(t.output_tokens for t in timings)
-    in_tokens = sum(t.input_tokens for t in timings)
-    measured = report.Measured(
-        duration_s=measured_s,
-        sweeps=sweeps,
-        energy=window_energy(sweeps, integrate=m.sampling) if sweeps else None,
-        sampling=m.sampling,
-        interval_s=interval_s,
-        power_sources=[g.power_source() for g in nvml.devices] if measure_gpus and m.sampling else [],
-        baseline=baseline,
-        output_tokens=out_tokens,
-        unavailable_reason=unavailable,
+    doc = document.build(
+        document.Inputs(
+            spec=ctx.spec,
+            exp=exp,
+            env=env,
+            engine_name=engine.name,
+            simulated=bool(engine.simulated),
+            started_at=started_at,
+            finished_at=_now_iso(),
+            load_s=load_s,
+            idle_s=idle_s,
+            timings=timings,
+            n_batches=n_batches,
+            passes=passes,
+            measured_s=measured_s,
+            sweeps=sweeps,
+            unavailable=unavailable,
+            baselines={"device_idle": device, "loaded_idle": loaded},
+            warmup=warm_summary,
+            target_s=target_s,
+            power_sources=[g.power_source() for g in nvml.devices] if measure_gpus and m.sampling else [],
+        )
     )
-    energy = report.energy_section(measured)
-    power = report.power_section(measured)
-    thermal = report.thermal_section(measured)
-    sampler = report.sampler_section(measured)
-    warnings = report.validity_warnings(measured, energy, power, thermal, sampler)
-    if not warm.converged:
-        cv = "undefined" if warm.final_cv is None else f"{warm.final_cv:.3f}"
-        warnings.append(f"warmup did not converge: CV of the last {m.warmup.window} latencies was {cv} after "
-                        f"{warm.runs} runs (threshold {m.warmup.cv_threshold})")
-    latency = summarise(timings)
-    if latency["ttft_ms"] is None:
-        warnings.append(f"the {engine.name} engine does not expose per-token timing here: TTFT, TPOT and ITL are "
-                        "not reported")
-
-    document = {
-        "schema_version": 3,
-        "simulated": bool(engine.simulated),
-        "experiment": {
-            "campaign_id": ctx.spec.campaign_id,
-            "experiment_id": eid,
-            "config_hash": exp.config_hash,
-            "cycle": exp.cycle,
-            "index": exp.index,
-            "attempt": exp.attempt,
-            "backend": s.backend,
-            "config": exp.config,
-        },
-        "environment": env,
-        "timing": {
-            "started_at": started_at,
-            "finished_at": _now_iso(),
-            "engine_load_s": load_s,
-            "idle_baseline_s": baseline.duration_s if baseline else idle_s,
-            "warmup_s": warm.duration_s,
-            "measured_s": measured_s,
-        },
-        "tokens": {"input": in_tokens, "output": out_tokens, "prompts": len(timings), "batches": n_batches},
-        "throughput": report.throughput_section(out_tokens, in_tokens, len(timings), measured_s),
-        "latency": latency,
-        "energy": energy,
-        "power": power,
-        "thermal": thermal,
-        "warmup": {
-            "runs": warm.runs,
-            "final_cv": warm.final_cv,
-            "converged": warm.converged,
-            "cv_threshold": m.warmup.cv_threshold,
-            "window": m.warmup.window,
-            "max_runs": m.warmup.max_runs,
-        },
-        "sampler": sampler,
-        "gpu_usage": report.gpu_usage_section(measured),
-        "warnings": warnings,
-        "files": {"samples_csv": SAMPLES_FILE},
-    }
-    phases = [("baseline", baseline.sweeps if baseline else []), ("measured", sweeps or [])]
-    path = write_result(result_dir(ctx.spec.results_dir, ctx.spec.campaign_id, eid), document, samples_csv(phases))
+    phases = [
+        ("device_idle", device.sweeps if device and not device.reused else []),
+        ("baseline", loaded.sweeps if loaded else []),
+        ("measured", sweeps or []),
+    ]
+    path = write_result(result_dir(ctx.spec.results_dir, ctx.spec.campaign_id, eid), doc, samples_csv(phases))
     ev.emit("finished", experiment_id=eid, result_path=str(path), duration_s=clock() - t_start)
     return str(path)

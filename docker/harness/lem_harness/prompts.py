@@ -42,5 +42,7 @@ def file_prompts(path: str) -> list[str]:
 
 
 def load_prompts(cfg: Prompts) -> list[str]:
+    if cfg.source == "file" and not cfg.file:
+        raise PromptError('prompts.source is "file" but prompts.file is not set')
     source = file_prompts(cfg.file) if cfg.source == "file" else builtin_prompts(cfg.category)
     return [source[i % len(source)] for i in range(cfg.count)]

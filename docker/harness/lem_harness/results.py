@@ -1,4 +1,4 @@
-"""The result folder of one experiment: result.json (ResultDocument, schema version 3, as
+"""The result folder of one experiment: result.json (ResultDocument, schema version 4, as
 src/contract/result.ts defines it) and samples.csv (the NVML time series), written atomically."""
 
 from __future__ import annotations
@@ -10,13 +10,25 @@ from pathlib import Path
 from typing import Sequence
 
 from lem_harness import atomic
-from lem_harness.measure.sampler import Sweep
+from lem_harness.measure.sweep import Sweep
 
 RESULT_FILE = "result.json"
 SAMPLES_FILE = "samples.csv"
 SAMPLE_COLUMNS = (
-    "phase", "t_s", "unix_ts", "gpu", "power_w", "energy_mj", "temperature_c", "sm_clock_mhz", "mem_clock_mhz",
-    "mem_used_mib", "util_gpu_pct", "util_mem_pct", "pstate", "clocks_event_reasons",
+    "phase",
+    "t_s",
+    "unix_ts",
+    "gpu",
+    "power_w",
+    "energy_mj",
+    "temperature_c",
+    "sm_clock_mhz",
+    "mem_clock_mhz",
+    "mem_used_mib",
+    "util_gpu_pct",
+    "util_mem_pct",
+    "pstate",
+    "clocks_event_reasons",
 )
 
 
@@ -40,10 +52,27 @@ def samples_csv(phases: Sequence[tuple[str, Sequence[Sweep]]]) -> bytes:
         for s in sweeps:
             for r in s.readings:
                 reasons = None if r.clocks_event_reasons is None else f"0x{r.clocks_event_reasons:x}"
-                w.writerow([_cell(v) for v in (
-                    phase, s.t - origin, f"{s.ts:.3f}", r.gpu, r.power_w, r.energy_mj, r.temperature_c,
-                    r.sm_clock_mhz, r.mem_clock_mhz, r.mem_used_mib, r.util_gpu_pct, r.util_mem_pct, r.pstate, reasons,
-                )])
+                w.writerow(
+                    [
+                        _cell(v)
+                        for v in (
+                            phase,
+                            s.t - origin,
+                            f"{s.ts:.3f}",
+                            r.gpu,
+                            r.power_w,
+                            r.energy_mj,
+                            r.temperature_c,
+                            r.sm_clock_mhz,
+                            r.mem_clock_mhz,
+                            r.mem_used_mib,
+                            r.util_gpu_pct,
+                            r.util_mem_pct,
+                            r.pstate,
+                            reasons,
+                        )
+                    ]
+                )
     return buf.getvalue().encode("utf-8")
 
 

@@ -1,81 +1,89 @@
 """One experiment's resolved config, read from the batch spec's `config` object.
 
-The orchestrator sends ExperimentConfig's output (src/config/experiment.ts) with every default filled in.
-The same defaults are applied here too, so a hand-written spec works and the harness never guesses: a value
-that is present must have the right type, a value that is absent takes zod's default. Keys the harness does
-not use are left alone (the contract types `config` as an open record).
+lem resolves the config (src/config/experiment.ts, zod) and sends it with every default filled in; the batch
+spec has already been checked against the JSON Schema exported from that zod contract (spec.py). The harness
+therefore has no defaults of its own: each field below names the config path it is read from, and a value is
+taken exactly as lem sent it. A field the contract marks optional (zod `.optional()`: "not set, the engine
+decides") reads as None when absent. To add a field: add it to zod, run `npm run export-schemas`, and add it
+here with its path; test/contract/harness-parity.test.ts checks that both sides agree on every field.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from lem_harness import validate as v
-
 BACKENDS = ("transformers", "vllm", "tensorrt", "synthetic")
-BACKEND_ALIASES = {"pytorch": "transformers"}
 
-# Mirrors DECODER_PRESETS in src/config/experiment.ts.
-DECODER_PRESETS = {
-    "deterministic": {"temperature": 0.0, "top_p": 1.0, "top_k": 0, "repetition_penalty": 1.0},
-    "standard": {"temperature": 1.0, "top_p": 0.95, "top_k": 50, "repetition_penalty": 1.0},
-    "creative": {"temperature": 0.9, "top_p": 0.95, "top_k": 0, "repetition_penalty": 1.1},
-    "factual": {"temperature": 0.3, "top_p": 0.9, "top_k": 40, "repetition_penalty": 1.05},
-}
+
+def at(path: str) -> Any:
+    """A settings field read from `path` (dotted, relative to the dataclass's own place in the config)."""
+    return field(metadata={"config": path})
 
 
 @dataclass(frozen=True)
 class Decoder:
-    temperature: float
-    top_p: float
-    top_k: int
-    repetition_penalty: float
+    preset: str | None = at("preset")
+    temperature: float = at("temperature")
+    top_p: float = at("top_p")
+    top_k: int = at("top_k")
+    repetition_penalty: float = at("repetition_penalty")
 
 
 @dataclass(frozen=True)
 class Prompts:
-    source: str
-    category: str
-    file: str | None
-    count: int
-    input_length: int | None
+    source: str = at("source")
+    category: str = at("category")
+    file: str | None = at("file")
+    count: int = at("count")
+    input_length: int | None = at("input_length")
 
 
 @dataclass(frozen=True)
 class Warmup:
-    max_runs: int
-    cv_threshold: float
-    window: int
-    min_runs: int
+    max_runs: int = at("max_runs")
+    cv_threshold: float = at("cv_threshold")
+    window: int = at("window")
+    min_runs: int = at("min_runs")
+    pad_to_fixed_shape: bool = at("pad_to_fixed_shape")
 
 
 @dataclass(frozen=True)
 class Measurement:
-    sample_interval_ms: int
-    sampling: bool
-    idle_baseline_s: float
-    min_measure_s: float
-    warmup: Warmup
+    sample_interval_ms: int = at("sample_interval_ms")
+    sampling: bool = at("sampling")
+    sampler: str = at("sampler")
+    slow_fields_every: int = at("slow_fields_every")
+    idle_baseline_s: float = at("idle_baseline_s")
+    device_idle_s: float = at("device_idle_s")
+    baseline: str = at("baseline")
+    min_measure_s: float = at("min_measure_s")
+    warmup: Warmup = at("warmup")
 
 
 @dataclass(frozen=True)
 class Settings:
-    backend: str
-    model_name: str
-    precision: str
-    revision: str | None
-    quantization: str | None
-    max_output_tokens: int
-    batch_size: int
-    strategy: str
-    decoder: Decoder
-    prompts: Prompts
-    measurement: Measurement
-    force_cold_start: bool
+    name: str | None = at("name")
+    backend: str = at("backend")
+    model_name: str = at("model.name")
+    precision: str = at("model.fp_precision")
+    revision: str | None = at("model.revision")
+    quantization: str | None = at("model.quantization")
+    max_output_tokens: int = at("max_output_tokens")
+    batch_size: int = at("batching.batch_size")
+    strategy: str = at("batching.strategy")
+    decoder: Decoder = at("decoder")
+    prompts: Prompts = at("prompts")
+    measurement: Measurement = at("measurement")
+    force_cold_start: bool = at("force_cold_start")
+    # GPUs lem placed the experiment on (a count or node indices); placement is lem's, the harness only records it.
+    gpus: int | list | None = at("gpus")
     # The backend's own section (vllm:, tensorrt:, transformers:, synthetic:), as sent; engines read it.
-    section: dict = field(default_factory=dict)
+    section: dict = field(default_factory=dict, metadata={"config": "{backend}"})
     raw: dict = field(default_factory=dict)
 
     def engine_key(self) -> str:
@@ -84,101 +92,79 @@ class Settings:
         return json.dumps([self.backend, model, self.section], sort_keys=True, default=str)
 
 
-def _get(section: dict, key: str, default: Any) -> Any:
-    value = section.get(key, default)
-    return default if value is None and default is not None else value
+class MissingSection(Exception):
+    """The resolved config lacks its backend's own section (lem always sends it)."""
 
 
-def _decoder(raw: Any, path: str) -> Decoder:
-    d = v.obj(raw if raw is not None else {}, path)
-    preset = d.get("preset")
-    if preset is not None:
-        v.choice(preset, f"{path}.preset", DECODER_PRESETS)
-    base = DECODER_PRESETS[preset or "deterministic"]
-    return Decoder(
-        temperature=v.number(_get(d, "temperature", base["temperature"]), f"{path}.temperature", minimum=0),
-        top_p=v.number(_get(d, "top_p", base["top_p"]), f"{path}.top_p", above=0, maximum=1),
-        top_k=v.integer(_get(d, "top_k", base["top_k"]), f"{path}.top_k", minimum=0),
-        repetition_penalty=v.number(
-            _get(d, "repetition_penalty", base["repetition_penalty"]), f"{path}.repetition_penalty", above=0
-        ),
-    )
+def _lookup(config: dict, path: str) -> Any:
+    node: Any = config
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None  # absent: allowed only where the schema made the field optional (checked before)
+        node = node[part]
+    return node
 
 
-def _prompts(raw: Any, path: str) -> Prompts:
-    p = v.obj(raw if raw is not None else {}, path)
-    source = v.choice(_get(p, "source", "builtin"), f"{path}.source", ("builtin", "file"))
-    file = p.get("file")
-    if file is not None:
-        v.string(file, f"{path}.file")
-    if source == "file" and not file:
-        raise v.SpecError(f"{path}.file", 'required when prompts.source is "file"')
-    input_length = p.get("input_length")
-    if input_length is not None:
-        input_length = v.integer(input_length, f"{path}.input_length", minimum=1)
-    return Prompts(
-        source=source,
-        category=v.choice(_get(p, "category", "medium"), f"{path}.category", ("short", "medium", "long")),
-        file=file,
-        count=v.integer(_get(p, "count", 32), f"{path}.count", minimum=1),
-        input_length=input_length,
-    )
+def _coerce(value: Any, kinds: frozenset) -> Any:
+    # JSON says 10 where a float is meant, and 3.0 where an integer is (zod's z.int() accepts both).
+    if isinstance(value, bool) or value is None:
+        return value
+    if float in kinds and isinstance(value, int):
+        return float(value)
+    if int in kinds and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
-def _measurement(raw: Any, path: str) -> Measurement:
-    m = v.obj(raw if raw is not None else {}, path)
-    w = v.obj(_get(m, "warmup", {}), f"{path}.warmup")
-    wp = f"{path}.warmup"
-    return Measurement(
-        sample_interval_ms=v.integer(
-            _get(m, "sample_interval_ms", 100), f"{path}.sample_interval_ms", minimum=10, maximum=10_000
-        ),
-        sampling=v.boolean(_get(m, "sampling", True), f"{path}.sampling"),
-        idle_baseline_s=v.number(_get(m, "idle_baseline_s", 10), f"{path}.idle_baseline_s", minimum=0),
-        min_measure_s=v.number(_get(m, "min_measure_s", 0), f"{path}.min_measure_s", minimum=0),
-        warmup=Warmup(
-            max_runs=v.integer(_get(w, "max_runs", 20), f"{wp}.max_runs", minimum=1),
-            cv_threshold=v.number(_get(w, "cv_threshold", 0.05), f"{wp}.cv_threshold", above=0),
-            window=v.integer(_get(w, "window", 5), f"{wp}.window", minimum=2),
-            min_runs=v.integer(_get(w, "min_runs", 3), f"{wp}.min_runs", minimum=0),
-        ),
-    )
+@functools.lru_cache(maxsize=None)
+def _plan(cls: type) -> tuple[tuple[str, str, Any, frozenset], ...]:
+    """(field, config path, nested dataclass or None, the types a leaf may take) per field of cls, worked out
+    once: resolving the annotations costs far more than reading a whole config."""
+    hints = typing.get_type_hints(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        path = f.metadata.get("config")
+        if path is None or "{" in path:
+            continue
+        hint = hints[f.name]
+        nested = hint if dataclasses.is_dataclass(hint) else None
+        plan.append((f.name, path, nested, frozenset(typing.get_args(hint)) or frozenset({hint})))
+    return tuple(plan)
 
 
-def parse_settings(raw: Any, path: str) -> Settings:
-    c = v.obj(raw, path)
-    backend = c.get("backend")
-    backend = BACKEND_ALIASES.get(backend, backend) if isinstance(backend, str) else backend
-    backend = v.choice(backend, f"{path}.backend", BACKENDS)
-    for other in BACKENDS:
-        if other != backend and c.get(other) is not None:
-            raise v.SpecError(f"{path}.{other}", f'section "{other}" belongs to backend {other}, '
-                                                 f"but this experiment's backend is {backend}")
-    model = v.obj(c.get("model"), f"{path}.model")
-    revision = model.get("revision")
-    quantization = model.get("quantization")
-    if revision is not None:
-        v.string(revision, f"{path}.model.revision")
-    if quantization is not None:
-        v.string(quantization, f"{path}.model.quantization")
-    batching = v.obj(_get(c, "batching", {}), f"{path}.batching")
-    section = v.obj(_get(c, backend, {}), f"{path}.{backend}")
-    extra = section.get("extra", {})
-    v.obj(extra if extra is not None else {}, f"{path}.{backend}.extra")
-    return Settings(
-        backend=backend,
-        model_name=v.string(model.get("name"), f"{path}.model.name"),
-        precision=v.choice(_get(model, "fp_precision", "bf16"), f"{path}.model.fp_precision", ("fp32", "fp16", "bf16")),
-        revision=revision,
-        quantization=quantization,
-        max_output_tokens=v.integer(_get(c, "max_output_tokens", 128), f"{path}.max_output_tokens", minimum=1),
-        batch_size=v.integer(_get(batching, "batch_size", 1), f"{path}.batching.batch_size", minimum=1),
-        strategy=v.choice(_get(batching, "strategy", "static"), f"{path}.batching.strategy",
-                          ("static", "dynamic", "sorted")),
-        decoder=_decoder(c.get("decoder"), f"{path}.decoder"),
-        prompts=_prompts(c.get("prompts"), f"{path}.prompts"),
-        measurement=_measurement(c.get("measurement"), f"{path}.measurement"),
-        force_cold_start=v.boolean(_get(c, "force_cold_start", False), f"{path}.force_cold_start"),
-        section=section,
-        raw=c,
-    )
+def _read(cls: type, config: dict) -> Any:
+    values = {}
+    for name, path, nested, kinds in _plan(cls):
+        value = _lookup(config, path)
+        values[name] = _read(nested, value) if nested is not None else _coerce(value, kinds)
+    return cls(**values)
+
+
+def parse_settings(config: dict) -> Settings:
+    """Settings from a resolved config that has passed the batch spec's JSON Schema."""
+    settings = _read(Settings, config)
+    section = config.get(settings.backend)
+    if not isinstance(section, dict):
+        raise MissingSection(settings.backend)
+    return dataclasses.replace(settings, section=section, raw=config)
+
+
+def config_paths(settings: Settings) -> dict[str, Any]:
+    """What the harness read, keyed by config path: `python3 -m lem_harness check` prints it, and the parity
+    test compares it with what lem resolved."""
+    out: dict[str, Any] = {}
+
+    def walk(obj: Any, prefix: str) -> None:
+        for f in dataclasses.fields(obj):
+            path = f.metadata.get("config")
+            if path is None:
+                continue
+            path = path.replace("{backend}", settings.backend)
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                walk(value, f"{prefix}{path}.")
+            else:
+                out[f"{prefix}{path}"] = value
+
+    walk(settings, "")
+    return out

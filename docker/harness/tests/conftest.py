@@ -1,7 +1,9 @@
+import copy
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,28 +33,42 @@ def spec_schema():
     return load_schema("batch-spec.schema.json")
 
 
+RESOLVED = json.loads((Path(__file__).resolve().parent / "resolved-configs.json").read_text())
+
+
+def merged(base: dict, overrides: dict) -> dict:
+    """A copy of base with overrides merged in, objects merged key by key."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolved_config(backend: str, **overrides) -> dict:
+    """A config as lem sends it: lem's own resolution of a minimal experiment (resolved-configs.json, written by
+    `npm run export-schemas` from zod), with overrides merged in. Tests never restate a default."""
+    return merged(RESOLVED[backend], overrides)
+
+
 def synthetic_config(**overrides) -> dict:
-    """A small, fast synthetic experiment config (the orchestrator would send every default filled in)."""
-    config = {
-        "backend": "synthetic",
-        "model": {"name": "synthetic-model", "fp_precision": "bf16"},
+    """A small, fast synthetic experiment config."""
+    fast = {
+        "model": {"name": "synthetic-model"},
         "max_output_tokens": 8,
-        "batching": {"batch_size": 2, "strategy": "static"},
-        "decoder": {"preset": None, "temperature": 0, "top_p": 1, "top_k": 0, "repetition_penalty": 1},
-        "prompts": {"source": "builtin", "category": "short", "count": 4},
+        "batching": {"batch_size": 2},
+        "prompts": {"category": "short", "count": 4},
         "measurement": {
-            "sample_interval_ms": 100, "sampling": True, "idle_baseline_s": 0, "min_measure_s": 0,
+            "idle_baseline_s": 0,
+            "device_idle_s": 0,
+            "min_measure_s": 0,
             "warmup": {"max_runs": 3, "cv_threshold": 0.5, "window": 2, "min_runs": 2},
         },
-        "force_cold_start": False,
-        "synthetic": {"tokens_per_second": 4000, "ttft_ms": 1, "load_s": 0, "fail_experiment": False, "extra": {}},
+        "synthetic": {"tokens_per_second": 4000, "ttft_ms": 1},
     }
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    return config
+    return merged(resolved_config("synthetic", **fast), overrides)
 
 
 def make_spec(results_dir, experiments, campaign_id="camp", batch_id="batch-1") -> dict:
@@ -62,11 +78,24 @@ def make_spec(results_dir, experiments, campaign_id="camp", batch_id="batch-1") 
         "batch_id": batch_id,
         "results_dir": str(results_dir),
         "experiments": [
-            {"experiment_id": eid, "config_hash": f"hash-{eid}", "cycle": 0, "index": i, "attempt": 1,
-             "pause_before_s": 0, "config": cfg}
+            {
+                "experiment_id": eid,
+                "config_hash": f"hash-{eid}",
+                "cycle": 0,
+                "index": i,
+                "attempt": 1,
+                "pause_before_s": 0,
+                "config": cfg,
+            }
             for i, (eid, cfg) in enumerate(experiments)
         ],
     }
+
+
+# Harness runs started by these tests take their run lock here, not in the container-wide /tmp place, so test
+# runs on one machine (several checkouts) do not refuse each other.
+LOCK_DIR = tempfile.mkdtemp(prefix="lem-harness-test-lock-")
+os.environ["LEM_HARNESS_LOCK_DIR"] = LOCK_DIR
 
 
 def harness_env() -> dict:
@@ -76,8 +105,15 @@ def harness_env() -> dict:
 
 
 def run_harness(*args, timeout=30, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lem_harness", *args], capture_output=True, text=True,
-                          timeout=timeout, env=harness_env(), cwd=str(HARNESS_ROOT), **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "lem_harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=harness_env(),
+        cwd=str(HARNESS_ROOT),
+        **kwargs,
+    )
 
 
 def parse_events(stdout: str) -> list[dict]:

@@ -1,6 +1,8 @@
 """RecordingNvmlDouble: stands in for the pynvml module where there is no GPU. It records every call, serves
 a configurable power trace, and keeps an energy counter consistent with that trace (integrated exactly at
-each read), so energy tests compare two independently computed numbers that must agree."""
+each read), so energy tests compare two independently computed numbers that must agree. A FakeGpu's `errors`
+makes the double raise a given NVML error code from a given call, as pynvml does (NVMLError with `.value`),
+so the harness's error mapping is tested against the codes a real driver returns."""
 
 from __future__ import annotations
 
@@ -8,13 +10,32 @@ import threading
 import time
 from types import SimpleNamespace
 
+# nvml.h's return codes, under pynvml's names.
+NVML_SUCCESS = 0
+NVML_ERROR_NOT_SUPPORTED = 3
+NVML_ERROR_NO_PERMISSION = 4
+NVML_ERROR_DRIVER_NOT_LOADED = 9
+NVML_ERROR_GPU_IS_LOST = 15
+NVML_ERROR_UNKNOWN = 999
+_ERROR_TEXT = {
+    NVML_ERROR_NOT_SUPPORTED: "Not Supported",
+    NVML_ERROR_NO_PERMISSION: "Insufficient Permissions",
+    NVML_ERROR_DRIVER_NOT_LOADED: "Driver Not Loaded",
+    NVML_ERROR_GPU_IS_LOST: "GPU is lost",
+    NVML_ERROR_UNKNOWN: "Unknown Error",
+}
+
 
 class NVMLError(Exception):
-    pass
+    """pynvml's exception: the return code in `.value`, nvmlErrorString's text as the message."""
+
+    def __init__(self, value, text=None):
+        self.value = value
+        super().__init__(text or _ERROR_TEXT.get(value, f"NVML error {value}"))
 
 
-class NVMLError_NotSupported(NVMLError):
-    pass
+def NVMLError_NotSupported(_text=None):  # pynvml's class name
+    return NVMLError(NVML_ERROR_NOT_SUPPORTED)
 
 
 class _FieldValue:
@@ -25,8 +46,20 @@ class _FieldValue:
 
 
 class FakeGpu:
-    def __init__(self, index, watts=200.0, name="Recording GPU Double", reasons=0x0, mig=None,
-                 instant_supported=True, temperature=45, mem_used_mib=10 * 1024, util_gpu=97, util_mem=40):
+    def __init__(
+        self,
+        index,
+        watts=200.0,
+        name="Recording GPU Double",
+        reasons=0x0,
+        mig=None,
+        instant_supported=True,
+        temperature=45,
+        mem_used_mib=10 * 1024,
+        util_gpu=97,
+        util_mem=40,
+        errors=None,
+    ):
         self.index = index
         self.watts = watts  # constant, or a callable of elapsed seconds
         self.name = name
@@ -42,6 +75,8 @@ class FakeGpu:
         self.last_t = self.t0
         self.lock = threading.Lock()
         self.reset_at = None  # elapsed seconds after which the counter restarts from 0 (a driver reload)
+        self.errors = dict(errors or {})  # NVML call name -> the return code it fails with
+        self.field_return = None  # a return code for the power field itself (the call as a whole succeeds)
 
     def elapsed(self):
         return time.perf_counter() - self.t0
@@ -74,6 +109,18 @@ class RecordingNvmlDouble:
     """Module-like object with the pynvml names the harness uses."""
 
     NVMLError = NVMLError
+    NVML_SUCCESS = NVML_SUCCESS
+    NVML_ERROR_NOT_SUPPORTED = NVML_ERROR_NOT_SUPPORTED
+    NVML_FI_DEV_POWER_AVERAGE = 185
+    NVML_FI_DEV_POWER_INSTANT = 186
+    NVML_TEMPERATURE_GPU = 0
+    NVML_CLOCK_SM = 1
+    NVML_CLOCK_MEM = 2
+    NVML_VALUE_TYPE_DOUBLE = 0
+    NVML_VALUE_TYPE_UNSIGNED_INT = 1
+    NVML_VALUE_TYPE_UNSIGNED_LONG = 2
+    NVML_VALUE_TYPE_UNSIGNED_LONG_LONG = 3
+    NVML_VALUE_TYPE_SIGNED_LONG_LONG = 4
 
     def __init__(self, gpus=None, init_error=None, driver="580.00-double", cuda=13000, has_event_reasons=True):
         self.gpus = gpus if gpus is not None else [FakeGpu(0)]
@@ -88,13 +135,28 @@ class RecordingNvmlDouble:
         else:
             self.nvmlDeviceGetCurrentClocksEventReasons = self._reasons
 
+    def __getattribute__(self, name):
+        # Every nvmlDevice* call first fails with the code its GPU's `errors` names, if any.
+        attr = object.__getattribute__(self, name)
+        if not name.startswith("nvmlDevice") or name in ("nvmlDeviceGetCount", "nvmlDeviceGetHandleByIndex"):
+            return attr
+
+        def call(h, *args):
+            code = getattr(h, "errors", {}).get(name)
+            if code is not None:
+                raise NVMLError(code)
+            return attr(h, *args)
+
+        call.__name__ = name
+        return call
+
     def _rec(self, name, *args):
         self.calls.append((name, args))
 
     def nvmlInit(self):
         self._rec("nvmlInit")
         if self.init_error:
-            raise NVMLError(self.init_error)
+            raise NVMLError(NVML_ERROR_DRIVER_NOT_LOADED, self.init_error)
         self.initialised = True
 
     def nvmlShutdown(self):
@@ -155,7 +217,9 @@ class RecordingNvmlDouble:
     def nvmlDeviceGetFieldValues(self, h, field_ids):
         self._rec("nvmlDeviceGetFieldValues", h.index, tuple(field_ids))
         if not h.instant_supported:
-            return [_FieldValue(3, 1, 0)]  # NVML_ERROR_NOT_SUPPORTED in the field's own return code
+            return [_FieldValue(h.field_return or NVML_ERROR_NOT_SUPPORTED, 1, 0)]  # the field's own return code
+        if h.field_return:
+            return [_FieldValue(h.field_return, 1, 0)]
         return [_FieldValue(0, 1, h.power_at(h.elapsed()) * 1000.0)]
 
     def nvmlDeviceGetPowerUsage(self, h):

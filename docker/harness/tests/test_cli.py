@@ -9,9 +9,10 @@ import time
 
 import jsonschema
 import pytest
-from conftest import HARNESS_ROOT, harness_env, make_spec, parse_events, run_harness, synthetic_config
 
 from lem_harness import __version__
+
+from conftest import HARNESS_ROOT, harness_env, make_spec, parse_events, run_harness, synthetic_config
 
 
 def write_spec(tmp_path, experiments, **kw):
@@ -23,15 +24,26 @@ def write_spec(tmp_path, experiments, **kw):
 
 def test_a_synthetic_batch_produces_valid_events_and_results(tmp_path, event_schema, result_schema):
     failing = synthetic_config(synthetic={"fail_experiment": True})
-    path = write_spec(tmp_path, [("ok-1", synthetic_config()), ("broken", failing),
-                                 ("ok-2", synthetic_config(batching={"batch_size": 4, "strategy": "sorted"}))])
+    path = write_spec(
+        tmp_path,
+        [
+            ("ok-1", synthetic_config()),
+            ("broken", failing),
+            ("ok-2", synthetic_config(batching={"batch_size": 4, "strategy": "sorted"})),
+        ],
+    )
     proc = run_harness("run", str(path))
     assert proc.returncode == 0, proc.stderr
     events = parse_events(proc.stdout)
     for ev in events:
         jsonschema.validate(ev, event_schema)
-    assert events[0] == {**events[0], "event": "batch_started", "batch_id": "batch-1", "experiments": 3,
-                         "harness_version": __version__}
+    assert events[0] == {
+        **events[0],
+        "event": "batch_started",
+        "batch_id": "batch-1",
+        "experiments": 3,
+        "harness_version": __version__,
+    }
     assert events[-1] == {**events[-1], "event": "batch_finished", "completed": 2, "failed": 1}
     failed = [e for e in events if e["event"] == "failed"]
     assert len(failed) == 1 and failed[0]["experiment_id"] == "broken"
@@ -46,9 +58,13 @@ def test_a_synthetic_batch_produces_valid_events_and_results(tmp_path, event_sch
         jsonschema.validate(doc, result_schema)
         assert doc["simulated"] is True and doc["energy"]["counter_j"] is None
         assert "simulated" in doc["energy"]["reason"]
-        assert doc["gpu_usage"] == {"memory_used_max_mib": None, "memory_used_mean_mib": None,
-                                    "utilization_gpu_mean_pct": None, "utilization_memory_mean_pct": None,
-                                    "samples": 0}
+        assert doc["gpu_usage"] == {
+            "memory_used_max_mib": None,
+            "memory_used_mean_mib": None,
+            "utilization_gpu_mean_pct": None,
+            "utilization_memory_mean_pct": None,
+            "samples": 0,
+        }
         assert doc["latency"]["ttft_ms"]["n"] == 4 and doc["latency"]["itl_ms"]["n"] == 4 * 7
         assert (campaign / eid / "samples.csv").read_text().startswith("phase,t_s,")
 
@@ -77,8 +93,14 @@ def test_a_retried_attempt_replaces_the_previous_result_folder(tmp_path):
 
 
 def start(path):
-    return subprocess.Popen([sys.executable, "-m", "lem_harness", "run", str(path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=harness_env(), cwd=str(HARNESS_ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "lem_harness", "run", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=harness_env(),
+        cwd=str(HARNESS_ROOT),
+    )
 
 
 def read_until(proc, event):
@@ -91,12 +113,17 @@ def read_until(proc, event):
 
 
 @pytest.mark.parametrize("signum, code, phase", [(signal.SIGTERM, 143, "measuring"), (signal.SIGINT, 130, "baseline")])
-def test_a_signal_mid_experiment_reports_interrupted_and_leaves_no_partial_result(tmp_path, event_schema,
-                                                                                  signum, code, phase):
-    slow = synthetic_config(max_output_tokens=5000, measurement={"idle_baseline_s": 30 if phase == "baseline" else 0,
-                                                                 "warmup": {"max_runs": 1, "window": 2,
-                                                                            "cv_threshold": 0.5, "min_runs": 0}},
-                            synthetic={"tokens_per_second": 100})
+def test_a_signal_mid_experiment_reports_interrupted_and_leaves_no_partial_result(
+    tmp_path, event_schema, signum, code, phase
+):
+    slow = synthetic_config(
+        max_output_tokens=5000,
+        measurement={
+            "idle_baseline_s": 30 if phase == "baseline" else 0,
+            "warmup": {"max_runs": 1, "window": 2, "cv_threshold": 0.5, "min_runs": 0},
+        },
+        synthetic={"tokens_per_second": 100},
+    )
     path = write_spec(tmp_path, [("done", synthetic_config()), ("slow", slow), ("never", synthetic_config())])
     proc = start(path)
     events = read_until(proc, phase)
@@ -119,9 +146,11 @@ def test_a_signal_mid_experiment_reports_interrupted_and_leaves_no_partial_resul
 
 
 def test_stdout_carries_only_events_even_when_a_library_prints(tmp_path):
-    code = ("from lem_harness.events import protect_stdout\n"
-            "import os\nw = protect_stdout()\nprint('library chatter')\nos.write(1, b'C-level chatter\\n')\n"
-            "w.emit('batch_finished', batch_id='b', completed=0, failed=0)\n")
+    code = (
+        "from lem_harness.events import protect_stdout\n"
+        "import os\nw = protect_stdout()\nprint('library chatter')\nos.write(1, b'C-level chatter\\n')\n"
+        "w.emit('batch_finished', batch_id='b', completed=0, failed=0)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=harness_env())
     assert [e["event"] for e in parse_events(proc.stdout)] == ["batch_finished"]
     assert "library chatter" in proc.stderr and "C-level chatter" in proc.stderr

@@ -13,13 +13,20 @@ from lem_harness.engine_cache import EngineCache
 from lem_harness.engines.base import Prepared, fit_to_length
 from lem_harness.settings import parse_settings
 
+from conftest import merged, resolved_config
+
+# Decoders as lem resolves the "standard" and "creative" presets (src/config/experiment.ts): the harness takes the
+# values it is sent and knows no preset.
+STANDARD = {"preset": "standard", "temperature": 1.0, "top_p": 0.95, "top_k": 50, "repetition_penalty": 1.0}
+CREATIVE = {"preset": "creative", "temperature": 0.9, "top_p": 0.95, "top_k": 0, "repetition_penalty": 1.1}
+
 
 def settings(backend, section=None, **config):
-    raw = {"backend": backend, "model": {"name": "org/model", "fp_precision": "fp16", "revision": "abc123"},
-           "max_output_tokens": 7, **config}
+    base = {"model": {"name": "org/model", "fp_precision": "fp16", "revision": "abc123"}, "max_output_tokens": 7}
+    raw = resolved_config(backend, **merged(base, config))
     if section is not None:
-        raw[backend] = section
-    return parse_settings(raw, "config")
+        raw = merged(raw, {backend: section})
+    return parse_settings(raw)
 
 
 class _Recorder:
@@ -41,8 +48,11 @@ def install_recording_vllm_double(monkeypatch):
         instances = []
 
         def get_tokenizer(self):
-            return SimpleNamespace(encode=lambda text, add_special_tokens=True: [1] * (add_special_tokens is True) +
-                                   list(range(2, 2 + len(text.split()))))
+            return SimpleNamespace(
+                encode=lambda text, add_special_tokens=True: (
+                    [1] * (add_special_tokens is True) + list(range(2, 2 + len(text.split())))
+                )
+            )
 
         def generate(self, prompts, params, use_tqdm=True):
             self.generated = (prompts, params, use_tqdm)
@@ -56,24 +66,45 @@ def install_recording_vllm_double(monkeypatch):
 
 def test_vllm_engine_maps_the_section_and_extra_onto_LLM(monkeypatch):
     vllm = install_recording_vllm_double(monkeypatch)
-    s = settings("vllm", {"tensor_parallel_size": 2, "gpu_memory_utilization": 0.8, "max_num_seqs": 64,
-                          "max_model_len": 4096, "enforce_eager": True, "kv_cache_dtype": "fp8",
-                          "enable_prefix_caching": False, "enable_chunked_prefill": True, "quantization": "awq",
-                          "extra": {"max_num_seqs": 128, "disable_custom_all_reduce": True}})
+    s = settings(
+        "vllm",
+        {
+            "tensor_parallel_size": 2,
+            "gpu_memory_utilization": 0.8,
+            "max_num_seqs": 64,
+            "max_model_len": 4096,
+            "enforce_eager": True,
+            "kv_cache_dtype": "fp8",
+            "enable_prefix_caching": False,
+            "enable_chunked_prefill": True,
+            "quantization": "awq",
+            "extra": {"max_num_seqs": 128, "disable_custom_all_reduce": True},
+        },
+    )
     engine = engines.create("vllm")
     engine.load(s)
     kwargs = vllm.LLM.instances[-1].kwargs
     assert kwargs == {
-        "model": "org/model", "dtype": "float16", "revision": "abc123", "tensor_parallel_size": 2,
-        "pipeline_parallel_size": 1, "gpu_memory_utilization": 0.8, "enforce_eager": True, "kv_cache_dtype": "fp8",
-        "quantization": "awq", "max_num_seqs": 128, "max_model_len": 4096, "enable_prefix_caching": False,
-        "enable_chunked_prefill": True, "disable_custom_all_reduce": True,
+        "model": "org/model",
+        "dtype": "float16",
+        "revision": "abc123",
+        "tensor_parallel_size": 2,
+        "pipeline_parallel_size": 1,
+        "gpu_memory_utilization": 0.8,
+        "enforce_eager": True,
+        "kv_cache_dtype": "fp8",
+        "quantization": "awq",
+        "max_num_seqs": 128,
+        "max_model_len": 4096,
+        "enable_prefix_caching": False,
+        "enable_chunked_prefill": True,
+        "disable_custom_all_reduce": True,
     }
 
 
 def test_vllm_engine_generates_with_sampling_params_and_token_prompts(monkeypatch):
     vllm = install_recording_vllm_double(monkeypatch)
-    s = settings("vllm", {}, decoder={"preset": "standard"}, prompts={"input_length": 6})
+    s = settings("vllm", {}, decoder=STANDARD, prompts={"input_length": 6})
     engine = engines.create("vllm")
     engine.load(s)
     prepared = engine.prepare(["a b c", "d e f g h i j k"], 6)
@@ -81,7 +112,13 @@ def test_vllm_engine_generates_with_sampling_params_and_token_prompts(monkeypatc
     assert prepared[0].payload == {"prompt_token_ids": [2, 3, 4, 2, 3, 4]}
     timings = engine.generate(prepared, s)
     assert vllm.SamplingParams.instances[-1].kwargs == {
-        "max_tokens": 7, "ignore_eos": True, "temperature": 1.0, "top_p": 0.95, "top_k": 50, "repetition_penalty": 1.0}
+        "max_tokens": 7,
+        "ignore_eos": True,
+        "temperature": 1.0,
+        "top_p": 0.95,
+        "top_k": 50,
+        "repetition_penalty": 1.0,
+    }
     prompts, _, use_tqdm = vllm.LLM.instances[-1].generated
     assert prompts == [p.payload for p in prepared] and use_tqdm is False
     assert [t.output_tokens for t in timings] == [7, 7]
@@ -123,7 +160,12 @@ def install_recording_tensorrt_llm_double(monkeypatch):
         def shutdown(self):
             self.shut = True
 
-    llmapi.LLM, llmapi.SamplingParams, llmapi.KvCacheConfig, llmapi.QuantConfig = LLM, SamplingParams, KvCacheConfig, QuantConfig
+    llmapi.LLM, llmapi.SamplingParams, llmapi.KvCacheConfig, llmapi.QuantConfig = (
+        LLM,
+        SamplingParams,
+        KvCacheConfig,
+        QuantConfig,
+    )
     llmapi.QuantAlgo = lambda name: f"QuantAlgo.{name}"
     root.llmapi, root.__version__ = llmapi, "0.0-double"
     monkeypatch.setitem(sys.modules, "tensorrt_llm", root)
@@ -133,18 +175,36 @@ def install_recording_tensorrt_llm_double(monkeypatch):
 
 def test_tensorrt_engine_maps_the_section_onto_the_llm_api(monkeypatch):
     llmapi = install_recording_tensorrt_llm_double(monkeypatch)
-    s = settings("tensorrt", {"tensor_parallel_size": 2, "max_batch_size": 32, "max_num_tokens": 4096,
-                              "max_seq_len": 2048, "kv_cache_free_gpu_memory_fraction": 0.7,
-                              "enable_chunked_prefill": True, "quantization": "fp8",
-                              "extra": {"max_batch_size": 64, "backend": "pytorch"}})
+    s = settings(
+        "tensorrt",
+        {
+            "tensor_parallel_size": 2,
+            "max_batch_size": 32,
+            "max_num_tokens": 4096,
+            "max_seq_len": 2048,
+            "kv_cache_free_gpu_memory_fraction": 0.7,
+            "enable_chunked_prefill": True,
+            "quantization": "fp8",
+            "extra": {"max_batch_size": 64, "backend": "pytorch"},
+        },
+    )
     engine = engines.create("tensorrt")
     engine.load(s)
     kwargs = llmapi.LLM.instances[-1].kwargs
     kv = kwargs.pop("kv_cache_config")
     quant = kwargs.pop("quant_config")
-    assert kwargs == {"model": "org/model", "dtype": "float16", "revision": "abc123", "tensor_parallel_size": 2,
-                      "pipeline_parallel_size": 1, "max_batch_size": 64, "max_num_tokens": 4096, "max_seq_len": 2048,
-                      "enable_chunked_prefill": True, "backend": "pytorch"}
+    assert kwargs == {
+        "model": "org/model",
+        "dtype": "float16",
+        "revision": "abc123",
+        "tensor_parallel_size": 2,
+        "pipeline_parallel_size": 1,
+        "max_batch_size": 64,
+        "max_num_tokens": 4096,
+        "max_seq_len": 2048,
+        "enable_chunked_prefill": True,
+        "backend": "pytorch",
+    }
     assert kv.kwargs == {"free_gpu_memory_fraction": 0.7}
     assert quant.kwargs == {"quant_algo": "QuantAlgo.FP8"}
 
@@ -170,21 +230,46 @@ def test_transformers_mapping_of_precision_section_and_decoder():
     torch = SimpleNamespace(float32="f32", float16="f16", bfloat16="bf16")
     bnb = []
     tf_new = SimpleNamespace(__version__="4.57.1", BitsAndBytesConfig=lambda **kw: bnb.append(kw) or "bnb")
-    s = settings("transformers", {"device_map": "cuda:0", "attn_implementation": "sdpa", "load_in_8bit": True,
-                                  "extra": {"low_cpu_mem_usage": False}})
+    s = settings(
+        "transformers",
+        {
+            "device_map": "cuda:0",
+            "attn_implementation": "sdpa",
+            "load_in_8bit": True,
+            "extra": {"low_cpu_mem_usage": False},
+        },
+    )
     assert te.model_kwargs(s, torch, tf_new) == {
-        "dtype": "f16", "device_map": "cuda:0", "low_cpu_mem_usage": False, "trust_remote_code": False,
-        "revision": "abc123", "attn_implementation": "sdpa", "quantization_config": "bnb"}  # extra wins
+        "dtype": "f16",
+        "device_map": "cuda:0",
+        "low_cpu_mem_usage": False,
+        "trust_remote_code": False,
+        "revision": "abc123",
+        "attn_implementation": "sdpa",
+        "quantization_config": "bnb",
+    }  # extra wins
     assert bnb == [{"load_in_8bit": True, "load_in_4bit": False}]
     assert "low_cpu_mem_usage" not in te.model_kwargs(settings("transformers", {}), torch, tf_new)
     tf_old = SimpleNamespace(__version__="4.44.0")
     old = te.model_kwargs(settings("transformers", {}), torch, tf_old)
     assert old["torch_dtype"] == "f16" and old["low_cpu_mem_usage"] is True
     assert te.generate_kwargs(settings("transformers", {})) == {
-        "max_new_tokens": 7, "min_new_tokens": 7, "use_cache": True, "do_sample": False}
-    sampled = te.generate_kwargs(settings("transformers", {"use_cache": False}, decoder={"preset": "creative"}))
-    assert sampled == {"max_new_tokens": 7, "min_new_tokens": 7, "use_cache": False, "do_sample": True,
-                       "temperature": 0.9, "top_p": 0.95, "top_k": 0, "repetition_penalty": 1.1}
+        "max_new_tokens": 7,
+        "min_new_tokens": 7,
+        "use_cache": True,
+        "do_sample": False,
+    }
+    sampled = te.generate_kwargs(settings("transformers", {"use_cache": False}, decoder=CREATIVE))
+    assert sampled == {
+        "max_new_tokens": 7,
+        "min_new_tokens": 7,
+        "use_cache": False,
+        "do_sample": True,
+        "temperature": 0.9,
+        "top_p": 0.95,
+        "top_k": 0,
+        "repetition_penalty": 1.1,
+    }
 
 
 def test_transformers_step_clock_skips_the_prompt_and_times_each_step():
@@ -238,7 +323,10 @@ def test_engine_cache_reuses_reloads_on_new_init_params_and_on_cold_start():
     CountingEngineDouble.loads = CountingEngineDouble.unloads = 0
     cache = EngineCache(lambda backend: CountingEngineDouble())
     events = []
-    acquire = lambda s: cache.acquire(s, lambda: events.append("loading"), lambda secs: events.append("loaded"))
+
+    def acquire(s):
+        return cache.acquire(s, lambda: events.append("loading"), lambda secs: events.append("loaded"))
+
     a = settings("synthetic", {"tokens_per_second": 100})
     e1, load1 = acquire(a)
     e2, load2 = acquire(settings("synthetic", {"tokens_per_second": 100}, max_output_tokens=99))  # decoding only

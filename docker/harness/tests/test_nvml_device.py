@@ -1,9 +1,19 @@
 import sys
+import time
 
 import pytest
-from nvml_double import FakeGpu, RecordingNvmlDouble
 
-from lem_harness.nvml import POWER_SOURCE_AVERAGE, POWER_SOURCE_INSTANT, Nvml, NvmlUnavailable
+from lem_harness.nvml import POWER_SOURCE_AVERAGE, POWER_SOURCE_INSTANT, Nvml, NvmlCallFailed, NvmlUnavailable
+
+from nvml_double import (
+    NVML_ERROR_GPU_IS_LOST,
+    NVML_ERROR_NO_PERMISSION,
+    NVML_ERROR_NOT_SUPPORTED,
+    NVML_ERROR_UNKNOWN,
+    FakeGpu,
+    NVMLError,
+    RecordingNvmlDouble,
+)
 
 
 def test_instant_power_field_186_is_preferred_over_the_1s_average():
@@ -48,13 +58,19 @@ def test_environment_facts():
     nvml = Nvml.open(RecordingNvmlDouble([FakeGpu(0)], cuda=12040))
     g = nvml.devices[0]
     assert (g.name(), g.power_limit_w(), g.compute_capability(), g.persistence_mode()) == (
-        "Recording GPU Double", 700.0, "9.0", True)
+        "Recording GPU Double",
+        700.0,
+        "9.0",
+        True,
+    )
     assert nvml.cuda_driver_version() == "12.4"
     assert nvml.driver_version() == "580.00-double"
 
 
-@pytest.mark.parametrize("visible, expected", [(None, [0, 1, 2]), ("2,0", [2, 0]), ("1,banana,2", [1]),
-                                               ("GPU-00000002", [2]), ("", [0, 1, 2])])
+@pytest.mark.parametrize(
+    "visible, expected",
+    [(None, [0, 1, 2]), ("2,0", [2, 0]), ("1,banana,2", [1]), ("GPU-00000002", [2]), ("", [0, 1, 2])],
+)
 def test_cuda_visible_devices_selects_the_gpus_in_use(monkeypatch, visible, expected):
     if visible is None:
         monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
@@ -92,8 +108,10 @@ class NvmlLibraryDouble:
         return 0
 
 
-@pytest.mark.parametrize("lib, expected", [(NvmlLibraryDouble(), True), (NvmlLibraryDouble(init_rc=9), False),
-                                           (NvmlLibraryDouble(count=0), False)])
+@pytest.mark.parametrize(
+    "lib, expected",
+    [(NvmlLibraryDouble(), True), (NvmlLibraryDouble(init_rc=9), False), (NvmlLibraryDouble(count=0), False)],
+)
 def test_the_health_probe_initialises_nvml_through_ctypes(monkeypatch, lib, expected):
     from lem_harness.nvml import probe
 
@@ -110,3 +128,105 @@ def test_the_health_probe_says_no_without_pynvml_or_without_the_library(monkeypa
     assert probe.nvml_usable() is False
     monkeypatch.setattr(probe.importlib.util, "find_spec", lambda name: object())
     assert probe.nvml_usable("libnvidia-ml-absent.so.0") is False
+
+
+# -- errors: only "not supported" means absent ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, read",
+    [
+        ("nvmlDeviceGetTotalEnergyConsumption", lambda g: g.energy_mj()),
+        ("nvmlDeviceGetTemperature", lambda g: g.temperature_c()),
+        ("nvmlDeviceGetMigMode", lambda g: g.mig_mode()),
+        ("nvmlDeviceGetPowerManagementLimit", lambda g: g.power_limit_w()),
+        ("nvmlDeviceGetClockInfo", lambda g: g.read().sm_clock_mhz),
+    ],
+)
+@pytest.mark.parametrize("code", [NVML_ERROR_GPU_IS_LOST, NVML_ERROR_NO_PERMISSION, NVML_ERROR_UNKNOWN])
+def test_an_nvml_error_other_than_not_supported_fails_naming_the_gpu_and_the_call(call, read, code):
+    gpu = FakeGpu(1, errors={call: code})
+    device = Nvml.open(RecordingNvmlDouble([FakeGpu(0), gpu])).devices[1]
+    with pytest.raises(NvmlCallFailed) as err:
+        read(device)
+    message = str(err.value)
+    assert call in message and "GPU 1" in message and gpu.uuid in message
+
+
+@pytest.mark.parametrize(
+    "call, read",
+    [
+        ("nvmlDeviceGetTotalEnergyConsumption", lambda g: g.energy_mj()),
+        ("nvmlDeviceGetTemperature", lambda g: g.temperature_c()),
+        ("nvmlDeviceGetEccMode", lambda g: g.ecc_enabled()),
+        ("nvmlDeviceGetPerformanceState", lambda g: g.read().pstate),
+    ],
+)
+def test_not_supported_reads_as_none(call, read):
+    device = Nvml.open(RecordingNvmlDouble([FakeGpu(0, errors={call: NVML_ERROR_NOT_SUPPORTED})])).devices[0]
+    assert read(device) is None
+
+
+def test_a_lost_gpu_names_what_failed_even_when_its_uuid_cannot_be_read():
+    gpu = FakeGpu(
+        0,
+        errors={"nvmlDeviceGetPowerUsage": NVML_ERROR_GPU_IS_LOST, "nvmlDeviceGetUUID": NVML_ERROR_GPU_IS_LOST},
+        instant_supported=False,
+    )
+    device = Nvml.open(RecordingNvmlDouble([gpu])).devices[0]
+    expected = r"nvmlDeviceGetPowerUsage failed on GPU 0 \(uuid unreadable\): GPU is lost"
+    with pytest.raises(NvmlCallFailed, match=expected):
+        device.power_w()
+
+
+def test_the_power_field_maps_its_own_return_code():
+    gpu = FakeGpu(0)
+    device = Nvml.open(RecordingNvmlDouble([gpu])).devices[0]
+    assert device.power_source() == POWER_SOURCE_INSTANT
+    gpu.field_return = NVML_ERROR_GPU_IS_LOST
+    with pytest.raises(NvmlCallFailed, match=r"NVML_FI_DEV_POWER_INSTANT.*return code 15"):
+        device.power_w()
+
+
+def test_a_failing_sampler_fails_the_window_with_the_nvml_error():
+    from lem_harness.measure.window import Window
+
+    gpu = FakeGpu(0)
+    window = Window(Nvml.open(RecordingNvmlDouble([gpu])).devices, sampling=True, interval_s=0.01)
+    window.open()
+    gpu.errors["nvmlDeviceGetTemperature"] = NVML_ERROR_GPU_IS_LOST
+    time.sleep(0.1)
+    with pytest.raises(RuntimeError, match="nvmlDeviceGetTemperature failed on GPU 0"):
+        window.close()
+
+
+def test_system_queries_map_errors_the_same_way():
+    lib = RecordingNvmlDouble([FakeGpu(0)])
+    nvml = Nvml.open(lib)
+    lib.nvmlSystemGetDriverVersion = lambda: (_ for _ in ()).throw(NVMLError(NVML_ERROR_NOT_SUPPORTED))
+    assert nvml.driver_version() is None
+    lib.nvmlSystemGetCudaDriverVersion = lambda: (_ for _ in ()).throw(NVMLError(NVML_ERROR_NO_PERMISSION))
+    with pytest.raises(NvmlCallFailed, match="Insufficient Permissions"):
+        nvml.cuda_driver_version()
+
+
+def test_constants_come_from_the_bindings_by_name():
+    lib = RecordingNvmlDouble([FakeGpu(0)])
+    lib.NVML_FI_DEV_POWER_INSTANT = 4242  # whatever the bindings say is used, not a number of our own
+    Nvml.open(lib).devices[0].power_w()
+    assert ("nvmlDeviceGetFieldValues", (0, (4242,))) in lib.calls
+    del RecordingNvmlDouble.NVML_FI_DEV_POWER_INSTANT  # bindings older than the name: nvml.h's value
+    try:
+        lib = RecordingNvmlDouble([FakeGpu(0)])
+        Nvml.open(lib).devices[0].power_w()
+        assert ("nvmlDeviceGetFieldValues", (0, (186,))) in lib.calls
+    finally:
+        RecordingNvmlDouble.NVML_FI_DEV_POWER_INSTANT = 186
+
+
+def test_close_shuts_nvml_down_once():
+    lib = RecordingNvmlDouble([FakeGpu(0)])
+    nvml = Nvml.open(lib)
+    nvml.close()
+    nvml.close()
+    assert [name for name, _ in lib.calls].count("nvmlShutdown") == 1

@@ -8,8 +8,10 @@ from lem_harness.settings import Prompts
 
 
 def test_builtin_categories_grow_in_length():
-    mean_words = {c: sum(len(p.split()) for p in builtin_prompts(c)) / len(builtin_prompts(c))
-                  for c in ("short", "medium", "long")}
+    mean_words = {
+        c: sum(len(p.split()) for p in builtin_prompts(c)) / len(builtin_prompts(c))
+        for c in ("short", "medium", "long")
+    }
     assert mean_words["short"] < mean_words["medium"] < mean_words["long"]
 
 

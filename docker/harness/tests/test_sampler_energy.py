@@ -1,15 +1,18 @@
 import time
+from itertools import pairwise
 
 import pytest
-from nvml_double import FakeGpu, RecordingNvmlDouble
 
 from lem_harness.measure.baseline import adjusted_j, measure_idle
 from lem_harness.measure.energy import counter_delta_j, disagreement_pct, trapezoid_j, window_energy
-from lem_harness.measure.sampler import Sampler, Sweep
+from lem_harness.measure.sampler import Sampler
+from lem_harness.measure.sweep import FAST_CALLS_PER_GPU, FULL_CALLS_PER_GPU, Sweep, take_sweep
 from lem_harness.measure.throttle import active_reasons, throttle_fractions
 from lem_harness.measure.window import Window
 from lem_harness.nvml import Nvml, Reading
 from lem_harness.report import Measured, gpu_usage_section
+
+from nvml_double import FakeGpu, RecordingNvmlDouble
 
 
 def test_counter_delta_and_reset_detection():
@@ -39,33 +42,68 @@ def test_sampler_sweeps_on_a_fixed_grid_between_synchronous_opening_and_closing_
     sweeps = sampler.stop()
     assert 8 <= len(sweeps) <= 16
     assert all(len(s.readings) == 2 for s in sweeps)
-    gaps = [b.t - a.t for a, b in zip(sweeps[1:-1], sweeps[2:-1])]
+    gaps = [b.t - a.t for a, b in pairwise(sweeps[1:-1])]
     assert max(gaps) < 0.1 and sum(gaps) / len(gaps) == pytest.approx(0.02, rel=0.5)
 
 
-def test_the_slow_energy_counter_is_read_at_the_window_edges_and_about_once_a_second(monkeypatch):
-    from lem_harness.measure import sampler as sampler_module
+class CountingNvml:
+    """Wraps an NVML module and counts every per-device call, to check what a sweep costs in NVML calls."""
 
-    monkeypatch.setattr(sampler_module, "ENERGY_READ_PERIOD_S", 0.05)
+    def __init__(self, lib):
+        self._lib = lib
+        self.device_calls = 0
+
+    def __getattr__(self, name):
+        value = getattr(self._lib, name)
+        if (
+            callable(value)
+            and name.startswith("nvmlDevice")
+            and name not in ("nvmlDeviceGetCount", "nvmlDeviceGetHandleByIndex")
+        ):
+
+            def counted(*args, **kwargs):
+                self.device_calls += 1
+                return value(*args, **kwargs)
+
+            return counted
+        return value
+
+
+def test_fast_and_full_sweeps_make_the_stated_number_of_nvml_calls():
+    lib = CountingNvml(RecordingNvmlDouble([FakeGpu(0), FakeGpu(1)]))
+    gpus = Nvml.open(lib).devices
+    for g in gpus:
+        g.power_source()  # probed once per GPU, outside any sweep
+    for full, per_gpu in ((False, FAST_CALLS_PER_GPU), (True, FULL_CALLS_PER_GPU)):
+        lib.device_calls = 0
+        s = take_sweep(gpus, full=full)
+        assert lib.device_calls == 2 * per_gpu == s.calls()
+        assert s.cost_s >= 0
+    assert (FAST_CALLS_PER_GPU, FULL_CALLS_PER_GPU) == (2, 9)
+
+
+def test_every_sweep_reads_energy_and_power_and_every_kth_the_slow_fields():
     lib = RecordingNvmlDouble([FakeGpu(0)])
-    s = Sampler(Nvml.open(lib).devices, interval_s=0.01)
+    s = Sampler(Nvml.open(lib).devices, interval_s=0.01, slow_every=4)
     s.start()
     time.sleep(0.2)
     sweeps = s.stop()
-    with_energy = [i for i, sw in enumerate(sweeps) if sw.readings[0].energy_mj is not None]
-    assert with_energy[0] == 0 and with_energy[-1] == len(sweeps) - 1  # the edges, always
-    assert all(sw.readings[0].power_w is not None for sw in sweeps)  # power at every sweep
-    inner = [i for i in with_energy[1:-1]]
-    assert inner and all(i % 5 == 0 for i in inner) and len(inner) <= len(sweeps) // 5 + 1
-    counter_reads = sum(1 for name, _ in lib.calls if name == "nvmlDeviceGetTotalEnergyConsumption")
-    assert counter_reads == len(with_energy)
+    assert all(sw.readings[0].energy_mj is not None and sw.readings[0].power_w is not None for sw in sweeps)
+    full = [i for i, sw in enumerate(sweeps) if sw.full]
+    assert full[0] == 0 and full[-1] == len(sweeps) - 1  # the window's edges are always full
+    assert all(sweeps[i].readings[0].temperature_c is not None for i in full)
+    fast = [sw for sw in sweeps if not sw.full]
+    assert fast and all(sw.readings[0].temperature_c is None and sw.readings[0].pstate is None for sw in fast)
+    # On the grid, slot k is full when k % 4 == 0: about a quarter of the inner sweeps.
+    inner_full = len(full) - 2
+    assert 0 < inner_full <= (len(sweeps) - 2) // 4 + 1
 
 
 def test_a_sampler_thread_failure_surfaces_at_stop():
     gpus = Nvml.open(RecordingNvmlDouble([FakeGpu(0)])).devices
     sampler = Sampler(gpus, interval_s=0.005)
     sampler.start()
-    gpus[0].read = None  # the next sweep calls None(): a bug, not an NVML error
+    gpus[0].power_w = None  # the next sweep calls None(): a bug, not an NVML error
     time.sleep(0.05)
     with pytest.raises(RuntimeError, match="sampler thread failed"):
         sampler.stop()
@@ -123,22 +161,47 @@ def test_idle_baseline_power_comes_from_the_counter_and_adjusts_energy():
 def test_throttle_fractions_count_only_slowdown_reasons():
     masks = [0x0, 0x1, 0x4, 0x4 | 0x20, None, 0x80 | 0x10]
     f = throttle_fractions(masks)
-    assert f == {"sw_power_cap": 0.4, "hw_slowdown": 0.0, "sw_thermal_slowdown": 0.2, "hw_thermal_slowdown": 0.0,
-                 "hw_power_brake_slowdown": 0.2}
+    assert f == {
+        "sw_power_cap": 0.4,
+        "hw_slowdown": 0.0,
+        "sw_thermal_slowdown": 0.2,
+        "hw_thermal_slowdown": 0.0,
+        "hw_power_brake_slowdown": 0.2,
+    }
     assert active_reasons(f) == ["sw_power_cap", "sw_thermal_slowdown", "hw_power_brake_slowdown"]
     assert throttle_fractions([None, None]) is None
     assert active_reasons(throttle_fractions([0x1, 0x2, 0x10, 0x100])) == []  # idle, app clocks, sync boost
 
 
 def _reading(gpu, mem, ug, um):
-    return Reading(gpu=gpu, power_w=100.0, energy_mj=None, temperature_c=40.0, sm_clock_mhz=None,
-                   mem_clock_mhz=None, mem_used_mib=mem, util_gpu_pct=ug, util_mem_pct=um, pstate=0,
-                   clocks_event_reasons=0)
+    return Reading(
+        gpu=gpu,
+        power_w=100.0,
+        energy_mj=None,
+        temperature_c=40.0,
+        sm_clock_mhz=None,
+        mem_clock_mhz=None,
+        mem_used_mib=mem,
+        util_gpu_pct=ug,
+        util_mem_pct=um,
+        pstate=0,
+        clocks_event_reasons=0,
+    )
 
 
 def _measured(sweeps, sampling=True):
-    return Measured(duration_s=0.3, sweeps=sweeps, energy=None, sampling=sampling, interval_s=0.1, power_sources=[],
-                    baseline=None, output_tokens=10, unavailable_reason=None)
+    return Measured(
+        duration_s=0.3,
+        sweeps=sweeps,
+        energy=None,
+        sampling=sampling,
+        interval_s=0.1,
+        power_sources=[],
+        baselines={},
+        subtract="loaded_idle",
+        output_tokens=10,
+        unavailable_reason=None,
+    )
 
 
 def test_gpu_usage_sums_memory_over_gpus_and_averages_utilisation_over_gpus_then_samples():
@@ -151,16 +214,26 @@ def test_gpu_usage_sums_memory_over_gpus_and_averages_utilisation_over_gpus_then
     ]
     u = gpu_usage_section(_measured(sweeps))
     # Per-sweep memory sums: 4000, 5000, -, 4000; utilisation per sweep: 70, 85, -, 70 and 30, 45, -, 30.
-    assert u == {"memory_used_max_mib": 5000.0, "memory_used_mean_mib": pytest.approx(13000.0 / 3),
-                 "utilization_gpu_mean_pct": pytest.approx(75.0), "utilization_memory_mean_pct": pytest.approx(35.0),
-                 "samples": 4}
+    assert u == {
+        "memory_used_max_mib": 5000.0,
+        "memory_used_mean_mib": pytest.approx(13000.0 / 3),
+        "utilization_gpu_mean_pct": pytest.approx(75.0),
+        "utilization_memory_mean_pct": pytest.approx(35.0),
+        "samples": 4,
+    }
 
 
 def test_gpu_usage_is_null_when_not_sampled_or_not_reported():
-    nulls = {"memory_used_max_mib": None, "memory_used_mean_mib": None, "utilization_gpu_mean_pct": None,
-             "utilization_memory_mean_pct": None}
-    edges = [Sweep(t=0.0, ts=0.0, readings=[_reading(0, 1000.0, 90, 40)]),
-             Sweep(t=0.3, ts=0.3, readings=[_reading(0, 1000.0, 90, 40)])]
+    nulls = {
+        "memory_used_max_mib": None,
+        "memory_used_mean_mib": None,
+        "utilization_gpu_mean_pct": None,
+        "utilization_memory_mean_pct": None,
+    }
+    edges = [
+        Sweep(t=0.0, ts=0.0, readings=[_reading(0, 1000.0, 90, 40)]),
+        Sweep(t=0.3, ts=0.3, readings=[_reading(0, 1000.0, 90, 40)]),
+    ]
     assert gpu_usage_section(_measured(edges, sampling=False)) == {**nulls, "samples": 0}  # only the edge sweeps
     assert gpu_usage_section(_measured(None)) == {**nulls, "samples": 0}  # no GPU measured (no NVML, MIG, simulated)
     unsupported = [Sweep(t=0.0, ts=0.0, readings=[_reading(0, None, None, None)])]

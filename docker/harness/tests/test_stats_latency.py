@@ -17,8 +17,16 @@ def test_percentiles_interpolate_linearly_between_ranks():
 def test_distribution_of_nothing_is_none_and_of_values_is_complete():
     assert distribution([]) is None
     d = distribution([3.0, 1.0, 2.0])
-    assert d == {"n": 3, "mean": 2.0, "p50": 2.0, "p90": pytest.approx(2.8), "p95": pytest.approx(2.9),
-                 "p99": pytest.approx(2.98), "min": 1.0, "max": 3.0}
+    assert d == {
+        "n": 3,
+        "mean": 2.0,
+        "p50": 2.0,
+        "p90": pytest.approx(2.8),
+        "p95": pytest.approx(2.9),
+        "p99": pytest.approx(2.98),
+        "min": 1.0,
+        "max": 3.0,
+    }
 
 
 def test_cv_is_sample_stdev_over_mean():
@@ -30,8 +38,9 @@ def test_cv_is_sample_stdev_over_mean():
 
 def test_latency_metrics_follow_the_vllm_definitions():
     # Request A: sent at 0, chunks at 0.100, 0.120, 0.150, 0.160 s (4 tokens).
-    a = RequestTiming(submitted=0.0, finished=0.160, input_tokens=10, output_tokens=4,
-                      chunks=[0.100, 0.120, 0.150, 0.160])
+    a = RequestTiming(
+        submitted=0.0, finished=0.160, input_tokens=10, output_tokens=4, chunks=[0.100, 0.120, 0.150, 0.160]
+    )
     # Request B: one token only: it has a TTFT but no TPOT and no gaps.
     b = RequestTiming(submitted=0.0, finished=0.050, input_tokens=5, output_tokens=1, chunks=[0.050])
     out = summarise([a, b])

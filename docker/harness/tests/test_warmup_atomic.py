@@ -7,31 +7,49 @@ from lem_harness.settings import Warmup
 from lem_harness.warmup import run_warmup
 
 
-def warm(latencies, cfg):
+def warm(latencies, cfg, shapes=(0,)):
     it = iter(latencies)
     seen = []
-    summary = run_warmup(lambda: next(it), cfg, lambda run, cv: seen.append((run, cv)), clock=lambda: 0.0)
-    return summary, seen
+    ran = []
+
+    def run_batch(i):
+        ran.append(i)
+        return next(it)
+
+    summary = run_warmup(run_batch, list(shapes), cfg, lambda run, cv: seen.append((run, cv)), clock=lambda: 0.0)
+    return summary, seen, ran
 
 
-def test_warmup_stops_once_the_last_window_is_steady():
-    cfg = Warmup(max_runs=10, cv_threshold=0.05, window=3, min_runs=3)
-    summary, seen = warm([3.0, 2.0, 1.0, 1.0, 1.01, 0.99, 9.0], cfg)
-    assert summary.converged and summary.runs == 5
-    assert [cv is None for _, cv in seen] == [True, True, False, False, False]
+def cfg_of(**kw):
+    return Warmup(pad_to_fixed_shape=False, **kw)
+
+
+def test_warmup_stops_once_the_last_window_is_steady_and_the_cold_run_is_not_in_the_cv():
+    cfg = cfg_of(max_runs=10, cv_threshold=0.05, window=3, min_runs=3)
+    # The cold run (9 s) would keep the CV above 0.05 until it left the window; it never enters it.
+    summary, seen, _ = warm([9.0, 1.0, 1.0, 1.01, 0.99, 9.0], cfg)
+    assert summary.converged and summary.runs == 4 and summary.cold_run_s == 9.0
+    assert [cv is None for _, cv in seen] == [True, True, True, False]
     assert summary.final_cv < 0.05
 
 
+def test_every_distinct_shape_runs_once_before_the_first_batch_repeats():
+    cfg = cfg_of(max_runs=10, cv_threshold=0.05, window=2, min_runs=2)
+    summary, seen, ran = warm([7.0, 6.0, 5.0, 1.0, 1.0], cfg, shapes=(0, 2, 5))
+    assert ran == [0, 2, 5, 0, 0] and summary.shapes == 3 and summary.converged and summary.runs == 5
+    assert [run for run, _ in seen] == [1, 2, 3, 4, 5]
+
+
 def test_warmup_respects_min_runs_even_when_steady_early():
-    cfg = Warmup(max_runs=10, cv_threshold=0.05, window=2, min_runs=4)
-    summary, _ = warm([1.0] * 10, cfg)
-    assert summary.converged and summary.runs == 4
+    cfg = cfg_of(max_runs=10, cv_threshold=0.05, window=2, min_runs=4)
+    summary, _, _ = warm([1.0] * 11, cfg)
+    assert summary.converged and summary.runs == 5  # the cold run + 4 repeats
 
 
 def test_warmup_gives_up_at_max_runs_and_says_it_did_not_converge():
-    cfg = Warmup(max_runs=4, cv_threshold=0.01, window=2, min_runs=0)
-    summary, seen = warm([1.0, 2.0, 1.0, 2.0], cfg)
-    assert not summary.converged and summary.runs == 4 and len(seen) == 4
+    cfg = cfg_of(max_runs=4, cv_threshold=0.01, window=2, min_runs=0)
+    summary, seen, _ = warm([5.0, 1.0, 2.0, 1.0, 2.0], cfg)
+    assert not summary.converged and summary.runs == 5 and len(seen) == 5
     assert summary.final_cv == pytest.approx(0.4714, rel=1e-3)
 
 

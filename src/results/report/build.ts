@@ -1,15 +1,18 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { ErrorCode, lemError } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
+import type { ValidityNote } from '../aggregate.js';
 import type { Collection, CollectedResult } from '../collect.js';
 import { fmt } from '../format.js';
 import { HEADLINE_METRICS } from '../metrics.js';
+import { summaryRowKey } from '../rows.js';
 import { readPowerSeries, samplesPath } from '../samples.js';
 import type { ConfigSummary } from '../summary.js';
-import { WARNING_TITLES, type ResultWarning } from '../warnings.js';
+import { groupWarnings, WARNING_TITLES, type ResultWarning } from '../warnings.js';
 import { boxPlotSpec, cycleData, MAX_ROWS, paretoData, paretoFrontList, paretoSpec, percentileBarsSpec, percentileData, powerSpec } from './charts.js';
 import { chartFigure, escapeHtml, htmlTable, page, section, type ChartBlock } from './html.js';
 import { renderSvg } from './render-svg.js';
+import { energyVsLoadSpec, latencyVsLoadSpec, servingPoints, throughputVsLoadSpec } from './serving-charts.js';
 
 /**
  * Assembles the self-contained HTML report: summary table, energy/throughput Pareto chart, box plots across cycles,
@@ -23,6 +26,8 @@ export interface ReportInput {
   scope: readonly string[];
   level: number;
   resamples: number;
+  /** Results that failed a validity check (left out of the numbers unless included); listed with their reasons. */
+  validity?: ValidityNote;
 }
 
 export interface ReportOptions {
@@ -47,7 +52,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
 
   const ranked = rankForRows(summaries);
   const shown = ranked.slice(0, MAX_ROWS);
-  const labels = new Map(shown.map((s) => [s.config_hash, s.label]));
+  const labels = new Map(shown.map((s) => [summaryRowKey(s), s.label]));
   const order = shown.map((s) => s.label);
   const rowsNote = summaries.length > MAX_ROWS ? ` Showing the ${MAX_ROWS} configurations with the lowest J/output token (of ${summaries.length}).` : '';
   const energyNote = energyUnavailableReason(results);
@@ -63,7 +68,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
       'Energy per output token against throughput',
       pareto.length > 0 ? paretoSpec(pareto) : null,
       energyNote,
-      `Each point is a configuration: mean over cycles; bars are the 95 % bootstrap CI of J/output token (gross GPU energy, comparable with ML.ENERGY). Diamonds and the dashed line mark the Pareto front, where no other configuration is both faster and more frugal. Pareto front: ${frontList}.`,
+      `Each point is a configuration: mean over cycles; bars are the 95 % bootstrap CI of J/output token (gross GPU energy, comparable with ML.ENERGY). Diamonds and the dashed line mark the Pareto front, where no other configuration is both faster and more frugal.${frontList ? ` Pareto front: ${frontList}.` : ''}`,
     ),
   );
   const energyCycles = cycleData(results, labels, (r) => (r.doc.energy.available ? r.doc.energy.j_per_output_token : null));
@@ -87,6 +92,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
     section('energy', 'Energy and throughput', [charts[0]!, charts[1]!, charts[2]!].map(chartFigure).join('\n')),
     section('latency', 'Latency', [charts[3]!, charts[4]!].map(chartFigure).join('\n')),
     section('power', 'Power over time', chartFigure(charts[5]!)),
+    ...(await servingSection(results)),
     section('warnings', 'Warnings', warningsTable(input.warnings)),
     section('inputs', 'Inputs', inputsBlock(input)),
   ];
@@ -148,10 +154,17 @@ async function powerChart(chosen: Chosen): Promise<ChartBlock> {
     return { ...base, caption: 'From samples.csv of one experiment.', svg: null, unavailable: 'No experiment in these results has a power time series (samples.csv): simulated results and runs without the sampler record none.' };
   }
   const e = chosen.doc.experiment;
-  const caption = `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${chosen.dir}/${chosen.doc.files.samples_csv ?? 'samples.csv'}. Shading marks the idle baseline, warmup and measured window; a gap in the line is time without samples. Choose another with --experiment <id>.`;
-  const path = samplesPath(chosen.doc, chosen.dir);
-  if (path === null) return { ...base, caption, svg: null, unavailable: `Experiment ${e.experiment_id} has no samples.csv${chosen.doc.simulated ? ' (simulated: no power is measured)' : ''}.` };
-  const series = await readPowerSeries(path);
+  const path = await samplesPath(chosen.doc, chosen.dir);
+  const shownPath = path.ok && path.value !== null ? path.value : `${chosen.dir}/samples.csv`;
+  const caption =
+    `Experiment ${e.experiment_id} (cycle ${e.cycle}), from ${shownPath}. Shading marks the idle baseline, warmup ` +
+    'and measured window; a gap in the line is time without samples. Choose another with --experiment <id>.';
+  if (!path.ok) return { ...base, caption, svg: null, unavailable: `Power over time unavailable: ${path.error}` };
+  if (path.value === null) {
+    const why = chosen.doc.simulated ? ' (simulated: no power is measured)' : '';
+    return { ...base, caption, svg: null, unavailable: `Experiment ${e.experiment_id} has no samples.csv${why}.` };
+  }
+  const series = await readPowerSeries(path.value);
   if (!series.ok) return { ...base, caption, svg: null, unavailable: `Power over time unavailable: ${series.error}` };
   return { ...base, caption: caption + (series.value.downsampled ? ' Long series are shown as bucket means.' : ''), svg: await renderSvg(powerSpec(series.value)) };
 }
@@ -167,21 +180,36 @@ function summaryTable(summaries: readonly ConfigSummary[], level: number): strin
       ...HEADLINE_METRICS.map((m) => {
         const v = s.metrics[m.key];
         if (!v || v.mean === null) return 'n/a';
-        return v.ci_low === null || v.ci_high === null ? fmt(v.mean) : `${fmt(v.mean)}\n[${fmt(v.ci_low)}, ${fmt(v.ci_high)}]`;
+        if (v.ci_low === null || v.ci_high === null) return fmt(v.mean);
+        return `${fmt(v.mean)}\n[${fmt(v.ci_low)}, ${fmt(v.ci_high)}]${v.ci_reliable === false ? ' †' : ''}`;
       }),
       cvs.length ? `${fmt(Math.max(...cvs) * 100)} %` : 'n/a',
     ];
   });
-  return `${htmlTable(header, rows, 2)}<p class="note">Mean over cycles [${Math.round(level * 100)} % bootstrap CI]. n/a: not measured (simulated runs, no NVML) or a single cycle (no interval).</p>`;
+  return `${htmlTable(header, rows, 2)}<p class="note">Mean over cycles [${Math.round(level * 100)} % bootstrap CI]. n/a: not measured (simulated runs, no NVML) or a single cycle (no interval). †: fewer than 3 cycles, the interval is just [min, max] and unreliable.</p>`;
 }
 
 function warningsTable(warnings: readonly ResultWarning[]): string {
   if (warnings.length === 0) return '<p>No warnings: no throttling, every warmup converged, CV under 10 %.</p>';
-  // Throttling and warmup first: they are the ones that change a number.
+  // Throttling and warmup first: they are the ones that change a number. One row per distinct warning of a
+  // configuration, with how many experiments it covers (eight simulated cycles are one row, not eight).
   const rank = (w: ResultWarning): number => ['throttled', 'warmup_unconverged', 'high_cv'].indexOf(w.kind) >>> 0;
-  const sorted = [...warnings].sort((a, b) => rank(a) - rank(b));
-  const rows = sorted.map((w) => [WARNING_TITLES[w.kind], w.experiment_id ?? '(all cycles)', w.cycle === null ? '' : String(w.cycle), w.label, w.message]);
-  return htmlTable(['Warning', 'Experiment', 'Cycle', 'Configuration', 'Detail'], rows, 9);
+  const groups = groupWarnings(warnings).sort((a, b) => rank(a.warning) - rank(b.warning));
+  const rows = groups.map(({ warning: w, count, experiments }) => [
+    WARNING_TITLES[w.kind],
+    w.label,
+    experiments.length === 0 ? '(all cycles)' : listExperiments(experiments),
+    w.message,
+    String(count),
+  ]);
+  return htmlTable(['Warning', 'Configuration', 'Experiments', 'Detail', 'Count'], rows, 4, 'warnings');
+}
+
+const LISTED_EXPERIMENTS = 6;
+
+function listExperiments(ids: readonly string[]): string {
+  const more = ids.length > LISTED_EXPERIMENTS ? `, … and ${ids.length - LISTED_EXPERIMENTS} more` : '';
+  return ids.slice(0, LISTED_EXPERIMENTS).join(', ') + more;
 }
 
 function inputsBlock(input: ReportInput): string {
@@ -198,5 +226,27 @@ function inputsBlock(input: ReportInput): string {
   if (collection.skipped.length > 0) {
     parts.push(`<p>Skipped ${collection.skipped.length} result files (not in any number above):</p>`, htmlTable(['File', 'Reason'], collection.skipped.map((s) => [s.path, s.reason]), 9));
   }
+  const invalid = input.validity?.invalid ?? [];
+  if (invalid.length > 0) {
+    const what = input.validity?.includeInvalid ? 'kept in the numbers above (--include-invalid)' : 'not in any number above';
+    const rows = invalid.map((x) => [x.path, x.reasons.join('; ')]);
+    parts.push(`<p>${invalid.length} results failed a validity check, ${what}:</p>`, htmlTable(['File', 'Reasons'], rows, 9));
+  }
+  const notAssessed = input.validity?.notAssessed ?? 0;
+  if (notAssessed > 0) {
+    parts.push(`<p>${notAssessed} results were written before validity checks existed (schema v3): kept, not assessed.</p>`);
+  }
   return parts.join('\n');
+}
+
+/** Serve-mode results: throughput, latency tails and J/output token against load; nothing for offline results. */
+async function servingSection(results: readonly CollectedResult[]): Promise<string[]> {
+  const points = servingPoints(results);
+  if (points.length === 0) return [];
+  const blocks = [
+    await chart('serve-throughput', 'Throughput vs load', throughputVsLoadSpec(points), '', 'Output tokens/s at each concurrency (closed loop) or request rate (open loop), mean over cycles.'),
+    await chart('serve-latency', 'Latency percentiles vs load', latencyVsLoadSpec(points), '', 'TTFT and ITL (vLLM bench serve definitions) at each load; log scale.'),
+    await chart('serve-energy', 'J per output token vs load', energyVsLoadSpec(points), 'No energy for these serve runs (external endpoints without a power source).', 'Steady-state J/output token where measured, else whole-run.'),
+  ];
+  return [section('serving', 'Serving load', blocks.map(chartFigure).join('\n'))];
 }

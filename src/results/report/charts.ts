@@ -1,8 +1,18 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { CollectedResult } from '../collect.js';
 import { paretoFront } from '../pareto.js';
+import { rowKey } from '../rows.js';
 import type { PowerSeries } from '../samples.js';
 import type { ConfigSummary } from '../summary.js';
+
+/**
+ * Plot widths in SVG units, sized so that a chart with its axis labels and legend is about 1,100 units wide: the
+ * page stretches each SVG to the full width of its section (its viewBox keeps the proportions), so text stays near
+ * its set size on a laptop screen and the chart shrinks with the window on a narrow one. Rows labelled by
+ * configuration give about 330 units to the labels.
+ */
+const WIDE_PLOT = 900;
+const LABELLED_PLOT = 680;
 
 /**
  * Vega-Lite specs for the report's charts (pure data → spec; rendering is render-svg.ts). No "$schema" and no
@@ -72,7 +82,7 @@ export function paretoSpec(data: readonly ParetoDatum[]): TopLevelSpec {
   const y = { field: 'jpt', type: 'quantitative', title: 'J per output token (mean, 95 % CI)', scale: axisScale(energies, 5, true) } as const;
   return {
     config: CONFIG,
-    width: 640,
+    width: WIDE_PLOT,
     height: 380,
     layer: [
       {
@@ -121,7 +131,7 @@ export interface CycleDatum {
  */
 export function cycleData(results: readonly CollectedResult[], labels: ReadonlyMap<string, string>, get: (r: CollectedResult) => number | null): CycleDatum[] {
   const rows = results.flatMap((r) => {
-    const label = labels.get(r.doc.experiment.config_hash);
+    const label = labels.get(rowKey(r.doc));
     const value = get(r);
     return label === undefined || value === null ? [] : [{ label, backend: r.doc.experiment.backend, value }];
   });
@@ -142,7 +152,7 @@ export function cycleData(results: readonly CollectedResult[], labels: ReadonlyM
 export function boxPlotSpec(data: readonly CycleDatum[], order: readonly string[], metric: string): TopLevelSpec {
   return {
     config: CONFIG,
-    width: 560,
+    width: LABELLED_PLOT,
     height: { step: 22 },
     data: { values: data as CycleDatum[] },
     layer: [
@@ -178,7 +188,7 @@ export function percentileData(
 ): PercentileDatum[] {
   const acc = new Map<string, { sums: number[]; n: number }>();
   for (const r of results) {
-    const label = labels.get(r.doc.experiment.config_hash);
+    const label = labels.get(rowKey(r.doc));
     const d = dist(r);
     if (label === undefined || d === null) continue;
     const a = acc.get(label) ?? { sums: [0, 0, 0, 0], n: 0 };
@@ -192,7 +202,7 @@ export function percentileData(
 export function percentileBarsSpec(data: readonly PercentileDatum[], order: readonly string[], title: string): TopLevelSpec {
   return {
     config: CONFIG,
-    width: 560,
+    width: LABELLED_PLOT,
     height: { step: 9 },
     data: { values: data as PercentileDatum[] },
     mark: { type: 'bar' },
@@ -211,7 +221,7 @@ export function powerSpec(series: PowerSeries): TopLevelSpec {
   const phases = [...new Set(series.phases.map((p) => p.phase))];
   return {
     config: CONFIG,
-    width: 720,
+    width: WIDE_PLOT,
     height: 260,
     resolve: { scale: { color: 'independent' } },
     layer: [

@@ -47,12 +47,12 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 0; color: #222; backgr
 header { background: #1f2d3d; color: #fff; padding: 18px 32px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
 header p { margin: 2px 0; font-size: 13px; color: #d0d7de; }
-main { padding: 8px 32px 40px; max-width: 1200px; }
+main { padding: 8px 32px 40px; max-width: 1400px; }
 section { background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; margin: 18px 0; padding: 6px 20px 16px; }
 h2 { font-size: 18px; border-bottom: 1px solid #eee; padding-bottom: 6px; }
 h3 { font-size: 14px; margin: 8px 0; }
 figure.chart { margin: 12px 0 20px; }
-figure.chart svg { max-width: 100%; height: auto; }
+figure.chart svg { display: block; width: 100%; height: auto; }
 figcaption { font-size: 12px; color: #555; margin-top: 4px; max-width: 760px; }
 p.unavailable { background: #fff8e1; border: 1px dashed #e0b000; padding: 18px; color: #6b5200; font-size: 14px; max-width: 720px; }
 .banner { background: #fff3cd; border: 1px solid #e0b000; color: #5c4700; padding: 10px 14px; border-radius: 4px; margin: 14px 0 0; font-size: 14px; }

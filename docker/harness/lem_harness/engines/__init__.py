@@ -21,4 +21,6 @@ def create(backend: str):
 
 
 def available() -> dict[str, bool]:
-    return {name: needs is None or importlib.util.find_spec(needs) is not None for name, (_, _, needs) in _REGISTRY.items()}
+    return {
+        name: needs is None or importlib.util.find_spec(needs) is not None for name, (_, _, needs) in _REGISTRY.items()
+    }

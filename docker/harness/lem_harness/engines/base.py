@@ -60,7 +60,6 @@ def token_ids(encode: Any, text: str, input_length: int | None) -> list[int]:
     return fit_to_length(ids, input_length) if input_length else ids
 
 
-
 def package_version(distribution: str, module: Any = None) -> str | None:
     from importlib import metadata
 

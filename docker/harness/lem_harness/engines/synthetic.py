@@ -40,11 +40,11 @@ class SyntheticEngine:
 
     def load(self, settings: Settings) -> None:
         s = settings.section
-        self.tokens_per_second = float(s.get("tokens_per_second", 2000))
-        self.ttft_s = float(s.get("ttft_ms", 5)) / 1000.0
+        self.tokens_per_second = float(s["tokens_per_second"])
+        self.ttft_s = float(s["ttft_ms"]) / 1000.0
         if self.tokens_per_second <= 0:
             raise ValueError("synthetic.tokens_per_second must be > 0")
-        time.sleep(float(s.get("load_s", 0)))
+        time.sleep(float(s["load_s"]))
         self.loaded = True
 
     def prepare(self, prompts: Sequence[str], input_length: int | None) -> list[Prepared]:
@@ -57,7 +57,7 @@ class SyntheticEngine:
         return out
 
     def generate(self, batch: Sequence[Prepared], settings: Settings) -> list[RequestTiming]:
-        if settings.section.get("fail_experiment", False):
+        if settings.section["fail_experiment"]:
             raise SyntheticFailure("synthetic.fail_experiment is set: failing deliberately")
         if not self.loaded:
             raise RuntimeError("synthetic engine used before load()")
@@ -69,8 +69,14 @@ class SyntheticEngine:
             chunks.append(time.perf_counter())
         # The batch's sequences advance in lockstep, as in a static batch on a GPU.
         return [
-            RequestTiming(submitted=submitted, finished=chunks[-1], input_tokens=p.input_tokens,
-                          output_tokens=n_out, first_token=chunks[0], chunks=list(chunks))
+            RequestTiming(
+                submitted=submitted,
+                finished=chunks[-1],
+                input_tokens=p.input_tokens,
+                output_tokens=n_out,
+                first_token=chunks[0],
+                chunks=list(chunks),
+            )
             for p in batch
         ]
 

@@ -24,8 +24,8 @@ def engine_kwargs(settings: Settings, llmapi: Any) -> dict:
     kwargs: dict[str, Any] = {
         "model": settings.model_name,
         "dtype": DTYPES[settings.precision],
-        "tensor_parallel_size": s.get("tensor_parallel_size", 1),
-        "pipeline_parallel_size": s.get("pipeline_parallel_size", 1),
+        "tensor_parallel_size": s["tensor_parallel_size"],
+        "pipeline_parallel_size": s["pipeline_parallel_size"],
     }
     if settings.revision:
         kwargs["revision"] = settings.revision
@@ -33,11 +33,12 @@ def engine_kwargs(settings: Settings, llmapi: Any) -> dict:
         if s.get(key) is not None:
             kwargs[key] = s[key]
     if s.get("kv_cache_free_gpu_memory_fraction") is not None:
-        kwargs["kv_cache_config"] = llmapi.KvCacheConfig(free_gpu_memory_fraction=s["kv_cache_free_gpu_memory_fraction"])
+        fraction = s["kv_cache_free_gpu_memory_fraction"]
+        kwargs["kv_cache_config"] = llmapi.KvCacheConfig(free_gpu_memory_fraction=fraction)
     quantization = s.get("quantization") or settings.quantization
     if quantization:
         kwargs["quant_config"] = llmapi.QuantConfig(quant_algo=llmapi.QuantAlgo(quantization.upper()))
-    kwargs.update(s.get("extra") or {})
+    kwargs.update(s["extra"])
     return kwargs
 
 
@@ -87,8 +88,12 @@ class TensorrtEngine:
         outputs = self.llm.generate([p.payload for p in batch], sampling_params=params, use_tqdm=False)
         finished = time.perf_counter()
         return [
-            RequestTiming(submitted=submitted, finished=finished, input_tokens=p.input_tokens,
-                          output_tokens=len(o.outputs[0].token_ids))
+            RequestTiming(
+                submitted=submitted,
+                finished=finished,
+                input_tokens=p.input_tokens,
+                output_tokens=len(o.outputs[0].token_ids),
+            )
             for p, o in zip(batch, outputs)
         ]
 

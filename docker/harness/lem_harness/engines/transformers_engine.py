@@ -19,7 +19,7 @@ from lem_harness.settings import Settings
 
 def _major_minor(version: str) -> tuple[int, int]:
     parts = [int(p) for p in version.split(".")[:2] if p.isdigit()]
-    return tuple((parts + [0, 0])[:2])  # type: ignore[return-value]
+    return tuple([*parts, 0, 0][:2])  # type: ignore[return-value]
 
 
 def _dtype_keyword(version: str) -> str:
@@ -32,21 +32,21 @@ def model_kwargs(settings: Settings, torch: Any, transformers: Any) -> dict:
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[settings.precision]
     kwargs: dict[str, Any] = {
         _dtype_keyword(transformers.__version__): dtype,
-        "device_map": s.get("device_map", "auto"),
-        "trust_remote_code": s.get("trust_remote_code", False),
+        "device_map": s["device_map"],
+        "trust_remote_code": s["trust_remote_code"],
     }
     # Transformers 4.52 removed low_cpu_mem_usage (loading is always low-memory since); older ones take it.
     if _major_minor(transformers.__version__) < (4, 52):
-        kwargs["low_cpu_mem_usage"] = s.get("low_cpu_mem_usage", True)
+        kwargs["low_cpu_mem_usage"] = s["low_cpu_mem_usage"]
     if settings.revision:
         kwargs["revision"] = settings.revision
     if s.get("attn_implementation"):
         kwargs["attn_implementation"] = s["attn_implementation"]
-    if s.get("load_in_8bit") or s.get("load_in_4bit"):
+    if s["load_in_8bit"] or s["load_in_4bit"]:
         kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
-            load_in_8bit=bool(s.get("load_in_8bit")), load_in_4bit=bool(s.get("load_in_4bit"))
+            load_in_8bit=s["load_in_8bit"], load_in_4bit=s["load_in_4bit"]
         )
-    kwargs.update(s.get("extra") or {})
+    kwargs.update(s["extra"])
     return kwargs
 
 
@@ -56,7 +56,7 @@ def generate_kwargs(settings: Settings) -> dict:
     kwargs: dict[str, Any] = {
         "max_new_tokens": n,
         "min_new_tokens": n,  # fixed work per request: see latency.DEFINITIONS["output_tokens"]
-        "use_cache": settings.section.get("use_cache", True),
+        "use_cache": settings.section["use_cache"],
     }
     if d.temperature == 0:
         kwargs["do_sample"] = False
@@ -97,7 +97,7 @@ class TransformersEngine:
 
         s = settings.section
         tok = transformers.AutoTokenizer.from_pretrained(
-            settings.model_name, revision=settings.revision, trust_remote_code=s.get("trust_remote_code", False)
+            settings.model_name, revision=settings.revision, trust_remote_code=s["trust_remote_code"]
         )
         tok.padding_side = "left"
         if tok.pad_token_id is None:
@@ -108,7 +108,7 @@ class TransformersEngine:
             settings.model_name, **model_kwargs(settings, torch, transformers)
         )
         model.eval()
-        if s.get("torch_compile"):
+        if s["torch_compile"]:
             model.forward = torch.compile(model.forward)
         if torch.cuda.is_available():
             torch.cuda.synchronize()
@@ -135,23 +135,32 @@ class TransformersEngine:
         submitted = time.perf_counter()
         with torch.inference_mode():
             out = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, streamer=clock,
-                pad_token_id=self.tokenizer.pad_token_id, **generate_kwargs(settings),
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                streamer=clock,
+                pad_token_id=self.tokenizer.pad_token_id,
+                **generate_kwargs(settings),
             )
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         done = time.perf_counter()
         steps = clock.steps
-        generated = out[:, input_ids.shape[1]:].tolist()
+        generated = out[:, input_ids.shape[1] :].tolist()
         eos = self.tokenizer.eos_token_id
         timings = []
         for p, row in zip(batch, generated):
             n = row.index(eos) + 1 if eos is not None and eos in row else len(row)
             mine = steps[:n]
-            timings.append(RequestTiming(
-                submitted=submitted, finished=mine[-1] if mine else done, input_tokens=p.input_tokens,
-                output_tokens=n, first_token=mine[0] if mine else None, chunks=mine,
-            ))
+            timings.append(
+                RequestTiming(
+                    submitted=submitted,
+                    finished=mine[-1] if mine else done,
+                    input_tokens=p.input_tokens,
+                    output_tokens=n,
+                    first_token=mine[0] if mine else None,
+                    chunks=mine,
+                )
+            )
         return timings
 
     def unload(self) -> None:

@@ -18,8 +18,14 @@ from lem_harness.settings import Settings
 
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 _PASSED_WHEN_SET = (
-    "max_num_seqs", "max_num_batched_tokens", "max_model_len", "enable_prefix_caching",
-    "enable_chunked_prefill", "block_size", "swap_space", "seed",
+    "max_num_seqs",
+    "max_num_batched_tokens",
+    "max_model_len",
+    "enable_prefix_caching",
+    "enable_chunked_prefill",
+    "block_size",
+    "swap_space",
+    "seed",
 )
 
 
@@ -28,11 +34,11 @@ def engine_kwargs(settings: Settings) -> dict:
     kwargs: dict[str, Any] = {
         "model": settings.model_name,
         "dtype": DTYPES[settings.precision],
-        "tensor_parallel_size": s.get("tensor_parallel_size", 1),
-        "pipeline_parallel_size": s.get("pipeline_parallel_size", 1),
-        "gpu_memory_utilization": s.get("gpu_memory_utilization", 0.9),
-        "enforce_eager": s.get("enforce_eager", False),
-        "kv_cache_dtype": s.get("kv_cache_dtype", "auto"),
+        "tensor_parallel_size": s["tensor_parallel_size"],
+        "pipeline_parallel_size": s["pipeline_parallel_size"],
+        "gpu_memory_utilization": s["gpu_memory_utilization"],
+        "enforce_eager": s["enforce_eager"],
+        "kv_cache_dtype": s["kv_cache_dtype"],
     }
     if settings.revision:
         kwargs["revision"] = settings.revision
@@ -42,7 +48,7 @@ def engine_kwargs(settings: Settings) -> dict:
     for key in _PASSED_WHEN_SET:
         if s.get(key) is not None:
             kwargs[key] = s[key]
-    kwargs.update(s.get("extra") or {})
+    kwargs.update(s["extra"])
     return kwargs
 
 
@@ -102,8 +108,11 @@ class VllmEngine:
         finished = time.perf_counter()
         return [
             RequestTiming(
-                submitted=submitted, finished=finished, input_tokens=p.input_tokens,
-                output_tokens=len(o.outputs[0].token_ids), first_token=_first_token(o, submitted, wall_submitted),
+                submitted=submitted,
+                finished=finished,
+                input_tokens=p.input_tokens,
+                output_tokens=len(o.outputs[0].token_ids),
+                first_token=_first_token(o, submitted, wall_submitted),
             )
             for p, o in zip(batch, outputs)
         ]

@@ -10,6 +10,7 @@ extrapolated from the others).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Sequence
 
 from lem_harness.measure.sampler import Sweep
@@ -19,7 +20,10 @@ def counter_delta_j(start_mj: int | None, end_mj: int | None) -> tuple[float | N
     if start_mj is None or end_mj is None:
         return None, "the energy counter could not be read"
     if end_mj < start_mj:
-        return None, f"the energy counter went backwards ({start_mj} -> {end_mj} mJ): it was reset, the measurement is invalid"
+        return (
+            None,
+            f"the energy counter went backwards ({start_mj} -> {end_mj} mJ): it was reset, the measurement is invalid",
+        )
     return (end_mj - start_mj) / 1000.0, None
 
 
@@ -28,7 +32,7 @@ def trapezoid_j(points: Sequence[tuple[float, float | None]]) -> float | None:
     usable = [(t, p) for t, p in points if p is not None]
     if len(usable) < 2:
         return None
-    return sum((t1 - t0) * (p0 + p1) / 2.0 for (t0, p0), (t1, p1) in zip(usable, usable[1:]))
+    return sum((t1 - t0) * (p0 + p1) / 2.0 for (t0, p0), (t1, p1) in pairwise(usable))
 
 
 def disagreement_pct(counter_j: float | None, integrated_j: float | None) -> float | None:

@@ -26,3 +26,13 @@ def throttle_fractions(masks: Iterable[int | None]) -> dict[str, float] | None:
 
 def active_reasons(fractions: dict[str, float] | None) -> list[str]:
     return [] if fractions is None else [name for name, f in fractions.items() if f > 0]
+
+
+SLOWDOWN_BITS = 0x8 | 0x20 | 0x40 | 0x80  # hardware slowdown, software/hardware thermal, power brake
+POWER_CAP_BIT = 0x4
+
+
+def share_with(masks: Iterable[int | None], bits: int) -> float | None:
+    """Share of readings with any of `bits` set; None when no reading carried the bitmask."""
+    values = [m for m in masks if m is not None]
+    return None if not values else sum(1 for m in values if m & bits) / len(values)

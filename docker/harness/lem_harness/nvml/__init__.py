@@ -8,6 +8,7 @@ from lem_harness.nvml.device import (  # noqa: F401
     POWER_SOURCE_INSTANT,
     GpuDevice,
     Nvml,
+    NvmlCallFailed,
     NvmlUnavailable,
     Reading,
 )

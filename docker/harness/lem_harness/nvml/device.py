@@ -1,4 +1,4 @@
-"""Thin wrapper over pynvml (nvidia-ml-py). Facts it relies on are in /work/shared/MEASUREMENT.md:
+"""Thin wrapper over pynvml (nvidia-ml-py). The NVML facts it relies on:
 
 - nvmlDeviceGetTotalEnergyConsumption: cumulative mJ since driver load (Volta+), updated about every 100 ms.
 - nvmlDeviceGetPowerUsage is a 1 s average on Ampere (except A100) and newer, so for a time series to
@@ -6,7 +6,11 @@
   is not supported, saying so in `power_source`.
 - Clock event reasons: nvmlDeviceGetCurrentClocksEventReasons (ThrottleReasons is the deprecated name).
 
-Readings that a GPU does not support come back as None (NVMLError only: anything else is a bug and raises).
+Errors are mapped as Zeus maps them: only NVML_ERROR_NOT_SUPPORTED means "this GPU does not offer the reading",
+which reads as None. Any other NVML error (GPU lost, no permission, unknown...) raises NvmlCallFailed naming
+the GPU and the call: a lost GPU or a permission problem must fail the experiment, not pass as a missing value.
+Constants are read from the bindings by name; a fallback number is given only where older nvidia-ml-py
+releases lack the name.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+# nvml.h's values, for bindings older than the names (NVML_FI_DEV_POWER_INSTANT came with driver 515's NVML).
 FI_DEV_POWER_AVERAGE = 185
 FI_DEV_POWER_INSTANT = 186
-_TEMPERATURE_GPU = 0
-_CLOCK_SM = 1
-_CLOCK_MEM = 2
-# nvmlValueType_t -> the member of the value union that holds it.
-_VALUE_MEMBER = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
+# nvmlValueType_t name -> the member of the value union that holds it.
+_VALUE_MEMBERS = {
+    "NVML_VALUE_TYPE_DOUBLE": "dVal",
+    "NVML_VALUE_TYPE_UNSIGNED_INT": "uiVal",
+    "NVML_VALUE_TYPE_UNSIGNED_LONG": "ulVal",
+    "NVML_VALUE_TYPE_UNSIGNED_LONG_LONG": "ullVal",
+    "NVML_VALUE_TYPE_SIGNED_LONG_LONG": "sllVal",
+    "NVML_VALUE_TYPE_SIGNED_INT": "siVal",  # newer bindings only
+    "NVML_VALUE_TYPE_UNSIGNED_SHORT": "usVal",  # newer bindings only
+}
 
 POWER_SOURCE_INSTANT = "nvmlDeviceGetFieldValues(NVML_FI_DEV_POWER_INSTANT=186)"
 POWER_SOURCE_AVERAGE = "nvmlDeviceGetPowerUsage (1 s average on Ampere and newer)"
@@ -29,6 +39,18 @@ POWER_SOURCE_AVERAGE = "nvmlDeviceGetPowerUsage (1 s average on Ampere and newer
 
 class NvmlUnavailable(Exception):
     """NVML cannot be used here (no pynvml, no driver, no GPU); the message is the stated reason."""
+
+
+class NvmlCallFailed(RuntimeError):
+    """An NVML call failed for a reason other than "not supported": the GPU is lost, access is denied, ..."""
+
+
+def not_supported(lib: Any, error: BaseException) -> bool:
+    return getattr(error, "value", None) == lib.NVML_ERROR_NOT_SUPPORTED
+
+
+def _call_name(fn: Callable) -> str:
+    return getattr(fn, "__name__", None) or repr(fn)
 
 
 @dataclass(slots=True)
@@ -61,19 +83,43 @@ class GpuDevice:
         self._reasons_fn: Callable | None = getattr(lib, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
             lib, "nvmlDeviceGetCurrentClocksThrottleReasons", None
         )
+        self._instant_field = getattr(lib, "NVML_FI_DEV_POWER_INSTANT", FI_DEV_POWER_INSTANT)
+        self._value_members = {getattr(lib, n): m for n, m in _VALUE_MEMBERS.items() if hasattr(lib, n)}
+        self._uuid: str | None = None
 
-    # -- optional reads: unsupported on this GPU -> None ------------------------------------------------
+    def _failed(self, call: str, error: object) -> NvmlCallFailed:
+        return NvmlCallFailed(f"NVML {call} failed on GPU {self.index} ({self._uuid_for_message()}): {error}")
+
+    def _uuid_for_message(self) -> str:
+        if self._uuid is None:
+            try:
+                self._uuid = _text(self.lib.nvmlDeviceGetUUID(self.handle))
+            except self.lib.NVMLError:
+                return "uuid unreadable"  # a lost GPU answers nothing; the failed call is what the message reports
+        return self._uuid
+
+    def _required(self, fn: Callable, *args: Any) -> Any:
+        try:
+            return fn(self.handle, *args)
+        except self.lib.NVMLError as e:
+            raise self._failed(_call_name(fn), e) from e
+
+    # -- optional reads: not supported on this GPU -> None; any other NVML error raises ----------------
     def _optional(self, fn: Callable, *args: Any) -> Any:
         try:
             return fn(self.handle, *args)
-        except self.lib.NVMLError:
-            return None
+        except self.lib.NVMLError as e:
+            if not_supported(self.lib, e):
+                return None
+            raise self._failed(_call_name(fn), e) from e
 
     def name(self) -> str:
-        return _text(self.lib.nvmlDeviceGetName(self.handle))
+        return _text(self._required(self.lib.nvmlDeviceGetName))
 
     def uuid(self) -> str:
-        return _text(self.lib.nvmlDeviceGetUUID(self.handle))
+        if self._uuid is None:
+            self._uuid = _text(self._required(self.lib.nvmlDeviceGetUUID))
+        return self._uuid
 
     def memory_total_mib(self) -> float | None:
         info = self._optional(self.lib.nvmlDeviceGetMemoryInfo)
@@ -101,7 +147,7 @@ class GpuDevice:
         return None if modes is None else bool(modes[0])
 
     def temperature_c(self) -> float | None:
-        t = self._optional(self.lib.nvmlDeviceGetTemperature, _TEMPERATURE_GPU)
+        t = self._optional(self.lib.nvmlDeviceGetTemperature, self.lib.NVML_TEMPERATURE_GPU)
         return None if t is None else float(t)
 
     def compute_capability(self) -> str | None:
@@ -113,15 +159,19 @@ class GpuDevice:
         return self._optional(self.lib.nvmlDeviceGetTotalEnergyConsumption)
 
     def _instant_power_w(self) -> float | None:
-        values = self._optional(self.lib.nvmlDeviceGetFieldValues, [FI_DEV_POWER_INSTANT])
+        values = self._optional(self.lib.nvmlDeviceGetFieldValues, [self._instant_field])
         if not values:
             return None
         fv = values[0]
-        if fv.nvmlReturn != 0:
+        # The call succeeds as a whole; each field carries its own return code.
+        call = "nvmlDeviceGetFieldValues(NVML_FI_DEV_POWER_INSTANT)"
+        if fv.nvmlReturn == self.lib.NVML_ERROR_NOT_SUPPORTED:
             return None
-        member = _VALUE_MEMBER.get(fv.valueType)
+        if fv.nvmlReturn != self.lib.NVML_SUCCESS:
+            raise self._failed(call, f"return code {fv.nvmlReturn}")
+        member = self._value_members.get(fv.valueType)
         if member is None:
-            return None
+            raise self._failed(call, f"value type {fv.valueType} is not one these bindings name")
         return float(getattr(fv.value, member)) / 1000.0  # mW
 
     def power_source(self) -> str:
@@ -148,8 +198,8 @@ class GpuDevice:
             power_w=self.power_w(),
             energy_mj=self.energy_mj() if energy else None,
             temperature_c=self.temperature_c(),
-            sm_clock_mhz=self._optional(self.lib.nvmlDeviceGetClockInfo, _CLOCK_SM),
-            mem_clock_mhz=self._optional(self.lib.nvmlDeviceGetClockInfo, _CLOCK_MEM),
+            sm_clock_mhz=self._optional(self.lib.nvmlDeviceGetClockInfo, self.lib.NVML_CLOCK_SM),
+            mem_clock_mhz=self._optional(self.lib.nvmlDeviceGetClockInfo, self.lib.NVML_CLOCK_MEM),
             mem_used_mib=None if mem is None else mem.used / 2**20,
             util_gpu_pct=None if util is None else util.gpu,
             util_mem_pct=None if util is None else util.memory,
@@ -203,6 +253,7 @@ class Nvml:
             lib.nvmlShutdown()
             raise NvmlUnavailable(f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r} selects no GPU")
         self.devices = [GpuDevice(lib, i, handles[i]) for i in visible]
+        self._open = True
 
     @classmethod
     def open(cls, lib: Any = None) -> "Nvml":
@@ -213,24 +264,32 @@ class Nvml:
                 raise NvmlUnavailable("pynvml (nvidia-ml-py) is not installed in this container") from e
         return cls(lib)
 
-    def driver_version(self) -> str | None:
+    def _system(self, fn: Callable) -> Any:
+        """A system-level query: None where not supported, NvmlCallFailed for any other error."""
         try:
-            return _text(self.lib.nvmlSystemGetDriverVersion())
-        except self.lib.NVMLError:
-            return None
+            return fn()
+        except self.lib.NVMLError as e:
+            if not_supported(self.lib, e):
+                return None
+            raise NvmlCallFailed(f"NVML {_call_name(fn)} failed: {e}") from e
+
+    def driver_version(self) -> str | None:
+        version = self._system(self.lib.nvmlSystemGetDriverVersion)
+        return None if version is None else _text(version)
 
     def cuda_driver_version(self) -> str | None:
         """The CUDA version the driver supports (e.g. 13000 -> "13.0")."""
         fn = getattr(self.lib, "nvmlSystemGetCudaDriverVersion_v2", None) or getattr(
             self.lib, "nvmlSystemGetCudaDriverVersion", None
         )
-        if fn is None:
+        v = None if fn is None else self._system(fn)
+        if v is None:
             return None
-        try:
-            v = int(fn())
-        except self.lib.NVMLError:
-            return None
+        v = int(v)
         return f"{v // 1000}.{(v % 1000) // 10}"
 
     def close(self) -> None:
-        self.lib.nvmlShutdown()
+        """nvmlShutdown, once: NVML counts initialisations, and each must be matched."""
+        if self._open:
+            self._open = False
+            self.lib.nvmlShutdown()

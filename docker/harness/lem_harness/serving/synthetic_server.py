@@ -1,0 +1,174 @@
+"""A simulated OpenAI-compatible server: the serving form of the `synthetic` test double (no model, no GPU).
+
+It streams `max_tokens` tokens per request, the first `ttft_ms` after the request arrived and the rest `itl_ms`
+apart, on absolute deadlines so that timer lateness never accumulates. Every stream is a coroutine on one asyncio
+loop, so hundreds of concurrent streams cost no thread each. Results measured against it are simulated.
+
+Routes: GET /health, GET /v1/models, POST /v1/chat/completions, POST /v1/completions (stream or not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from dataclasses import dataclass
+
+SIMULATED = True
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    ttft_ms: float = 20.0
+    itl_ms: float = 5.0
+    model: str = "synthetic"
+    default_max_tokens: int = 16
+
+
+class BadRequest(Exception):
+    pass
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
+    """One HTTP/1.1 request, or None at a clean end of the connection."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3:
+        raise BadRequest("bad request line")
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    length = int(headers.get("content-length", "0") or "0")
+    body = await reader.readexactly(length) if length > 0 else b""
+    return parts[0], parts[1], headers, body
+
+
+def response(status: int, payload: object) -> bytes:
+    body = json.dumps(payload).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+    head = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+def chunk(data: str) -> bytes:
+    """One SSE event as one HTTP chunk."""
+    raw = f"data: {data}\n\n".encode()
+    return f"{len(raw):x}\r\n".encode() + raw + b"\r\n"
+
+
+class SyntheticServer:
+    def __init__(self, settings: ServerSettings) -> None:
+        self.s = settings
+        self.requests = 0
+
+    def models(self) -> dict:
+        return {"object": "list", "data": [{"id": self.s.model, "object": "model", "owned_by": "lem-synthetic"}]}
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            # Each token must leave at once: Nagle's algorithm would hold small writes until the previous one is
+            # acknowledged, and a delayed ACK makes that tens of milliseconds.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                req = await read_request(reader)
+                if req is None:
+                    break
+                method, path, _headers, body = req
+                received = time.monotonic()
+                if method == "GET" and path == "/health":
+                    writer.write(response(200, {"ok": True, "simulated": SIMULATED}))
+                elif method == "GET" and path == "/v1/models":
+                    writer.write(response(200, self.models()))
+                elif method == "POST" and path in ("/v1/chat/completions", "/v1/completions"):
+                    await self.generate(writer, path.endswith("chat/completions"), body, received)
+                else:
+                    writer.write(response(404, {"error": {"message": f"no route {method} {path}"}}))
+                await writer.drain()
+        except (BadRequest, ValueError) as e:
+            writer.write(response(400, {"error": {"message": str(e)}}))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def generate(self, writer: asyncio.StreamWriter, chat: bool, body: bytes, received: float) -> None:
+        req = json.loads(body or b"{}")
+        self.requests += 1
+        n = int(req.get("max_tokens") or self.s.default_max_tokens)
+        prompt = json.dumps(req.get("messages")) if chat else str(req.get("prompt", ""))
+        usage = {"prompt_tokens": max(1, len(prompt.split())), "completion_tokens": n}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        rid = f"cmpl-synthetic-{self.requests}"
+        kind = "chat.completion" if chat else "text_completion"
+        if not req.get("stream"):
+            await sleep_until(received + (self.s.ttft_ms + max(0, n - 1) * self.s.itl_ms) / 1000)
+            text = "".join(f"tok{i} " for i in range(n))
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
+            writer.write(response(200, {"id": rid, "object": kind, "model": self.s.model, "choices": [choice], "usage": usage}))
+            return
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+        obj = kind + ".chunk" if chat else kind
+        for i in range(n):
+            await sleep_until(received + (self.s.ttft_ms + i * self.s.itl_ms) / 1000)
+            piece = f"tok{i} "
+            choice = {"index": 0, "delta": {"content": piece}} if chat else {"index": 0, "text": piece}
+            writer.write(chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [choice]})))
+        writer.write(chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [], "usage": usage})))
+        writer.write(chunk("[DONE]") + b"0\r\n\r\n")
+
+
+# The event loop wakes on whole milliseconds (epoll rounds its timeout up), so a wake is 0 to 1 ms late. Aiming
+# half a millisecond early centres that error on the deadline instead of biasing every timed event by +0.5 ms.
+EPOLL_HALF_TICK_S = 0.0005
+
+
+async def sleep_until(deadline: float) -> None:
+    """Sleep to an absolute monotonic deadline (no drift: each token has its own deadline)."""
+    delay = deadline - time.monotonic() - EPOLL_HALF_TICK_S
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def serve(settings: ServerSettings, ready: asyncio.Event | None = None) -> None:
+    server = SyntheticServer(settings)
+    srv = await asyncio.start_server(server.handle, settings.host, settings.port, backlog=1024)
+    line = {"event": "serving", "host": settings.host, "port": settings.port, "simulated": SIMULATED}
+    print(json.dumps(line), flush=True)
+    if ready is not None:
+        ready.set()
+    async with srv:
+        await srv.serve_forever()
+
+
+def parse_args(args: list[str]) -> ServerSettings:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python3 -m lem_harness serve-synthetic", description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--ttft-ms", type=float, default=20.0)
+    p.add_argument("--itl-ms", type=float, default=5.0)
+    p.add_argument("--model", default="synthetic")
+    p.add_argument("--default-max-tokens", type=int, default=16)
+    a = p.parse_args(args)
+    return ServerSettings(a.host, a.port, a.ttft_ms, a.itl_ms, a.model, a.default_max_tokens)
+
+
+def main(args: list[str]) -> int:
+    settings = parse_args(args)
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,104 @@
+"""The synthetic OpenAI-compatible server (a test double) over real sockets on 127.0.0.1."""
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from lem_harness.serving.synthetic_server import ServerSettings, serve
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    port = free_port()
+    ready = threading.Event()
+
+    def run() -> None:
+        async def main() -> None:
+            flag = asyncio.Event()
+            task = asyncio.create_task(serve(ServerSettings(port=port, ttft_ms=30, itl_ms=10, model="syn"), flag))
+            await flag.wait()
+            ready.set()
+            await task
+
+        asyncio.run(main())
+
+    threading.Thread(target=run, daemon=True).start()
+    assert ready.wait(10)
+    return f"http://127.0.0.1:{port}"
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def post_stream(url: str, body: dict) -> list[tuple[float, str]]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    t0 = time.monotonic()
+    events = []
+    with urllib.request.urlopen(req, timeout=10) as r:
+        for line in r:
+            if line.startswith(b"data: "):
+                events.append((time.monotonic() - t0, line[6:].decode().strip()))
+    return events
+
+
+def test_health_and_models(base_url):
+    assert get(base_url + "/health") == {"ok": True, "simulated": True}
+    assert get(base_url + "/v1/models")["data"][0]["id"] == "syn"
+
+
+def test_chat_stream_tokens_usage_and_done(base_url):
+    events = post_stream(base_url + "/v1/chat/completions", {"stream": True, "max_tokens": 5, "messages": [{"role": "user", "content": "a b c"}]})
+    datas = [d for _, d in events]
+    assert datas[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in datas[:-1]]
+    tokens = [c for c in chunks if c["choices"]]
+    assert [c["choices"][0]["delta"]["content"] for c in tokens] == [f"tok{i} " for i in range(5)]
+    assert chunks[-1]["usage"]["completion_tokens"] == 5
+    # First token after ~30 ms, the last after 30 + 4 x 10 ms (on deadlines, so lateness does not add up).
+    assert events[0][0] >= 0.028
+    assert 0.068 <= events[4][0] < 0.2
+
+
+def test_completions_stream_and_non_stream(base_url):
+    events = post_stream(base_url + "/v1/completions", {"stream": True, "max_tokens": 2, "prompt": "x"})
+    assert json.loads(events[0][1])["choices"][0]["text"] == "tok0 "
+    req = urllib.request.Request(base_url + "/v1/completions", data=b'{"max_tokens": 3, "prompt": "x y"}')
+    with urllib.request.urlopen(req, timeout=5) as r:
+        doc = json.loads(r.read())
+    assert doc["choices"][0]["text"] == "tok0 tok1 tok2 " and doc["usage"]["completion_tokens"] == 3
+
+
+def test_unknown_route_is_404(base_url):
+    with pytest.raises(urllib.error.HTTPError) as e:
+        get(base_url + "/v2/nothing")
+    assert e.value.code == 404
+
+
+def test_64_concurrent_streams_all_complete(base_url):
+    results: list[list] = []
+
+    def one() -> None:
+        results.append(post_stream(base_url + "/v1/chat/completions", {"stream": True, "max_tokens": 8, "messages": []}))
+
+    threads = [threading.Thread(target=one) for _ in range(64)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 64 and all(r[-1][1] == "[DONE]" for r in results)
+    # Served concurrently: 64 streams of 30 + 7 x 10 ms would take 6.4 s one after another.
+    assert time.monotonic() - t0 < 3

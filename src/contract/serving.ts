@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * The `serving` block of a serve-mode result: what the load generator measured, with latency metrics defined
+ * as vLLM `bench serve` defines them (named in `latency.definitions`). Offline results have no such block.
+ */
+const num = z.number();
+const nnum = z.number().nullable();
+
+export const LatencyStats = z.strictObject({
+  n: z.int().nonnegative(),
+  mean: num,
+  median: num,
+  std: num,
+  p50: num,
+  p90: num,
+  p95: num,
+  p99: num,
+  min: num,
+  max: num,
+});
+export type LatencyStats = z.infer<typeof LatencyStats>;
+
+const Window = z.strictObject({ start_ms: num, end_ms: num });
+
+export const SloCheck = z.strictObject({ target_ms: num, value_ms: nnum, met: z.boolean().nullable() });
+
+export const ServingBlock = z.strictObject({
+  load: z.strictObject({
+    loop: z.enum(['closed', 'open']),
+    concurrency: z.int().positive().nullable(),
+    rate: z.number().positive().nullable(),
+    arrival: z.string().nullable(),
+    burstiness: nnum,
+    seed: z.int().nonnegative(),
+  }),
+  requests: z.strictObject({
+    /** Measured requests (warm-up excluded). */
+    total: z.int().nonnegative(),
+    completed: z.int().nonnegative(),
+    failed: z.int().nonnegative(),
+    warmup: z.int().nonnegative(),
+    success_rate: nnum,
+    /** Failed requests by error class (connect_refused, http_500, timeout, stalled, malformed_sse, ...). */
+    failures: z.record(z.string(), z.int().positive()),
+  }),
+  /** First measured send to last measured finish, seconds (the denominator of every rate below). */
+  duration_s: num,
+  throughput: z.strictObject({
+    requests_per_s: num,
+    output_tokens_per_s: num,
+    total_tokens_per_s: nnum,
+    /** Requests that met every SLO, per second; null when no SLO is configured. */
+    goodput_requests_per_s: nnum,
+  }),
+  tokens: z.strictObject({
+    input: z.int().nonnegative().nullable(),
+    output: z.int().nonnegative(),
+    /** True when every completed request's output count came from the server's `usage`, not from chunk counts. */
+    from_usage: z.boolean(),
+  }),
+  latency: z.strictObject({
+    definitions: z.record(z.string(), z.string()),
+    ttft_ms: LatencyStats.nullable(),
+    tpot_ms: LatencyStats.nullable(),
+    itl_ms: LatencyStats.nullable(),
+    e2el_ms: LatencyStats.nullable(),
+  }),
+  slo: z
+    .strictObject({
+      percentile: nnum,
+      good_requests: z.int().nonnegative(),
+      checks: z.record(z.string(), SloCheck),
+      met: z.boolean().nullable(),
+    })
+    .nullable(),
+  workers: z.array(
+    z.strictObject({
+      index: z.int().nonnegative(),
+      url: z.string(),
+      requests: z.int().nonnegative(),
+      completed: z.int().nonnegative(),
+      output_tokens: z.int().nonnegative(),
+      request_share: nnum,
+      token_share: nnum,
+      output_tokens_per_s: num,
+    }),
+  ),
+  windows: z.strictObject({
+    whole: Window,
+    /** ML.ENERGY's steady state; null (with the reason) when the load never filled its slots. */
+    steady: Window.extend({ share: num }).nullable(),
+    steady_reason: z.string().nullable(),
+  }),
+  energy: z.strictObject({
+    available: z.boolean(),
+    reason: z.string().nullable(),
+    whole_j: nnum,
+    steady_j: nnum,
+    j_per_request: nnum,
+    j_per_output_token: nnum,
+    adjusted_j_per_output_token: nnum,
+    steady_j_per_output_token: nnum,
+  }),
+  files: z.strictObject({ requests_csv: z.string() }),
+});
+export type ServingBlock = z.infer<typeof ServingBlock>;

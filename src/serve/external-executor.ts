@@ -1,0 +1,190 @@
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BatchHandlers, Executor, RunningHarness, TargetFate } from '../campaign/run/executor.js';
+import { ExperimentConfig } from '../config/experiment.js';
+import type { BatchSpec } from '../contract/batch-spec.js';
+import type { HarnessEvent } from '../contract/events.js';
+import { ErrorCode } from '../core/errors.js';
+import { ok, type Result } from '../core/result.js';
+import { runServeExperiment } from './serve-experiment.js';
+
+/** Exit code of a batch stopped part-way, as the harness reports SIGINT. */
+const INTERRUPTED_EXIT = 130;
+
+export const EXTERNAL_NO_ENERGY =
+  'external endpoint: lem neither starts this server nor reads its power, and no power source is configured';
+
+/**
+ * Runs the serve experiments of backend `external` in lem's own process: no container, the load generator sends
+ * to the endpoint(s) the config names, results go straight to the host's results folder. It speaks the same event
+ * protocol as a harness, so the campaign's reducer, manifest and resume treat these experiments like any other.
+ */
+export class ExternalServeExecutor implements Executor {
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly hostResults: string) {}
+
+  targetName(): string {
+    return 'lem (external endpoint)';
+  }
+  async prepare(): Promise<Result<'already-running'>> {
+    return ok('already-running');
+  }
+  async ready(): Promise<Result<void>> {
+    return ok(undefined);
+  }
+  async ensureReady(): Promise<Result<void>> {
+    return ok(undefined);
+  }
+  async mayRunHarnesses(): Promise<boolean> {
+    return false;
+  }
+  pathFor(_backend: string, hostPath: string): string {
+    return hostPath;
+  }
+  resultsDir(): string {
+    return this.hostResults;
+  }
+
+  async runBatch(
+    _b: string,
+    spec: BatchSpec,
+    stderr: Writable,
+    h: BatchHandlers,
+  ): Promise<Result<{ exitCode: number | null }>> {
+    const stop = new AbortController();
+    this.running.set(spec.batch_id, stop);
+    const emit = (e: HarnessEvent): void => h.onEvent(e);
+    const ts = (): number => Date.now() / 1000;
+    let completed = 0;
+    let failed = 0;
+    try {
+      emit({
+        event: 'batch_started',
+        ts: ts(),
+        batch_id: spec.batch_id,
+        harness_version: 'lem-load-generator',
+        experiments: spec.experiments.length,
+      });
+      for (const x of spec.experiments) {
+        if (x.pause_before_s > 0)
+          await sleep(x.pause_before_s * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
+        if (stop.signal.aborted) return ok({ exitCode: INTERRUPTED_EXIT });
+        const base = { ts: ts(), experiment_id: x.experiment_id };
+        emit({ event: 'started', ...base });
+        emit({ event: 'measuring', ...base, ts: ts() });
+        const t0 = Date.now();
+        const dir = join(this.hostResults, spec.campaign_id, x.experiment_id);
+        const id = {
+          campaign_id: spec.campaign_id,
+          experiment_id: x.experiment_id,
+          config_hash: x.config_hash,
+          cycle: x.cycle,
+          index: x.index,
+          attempt: x.attempt,
+        };
+        const r = await runServeExperiment({
+          id,
+          config: ExperimentConfig.parse(x.config),
+          dir,
+          energy: null,
+          noEnergyReason: EXTERNAL_NO_ENERGY,
+          signal: stop.signal,
+        });
+        if (!r.ok && r.error.code === ErrorCode.INTERRUPTED) {
+          stderr.write(`[lem] ${r.error.message}\n`);
+          return ok({ exitCode: INTERRUPTED_EXIT });
+        }
+        if (r.ok) {
+          completed++;
+          const s = r.value.serving!;
+          const rate = s.throughput.output_tokens_per_s.toFixed(1);
+          stderr.write(`[lem] ${x.experiment_id}: ${s.requests.completed}/${s.requests.total} req, ${rate} tok/s\n`);
+          emit({
+            event: 'finished',
+            ts: ts(),
+            experiment_id: x.experiment_id,
+            result_path: join(dir, 'result.json'),
+            duration_s: (Date.now() - t0) / 1000,
+          });
+        } else {
+          failed++;
+          emit({ event: 'failed', ts: ts(), experiment_id: x.experiment_id, reason: r.error.message });
+        }
+      }
+      emit({ event: 'batch_finished', ts: ts(), batch_id: spec.batch_id, completed, failed });
+      return ok({ exitCode: 0 });
+    } finally {
+      this.running.delete(spec.batch_id);
+    }
+  }
+
+  async stopHarnesses(_b: string, key: string): Promise<Result<number>> {
+    let n = 0;
+    for (const [batch, c] of this.running) {
+      if (batch === key || batch.startsWith(key)) {
+        c.abort();
+        n++;
+      }
+    }
+    return ok(n);
+  }
+  async forceStop(): Promise<Result<void>> {
+    for (const c of this.running.values()) c.abort();
+    return ok(undefined);
+  }
+  async settle(): Promise<TargetFate> {
+    return { alive: true, description: 'lem process (external endpoint)' };
+  }
+  async listHarnesses(): Promise<Result<RunningHarness[]>> {
+    return ok([]);
+  }
+  async release(): Promise<Result<void>> {
+    return ok(undefined);
+  }
+}
+
+/** One executor per backend name: `external` runs in lem, the engines in their containers. */
+export class ByBackendExecutor implements Executor {
+  constructor(private readonly pick: (backend: string) => Executor) {}
+  targetName(b: string) {
+    return this.pick(b).targetName(b);
+  }
+  prepare(b: string) {
+    return this.pick(b).prepare(b);
+  }
+  ready(b: string, s: AbortSignal, w: Parameters<Executor['ready']>[2]) {
+    return this.pick(b).ready(b, s, w);
+  }
+  ensureReady(b: string, s: AbortSignal, w: Parameters<Executor['ready']>[2]) {
+    return this.pick(b).ensureReady(b, s, w);
+  }
+  mayRunHarnesses(b: string) {
+    return this.pick(b).mayRunHarnesses(b);
+  }
+  pathFor(b: string, p: string) {
+    return this.pick(b).pathFor(b, p);
+  }
+  resultsDir(b: string) {
+    return this.pick(b).resultsDir(b);
+  }
+  runBatch(b: string, spec: BatchSpec, stderr: Writable, h: BatchHandlers) {
+    return this.pick(b).runBatch(b, spec, stderr, h);
+  }
+  stopHarnesses(b: string, key: string, waitMs: number) {
+    return this.pick(b).stopHarnesses(b, key, waitMs);
+  }
+  forceStop(b: string) {
+    return this.pick(b).forceStop(b);
+  }
+  settle(b: string, code: number | null) {
+    return this.pick(b).settle(b, code);
+  }
+  listHarnesses(b: string) {
+    return this.pick(b).listHarnesses(b);
+  }
+  release(b: string) {
+    return this.pick(b).release(b);
+  }
+}

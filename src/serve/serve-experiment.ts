@@ -1,0 +1,151 @@
+import { join } from 'node:path';
+import type { ExperimentConfig } from '../config/experiment.js';
+import type { EndpointSection } from '../config/serve.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { ResultDocument } from '../contract/result.js';
+import type { Endpoint } from './client.js';
+import { servingEnergy, type EnergySource } from './energy-source.js';
+import { runLoad } from './load-run.js';
+import { servingMetrics, workerShares } from './metrics.js';
+import { isSyntheticServer } from './probe.js';
+import { loadPrompts } from './prompts.js';
+import { requestsCsv } from './requests-csv.js';
+import { serveResultDocument, type ExperimentIdentity } from './serve-result.js';
+import { loadWindows, tokensInWindow } from './windows.js';
+
+/** Endpoints with their header values read from the environment; a variable that is not set is an error. */
+export function resolveEndpoints(sections: readonly EndpointSection[], env: NodeJS.ProcessEnv): Result<Endpoint[]> {
+  const out: Endpoint[] = [];
+  for (const [i, s] of sections.entries()) {
+    const headers: Record<string, string> = {};
+    for (const [header, name] of Object.entries(s.headers_from_env)) {
+      const value = env[name];
+      if (value === undefined) {
+        return err(
+          lemError(
+            ErrorCode.CONFIG_INVALID,
+            `endpoint ${i} (${s.url}): header ${header} needs environment variable ${name}, which is not set`,
+          ),
+        );
+      }
+      headers[header] = value;
+    }
+    out.push({ url: s.url, api: s.api, model: s.model, headers });
+  }
+  return ok(out);
+}
+
+export interface ServeExperimentInput {
+  readonly id: ExperimentIdentity;
+  readonly config: ExperimentConfig;
+  /** The experiment's result folder (<results>/<campaign>/<experiment>); written only when the run completes. */
+  readonly dir: string;
+  /** Endpoints of a server lem started (none: the config's external endpoint(s)). */
+  readonly endpoints?: readonly EndpointSection[];
+  readonly energy: EnergySource | null;
+  /** Why there is no energy, when `energy` is null. */
+  readonly noEnergyReason: string;
+  readonly signal: AbortSignal;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One serve experiment: the load, its metrics, result.json and requests.csv. Stopped part-way (Ctrl-C), it
+ * writes nothing and returns INTERRUPTED, so a resumed campaign runs the experiment again from the start.
+ */
+export async function runServeExperiment(x: ServeExperimentInput): Promise<Result<ResultDocument>> {
+  const c = x.config;
+  const load = c.load;
+  if (c.mode !== 'serve' || load === undefined)
+    return err(lemError(ErrorCode.CONFIG_INVALID, 'not a serve experiment'));
+  const sections = x.endpoints ?? c.endpoints ?? (c.endpoint ? [c.endpoint] : []);
+  const endpoints = resolveEndpoints(sections, x.env ?? process.env);
+  if (!endpoints.ok) return endpoints;
+  const prompts = loadPrompts(c.prompts);
+  if (!prompts.ok) return prompts;
+  const simulated =
+    c.backend === 'synthetic' || (await Promise.all(sections.map((e) => isSyntheticServer(e.url)))).some(Boolean);
+  const startedAt = new Date();
+  const out = await runLoad({
+    endpoints: endpoints.value,
+    routing: c.routing ?? 'round-robin',
+    prompts: prompts.value,
+    signal: x.signal,
+    plan: {
+      concurrency: load.concurrency,
+      rate: load.rate,
+      arrival: load.arrival,
+      burstiness: load.burstiness,
+      seed: load.seed,
+      requests: load.requests,
+      durationS: load.duration_s,
+      warmupRequests: load.warmup_requests,
+    },
+    send: {
+      maxTokens: load.max_tokens ?? c.max_output_tokens,
+      ignoreEos: load.ignore_eos,
+      temperature: c.decoder.temperature,
+      requestTimeoutMs: load.request_timeout_s * 1000,
+      ...(load.stall_timeout_s !== undefined ? { stallTimeoutMs: load.stall_timeout_s * 1000 } : {}),
+    },
+  });
+  if (out.interrupted)
+    return err(lemError(ErrorCode.INTERRUPTED, `${x.id.experiment_id}: load run stopped; no result written`));
+  const m = servingMetrics(out.records, c.slo);
+  const windows = loadWindows({
+    records: out.records,
+    concurrency: load.concurrency,
+    rampS: load.ramp_s,
+    lastSendMs: out.lastSendMs,
+  });
+  const energy = await servingEnergy(
+    x.energy,
+    x.noEnergyReason,
+    { epochMs: out.startedAtEpochMs, whole: windows.whole, steady: windows.steady },
+    {
+      completed: m.requests.completed,
+      outputTokens: m.tokens.output,
+      steadyTokens: windows.steady ? tokensInWindow(out.records, windows.steady) : 0,
+    },
+  );
+  const serving = {
+    ...m,
+    load: {
+      loop: load.rate !== undefined ? ('open' as const) : ('closed' as const),
+      concurrency: load.concurrency ?? null,
+      rate: load.rate ?? null,
+      arrival: load.rate !== undefined ? load.arrival : null,
+      burstiness: load.rate !== undefined && load.arrival === 'gamma' ? load.burstiness : null,
+      seed: load.seed,
+    },
+    workers: workerShares(
+      out.records,
+      sections.map((s) => s.url),
+      m.duration_s,
+    ),
+    windows,
+    energy,
+    files: { requests_csv: 'requests.csv' },
+  };
+  const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
+  if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
+  if (m.requests.failed > 0)
+    warnings.push(
+      `${m.requests.failed} of ${m.requests.total} requests failed: ${JSON.stringify(m.requests.failures)}`,
+    );
+  const doc = serveResultDocument(x.id, c, {
+    simulated,
+    startedAt,
+    finishedAt: new Date(),
+    warmupS: out.measuredStartMs / 1000,
+    promptCount: prompts.value.length,
+    serving,
+    warnings,
+  });
+  // requests.csv first: result.json is the marker of a complete result folder.
+  writeFileAtomic(join(x.dir, 'requests.csv'), requestsCsv(out.records));
+  writeFileAtomic(join(x.dir, 'result.json'), JSON.stringify(doc, null, 2) + '\n');
+  return ok(doc);
+}
