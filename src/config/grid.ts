@@ -128,6 +128,58 @@ function blockedPrefix(base: Mapping, path: readonly string[]): string[] | undef
   return undefined;
 }
 
+/** Each backend to expand, with its position in vary.backend (for locating problems); err when there is none. */
+function gridBackends(
+  base: Mapping,
+  backendAxis: Axis | undefined,
+  basePath: DocPath,
+  problems: Problem[],
+): Result<{ backend: Backend; at: number }[], undefined> {
+  if (backendAxis) {
+    if (base['backend'] !== undefined) {
+      const message = `backend is varied (${formatPath(backendAxis.source)}); remove it from base_config`;
+      problems.push({ path: [...basePath, 'backend'], message });
+    }
+    return ok(backendAxis.values.flatMap((b, at) => (isBackend(b) ? [{ backend: b, at }] : [])));
+  }
+  const b = normaliseBackend((defaultExternalBackend(base) as Mapping)['backend']);
+  return isBackend(b) ? ok([{ backend: b, at: 0 }]) : err(undefined);
+}
+
+/**
+ * The vary axes that apply to some experiment of the campaign; an axis (or a base_config section) of a backend no
+ * experiment uses, or one that cannot be set, is a problem.
+ */
+function usableAxes(
+  base: Mapping,
+  allAxes: readonly Axis[],
+  backendAxis: Axis | undefined,
+  used: readonly Backend[],
+  basePath: DocPath,
+  problems: Problem[],
+): Axis[] {
+  const usedText = `this campaign's backends: ${used.join(', ')}`;
+  const axes: Axis[] = [];
+  for (const axis of allAxes) {
+    const blocked = axis === backendAxis ? undefined : blockedPrefix(base, axis.path);
+    if (axis.backend && !used.includes(axis.backend)) {
+      const message = `${axis.key} is a ${axis.backend} parameter, but no experiment of this campaign uses ${axis.backend} (${usedText})`;
+      problems.push({ path: axis.source, message });
+    } else if (blocked) {
+      problems.push({ path: axis.source, message: `cannot vary ${axis.key}: base_config.${blocked.join('.')} is not a mapping` });
+    } else if (axis !== backendAxis) {
+      axes.push(axis);
+    }
+  }
+  for (const b of BACKENDS) {
+    if (base[b] !== undefined && !used.includes(b)) {
+      const message = `section "${b}" is for backend ${b}, but no experiment of this campaign uses it (${usedText})`;
+      problems.push({ path: [...basePath, b], message });
+    }
+  }
+  return axes;
+}
+
 /**
  * Backend-aware cartesian product of `vary` over `base`.
  *
@@ -150,39 +202,14 @@ export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = 
   const atBase = (p: Problem): Problem => ({ ...p, path: [...basePath, ...p.path] });
 
   const backendAxis = allAxes.find((a) => a.key === 'backend');
-  /** Each backend to expand, with its position in vary.backend (for locating problems). */
-  let backends: { backend: Backend; at: number }[];
-  if (backendAxis) {
-    if (base['backend'] !== undefined) problems.push({ path: [...basePath, 'backend'], message: `backend is varied (${formatPath(backendAxis.source)}); remove it from base_config` });
-    backends = backendAxis.values.flatMap((b, at) => (isBackend(b) ? [{ backend: b, at }] : []));
-  } else {
-    const b = normaliseBackend((defaultExternalBackend(base) as Mapping)['backend']);
-    if (!isBackend(b)) {
-      // Without a backend nothing can be routed: report what validating base_config alone finds.
-      const v = validateExperiment(base);
-      return err([...problems, ...(v.ok ? [{ path: [...basePath, 'backend'], message: `expected one of ${BACKEND_LIST}` }] : v.error.map(atBase))]);
-    }
-    backends = [{ backend: b, at: 0 }];
+  const resolved = gridBackends(base, backendAxis, basePath, problems);
+  if (!resolved.ok) {
+    // Without a backend nothing can be routed: report what validating base_config alone finds.
+    const v = validateExperiment(base);
+    return err([...problems, ...(v.ok ? [{ path: [...basePath, 'backend'], message: `expected one of ${BACKEND_LIST}` }] : v.error.map(atBase))]);
   }
-
-  const used = [...new Set(backends.map((b) => b.backend))];
-  const usedText = `this campaign's backends: ${used.join(', ')}`;
-  const axes: Axis[] = [];
-  for (const axis of allAxes) {
-    const blocked = axis === backendAxis ? undefined : blockedPrefix(base, axis.path);
-    if (axis.backend && !used.includes(axis.backend)) {
-      problems.push({ path: axis.source, message: `${axis.key} is a ${axis.backend} parameter, but no experiment of this campaign uses ${axis.backend} (${usedText})` });
-    } else if (blocked) {
-      problems.push({ path: axis.source, message: `cannot vary ${axis.key}: base_config.${blocked.join('.')} is not a mapping` });
-    } else if (axis !== backendAxis) {
-      axes.push(axis);
-    }
-  }
-  for (const b of BACKENDS) {
-    if (base[b] !== undefined && !used.includes(b)) {
-      problems.push({ path: [...basePath, b], message: `section "${b}" is for backend ${b}, but no experiment of this campaign uses it (${usedText})` });
-    }
-  }
+  const backends = resolved.value;
+  const axes = usableAxes(base, allAxes, backendAxis, [...new Set(backends.map((b) => b.backend))], basePath, problems);
 
   const experiments: ExpandedExperiment[] = [];
   // Grid experiments differ in a few fields only: validate each distinct field value once.

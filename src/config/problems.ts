@@ -162,7 +162,7 @@ export function startsWith(path: DocPath, prefix: DocPath): boolean {
 export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, experimentRoot?: DocPath): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
-    const path = issue.path as PropertyKey[] as DocPath;
+    const path = issue.path as DocPath;
     const got = 'input' in issue && issue.input !== undefined ? `, got ${describeValue(issue.input)}` : '';
     switch (issue.code) {
       case 'unrecognized_keys':
@@ -201,7 +201,7 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
         }
         const deeper = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
         if (deeper) {
-          const rebased = deeper.map((i) => ({ ...i, path: [...path, ...i.path] }) as ZodIssue);
+          const rebased = deeper.map((i) => ({ ...i, path: [...path, ...i.path] }));
           out.push(...problemsFromZod(rebased, schema, experimentRoot));
         } else {
           const kinds = issue.errors.flatMap((branch) => branch.filter((i) => i.code === 'invalid_type').map((i) => kind((i as { expected: string }).expected)));

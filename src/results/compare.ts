@@ -2,7 +2,8 @@ import type { ResultDocument } from '../contract/result.js';
 import type { CollectedResult } from './collect.js';
 import { rowLabels } from './rows.js';
 import { HEADLINE_METRICS, type HeadlineMetric } from './metrics.js';
-import { bootstrapMeanCI, bootstrapRatioCI, hashSeed, mean, welchTTest } from './stats.js';
+import { bootstrapMeanCI, bootstrapRatioCI, hashSeed, mean } from './stats.js';
+import { welchTTest } from './welch.js';
 import { configUncertainty, MIN_RELIABLE_CYCLES, overlaps, type ConfigUncertainty } from './uncertainty.js';
 import { groupByConfig, type SummaryOptions } from './summary.js';
 

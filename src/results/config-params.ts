@@ -61,7 +61,7 @@ const COSMETIC_KEYS = new Set(['name']);
  * in having it; its mere absence from another backend's config says nothing.
  */
 export function variedKeys(configs: readonly Record<string, unknown>[]): string[] {
-  const flats = configs.map((c) => ({ backend: String(c['backend'] ?? ''), flat: flattenConfig(c) }));
+  const flats = configs.map((c) => ({ backend: typeof c['backend'] === 'string' ? c['backend'] : '', flat: flattenConfig(c) }));
   const keys = new Set<string>();
   for (const f of flats) for (const k of f.flat.keys()) keys.add(k);
   const varied: string[] = [];

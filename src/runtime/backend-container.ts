@@ -234,7 +234,7 @@ export class DockerBackendContainer implements BackendContainer {
 
   async logsTail(lines: number): Promise<string> {
     try {
-      const buf = (await this.handle().logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      const buf = await this.handle().logs({ stdout: true, stderr: true, tail: lines, follow: false });
       return (await demuxedText(this.docker, buf)).trimEnd();
     } catch (e) {
       // Logs only decorate another error message: say they were unavailable instead of failing twice.

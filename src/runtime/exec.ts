@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type DockerModem from 'docker-modem';
 import { PassThrough, type Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { describeWriteError, StateWriteError } from '../core/atomic-file.js';
@@ -34,7 +35,8 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
   let handlerError: { readonly e: unknown } | undefined;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  container.modem.demuxStream(stream, stdout, stderr);
+  // dockerode types a container's modem as any; it is the docker-modem instance of its Docker client.
+  (container.modem as DockerModem).demuxStream(stream, stdout, stderr);
   if (opts.stderr) stderr.pipe(opts.stderr, { end: false });
   else stderr.resume();
   // A sink that cannot be written (its disk is full) ends the exec with that error rather than crashing the

@@ -73,23 +73,8 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     routing: c.routing ?? 'round-robin',
     prompts: prompts.value,
     signal: x.signal,
-    plan: {
-      concurrency: load.concurrency,
-      rate: load.rate,
-      arrival: load.arrival,
-      burstiness: load.burstiness,
-      seed: load.seed,
-      requests: load.requests,
-      durationS: load.duration_s,
-      warmupRequests: load.warmup_requests,
-    },
-    send: {
-      maxTokens: load.max_tokens ?? c.max_output_tokens,
-      ignoreEos: load.ignore_eos,
-      temperature: c.decoder.temperature,
-      requestTimeoutMs: load.request_timeout_s * 1000,
-      ...(load.stall_timeout_s !== undefined ? { stallTimeoutMs: load.stall_timeout_s * 1000 } : {}),
-    },
+    plan: loadPlan(load),
+    send: sendOptions(c, load),
   });
   if (out.interrupted)
     return err(lemError(ErrorCode.INTERRUPTED, `${x.id.experiment_id}: load run stopped; no result written`));
@@ -110,25 +95,12 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
       steadyTokens: windows.steady ? tokensInWindow(out.records, windows.steady) : 0,
     },
   );
-  const serving = {
-    ...m,
-    load: {
-      loop: load.rate !== undefined ? ('open' as const) : ('closed' as const),
-      concurrency: load.concurrency ?? null,
-      rate: load.rate ?? null,
-      arrival: load.rate !== undefined ? load.arrival : null,
-      burstiness: load.rate !== undefined && load.arrival === 'gamma' ? load.burstiness : null,
-      seed: load.seed,
-    },
-    workers: workerShares(
-      out.records,
-      sections.map((s) => s.url),
-      m.duration_s,
-    ),
-    windows,
-    energy,
-    files: { requests_csv: 'requests.csv' },
-  };
+  const workers = workerShares(
+    out.records,
+    sections.map((s) => s.url),
+    m.duration_s,
+  );
+  const serving = { ...m, load: loadSummary(load), workers, windows, energy, files: { requests_csv: 'requests.csv' } };
   const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
   if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
   if (m.requests.failed > 0)
@@ -145,7 +117,48 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     warnings,
   });
   // requests.csv first: result.json is the marker of a complete result folder.
-  writeFileAtomic(join(x.dir, 'requests.csv'), requestsCsv(out.records));
-  writeFileAtomic(join(x.dir, 'result.json'), JSON.stringify(doc, null, 2) + '\n');
-  return ok(doc);
+  const csv = writeFileAtomic(join(x.dir, 'requests.csv'), requestsCsv(out.records));
+  if (!csv.ok) return csv;
+  const json = writeFileAtomic(join(x.dir, 'result.json'), JSON.stringify(doc, null, 2) + '\n');
+  return json.ok ? ok(doc) : json;
+}
+
+type LoadSection = NonNullable<ServeExperimentInput['config']['load']>;
+
+/** The load's shape as the load generator takes it. */
+function loadPlan(load: LoadSection) {
+  return {
+    concurrency: load.concurrency,
+    rate: load.rate,
+    arrival: load.arrival,
+    burstiness: load.burstiness,
+    seed: load.seed,
+    requests: load.requests,
+    durationS: load.duration_s,
+    warmupRequests: load.warmup_requests,
+  };
+}
+
+/** What every request asks of the server. */
+function sendOptions(c: ServeExperimentInput['config'], load: LoadSection) {
+  return {
+    maxTokens: load.max_tokens ?? c.max_output_tokens,
+    ignoreEos: load.ignore_eos,
+    temperature: c.decoder.temperature,
+    requestTimeoutMs: load.request_timeout_s * 1000,
+    ...(load.stall_timeout_s !== undefined ? { stallTimeoutMs: load.stall_timeout_s * 1000 } : {}),
+  };
+}
+
+/** The load as the result records it: open or closed loop, and only the settings that loop uses. */
+function loadSummary(load: LoadSection) {
+  const open = load.rate !== undefined;
+  return {
+    loop: open ? ('open' as const) : ('closed' as const),
+    concurrency: load.concurrency ?? null,
+    rate: load.rate ?? null,
+    arrival: open ? load.arrival : null,
+    burstiness: open && load.arrival === 'gamma' ? load.burstiness : null,
+    seed: load.seed,
+  };
 }

@@ -3,7 +3,7 @@ import { groupIntoBatches } from '../../src/campaign/batching.js';
 import { ExperimentConfig } from '../../src/config/experiment.js';
 
 const cfg = (over: Record<string, unknown>) => ExperimentConfig.parse({ backend: 'synthetic', model: { name: 'm' }, ...over });
-const item = (id: string, over: Record<string, unknown> = {}) => ({ id, backend: String(over['backend'] ?? 'synthetic'), config: cfg(over) });
+const item = (id: string, over: Record<string, unknown> = {}) => ({ id, backend: typeof over['backend'] === 'string' ? over['backend'] : 'synthetic', config: cfg(over) });
 
 describe('groupIntoBatches', () => {
   it('keeps consecutive experiments that share an engine in one batch', () => {

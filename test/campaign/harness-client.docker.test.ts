@@ -30,7 +30,7 @@ beforeAll(async () => {
   const harness = `${join(REPO, 'docker/harness')}:`;
   const compose = readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', harness);
   writeFileSync(join(dir, 'compose.yaml'), compose);
-  const project = loadComposeProject(dir, { withGpu: false, env: { ...process.env } as Record<string, string> });
+  const project = loadComposeProject(dir, { withGpu: false, env: { ...process.env } });
   if (!project.ok) throw new Error(project.error.message);
   c = new DockerBackendContainer(new Docker(), `hc${Date.now().toString(36)}`, project.value.services['synthetic']!, {});
   const up = await c.up();

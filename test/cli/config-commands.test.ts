@@ -136,7 +136,7 @@ describe('help', () => {
   });
 
   it.each([['config', 'validate'], ['campaign', 'plan']])('lem %s %s --help explains it with examples', (a, b) => {
-    const r = lem(a!, b!, '--help');
+    const r = lem(a, b, '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--json');
     expect(r.stdout).toMatch(/Examples/);

@@ -63,6 +63,7 @@ describe('lem results aggregate', () => {
     const a = lem('results', 'aggregate', '--results', root, '--all', '--out', join(outs, 'all-1'), '--seed', '7', ...fast);
     const b = lem('results', 'aggregate', '--results', root, '--all', '--out', join(outs, 'all-2'), '--seed', '7', ...fast);
     expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
     expect(a.stdout).toMatch(/from 3 campaigns/);
     const configs = (d: string) => JSON.parse(readFileSync(join(outs, d, 'summary.json'), 'utf8')).configs;
     expect(configs('all-1')).toEqual(configs('all-2'));

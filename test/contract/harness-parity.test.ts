@@ -60,7 +60,7 @@ function resolve(input: ExperimentInput): JsonObject {
   return JSON.parse(JSON.stringify(ExperimentConfig.parse(input))) as JsonObject;
 }
 
-const full = BACKENDS.map((b) => resolve({ ...COMMON, backend: b, [b]: SECTIONS[b] } as ExperimentInput));
+const full = BACKENDS.map((b) => resolve({ ...COMMON, backend: b, [b]: SECTIONS[b] }));
 const minimal = BACKENDS.map((b) => resolve({ backend: b, model: { name: 'org/model' } }));
 const presets = (['deterministic', 'standard', 'creative'] as const).map((preset) =>
   resolve({ backend: 'synthetic', model: { name: 'm' }, decoder: { preset } }));
@@ -87,7 +87,7 @@ function schemaPaths(node: SchemaNode, prefix = ''): string[] {
 /** Whether the schema requires the field at `path` (its parent object lists it as required). */
 function isRequired(path: string): boolean {
   const keys = path.split('.');
-  let node: SchemaNode | undefined = schema as SchemaNode;
+  let node: SchemaNode | undefined = schema;
   for (const key of keys.slice(0, -1)) node = objectNode(node?.properties?.[key]);
   return node?.required?.includes(keys.at(-1)!) ?? false;
 }
@@ -176,7 +176,7 @@ describe('lem and the harness agree on the resolved experiment config', () => {
       const unread = leafPaths(config).filter((leaf) => !read(leaf));
       expect(unread).toEqual([]);
       // And the harness reads nothing the contract does not describe.
-      const known = new Set(schemaPaths(schema as SchemaNode));
+      const known = new Set(schemaPaths(schema));
       expect(Object.keys(settings).filter((p) => !known.has(p))).toEqual([]);
     });
   });

@@ -216,7 +216,7 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
     const p = project('resumefail', {
       editCompose: (t) =>
         t.replace(
-          /  synthetic:\n(    .*\n)*?    build: docker\/synthetic\n/,
+          / {2}synthetic:\n( {4}.*\n)*? {4}build: docker\/synthetic\n/,
           (block) => block + '    healthcheck:\n      test: ["CMD-SHELL", "test ! -e /tmp/sick"]\n      interval: 1s\n      retries: 1000\n',
         ),
     });
@@ -333,7 +333,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     const p = project('unhealthy', {
       editCompose: (t) =>
         t.replace(
-          /  synthetic:\n(    .*\n)*?    build: docker\/synthetic\n/,
+          / {2}synthetic:\n( {4}.*\n)*? {4}build: docker\/synthetic\n/,
           (block) => block + '    command: ["sh", "-c", "echo warming up the fake engine; sleep infinity"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n',
         ),
     });
@@ -468,7 +468,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
 
   it('Ctrl-C while waiting for a backend to become healthy: interrupted at once, nothing run, containers removed', async () => {
     const p = project('healthint', {
-      editCompose: (t) => t.replace(/  synthetic:\n(    .*\n)*?    build: docker\/synthetic\n/, (block) => block + '    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n'),
+      editCompose: (t) => t.replace(/ {2}synthetic:\n( {4}.*\n)*? {4}build: docker\/synthetic\n/, (block) => block + '    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n'),
     });
     p.write('c.yaml', syntheticCampaign());
     const child = p.spawn(['campaign', 'run', 'c.yaml', '--health-timeout', '120']);
@@ -489,7 +489,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
   it('a container that is created but cannot start is not left behind', async () => {
     // Without an init process the engine itself fails to start a missing program (with one, init starts and exits).
     const p = project('nostart', {
-      editCompose: (t) => t.replace(/  init: true.*\n/, '  init: false\n').replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]'),
+      editCompose: (t) => t.replace(/ {2}init: true.*\n/, '  init: false\n').replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]'),
     });
     p.write('c.yaml', syntheticCampaign());
     const r = await p.lem(['campaign', 'run', 'c.yaml']);

@@ -78,7 +78,7 @@ async function open(html: string, name: string, screenshot?: string): Promise<Op
       unavailable: f.querySelector('.unavailable')?.textContent ?? null,
     })),
   );
-  if (screenshot) await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true });
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   await page.close();
   return { consoleErrors, requests, charts };
 }

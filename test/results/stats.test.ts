@@ -5,15 +5,12 @@ import {
   bootstrapRatioCI,
   coefficientOfVariation,
   hashSeed,
-  logGamma,
   mean,
   percentile,
   quantileSelect,
-  regularizedIncompleteBeta,
   sampleStd,
-  studentTSf,
-  welchTTest,
 } from '../../src/results/stats.js';
+import { logGamma, regularizedIncompleteBeta, studentTSf, welchTTest } from '../../src/results/welch.js';
 import { mulberry32 } from '../../src/core/prng.js';
 
 /*

@@ -32,7 +32,7 @@ export function importGenericCsv(text: string, o: ImportOptions & { readonly def
       notes.push(`${o.file}:${i + 1}: unreadable record; ignored`);
       continue;
     }
-    samples.push({ t, domain: d >= 0 && f[d] ? f[d]! : o.defaultDomain, ...(watts !== undefined ? { watts } : {}), ...(joules !== undefined ? { joules } : {}) });
+    samples.push({ t, domain: d >= 0 && f[d] ? f[d] : o.defaultDomain, ...(watts !== undefined ? { watts } : {}), ...(joules !== undefined ? { joules } : {}) });
   }
   if (samples.length === 0) return fail(o, 2, 'no readable records');
   return ok(finish('csv', o, samples, notes));

@@ -86,7 +86,7 @@ export function paretoSpec(data: readonly ParetoDatum[]): TopLevelSpec {
     height: 380,
     layer: [
       {
-        data: { values: data.filter((d) => d.lo !== null && d.hi !== null) as ParetoDatum[] },
+        data: { values: data.filter((d) => d.lo !== null && d.hi !== null) },
         mark: { type: 'rule', opacity: 0.6 },
         encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'backend', type: 'nominal', title: 'Backend' } },
       },

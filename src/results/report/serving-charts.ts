@@ -20,7 +20,8 @@ export function servingPoints(results: readonly CollectedResult[]): ServingPoint
     if (!s) continue;
     const load = s.load.concurrency ?? s.load.rate;
     if (load === null) continue;
-    const model = String((r.doc.experiment.config['model'] as { name?: unknown } | undefined)?.name ?? '');
+    const name = (r.doc.experiment.config['model'] as { name?: unknown } | undefined)?.name;
+    const model = typeof name === 'string' ? name : '';
     const where =
       s.workers.length > 1 ? `${s.workers.length} endpoints` : (s.workers[0]?.url ?? r.doc.experiment.backend);
     const latencies: { metric: string; ms: number }[] = [];

@@ -32,7 +32,7 @@ function mergeService(a: Record<string, unknown>, b: Record<string, unknown>): R
   for (const [key, value] of Object.entries(b)) {
     const prev = out[key];
     const lists = Array.isArray(prev) && Array.isArray(value);
-    if (lists && UNION.has(key)) out[key] = [...new Set([...prev, ...value])];
+    if (lists && UNION.has(key)) out[key] = [...new Set([...(prev as unknown[]), ...(value as unknown[])])];
     else if (lists && key === 'volumes') out[key] = byKey(prev, value, volumeTarget);
     else if (lists && key === 'devices') out[key] = byKey(prev, value, deviceTarget);
     else if (BY_NAME.has(key) && prev !== undefined && value !== null) out[key] = { ...asMap(prev), ...asMap(value) };
