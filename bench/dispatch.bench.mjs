@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = 20;
-const { connect, createCampaign, executeCampaign, backendContainers } = await import(join(REPO, 'dist/campaign/session.js'));
+const { connect, createCampaign, executeCampaign, backendContainers } = await import(
+  join(REPO, 'dist/campaign/session.js')
+);
 const { ExperimentConfig } = await import(join(REPO, 'dist/config/experiment.js'));
 const { configHash } = await import(join(REPO, 'dist/config/hash.js'));
 
@@ -37,11 +39,21 @@ function zeroWork(i) {
     name: `zero-${i}`,
   });
   const hash = configHash(config);
-  return { id: `${String(i).padStart(4, '0')}-c1-synthetic-${hash}`, index: i, cycle: 1, backend: 'synthetic', config_hash: hash, config };
+  return {
+    id: `${String(i).padStart(4, '0')}-c1-synthetic-${hash}`,
+    index: i,
+    cycle: 1,
+    backend: 'synthetic',
+    config_hash: hash,
+    config,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'lem-bench-dispatch-'));
-writeFileSync(join(dir, 'compose.yaml'), readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`));
+writeFileSync(
+  join(dir, 'compose.yaml'),
+  readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`),
+);
 process.env.LEM_PROJECT_NAME = `bench${Date.now().toString(36)}`;
 process.env.LEM_GPU = '0';
 
@@ -57,7 +69,10 @@ const h = await backend.waitHealthy(60_000);
 if (!h.ok) throw new Error(h.error.message);
 
 // (a) exec into the long-running container, through lem's own runner.
-const plan = { campaign: { name: 'bench-dispatch', retries: 0, thermal_gap_s: 0, force_cold_start: true }, experiments: Array.from({ length: N }, (_, i) => zeroWork(i)) };
+const plan = {
+  campaign: { name: 'bench-dispatch', retries: 0, thermal_gap_s: 0, force_cold_start: true },
+  experiments: Array.from({ length: N }, (_, i) => zeroWork(i)),
+};
 const store = createCampaign(project, plan, 'bench');
 const doneAt = [];
 let startedAt = 0;
@@ -75,9 +90,15 @@ const progress = {
   end() {},
 };
 const t0 = performance.now();
-const r = await executeCampaign(docker, project, store, plan, { keepBackends: true, signal: new AbortController().signal, progress, healthTimeoutMs: 60_000 });
+const r = await executeCampaign(docker, project, store, plan, {
+  keepBackends: true,
+  signal: new AbortController().signal,
+  progress,
+  healthTimeoutMs: 60_000,
+});
 const execTotal = performance.now() - t0;
-if (!r.ok || r.value.counts.completed !== N) throw new Error(`exec run failed: ${JSON.stringify(r.ok ? r.value.counts : r.error)}`);
+if (!r.ok || r.value.counts.completed !== N)
+  throw new Error(`exec run failed: ${JSON.stringify(r.ok ? r.value.counts : r.error)}`);
 const cycle = doneAt.map((t, i) => t - (i === 0 ? startedAt : doneAt[i - 1]));
 // What the harness itself spent inside each experiment (load, baseline, warmup, measured window): not dispatch.
 const harnessWork = store.current.experiments.map((e) => {
@@ -88,19 +109,63 @@ const harnessWork = store.current.experiments.map((e) => {
 const overhead = cycle.map((ms, i) => ms - harnessWork[i]);
 
 // (b) a fresh `docker run --rm` per experiment, same specs, same mounts, same image.
-const state = join(dir, '.state-run'); mkdirSync(state, { recursive: true });
-const results = join(dir, 'results-run'); mkdirSync(results, { recursive: true });
+const state = join(dir, '.state-run');
+mkdirSync(state, { recursive: true });
+const results = join(dir, 'results-run');
+mkdirSync(results, { recursive: true });
 // Give (b) its best case: a bytecode cache that survives between its containers, so it is not charged for
 // recompiling the harness on every run.
-const pycache = join(dir, 'pycache-run'); mkdirSync(pycache, { recursive: true });
+const pycache = join(dir, 'pycache-run');
+mkdirSync(pycache, { recursive: true });
 const runTimes = [];
 for (const e of plan.experiments) {
-  const spec = { schema_version: 1, campaign_id: 'bench-run', batch_id: `run-${e.index}`, results_dir: '/app/results', experiments: [{ experiment_id: e.id, config_hash: e.config_hash, cycle: 1, index: e.index, attempt: 1, pause_before_s: 0, config: e.config }] };
+  const spec = {
+    schema_version: 1,
+    campaign_id: 'bench-run',
+    batch_id: `run-${e.index}`,
+    results_dir: '/app/results',
+    experiments: [
+      {
+        experiment_id: e.id,
+        config_hash: e.config_hash,
+        cycle: 1,
+        index: e.index,
+        attempt: 1,
+        pause_before_s: 0,
+        config: e.config,
+      },
+    ],
+  };
   writeFileSync(join(state, `${e.index}.json`), JSON.stringify(spec));
   const s = performance.now();
-  const p = spawnSync('docker', ['run', '--rm', '--init', '-e', 'PYTHONPATH=/app/harness', '-v', `${join(REPO, 'docker/harness')}:/app/harness:ro`, '-v', `${state}:/app/.state`, '-v', `${results}:/app/results`, '-v', `${pycache}:/tmp/lem-pycache`, 'lem/synthetic:latest', 'python3', '-m', 'lem_harness', 'run', `/app/.state/${e.index}.json`], { encoding: 'utf8' });
+  const p = spawnSync(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--init',
+      '-e',
+      'PYTHONPATH=/app/harness',
+      '-v',
+      `${join(REPO, 'docker/harness')}:/app/harness:ro`,
+      '-v',
+      `${state}:/app/.state`,
+      '-v',
+      `${results}:/app/results`,
+      '-v',
+      `${pycache}:/tmp/lem-pycache`,
+      'lem/synthetic:latest',
+      'python3',
+      '-m',
+      'lem_harness',
+      'run',
+      `/app/.state/${e.index}.json`,
+    ],
+    { encoding: 'utf8' },
+  );
   runTimes.push(performance.now() - s);
-  if (p.status !== 0 || !existsSync(join(results, 'bench-run', e.id, 'result.json'))) throw new Error(`docker run failed: ${p.stderr}`);
+  if (p.status !== 0 || !existsSync(join(results, 'bench-run', e.id, 'result.json')))
+    throw new Error(`docker run failed: ${p.stderr}`);
 }
 const runTotal = runTimes.reduce((a, b) => a + b, 0);
 const execLoop = doneAt.at(-1) - startedAt;
@@ -116,9 +181,21 @@ const batchedPlan = {
 };
 const batchedStore = createCampaign(project, batchedPlan, 'bench');
 const t1 = performance.now();
-const rb = await executeCampaign(docker, project, batchedStore, batchedPlan, { keepBackends: true, signal: new AbortController().signal, progress: { ...progress, begin() {}, done(id, outcome) { if (!outcome.startsWith('completed')) throw new Error(`${id}: ${outcome}`); } }, healthTimeoutMs: 60_000 });
+const rb = await executeCampaign(docker, project, batchedStore, batchedPlan, {
+  keepBackends: true,
+  signal: new AbortController().signal,
+  progress: {
+    ...progress,
+    begin() {},
+    done(id, outcome) {
+      if (!outcome.startsWith('completed')) throw new Error(`${id}: ${outcome}`);
+    },
+  },
+  healthTimeoutMs: 60_000,
+});
 const batchedTotal = performance.now() - t1;
-if (!rb.ok || rb.value.counts.completed !== N) throw new Error(`batched run failed: ${JSON.stringify(rb.ok ? rb.value.counts : rb.error)}`);
+if (!rb.ok || rb.value.counts.completed !== N)
+  throw new Error(`batched run failed: ${JSON.stringify(rb.ok ? rb.value.counts : rb.error)}`);
 
 await backend.down();
 rmSync(dir, { recursive: true, force: true });
@@ -126,10 +203,20 @@ rmSync(dir, { recursive: true, force: true });
 const perExp = median(overhead);
 const ratio = runTotal / execLoop;
 console.log(`zero-work experiments: ${N}`);
-console.log(`(a) exec into one long-running container: ${execLoop.toFixed(0)} ms for ${N} experiments (median ${median(cycle).toFixed(1)} ms each; whole executeCampaign call incl. health check ${execTotal.toFixed(0)} ms)`);
-console.log(`    orchestrator-added time per experiment (cycle minus harness-reported work): median ${perExp.toFixed(1)} ms, min ${Math.min(...overhead).toFixed(1)}, max ${Math.max(...overhead).toFixed(1)}  [target < 150 ms: ${perExp < 150 ? 'PASS' : 'FAIL'}]`);
-console.log(`(b) fresh docker run --rm per experiment: ${runTotal.toFixed(0)} ms for ${N} experiments (median ${median(runTimes).toFixed(1)} ms each)`);
+console.log(
+  `(a) exec into one long-running container: ${execLoop.toFixed(0)} ms for ${N} experiments (median ${median(cycle).toFixed(1)} ms each; whole executeCampaign call incl. health check ${execTotal.toFixed(0)} ms)`,
+);
+console.log(
+  `    orchestrator-added time per experiment (cycle minus harness-reported work): median ${perExp.toFixed(1)} ms, min ${Math.min(...overhead).toFixed(1)}, max ${Math.max(...overhead).toFixed(1)}  [target < 150 ms: ${perExp < 150 ? 'PASS' : 'FAIL'}]`,
+);
+console.log(
+  `(b) fresh docker run --rm per experiment: ${runTotal.toFixed(0)} ms for ${N} experiments (median ${median(runTimes).toFixed(1)} ms each)`,
+);
 console.log(`    (a) is ${ratio.toFixed(1)}x faster than (b)  [target >= 3x: ${ratio >= 3 ? 'PASS' : 'FAIL'}]`);
-console.log(`(c) lem's default dispatch of the same 20 (one shared engine, one exec batch): ${batchedTotal.toFixed(0)} ms in all, ${(runTotal / batchedTotal).toFixed(1)}x faster than (b)`);
-console.log(`    floor of (a): a bare \`docker exec true\` and \`python3 -c pass\` cost about 45 and 55 ms here (measured by hand, see the issue note)`);
+console.log(
+  `(c) lem's default dispatch of the same 20 (one shared engine, one exec batch): ${batchedTotal.toFixed(0)} ms in all, ${(runTotal / batchedTotal).toFixed(1)}x faster than (b)`,
+);
+console.log(
+  `    floor of (a): a bare \`docker exec true\` and \`python3 -c pass\` cost about 45 and 55 ms here (measured by hand, see the issue note)`,
+);
 process.exitCode = perExp < 150 && ratio >= 3 ? 0 : 1;

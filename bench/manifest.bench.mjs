@@ -21,18 +21,47 @@ const { pendingEntry } = await import(join(REPO, 'dist/campaign/manifest.js'));
 function storeRun(n) {
   const dir = mkdtempSync(join(tmpdir(), 'lem-bench-manifest-'));
   const now = new Date().toISOString();
-  const experiments = Array.from({ length: n }, (_, i) => pendingEntry({ id: `${String(i).padStart(5, '0')}-c1-synthetic-h`, index: i, cycle: 1, backend: 'synthetic', config_hash: 'h' }));
-  const store = ManifestStore.create(dir, { schema_version: 1, campaign_id: 'bench', campaign_name: 'bench', campaign_file: 'b.yaml', created_at: now, updated_at: now, seq: 0, status: 'planned', experiments });
+  const experiments = Array.from({ length: n }, (_, i) =>
+    pendingEntry({
+      id: `${String(i).padStart(5, '0')}-c1-synthetic-h`,
+      index: i,
+      cycle: 1,
+      backend: 'synthetic',
+      config_hash: 'h',
+    }),
+  );
+  const store = ManifestStore.create(dir, {
+    schema_version: 1,
+    campaign_id: 'bench',
+    campaign_name: 'bench',
+    campaign_file: 'b.yaml',
+    created_at: now,
+    updated_at: now,
+    seq: 0,
+    status: 'planned',
+    experiments,
+  });
   const t0 = performance.now();
   store.setStatus('running');
   for (const e of experiments) {
-    store.update(e.id, { status: 'running', attempts: 1, started_at: new Date().toISOString(), container: 'c', log_path: 'l' });
-    store.update(e.id, { status: 'completed', finished_at: new Date().toISOString(), result_path: `results/${e.id}/result.json` });
+    store.update(e.id, {
+      status: 'running',
+      attempts: 1,
+      started_at: new Date().toISOString(),
+      container: 'c',
+      log_path: 'l',
+    });
+    store.update(e.id, {
+      status: 'completed',
+      finished_at: new Date().toISOString(),
+      result_path: `results/${e.id}/result.json`,
+    });
   }
   store.setStatus('completed');
   const ms = performance.now() - t0;
   const loaded = ManifestStore.load(dir);
-  if (!loaded.ok || loaded.value.current.experiments.some((e) => e.status !== 'completed')) throw new Error('store bench: state lost');
+  if (!loaded.ok || loaded.value.current.experiments.some((e) => e.status !== 'completed'))
+    throw new Error('store bench: state lost');
   rmSync(dir, { recursive: true, force: true });
   return ms / n;
 }
@@ -67,16 +96,24 @@ vary:
 
 function cliRun(n) {
   const dir = mkdtempSync(join(tmpdir(), 'lem-bench-manifest-cli-'));
-  writeFileSync(join(dir, 'compose.yaml'), readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`));
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`),
+  );
   writeFileSync(join(dir, 'c.yaml'), campaignYaml(n));
   const env = { ...process.env, LEM_PROJECT_NAME: `benchm${Date.now().toString(36)}`, LEM_GPU: '0', FORCE_COLOR: '0' };
   const t0 = performance.now();
   // GNU time reports the CPU the lem process itself used: the orchestrator's cost, apart from the container's.
-  const r = spawnSync('/usr/bin/time', ['-f', 'LEMCPU %U %S', process.execPath, join(REPO, 'bin/lem.js'), 'campaign', 'run', 'c.yaml', '--json'], { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', 'LEMCPU %U %S', process.execPath, join(REPO, 'bin/lem.js'), 'campaign', 'run', 'c.yaml', '--json'],
+    { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
   const wall = performance.now() - t0;
   const cpu = /LEMCPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
   rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0 || !cpu) throw new Error(`lem campaign run of ${n} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
+  if (r.status !== 0 || !cpu)
+    throw new Error(`lem campaign run of ${n} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
   const counts = JSON.parse(r.stdout.slice(r.stdout.lastIndexOf('\n{') + 1)).counts;
   if (counts.completed !== n) throw new Error(`only ${counts.completed} of ${n} completed`);
   return { cpuMs: (1000 * (Number(cpu[1]) + Number(cpu[2]))) / n, wallMs: wall / n };
@@ -88,7 +125,9 @@ for (const n of sizes) {
   // Printed as soon as measured: the 10,000 run takes many minutes on a busy machine.
   cli.push(cliRun(n));
   const { cpuMs, wallMs } = cli.at(-1);
-  console.log(`lem campaign run of ${n}: orchestrator CPU ${cpuMs.toFixed(2)} ms per experiment (wall ${wallMs.toFixed(2)} ms)`);
+  console.log(
+    `lem campaign run of ${n}: orchestrator CPU ${cpuMs.toFixed(2)} ms per experiment (wall ${wallMs.toFixed(2)} ms)`,
+  );
 }
 if (cli.length === 2) {
   console.log(`lem campaign run, orchestrator CPU per experiment: ${verdict(cli[0].cpuMs, cli[1].cpuMs, 'ms')}`);

@@ -34,7 +34,11 @@ for (let run = 0; run < 5; run++) {
 times.sort((a, b) => a - b);
 const median = times[2];
 const busy = result.starts.reduce((s, p) => s + (p.end - p.start) * p.gpus.length, 0);
-console.log(`placed ${N} batches on ${GPUS.length} GPUs: median ${median.toFixed(0)} ms over 5 runs (min ${times[0].toFixed(0)}, max ${times[4].toFixed(0)})`);
-console.log(`simulated makespan ${result.makespan} time units, GPU utilisation ${((100 * busy) / (result.makespan * GPUS.length)).toFixed(1)} %`);
+console.log(
+  `placed ${N} batches on ${GPUS.length} GPUs: median ${median.toFixed(0)} ms over 5 runs (min ${times[0].toFixed(0)}, max ${times[4].toFixed(0)})`,
+);
+console.log(
+  `simulated makespan ${result.makespan} time units, GPU utilisation ${((100 * busy) / (result.makespan * GPUS.length)).toFixed(1)} %`,
+);
 console.log(`target < 1000 ms: ${median < 1000 ? 'PASS' : 'FAIL'}`);
 process.exitCode = median < 1000 ? 0 : 1;

@@ -33,7 +33,10 @@ writeFileSync(file, campaign);
 
 function planOnce() {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [join(root, 'bin/lem.js'), 'campaign', 'plan', file, '--json'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, [join(root, 'bin/lem.js'), 'campaign', 'plan', file, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`lem campaign plan exited ${r.status}: ${r.stderr}`);
   return { ms, stdout: r.stdout };
@@ -45,7 +48,10 @@ try {
   if (count !== 10_000) throw new Error(`expected 10000 experiments, got ${count}`);
   const times = [first.ms, ...range(RUNS - 1, () => planOnce().ms)].sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
-  console.log(`lem campaign plan --json, 10,000 experiments (${(first.stdout.length / 1e6).toFixed(1)} MB of JSON): ` + `runs ${times.map((t) => t.toFixed(0)).join(', ')} ms; median ${median.toFixed(0)} ms (target < ${TARGET_MS} ms)`);
+  console.log(
+    `lem campaign plan --json, 10,000 experiments (${(first.stdout.length / 1e6).toFixed(1)} MB of JSON): ` +
+      `runs ${times.map((t) => t.toFixed(0)).join(', ')} ms; median ${median.toFixed(0)} ms (target < ${TARGET_MS} ms)`,
+  );
   console.log(median < TARGET_MS ? 'PASS' : 'FAIL');
   process.exitCode = median < TARGET_MS ? 0 : 1;
 } finally {

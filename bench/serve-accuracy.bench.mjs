@@ -23,7 +23,13 @@ async function freePort() {
 
 async function waitReady(port) {
   for (let i = 0; i < 150; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('synthetic server not ready after 30 s');
@@ -32,8 +38,17 @@ async function waitReady(port) {
 async function measure(port, c) {
   const out = await runLoad({
     endpoints: [{ url: `http://127.0.0.1:${port}/v1`, api: 'openai-chat', model: 'synthetic', headers: {} }],
-    routing: 'round-robin', prompts: ['p'], signal: new AbortController().signal,
-    plan: { concurrency: c, requests: c === 1 ? 50 : 320, warmupRequests: c, arrival: 'poisson', burstiness: 1, seed: 0 },
+    routing: 'round-robin',
+    prompts: ['p'],
+    signal: new AbortController().signal,
+    plan: {
+      concurrency: c,
+      requests: c === 1 ? 50 : 320,
+      warmupRequests: c,
+      arrival: 'poisson',
+      burstiness: 1,
+      seed: 0,
+    },
     send: { maxTokens: 16, ignoreEos: true, requestTimeoutMs: 30_000 },
   });
   return servingMetrics(out.records, undefined);
@@ -48,13 +63,18 @@ async function report(where, port) {
     const itl = m.latency.itl_ms.median;
     const pass = m.requests.success_rate === 1 && Math.abs(ttft - TTFT) < 1 && Math.abs(itl - ITL) < 1;
     ok &&= pass;
-    console.log(`${where.padEnd(10)} c=${String(c).padEnd(3)} median TTFT ${ttft.toFixed(3)} ms (set ${TTFT}), median ITL ${itl.toFixed(3)} ms (set ${ITL})  ${pass ? 'PASS' : 'FAIL'}`);
+    console.log(
+      `${where.padEnd(10)} c=${String(c).padEnd(3)} median TTFT ${ttft.toFixed(3)} ms (set ${TTFT}), median ITL ${itl.toFixed(3)} ms (set ${ITL})  ${pass ? 'PASS' : 'FAIL'}`,
+    );
   }
 }
 
 const port = await freePort();
 const args = ['-m', 'lem_harness', 'serve-synthetic', '--ttft-ms', String(TTFT), '--itl-ms', String(ITL)];
-const local = spawn('python3', [...args, '--port', String(port)], { env: { ...process.env, PYTHONPATH: join(repo, 'docker/harness') }, stdio: 'ignore' });
+const local = spawn('python3', [...args, '--port', String(port)], {
+  env: { ...process.env, PYTHONPATH: join(repo, 'docker/harness') },
+  stdio: 'ignore',
+});
 try {
   await report('process', port);
 } finally {
@@ -65,8 +85,31 @@ const hasImage = spawnSync('docker', ['image', 'inspect', 'lem/synthetic:latest'
 if (hasImage) {
   const cport = await freePort();
   const name = `lem-serve-accuracy-${process.pid}`;
-  spawnSync('docker', ['run', '-d', '--rm', '--init', '--name', name, '-e', 'PYTHONPATH=/app/harness', '-v', `${join(repo, 'docker/harness')}:/app/harness:ro`,
-    '-p', `127.0.0.1:${cport}:8000`, 'lem/synthetic:latest', 'python3', ...args, '--host', '0.0.0.0', '--port', '8000'], { stdio: 'ignore' });
+  spawnSync(
+    'docker',
+    [
+      'run',
+      '-d',
+      '--rm',
+      '--init',
+      '--name',
+      name,
+      '-e',
+      'PYTHONPATH=/app/harness',
+      '-v',
+      `${join(repo, 'docker/harness')}:/app/harness:ro`,
+      '-p',
+      `127.0.0.1:${cport}:8000`,
+      'lem/synthetic:latest',
+      'python3',
+      ...args,
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8000',
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     await report('container', cport);
   } finally {

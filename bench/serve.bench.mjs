@@ -17,9 +17,12 @@ const url = `http://127.0.0.1:${port}/v1`;
 
 async function phase(concurrency, requests, maxTokens) {
   const input = {
-    endpoints: [{ url, api: 'openai-chat', model: 'bench', headers: {} }], routing: 'round-robin', prompts: ['bench'],
+    endpoints: [{ url, api: 'openai-chat', model: 'bench', headers: {} }],
+    routing: 'round-robin',
+    prompts: ['bench'],
     plan: { concurrency, requests, warmupRequests: concurrency * 2, arrival: 'poisson', burstiness: 1, seed: 0 },
-    send: { maxTokens, ignoreEos: false, requestTimeoutMs: 60_000 }, signal: new AbortController().signal,
+    send: { maxTokens, ignoreEos: false, requestTimeoutMs: 60_000 },
+    signal: new AbortController().signal,
   };
   const cpu0 = process.cpuUsage();
   const out = await runLoad(input);
@@ -40,13 +43,22 @@ try {
   const rows = [
     ['streamed tokens/s (c=64, 64 tokens/request)', tokS, `>= ${TARGET.tokensPerS}`, tokS >= TARGET.tokensPerS],
     ['requests/s (c=64, 1 token/request)', reqS, `>= ${TARGET.requestsPerS}`, reqS >= TARGET.requestsPerS],
-    ['client CPU us/token (streaming phase)', streams.cpuUsPerToken, `<= ${TARGET.cpuUsPerToken}`, streams.cpuUsPerToken <= TARGET.cpuUsPerToken],
+    [
+      'client CPU us/token (streaming phase)',
+      streams.cpuUsPerToken,
+      `<= ${TARGET.cpuUsPerToken}`,
+      streams.cpuUsPerToken <= TARGET.cpuUsPerToken,
+    ],
   ];
   for (const [name, value, goal, pass] of rows) {
-    console.log(`${name.padEnd(46)} ${value.toFixed(1).padStart(10)}  target ${goal.padEnd(9)} ${pass ? 'PASS' : 'FAIL'}`);
+    console.log(
+      `${name.padEnd(46)} ${value.toFixed(1).padStart(10)}  target ${goal.padEnd(9)} ${pass ? 'PASS' : 'FAIL'}`,
+    );
     ok &&= pass;
   }
-  console.log(`(median ITL in the streaming phase ${streams.m.latency.itl_ms.median.toFixed(3)} ms; ${streams.m.tokens.output} tokens in ${streams.m.duration_s.toFixed(2)} s)`);
+  console.log(
+    `(median ITL in the streaming phase ${streams.m.latency.itl_ms.median.toFixed(3)} ms; ${streams.m.tokens.output} tokens in ${streams.m.duration_s.toFixed(2)} s)`,
+  );
 } finally {
   target.kill('SIGTERM');
 }

@@ -18,25 +18,27 @@ const ROOT = 'docker/harness';
 function readSettings(file) {
   const settings = {};
   let table = settings;
-  readFileSync(file, 'utf8').split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\s+#.*$/, '').trim();
-    if (!line || line.startsWith('#')) return;
-    const header = /^\[([A-Za-z0-9_.-]+)\]$/.exec(line);
-    if (header) {
-      table = settings;
-      for (const key of header[1].split('.')) table = table[key] ??= {};
-      return;
-    }
-    const pair = /^([A-Za-z0-9_-]+|"[^"]+")\s*=\s*(.+)$/.exec(line);
-    let value;
-    try {
-      value = pair ? JSON.parse(pair[2]) : undefined;
-    } catch {
-      value = undefined;
-    }
-    if (value === undefined) throw new Error(`${file}:${i + 1}: not a setting this script can read: ${raw}`);
-    table[pair[1].replace(/^"(.*)"$/, '$1')] = value;
-  });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.replace(/\s+#.*$/, '').trim();
+      if (!line || line.startsWith('#')) return;
+      const header = /^\[([A-Za-z0-9_.-]+)\]$/.exec(line);
+      if (header) {
+        table = settings;
+        for (const key of header[1].split('.')) table = table[key] ??= {};
+        return;
+      }
+      const pair = /^([A-Za-z0-9_-]+|"[^"]+")\s*=\s*(.+)$/.exec(line);
+      let value;
+      try {
+        value = pair ? JSON.parse(pair[2]) : undefined;
+      } catch {
+        value = undefined;
+      }
+      if (value === undefined) throw new Error(`${file}:${i + 1}: not a setting this script can read: ${raw}`);
+      table[pair[1].replace(/^"(.*)"$/, '$1')] = value;
+    });
   return settings;
 }
 
@@ -60,7 +62,9 @@ const { 'extend-exclude': excluded = [], ...settings } = readSettings(join(ROOT,
 const { 'per-file-ignores': perFile = {}, ...lint } = settings.lint ?? {};
 const workspaces = new Map();
 function workspaceFor(rel) {
-  const extra = Object.entries(perFile).filter(([pattern]) => matches(pattern, rel)).flatMap(([, codes]) => codes);
+  const extra = Object.entries(perFile)
+    .filter(([pattern]) => matches(pattern, rel))
+    .flatMap(([, codes]) => codes);
   const key = extra.join(',');
   if (!workspaces.has(key)) {
     const options = { ...settings, lint: { ...lint, ignore: [...(lint.ignore ?? []), ...extra] } };

@@ -10,7 +10,7 @@ describe('exported contract schemas', () => {
       expect(committed).toEqual(schema);
     });
   }
-  it('the harness tests\' resolved-configs.json is what zod resolves today (run npm run export-schemas)', () => {
+  it("the harness tests' resolved-configs.json is what zod resolves today (run npm run export-schemas)", () => {
     const committed = JSON.parse(readFileSync('docker/harness/tests/resolved-configs.json', 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(resolvedConfigExamples())));
   });

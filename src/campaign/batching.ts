@@ -11,7 +11,10 @@ export interface Dispatchable {
  * engine (same backend, model and engine-initialisation parameters) go together, so a model is loaded once per
  * batch. `force_cold_start` (campaign-wide or per experiment) puts every such experiment in a batch of its own.
  */
-export function groupIntoBatches<T extends Dispatchable>(items: readonly T[], opts: { forceColdStart: boolean; maxBatch?: number }): T[][] {
+export function groupIntoBatches<T extends Dispatchable>(
+  items: readonly T[],
+  opts: { forceColdStart: boolean; maxBatch?: number },
+): T[][] {
   const max = opts.maxBatch ?? Infinity;
   const batches: T[][] = [];
   let current: T[] = [];

@@ -54,13 +54,16 @@ export async function listHarnesses(container: BackendContainer): Promise<Runnin
   if (r.exitCode !== 0) {
     throw new Error(`could not list the harness processes in ${container.containerName}: ${r.stderr.trim()}`);
   }
-  return r.stdout.split('\n').filter((line) => line.trim()).map((line) => {
-    const parsed = RunningHarnessLine.safeParse(parseJson(line));
-    if (!parsed.success) {
-      throw new Error(`lem_harness ps in ${container.containerName} printed ${JSON.stringify(line)}`);
-    }
-    return parsed.data;
-  });
+  return r.stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => {
+      const parsed = RunningHarnessLine.safeParse(parseJson(line));
+      if (!parsed.success) {
+        throw new Error(`lem_harness ps in ${container.containerName} printed ${JSON.stringify(line)}`);
+      }
+      return parsed.data;
+    });
 }
 
 function parseJson(line: string): unknown {
@@ -101,6 +104,3 @@ export async function warmHarness(container: BackendContainer): Promise<string |
     return `could not precompile the harness in ${container.containerName}: ${(e as Error).message}`;
   }
 }
-
-/** A `lem_harness run` process in a container (`lem_harness ps`), with the campaign and batch it works on. */
-export type HarnessProcess = RunningHarness;

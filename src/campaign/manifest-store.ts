@@ -75,7 +75,11 @@ export class ManifestStore {
       const plan = existsSync(join(dir, PLAN_FILE)) ? loadPlan(dir) : undefined;
       if (!plan) return snapshot;
       if (!plan.ok) return err({ ...snapshot.error, message: `${snapshot.error.message}; and ${plan.error.message}` });
-      manifest = manifestBeforeJournal(basename(dir), plan.value, records.map((r) => r.rec));
+      manifest = manifestBeforeJournal(
+        basename(dir),
+        plan.value,
+        records.map((r) => r.rec),
+      );
       const how = `rebuilt from ${PLAN_FILE} and ${JOURNAL_FILE} (${records.length} records)`;
       (opts.warn ?? warnOnStderr)(`${snapshot.error.message}: ${how}`);
     }

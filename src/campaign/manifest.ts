@@ -29,7 +29,14 @@ export const ManifestEntry = z.strictObject({
 export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
 /** A planned experiment's first manifest entry: pending, never attempted. */
-export function pendingEntry(e: { id: string; index: number; cycle: number; backend: string; config_hash: string; source?: string | null | undefined }): ManifestEntry {
+export function pendingEntry(e: {
+  id: string;
+  index: number;
+  cycle: number;
+  backend: string;
+  config_hash: string;
+  source?: string | null | undefined;
+}): ManifestEntry {
   return {
     id: e.id,
     index: e.index,
@@ -65,7 +72,14 @@ export const Manifest = z.strictObject({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
-export const EntryPatch = ManifestEntry.omit({ id: true, index: true, cycle: true, backend: true, config_hash: true, config_source: true }).partial();
+export const EntryPatch = ManifestEntry.omit({
+  id: true,
+  index: true,
+  cycle: true,
+  backend: true,
+  config_hash: true,
+  config_source: true,
+}).partial();
 export type EntryPatch = z.infer<typeof EntryPatch>;
 
 export const JournalRecord = z.union([
@@ -76,17 +90,17 @@ export const JournalRecord = z.union([
 ]);
 export type JournalRecord = z.infer<typeof JournalRecord>;
 
-export function applyRecord(m: Manifest, r: JournalRecord): Manifest {
-  if ('campaign_status' in r) return { ...m, seq: r.seq, updated_at: r.ts, status: r.campaign_status };
-  if ('append' in r) return { ...m, seq: r.seq, updated_at: r.ts, experiments: [...m.experiments, ...r.append] };
-  const experiments = m.experiments.map((e) => (e.id === r.id ? { ...e, ...r.patch } : e));
-  return { ...m, seq: r.seq, updated_at: r.ts, experiments };
-}
-
 export type StatusCounts = Record<ExperimentStatus, number> & { total: number };
 
 export function countStatuses(m: Manifest): StatusCounts {
-  const c: StatusCounts = { pending: 0, running: 0, completed: 0, failed: 0, interrupted: 0, total: m.experiments.length };
+  const c: StatusCounts = {
+    pending: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    interrupted: 0,
+    total: m.experiments.length,
+  };
   for (const e of m.experiments) c[e.status]++;
   return c;
 }
@@ -97,6 +111,12 @@ export function countStatuses(m: Manifest): StatusCounts {
  */
 export function remainingWork(m: Manifest, retries: number): ManifestEntry[] {
   return m.experiments
-    .filter((e) => e.status === 'pending' || e.status === 'interrupted' || e.status === 'running' || (e.status === 'failed' && e.attempts <= retries))
+    .filter(
+      (e) =>
+        e.status === 'pending' ||
+        e.status === 'interrupted' ||
+        e.status === 'running' ||
+        (e.status === 'failed' && e.attempts <= retries),
+    )
     .sort((a, b) => a.index - b.index);
 }

@@ -13,7 +13,11 @@ export interface ProgressReporter {
 function fmtEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 /** ETA from this run's pace only (experiments resumed as already done say nothing about speed). */
@@ -36,7 +40,13 @@ class Pace {
 
 export class TerminalProgress implements ProgressReporter {
   private bars = new cliProgress.MultiBar(
-    { format: ' {bar} {value}/{total} experiments | ETA {eta_h} | {current}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, etaBuffer: 20 },
+    {
+      format: ' {bar} {value}/{total} experiments | ETA {eta_h} | {current}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      etaBuffer: 20,
+    },
     cliProgress.Presets.shades_classic,
   );
   private bar: cliProgress.SingleBar | undefined;
@@ -49,7 +59,8 @@ export class TerminalProgress implements ProgressReporter {
       this.bar.update({ current: `waiting for ${what}: ${(elapsedMs / 1000).toFixed(1)} s (${detail})` });
       return;
     }
-    if (!this.waitBar) this.waitBar = this.bars.create(0, 0, { current: '' }, { format: ` waiting for ${what}: {secs}s ({detail})` });
+    if (!this.waitBar)
+      this.waitBar = this.bars.create(0, 0, { current: '' }, { format: ` waiting for ${what}: {secs}s ({detail})` });
     this.waitBar.update(0, { secs: (elapsedMs / 1000).toFixed(1), detail });
   }
   begin(total: number, alreadyDone: number): void {
@@ -95,7 +106,9 @@ export class LineProgress implements ProgressReporter {
   }
   done(experimentId: string, outcome: string): void {
     this.pace.tick();
-    this.out.write(`[${this.pace.done}/${this.pace.total}] ${experimentId} ${outcome} (ETA ${fmtEta(this.pace.etaSeconds())})\n`);
+    this.out.write(
+      `[${this.pace.done}/${this.pace.total}] ${experimentId} ${outcome} (ETA ${fmtEta(this.pace.etaSeconds())})\n`,
+    );
   }
   note(text: string): void {
     this.out.write(text + '\n');

@@ -18,13 +18,14 @@ import { guardTargets } from './run/recovery.js';
 import { CampaignRunner, type RunOutcome } from './runner.js';
 import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
 
-
 function readOwned(file: string): Result<Set<string>> {
   if (!existsSync(file)) return ok(new Set());
   try {
     const parsed = z.array(z.string()).safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (parsed.success) return ok(new Set(parsed.data));
-    return err(lemError(ErrorCode.STATE_CORRUPT, `${file} is not a list of backend names: ${parsed.error.issues[0]?.message}`));
+    return err(
+      lemError(ErrorCode.STATE_CORRUPT, `${file} is not a list of backend names: ${parsed.error.issues[0]?.message}`),
+    );
   } catch (e) {
     return err(lemError(ErrorCode.STATE_CORRUPT, `${file} cannot be read: ${(e as Error).message}`));
   }
@@ -55,7 +56,13 @@ export function openCampaign(project: Project, campaignId: string): Result<{ sto
   if (!store.ok) {
     // A campaign that is there but unreadable says why (file and line); only a missing one is "not found".
     if (store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
-    return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${campaignId}" in ${join(project.paths.hostState, 'campaigns')}`, { hint: 'list campaigns with: lem campaign list' }));
+    return err(
+      lemError(
+        ErrorCode.CAMPAIGN_NOT_FOUND,
+        `no campaign "${campaignId}" in ${join(project.paths.hostState, 'campaigns')}`,
+        { hint: 'list campaigns with: lem campaign list' },
+      ),
+    );
   }
   const plan = loadPlan(store.value.dir);
   if (!plan.ok) return plan;
@@ -87,7 +94,8 @@ export async function executeCampaign(
   const lockFile = lockPathIn(store.dir);
   const lock = acquireLock(lockFile, process.pid, {
     holder: `run of campaign ${store.current.campaign_id}`,
-    hint: (o) => `the campaign is being run by PID ${o.pid} (lem campaign run/resume or lem daemon); wait for it, or stop it with: kill ${o.pid}`,
+    hint: (o) =>
+      `the campaign is being run by PID ${o.pid} (lem campaign run/resume or lem daemon); wait for it, or stop it with: kill ${o.pid}`,
   });
   if (!lock.ok) return lock;
   try {
@@ -98,7 +106,13 @@ export async function executeCampaign(
   }
 }
 
-async function executeLocked(docker: Docker, project: Project, store: ManifestStore, plan: StoredPlan, opts: ExecuteOptions): Promise<Result<RunOutcome>> {
+async function executeLocked(
+  docker: Docker,
+  project: Project,
+  store: ManifestStore,
+  plan: StoredPlan,
+  opts: ExecuteOptions,
+): Promise<Result<RunOutcome>> {
   const unsupported = lemStartedServers(plan);
   if (!unsupported.ok) return unsupported;
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
@@ -181,9 +195,17 @@ async function executeLocked(docker: Docker, project: Project, store: ManifestSt
  * server) is not run by this version: refused before anything starts, never run silently as an offline experiment.
  */
 function lemStartedServers(plan: StoredPlan): Result<void> {
-  const ids = plan.experiments.filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND).map((e) => e.id);
+  const ids = plan.experiments
+    .filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND)
+    .map((e) => e.id);
   if (ids.length === 0) return ok(undefined);
-  return err(lemError(ErrorCode.CONFIG_INVALID, `serve mode with a server lem starts (backend ${plan.experiments.find((e) => e.id === ids[0])!.backend}) is not supported yet: ${ids.length} experiment(s), e.g. ${ids[0]}`, {
-    hint: 'start the server yourself and point endpoint: {url, model} at it (backend external); see docs/serving.md',
-  }));
+  return err(
+    lemError(
+      ErrorCode.CONFIG_INVALID,
+      `serve mode with a server lem starts (backend ${plan.experiments.find((e) => e.id === ids[0])!.backend}) is not supported yet: ${ids.length} experiment(s), e.g. ${ids[0]}`,
+      {
+        hint: 'start the server yourself and point endpoint: {url, model} at it (backend external); see docs/serving.md',
+      },
+    ),
+  );
 }

@@ -53,7 +53,8 @@ export function loadPlan(dir: string): Result<StoredPlan> {
   const file = join(dir, PLAN_FILE);
   try {
     const parsed = StoredPlan.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) return err(lemError(ErrorCode.STATE_CORRUPT, `${file} is not a valid plan: ${parsed.error.issues[0]?.message}`));
+    if (!parsed.success)
+      return err(lemError(ErrorCode.STATE_CORRUPT, `${file} is not a valid plan: ${parsed.error.issues[0]?.message}`));
     return ok(parsed.data);
   } catch (e) {
     return err(lemError(ErrorCode.STATE_CORRUPT, `cannot read ${file}: ${(e as Error).message}`));

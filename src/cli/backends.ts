@@ -20,7 +20,11 @@ abstract class BackendsCommand extends LemCommand {
     const all = Object.keys(c.value.project.compose.services);
     const unknown = this.names.filter((n) => !all.includes(n));
     if (unknown.length > 0) {
-      return err(lemError(ErrorCode.USAGE, `unknown backend(s): ${unknown.join(', ')}`, { hint: `compose.yaml defines: ${all.join(', ')}` }));
+      return err(
+        lemError(ErrorCode.USAGE, `unknown backend(s): ${unknown.join(', ')}`, {
+          hint: `compose.yaml defines: ${all.join(', ')}`,
+        }),
+      );
     }
     const containers = backendContainers(c.value.docker, c.value.project, this.names.length > 0 ? this.names : all);
     if (!containers.ok) return containers;
@@ -33,15 +37,23 @@ export class BackendsUpCommand extends BackendsCommand {
   static override usage = Command.Usage({
     category: 'Backends',
     description: 'Start backend containers and wait until they are healthy',
-    details: 'Starts the named backends (default: every service in compose.yaml) as long-running containers. Campaigns reuse running backends and leave them running.',
+    details:
+      'Starts the named backends (default: every service in compose.yaml) as long-running containers. Campaigns reuse running backends and leave them running.',
     examples: [['Start the demo backend', '$0 backends up synthetic']],
   });
-  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for each backend to become healthy' });
+  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
+    description: 'Seconds to wait for each backend to become healthy',
+  });
 
   async run(): Promise<Result<void>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
-    if (this.names.length === 0) return err(lemError(ErrorCode.USAGE, 'name the backends to start, e.g. lem backends up synthetic', { hint: 'GPU backends need their images built first (see README)' }));
+    if (this.names.length === 0)
+      return err(
+        lemError(ErrorCode.USAGE, 'name the backends to start, e.g. lem backends up synthetic', {
+          hint: 'GPU backends need their images built first (see README)',
+        }),
+      );
     const t = await this.targets();
     if (!t.ok) return t;
     const { progressFor } = await import('../campaign/progress.js');
@@ -49,7 +61,9 @@ export class BackendsUpCommand extends BackendsCommand {
     for (const c of t.value.containers.values()) {
       const up = await c.up();
       if (!up.ok) return up;
-      const h = await c.waitHealthy(healthTimeoutS.value * 1000, (ms, s) => progress.waiting(`backend ${c.service}`, ms, describeState(s)));
+      const h = await c.waitHealthy(healthTimeoutS.value * 1000, (ms, s) =>
+        progress.waiting(`backend ${c.service}`, ms, describeState(s)),
+      );
       if (!h.ok) return h;
       // The same words `lem backends status` prints: lem's own check may have passed before Docker's first one.
       const st = await c.state();
@@ -66,7 +80,8 @@ export class BackendsDownCommand extends BackendsCommand {
   static override usage = Command.Usage({
     category: 'Backends',
     description: 'Stop and remove backend containers',
-    details: 'Removes the named backends (default: all of this project). Results and state live on the host and are kept.',
+    details:
+      'Removes the named backends (default: all of this project). Results and state live on the host and are kept.',
     examples: [['Stop every backend', '$0 backends down']],
   });
 
@@ -91,7 +106,10 @@ export class BackendsStatusCommand extends BackendsCommand {
     details:
       "A container is healthy when Docker's health check passed, or, while Docker still reports starting (its " +
       "first check comes one interval after start), when lem's own run of the same check passes (checked_by: lem).",
-    examples: [['All backends', '$0 backends status'], ['As JSON', '$0 backends status --json']],
+    examples: [
+      ['All backends', '$0 backends status'],
+      ['As JSON', '$0 backends status --json'],
+    ],
   });
 
   async run(): Promise<Result<void>> {
@@ -108,7 +126,13 @@ export class BackendsStatusCommand extends BackendsCommand {
       rows.push({ backend: c.service, container, state: st.kind, checked_by: checkedBy, detail, image });
     }
     if (this.json) this.printJson({ backends: rows });
-    else this.print(formatTable(['backend', 'container', 'state', 'image'], rows.map((r) => [r.backend, r.container, r.detail, r.image])));
+    else
+      this.print(
+        formatTable(
+          ['backend', 'container', 'state', 'image'],
+          rows.map((r) => [r.backend, r.container, r.detail, r.image]),
+        ),
+      );
     return ok(undefined);
   }
 }

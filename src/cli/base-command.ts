@@ -27,7 +27,13 @@ export abstract class LemCommand extends Command {
 
   protected report(error: LemError): number {
     if (this.json) {
-      this.context.stdout.write(jsonSafe(JSON.stringify({ error: { code: error.code, message: error.message, issues: error.issues ?? [], hint: error.hint ?? null } })) + '\n');
+      this.context.stdout.write(
+        jsonSafe(
+          JSON.stringify({
+            error: { code: error.code, message: error.message, issues: error.issues ?? [], hint: error.hint ?? null },
+          }),
+        ) + '\n',
+      );
     } else {
       this.context.stderr.write(terminalSafe(formatError(error)) + '\n');
     }
@@ -46,6 +52,8 @@ export abstract class LemCommand extends Command {
 
   /** A warning on stderr, as `warning: file:line:column: field: message`. */
   protected warn(warning: Issue | string): void {
-    this.context.stderr.write(`warning: ${terminalSafe(typeof warning === 'string' ? warning : formatIssue(warning))}\n`);
+    this.context.stderr.write(
+      `warning: ${terminalSafe(typeof warning === 'string' ? warning : formatIssue(warning))}\n`,
+    );
   }
 }

@@ -29,15 +29,33 @@ export class CampaignListCommand extends LemCommand {
     for (const id of listCampaignIds(state)) {
       const s = ManifestStore.open(state, id);
       if (!s.ok) {
-        rows.push({ id, name: '?', status: `unreadable: ${s.error.message}`, completed: 0, failed: 0, total: 0, created_at: '' });
+        rows.push({
+          id,
+          name: '?',
+          status: `unreadable: ${s.error.message}`,
+          completed: 0,
+          failed: 0,
+          total: 0,
+          created_at: '',
+        });
         continue;
       }
       const m = s.value.current;
       const c = countStatuses(m);
-      rows.push({ id, name: m.campaign_name, status: m.status, completed: c.completed, failed: c.failed, total: c.total, created_at: m.created_at });
+      rows.push({
+        id,
+        name: m.campaign_name,
+        status: m.status,
+        completed: c.completed,
+        failed: c.failed,
+        total: c.total,
+        created_at: m.created_at,
+      });
     }
     // Oldest first, as the help says: ids begin with the campaign's name, so sorting by id would group by name.
-    rows.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    rows.sort((a, b) =>
+      a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
     if (this.json) {
       this.printJson({ campaigns: rows });
       return ok(undefined);
@@ -46,7 +64,19 @@ export class CampaignListCommand extends LemCommand {
       this.print(`no campaigns yet in ${state} (start one with: lem campaign run <campaign.yaml>)`);
       return ok(undefined);
     }
-    this.print(formatTable(['id', 'name', 'status', 'done', 'failed', 'created'], rows.map((r) => [r.id, escapeControl(r.name), r.status, `${r.completed}/${r.total}`, String(r.failed), r.created_at])));
+    this.print(
+      formatTable(
+        ['id', 'name', 'status', 'done', 'failed', 'created'],
+        rows.map((r) => [
+          r.id,
+          escapeControl(r.name),
+          r.status,
+          `${r.completed}/${r.total}`,
+          String(r.failed),
+          r.created_at,
+        ]),
+      ),
+    );
     return ok(undefined);
   }
 }

@@ -27,7 +27,10 @@ export class CampaignPlanCommand extends LemCommand {
     `,
     examples: [
       ['Plan the demo campaign', '$0 campaign plan campaigns/demo.yaml'],
-      ['Count the runs of a sweep', '$0 campaign plan campaigns/full-backend-sweep.yaml --json | jq ".experiments | length"'],
+      [
+        'Count the runs of a sweep',
+        '$0 campaign plan campaigns/full-backend-sweep.yaml --json | jq ".experiments | length"',
+      ],
     ],
   });
 
@@ -35,7 +38,10 @@ export class CampaignPlanCommand extends LemCommand {
 
   async run(): Promise<Result<void>> {
     // Loaded on use, so start-up stays lean for every other command.
-    const [{ loadCampaign }, { planCampaign }] = await Promise.all([import('../config/load.js'), import('../campaign/planner.js')]);
+    const [{ loadCampaign }, { planCampaign }] = await Promise.all([
+      import('../config/load.js'),
+      import('../campaign/planner.js'),
+    ]);
     const limits = configLimits();
     if (!limits.ok) return limits;
     const loaded = loadCampaign(this.file, limits.value);
@@ -48,8 +54,19 @@ export class CampaignPlanCommand extends LemCommand {
     }
     this.print(describeCampaign(plan));
     const byFile = plan.campaign.mode === 'configs';
-    const rows = plan.experiments.map((e) => [String(e.index), e.id, String(e.cycle), e.backend, escapeControl(byFile ? shortPath(e.source) : describeVaried(e.varied)), e.config_hash]);
-    this.print(formatTable(['index', 'id', 'cycle', 'backend', byFile ? 'config file' : 'varied', 'config hash'], rows, { alignRight: [0, 2] }));
+    const rows = plan.experiments.map((e) => [
+      String(e.index),
+      e.id,
+      String(e.cycle),
+      e.backend,
+      escapeControl(byFile ? shortPath(e.source) : describeVaried(e.varied)),
+      e.config_hash,
+    ]);
+    this.print(
+      formatTable(['index', 'id', 'cycle', 'backend', byFile ? 'config file' : 'varied', 'config hash'], rows, {
+        alignRight: [0, 2],
+      }),
+    );
     return ok(undefined);
   }
 }
@@ -61,7 +78,12 @@ function describeCampaign(plan: Plan): string {
     `${c.experiment_count} experiments × ${c.cycles} cycle${c.cycles === 1 ? '' : 's'} = ${c.run_count} runs, ${c.structure}${c.structure === 'shuffled' ? ` (seed ${c.seed})` : ''}, thermal gap ${c.thermal_gap_s} s, retries ${c.retries}` +
       (c.force_cold_start !== undefined ? `, force_cold_start ${c.force_cold_start}` : ''),
   ];
-  if (c.schedule) lines.push(escapeControl(`schedule: ${c.schedule.cron.join(' | ')}${c.schedule.timezone ? ` (${c.schedule.timezone})` : ''}, overlap ${c.schedule.overlap}`));
+  if (c.schedule)
+    lines.push(
+      escapeControl(
+        `schedule: ${c.schedule.cron.join(' | ')}${c.schedule.timezone ? ` (${c.schedule.timezone})` : ''}, overlap ${c.schedule.overlap}`,
+      ),
+    );
   return lines.join('\n') + '\n\n';
 }
 

@@ -18,9 +18,15 @@ export class CampaignResumeCommand extends LemCommand {
   });
 
   id = Option.String({ required: true, name: 'campaign-id' });
-  keepBackends = Option.Boolean('--keep-backends', false, { description: 'Leave the backend containers running afterwards' });
-  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for a backend to become healthy' });
-  project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
+  keepBackends = Option.Boolean('--keep-backends', false, {
+    description: 'Leave the backend containers running afterwards',
+  });
+  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
+    description: 'Seconds to wait for a backend to become healthy',
+  });
+  project = Option.String('--project', {
+    description: 'Project folder (holding compose.yaml); default: found from the current folder',
+  });
 
   async run(): Promise<Result<number>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);

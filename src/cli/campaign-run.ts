@@ -28,16 +28,33 @@ export class CampaignRunCommand extends LemCommand {
   });
 
   file = Option.String({ required: true, name: 'campaign.yaml' });
-  keepBackends = Option.Boolean('--keep-backends', false, { description: 'Leave the backend containers running afterwards' });
-  dryRun = Option.Boolean('--dry-run', false, { description: 'Plan and show what would run (experiments, batches, backends) and which images are missing; starts and writes nothing' });
-  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for a backend to become healthy' });
-  project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
+  keepBackends = Option.Boolean('--keep-backends', false, {
+    description: 'Leave the backend containers running afterwards',
+  });
+  dryRun = Option.Boolean('--dry-run', false, {
+    description:
+      'Plan and show what would run (experiments, batches, backends) and which images are missing; starts and writes nothing',
+  });
+  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
+    description: 'Seconds to wait for a backend to become healthy',
+  });
+  project = Option.String('--project', {
+    description: 'Project folder (holding compose.yaml); default: found from the current folder',
+  });
 
   async run(): Promise<Result<number>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the runner's modules.
-    const [{ loadCampaign }, { planCampaign }, { createCampaign }, { connect }, { StoredPlan }, { runCampaignCommand }, images] = await Promise.all([
+    const [
+      { loadCampaign },
+      { planCampaign },
+      { createCampaign },
+      { connect },
+      { StoredPlan },
+      { runCampaignCommand },
+      images,
+    ] = await Promise.all([
       import('../config/load.js'),
       import('../campaign/planner.js'),
       import('../campaign/session.js'),
@@ -57,11 +74,18 @@ export class CampaignRunCommand extends LemCommand {
     const c = await connect(projectOptions(this.project));
     if (!c.ok) return c;
     // Every missing image is named before anything is created: a campaign that cannot start leaves nothing behind.
-    const missing = await images.missingImages(c.value.docker, c.value.project, plan.experiments.map((e) => e.backend));
+    const missing = await images.missingImages(
+      c.value.docker,
+      c.value.project,
+      plan.experiments.map((e) => e.backend),
+    );
     if (missing.length > 0) return err(images.missingImagesError(missing));
     const store = createCampaign(c.value.project, plan, loaded.value.path);
     const id = store.current.campaign_id;
-    if (!this.json) this.print(`campaign ${id}: ${plan.experiments.length} experiment${plan.experiments.length === 1 ? '' : 's'} (state: ${store.dir})`);
+    if (!this.json)
+      this.print(
+        `campaign ${id}: ${plan.experiments.length} experiment${plan.experiments.length === 1 ? '' : 's'} (state: ${store.dir})`,
+      );
     return runCampaignCommand(c.value.docker, c.value.project, store, plan, {
       keepBackends: this.keepBackends,
       healthTimeoutS: healthTimeoutS.value,
@@ -72,20 +96,34 @@ export class CampaignRunCommand extends LemCommand {
 
   /** What would run, without starting or writing anything; missing images are warned about when Docker answers. */
   private async showDryRun(plan: StoredPlan): Promise<Result<number>> {
-    const [{ groupIntoBatches }, { connect }, images] = await Promise.all([import('../campaign/batching.js'), import('../project/project.js'), import('../project/images.js')]);
+    const [{ groupIntoBatches }, { connect }, images] = await Promise.all([
+      import('../campaign/batching.js'),
+      import('../project/project.js'),
+      import('../project/images.js'),
+    ]);
     const batches = groupIntoBatches(plan.experiments, { forceColdStart: plan.campaign.force_cold_start });
     const backends = [...new Set(plan.experiments.map((e) => e.backend))];
     const c = await connect(projectOptions(this.project));
     const missing = c.ok ? await images.missingImages(c.value.docker, c.value.project, backends) : [];
     if (!c.ok) this.context.stderr.write(`warning: images not checked: ${c.error.message}\n`);
-    else if (missing.length > 0) this.context.stderr.write(`warning: ${images.describeMissing(missing)}; a run would be refused\n`);
+    else if (missing.length > 0)
+      this.context.stderr.write(`warning: ${images.describeMissing(missing)}; a run would be refused\n`);
     if (this.json) {
       const missingImages = missing.map((m) => m.image);
-      this.printJson({ campaign: plan.campaign, experiments: plan.experiments.length, batches: batches.map((b) => b.map((e) => e.id)), backends, missing_images: missingImages });
+      this.printJson({
+        campaign: plan.campaign,
+        experiments: plan.experiments.length,
+        batches: batches.map((b) => b.map((e) => e.id)),
+        backends,
+        missing_images: missingImages,
+      });
       return ok(0);
     }
-    this.print(`${escapeControl(plan.campaign.name)}: ${plan.experiments.length} experiment(s) in ${batches.length} exec batch(es), backends: ${backends.join(', ')}`);
-    for (const [i, b] of batches.entries()) this.print(`  batch ${i + 1} (${b[0]!.backend}): ${b.map((e) => e.id).join(', ')}`);
+    this.print(
+      `${escapeControl(plan.campaign.name)}: ${plan.experiments.length} experiment(s) in ${batches.length} exec batch(es), backends: ${backends.join(', ')}`,
+    );
+    for (const [i, b] of batches.entries())
+      this.print(`  batch ${i + 1} (${b[0]!.backend}): ${b.map((e) => e.id).join(', ')}`);
     this.print('dry run: nothing was started or written');
     return ok(0);
   }

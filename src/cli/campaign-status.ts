@@ -33,10 +33,20 @@ export class CampaignStatusCommand extends LemCommand {
     if (!project.ok) return project;
     const state = project.value.paths.hostState;
     const id = this.id ?? listCampaignIds(state).at(-1);
-    if (!id) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaigns in ${state}`, { hint: 'start one with: lem campaign run <campaign.yaml>' }));
+    if (!id)
+      return err(
+        lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaigns in ${state}`, {
+          hint: 'start one with: lem campaign run <campaign.yaml>',
+        }),
+      );
     const store = ManifestStore.open(state, id);
     if (!store.ok && store.error.code !== ErrorCode.CAMPAIGN_NOT_FOUND) return store;
-    if (!store.ok) return err(lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${id}" in ${state}/campaigns`, { hint: 'list campaigns with: lem campaign list' }));
+    if (!store.ok)
+      return err(
+        lemError(ErrorCode.CAMPAIGN_NOT_FOUND, `no campaign "${id}" in ${state}/campaigns`, {
+          hint: 'list campaigns with: lem campaign list',
+        }),
+      );
     const m = store.value.current;
     if (this.json) {
       this.printJson({ ...m, counts: countStatuses(m) });
@@ -45,11 +55,20 @@ export class CampaignStatusCommand extends LemCommand {
     const c = countStatuses(m);
     this.print(`campaign ${m.campaign_id} (${escapeControl(m.campaign_name)}) — ${m.status}`);
     this.print(`file: ${m.campaign_file}   created: ${m.created_at}   updated: ${m.updated_at}`);
-    this.print(`${c.completed} completed, ${c.failed} failed, ${c.running} running, ${c.interrupted} interrupted, ${c.pending} pending, of ${c.total}\n`);
+    this.print(
+      `${c.completed} completed, ${c.failed} failed, ${c.running} running, ${c.interrupted} interrupted, ${c.pending} pending, of ${c.total}\n`,
+    );
     this.print(
       formatTable(
         ['id', 'cycle', 'backend', 'status', 'attempts', 'result / error'],
-        m.experiments.map((e) => [e.id, String(e.cycle), e.backend, e.status, String(e.attempts), e.status === 'completed' ? (e.result_path ?? '') : (e.error ?? '')]),
+        m.experiments.map((e) => [
+          e.id,
+          String(e.cycle),
+          e.backend,
+          e.status,
+          String(e.attempts),
+          e.status === 'completed' ? (e.result_path ?? '') : (e.error ?? ''),
+        ]),
       ),
     );
     return ok(undefined);

@@ -29,4 +29,5 @@ export const commands: CommandClass[] = [
   DoctorCommand,
   ResultsAggregateCommand,
   ResultsReportCommand,
-  ResultsCompareCommand];
+  ResultsCompareCommand,
+];

@@ -53,15 +53,33 @@ export class ConfigValidateCommand extends LemCommand {
     for (const file of this.files) {
       const loaded = loadConfigFile(file, limits.value);
       if (!loaded.ok) {
-        const issues = loaded.error.issues?.length ? loaded.error.issues : [{ location: { file }, message: loaded.error.message }];
+        const issues = loaded.error.issues?.length
+          ? loaded.error.issues
+          : [{ location: { file }, message: loaded.error.message }];
         reports.push({ file, valid: false, kind: null, issues, warnings: [] });
       } else if (loaded.value.kind === 'experiment') {
         const { config, config_hash } = loaded.value.experiment;
-        reports.push({ file, valid: true, kind: 'experiment', backend: config.backend, config_hash, issues: [], warnings: [] });
+        reports.push({
+          file,
+          valid: true,
+          kind: 'experiment',
+          backend: config.backend,
+          config_hash,
+          issues: [],
+          warnings: [],
+        });
       } else {
         const c = loaded.value.campaign;
         const n = c.experiments.length;
-        reports.push({ file, valid: true, kind: 'campaign', experiments: n, runs: n * c.settings.cycles, issues: [], warnings: c.warnings });
+        reports.push({
+          file,
+          valid: true,
+          kind: 'campaign',
+          experiments: n,
+          runs: n * c.settings.cycles,
+          issues: [],
+          warnings: c.warnings,
+        });
       }
     }
 
@@ -73,14 +91,23 @@ export class ConfigValidateCommand extends LemCommand {
       for (const r of reports) {
         for (const w of r.warnings) this.warn(w);
         if (!r.valid) continue;
-        const what = r.kind === 'experiment' ? `experiment, backend ${r.backend}, config hash ${r.config_hash}` : `campaign, ${r.experiments} experiments, ${r.runs} runs`;
+        const what =
+          r.kind === 'experiment'
+            ? `experiment, backend ${r.backend}, config hash ${r.config_hash}`
+            : `campaign, ${r.experiments} experiments, ${r.runs} runs`;
         this.print(`ok   ${r.file} (${what})`);
       }
     }
     if (bad.length === 0) return ok(undefined);
     const issues = bad.flatMap((r) => r.issues);
     const files = bad.length === 1 ? bad[0]!.file : `${bad.length} of ${reports.length} files`;
-    return err(lemError(ErrorCode.CONFIG_INVALID, `${files} invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}`, { issues }));
+    return err(
+      lemError(
+        ErrorCode.CONFIG_INVALID,
+        `${files} invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}`,
+        { issues },
+      ),
+    );
   }
 
   protected override report(error: LemError): number {

@@ -54,7 +54,10 @@ export class DaemonStatusCommand extends LemCommand {
       return ok(undefined);
     }
     if (lock.kind === 'held') this.print(`daemon: running (PID ${lock.owner.pid}, since ${lock.owner.started_at})`);
-    else if (lock.kind === 'stale') this.print(`daemon: not running (stale lock${lock.owner ? ` of PID ${lock.owner.pid}` : ''}; the next daemon takes it over)`);
+    else if (lock.kind === 'stale')
+      this.print(
+        `daemon: not running (stale lock${lock.owner ? ` of PID ${lock.owner.pid}` : ''}; the next daemon takes it over)`,
+      );
     else this.print('daemon: not running');
     this.print(`log: ${logFile(hostState)}`);
     if (campaigns.length === 0) {
@@ -70,8 +73,13 @@ export class DaemonStatusCommand extends LemCommand {
           c.campaign_id,
           `${c.cycles}${c.max_cycles !== null ? `/${c.max_cycles}` : ''}`,
           c.last_started_at === null ? '-' : `${c.last_started_at} (cycle ${c.last_cycle ?? '?'})`,
-          c.cycle_running ? 'running' : c.last_started_at !== null && c.last_finished_at === null ? 'unfinished (resumes at start)' : (c.last_outcome ?? '-'),
-          c.next_run ?? (running ? (c.max_cycles !== null && c.cycles >= c.max_cycles ? 'done (max_cycles)' : '-') : '-'),
+          c.cycle_running
+            ? 'running'
+            : c.last_started_at !== null && c.last_finished_at === null
+              ? 'unfinished (resumes at start)'
+              : (c.last_outcome ?? '-'),
+          c.next_run ??
+            (running ? (c.max_cycles !== null && c.cycles >= c.max_cycles ? 'done (max_cycles)' : '-') : '-'),
         ]),
       ),
     );

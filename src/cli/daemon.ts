@@ -28,16 +28,30 @@ export class DaemonCommand extends LemCommand {
     ],
   });
 
-  campaigns = Option.String('--campaigns', { description: 'Folder of campaign files (default: campaigns/ in the project)' });
-  project = Option.String('--project', { description: 'Project folder (holding compose.yaml); default: found from the current folder' });
-  keepBackends = Option.Boolean('--keep-backends', false, { description: 'Leave backend containers running between cycles' });
-  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), { description: 'Seconds to wait for a backend to become healthy' });
+  campaigns = Option.String('--campaigns', {
+    description: 'Folder of campaign files (default: campaigns/ in the project)',
+  });
+  project = Option.String('--project', {
+    description: 'Project folder (holding compose.yaml); default: found from the current folder',
+  });
+  keepBackends = Option.Boolean('--keep-backends', false, {
+    description: 'Leave backend containers running between cycles',
+  });
+  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
+    description: 'Seconds to wait for a backend to become healthy',
+  });
 
   async run(): Promise<Result<number>> {
     const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
     if (!healthTimeoutS.ok) return healthTimeoutS;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the daemon's modules.
-    const [{ connect, resolveProjectDir }, { projectOptions }, { runDaemon }, { discoverScheduled }, { scheduledCampaigns }] = await Promise.all([
+    const [
+      { connect, resolveProjectDir },
+      { projectOptions },
+      { runDaemon },
+      { discoverScheduled },
+      { scheduledCampaigns },
+    ] = await Promise.all([
       import('../project/project.js'),
       import('./project-options.js'),
       import('../daemon/run.js'),
@@ -57,7 +71,11 @@ export class DaemonCommand extends LemCommand {
     // Schedules were checked as the files were loaded, before the lock is taken or Docker is asked anything.
     const scheduled = scheduledCampaigns(found.value.campaigns);
     if (scheduled.length === 0) {
-      return err(lemError(ErrorCode.USAGE, `no campaign file in ${folder} has a schedule:`, { hint: 'add e.g. schedule: {cron: "0 0 2 * * *", max_cycles: 10} to a campaign file, or pass --campaigns <dir>' }));
+      return err(
+        lemError(ErrorCode.USAGE, `no campaign file in ${folder} has a schedule:`, {
+          hint: 'add e.g. schedule: {cron: "0 0 2 * * *", max_cycles: 10} to a campaign file, or pass --campaigns <dir>',
+        }),
+      );
     }
     const c = await connect({ ...options, dir: dir.value });
     if (!c.ok) return c;

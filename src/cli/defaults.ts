@@ -11,7 +11,8 @@ export const DEFAULT_HEALTH_TIMEOUT_S = 300;
  */
 export function parseHealthTimeout(raw: string): Result<number> {
   const s = raw.trim() === '' ? NaN : Number(raw);
-  if (!Number.isFinite(s) || s <= 0) return err(lemError(ErrorCode.USAGE, `--health-timeout must be a number of seconds greater than 0, got "${raw}"`));
+  if (!Number.isFinite(s) || s <= 0)
+    return err(lemError(ErrorCode.USAGE, `--health-timeout must be a number of seconds greater than 0, got "${raw}"`));
   return ok(s);
 }
 
@@ -24,7 +25,8 @@ export function configLimits(env: NodeJS.ProcessEnv = process.env): Result<Confi
     const raw = env[name];
     if (raw === undefined || raw === '') return ok(fallback);
     const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
-    if (!Number.isSafeInteger(n) || n < 1) return err(lemError(ErrorCode.USAGE, `${name} must be a whole number greater than 0, got "${raw}"`));
+    if (!Number.isSafeInteger(n) || n < 1)
+      return err(lemError(ErrorCode.USAGE, `${name} must be a whole number greater than 0, got "${raw}"`));
     return ok(n);
   };
   const maxRuns = read('LEM_MAX_RUNS', DEFAULT_CONFIG_LIMITS.maxRuns);

@@ -3,6 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
 import { LemCommand } from './base-command.js';
+import type Docker from 'dockerode';
+import { buildCommand } from '../runtime/build-command.js';
+import type { ServiceDefinition } from '../runtime/compose-file.js';
 
 interface Check {
   readonly name: string;
@@ -36,16 +39,39 @@ export class DoctorCommand extends LemCommand {
     const d = await connectDocker(undefined, options.docker);
     if (!d.ok) checks.push({ name: 'docker engine', ok: false, detail: `${d.error.message}; ${d.error.hint ?? ''}` });
     else {
-      checks.push({ name: 'docker engine', ok: true, detail: `version ${d.value.info.version}, API ${d.value.info.apiVersion}` });
+      checks.push({
+        name: 'docker engine',
+        ok: true,
+        detail: `version ${d.value.info.version}, API ${d.value.info.apiVersion}`,
+      });
       checks.push({
         name: 'nvidia runtime',
         ok: d.value.info.gpuRuntime,
         optional: true,
-        detail: d.value.info.gpuRuntime ? 'present: GPU backends get GPUs via compose.gpu.yaml' : `absent (runtimes: ${d.value.info.runtimes.join(', ') || 'none'}): only the synthetic backend can run`,
+        detail: d.value.info.gpuRuntime
+          ? 'present: GPU backends get GPUs via compose.gpu.yaml'
+          : `absent (runtimes: ${d.value.info.runtimes.join(', ') || 'none'}): only the synthetic backend can run`,
       });
     }
-    checks.push(commandCheck('docker compose', [['docker', ['compose', 'version', '--short']], ['docker-compose', ['version', '--short']]], true, 'lem drives Docker itself; compose is only needed to run compose.yaml by hand'));
-    checks.push(commandCheck('nvidia-smi', [['nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']]], true, 'no GPU visible on this host'));
+    checks.push(
+      commandCheck(
+        'docker compose',
+        [
+          ['docker', ['compose', 'version', '--short']],
+          ['docker-compose', ['version', '--short']],
+        ],
+        true,
+        'lem drives Docker itself; compose is only needed to run compose.yaml by hand',
+      ),
+    );
+    checks.push(
+      commandCheck(
+        'nvidia-smi',
+        [['nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']]],
+        true,
+        'no GPU visible on this host',
+      ),
+    );
     const { probeSources, sourceChecks } = await import('../meters/doctor-sources.js');
     checks.push(...sourceChecks(await probeSources()));
 
@@ -55,19 +81,12 @@ export class DoctorCommand extends LemCommand {
       const project = openProject(dir.value, options, d.ok ? d.value.info : undefined);
       if (!project.ok) checks.push({ name: 'project', ok: false, detail: project.error.message });
       else {
-        checks.push({ name: 'project', ok: true, detail: `${dir.value} (containers named lem-${project.value.name}-<backend>)` });
-        if (d.ok) {
-          for (const s of Object.values(project.value.compose.services)) {
-            const how = s.name === 'synthetic' ? 'bash scripts/build-images.sh' : `docker build -t ${s.image} docker/${s.name}`;
-            let detail = `present (backend ${s.name})`;
-            try {
-              await d.value.docker.getImage(s.image).inspect();
-            } catch (e) {
-              detail = (e as { statusCode?: number }).statusCode === 404 ? `missing: build with ${how}` : `cannot inspect: ${(e as Error).message}`;
-            }
-            checks.push({ name: `image ${s.image}`, ok: detail.startsWith('present'), optional: true, detail });
-          }
-        }
+        checks.push({
+          name: 'project',
+          ok: true,
+          detail: `${dir.value} (containers named lem-${project.value.name}-<backend>)`,
+        });
+        if (d.ok) checks.push(...(await imageChecks(d.value.docker, Object.values(project.value.compose.services))));
         const results = project.value.paths.hostResults;
         const probe = existsSync(results) ? results : dir.value;
         const fs = statfsSync(probe);
@@ -80,7 +99,9 @@ export class DoctorCommand extends LemCommand {
     if (this.json) this.printJson({ ok: failed.length === 0, checks });
     else {
       for (const c of checks) this.print(`${c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL'}  ${c.name}: ${c.detail}`);
-      this.print(failed.length === 0 ? '\nlem can run campaigns here.' : `\n${failed.length} required check(s) failed.`);
+      this.print(
+        failed.length === 0 ? '\nlem can run campaigns here.' : `\n${failed.length} required check(s) failed.`,
+      );
     }
     return ok(failed.length === 0 ? 0 : 1);
   }
@@ -89,11 +110,33 @@ export class DoctorCommand extends LemCommand {
 function commandCheck(name: string, candidates: [string, string[]][], optional: boolean, missing: string): Check {
   for (const [cmd, args] of candidates) {
     try {
-      const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+      const out = execFileSync(cmd, args, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 10_000,
+      }).trim();
       return { name, ok: true, optional, detail: `${cmd} ${args[0]}: ${out.split('\n').join(', ')}` };
     } catch {
       // Try the next form (compose v2 plugin, then the v1 standalone binary).
     }
   }
   return { name, ok: false, optional, detail: missing };
+}
+
+/** One check per backend image: present, or how to build it (lem never pulls images). */
+async function imageChecks(docker: Docker, services: readonly ServiceDefinition[]): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const s of services) {
+    let detail = `present (backend ${s.name})`;
+    try {
+      await docker.getImage(s.image).inspect();
+    } catch (e) {
+      detail =
+        (e as { statusCode?: number }).statusCode === 404
+          ? `missing: build with ${buildCommand(s.name, s.image, s.buildContext)}`
+          : `cannot inspect: ${(e as Error).message}`;
+    }
+    checks.push({ name: `image ${s.image}`, ok: detail.startsWith('present'), optional: true, detail });
+  }
+  return checks;
 }

@@ -18,7 +18,10 @@ const PLACEHOLDERS: Readonly<Record<string, string>> = {
 
 /** Usage text with `--option <what>` where clipanion writes `--option #0`. */
 export function namePlaceholders(text: string): string {
-  return text.replace(/(--[a-z][\w-]*) #\d+/g, (_, name: string) => `${name} <${Object.hasOwn(PLACEHOLDERS, name) ? PLACEHOLDERS[name] : 'value'}>`);
+  return text.replace(
+    /(--[a-z][\w-]*) #\d+/g,
+    (_, name: string) => `${name} <${Object.hasOwn(PLACEHOLDERS, name) ? PLACEHOLDERS[name] : 'value'}>`,
+  );
 }
 
 class LemCli extends Cli {
@@ -33,8 +36,14 @@ class LemCli extends Cli {
 
 export function buildCli(): Cli {
   // Colours only on a terminal: help and errors piped into files, logs or CI stay plain text.
-  const enableColors = Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined && process.env['FORCE_COLOR'] !== '0';
-  const cli = new LemCli({ binaryLabel: 'lem — LLM inference energy measurement', binaryName: 'lem', binaryVersion: VERSION, enableColors });
+  const enableColors =
+    Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined && process.env['FORCE_COLOR'] !== '0';
+  const cli = new LemCli({
+    binaryLabel: 'lem — LLM inference energy measurement',
+    binaryName: 'lem',
+    binaryVersion: VERSION,
+    enableColors,
+  });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   for (const c of commands) cli.register(c);

@@ -38,7 +38,10 @@ export class ResultsAggregateCommand extends LemCommand {
     `,
     examples: [
       ['Aggregate the latest campaign', '$0 results aggregate'],
-      ['Aggregate one campaign into a folder of your choice', '$0 results aggregate --campaign sweep-1 --out paper/tables'],
+      [
+        'Aggregate one campaign into a folder of your choice',
+        '$0 results aggregate --campaign sweep-1 --out paper/tables',
+      ],
       ['Every campaign, machine-readable', '$0 results aggregate --all --json'],
     ],
   });
@@ -49,7 +52,9 @@ export class ResultsAggregateCommand extends LemCommand {
   project = Option.String('--project', { description: PROJECT_OPTION_HELP });
   maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
   out = Option.String('--out', { description: 'Output folder (default <results>/_aggregate/<campaign|all>)' });
-  resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
+  resamples = Option.String('--resamples', {
+    description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})`,
+  });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
   includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
@@ -64,11 +69,12 @@ export class ResultsAggregateCommand extends LemCommand {
     if (!root.ok) return root;
 
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
-    const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] = await Promise.all([
-      import('../results/aggregate.js'),
-      import('../results/text-summary.js'),
-      import('../core/atomic-file.js'),
-    ]);
+    const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] =
+      await Promise.all([
+        import('../results/aggregate.js'),
+        import('../results/text-summary.js'),
+        import('../core/atomic-file.js'),
+      ]);
     const collected = await selectAndCollect(root.value, selection.value, collect.value);
     if (!collected.ok) return collected;
     const selected = await applyValidity(collected.value, this.includeInvalid);
@@ -116,8 +122,10 @@ export class ResultsAggregateCommand extends LemCommand {
       `Aggregated ${collection.results.length} experiments, ${agg.summaries.length} configurations, from ${agg.campaigns.length === 1 ? `campaign ${agg.campaigns[0]}` : `${agg.campaigns.length} campaigns`}` +
         (selection.value.kind === 'latest' ? ' (the latest; pass --campaign <id> or --all for others)' : ''),
     ];
-    if (collection.superseded.length > 0) lines.push(`${collection.superseded.length} earlier attempts replaced by a later valid one`);
-    if (collection.skipped.length > 0) lines.push(`Skipped ${collection.skipped.length} result files:`, ...skippedLines(collection.skipped));
+    if (collection.superseded.length > 0)
+      lines.push(`${collection.superseded.length} earlier attempts replaced by a later valid one`);
+    if (collection.skipped.length > 0)
+      lines.push(`Skipped ${collection.skipped.length} result files:`, ...skippedLines(collection.skipped));
     lines.push(...validityLines(validity));
     lines.push('', paperTable(agg.summaries), '', ...bestWorst(agg.summaries));
     if (agg.warnings.length > 0) lines.push('', 'Warnings:', ...warningLines(agg.warnings));

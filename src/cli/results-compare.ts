@@ -40,7 +40,9 @@ export class ResultsCompareCommand extends LemCommand {
   results = Option.String('--results', { description: RESULTS_OPTION_HELP });
   project = Option.String('--project', { description: PROJECT_OPTION_HELP });
   maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
-  resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
+  resamples = Option.String('--resamples', {
+    description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})`,
+  });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
   includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
@@ -52,7 +54,10 @@ export class ResultsCompareCommand extends LemCommand {
     const root = await resultsRoot(this.results, this.project);
     if (!root.ok) return root;
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
-    const [{ compareResults }, { fmt, markdownTable }] = await Promise.all([import('../results/compare.js'), import('../results/format.js')]);
+    const [{ compareResults }, { fmt, markdownTable }] = await Promise.all([
+      import('../results/compare.js'),
+      import('../results/format.js'),
+    ]);
     const ca = await collectOperand(this.a, root.value, collect.value);
     if (!ca.ok) return ca;
     const cb = await collectOperand(this.b, root.value, collect.value);
@@ -78,7 +83,11 @@ export class ResultsCompareCommand extends LemCommand {
         `${m.label} (${m.unit})`,
         fmt(m.a.mean),
         fmt(m.b.mean),
-        m.ratio === null ? 'n/a' : m.ci_low === null ? fmt(m.ratio) : `${fmt(m.ratio)} [${fmt(m.ci_low)}, ${fmt(m.ci_high)}]`,
+        m.ratio === null
+          ? 'n/a'
+          : m.ci_low === null
+            ? fmt(m.ratio)
+            : `${fmt(m.ratio)} [${fmt(m.ci_low)}, ${fmt(m.ci_high)}]`,
         m.welch_p === null ? 'n/a' : m.welch_p < 0.001 ? '<0.001' : m.welch_p.toFixed(3),
         m.ci_reliable === false ? `${m.verdict} †` : m.verdict,
       ]),
@@ -87,26 +96,43 @@ export class ResultsCompareCommand extends LemCommand {
       `A: ${this.a} (${sa.collection.results.length} experiments)   B: ${this.b} (${sb.collection.results.length} experiments)`,
       `${cmp.matched.length} configurations in both (matched by config hash)`,
       '',
-      markdownTable(['Configuration', 'Metric', 'A mean', 'B mean', 'B/A [95 % CI]', 'Welch p', 'Verdict'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']),
+      markdownTable(['Configuration', 'Metric', 'A mean', 'B mean', 'B/A [95 % CI]', 'Welch p', 'Verdict'], rows, [
+        'l',
+        'l',
+        'r',
+        'r',
+        'r',
+        'r',
+        'l',
+      ]),
       'B/A: ratio of means over cycles. "B better"/"B worse" only when its bootstrap CI excludes 1, Welch p < 0.05' +
         ' and (J/token) the uncertainty intervals do not overlap; otherwise "not distinguishable" (--json says why).' +
         ' † fewer than 3 cycles on a side: the intervals are [min, max]-like, unreliable.' +
         ' n/a: not measured, or fewer than 2 cycles on a side.',
     ];
-    if (cmp.only_a.length > 0) lines.push(`Only in A (${cmp.only_a.length}): ${cmp.only_a.map((c) => c.label).join(', ')}`);
-    if (cmp.only_b.length > 0) lines.push(`Only in B (${cmp.only_b.length}): ${cmp.only_b.map((c) => c.label).join(', ')}`);
+    if (cmp.only_a.length > 0)
+      lines.push(`Only in A (${cmp.only_a.length}): ${cmp.only_a.map((c) => c.label).join(', ')}`);
+    if (cmp.only_b.length > 0)
+      lines.push(`Only in B (${cmp.only_b.length}): ${cmp.only_b.map((c) => c.label).join(', ')}`);
     if (invalid.length > 0) {
-      const what = this.includeInvalid ? ' (kept: --include-invalid)' : ' and were left out (--include-invalid keeps them)';
+      const what = this.includeInvalid
+        ? ' (kept: --include-invalid)'
+        : ' and were left out (--include-invalid keeps them)';
       lines.push(`${invalid.length} results failed a validity check${what}:`, ...invalidLines(invalid));
     }
-    if (skipped.length > 0) lines.push(`Skipped ${skipped.length} invalid or missing result files (run lem results aggregate for the list)`);
+    if (skipped.length > 0)
+      lines.push(`Skipped ${skipped.length} invalid or missing result files (run lem results aggregate for the list)`);
     this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);
   }
 }
 
 function noMatch(onlyA: number, onlyB: number) {
-  return lemError(ErrorCode.RESULTS_EMPTY, `no configuration in common (A has ${onlyA}, B has ${onlyB}; matched by config hash)`, {
-    hint: 'compare runs of the same campaign file; any change to a resolved config (defaults included) changes its hash',
-  });
+  return lemError(
+    ErrorCode.RESULTS_EMPTY,
+    `no configuration in common (A has ${onlyA}, B has ${onlyB}; matched by config hash)`,
+    {
+      hint: 'compare runs of the same campaign file; any change to a resolved config (defaults included) changes its hash',
+    },
+  );
 }

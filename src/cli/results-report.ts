@@ -44,9 +44,13 @@ export class ResultsReportCommand extends LemCommand {
   results = Option.String('--results', { description: RESULTS_OPTION_HELP });
   project = Option.String('--project', { description: PROJECT_OPTION_HELP });
   maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
-  out = Option.String('--out', { description: 'HTML file to write (default <results>/_aggregate/<campaign|all>/report.html)' });
+  out = Option.String('--out', {
+    description: 'HTML file to write (default <results>/_aggregate/<campaign|all>/report.html)',
+  });
   experiment = Option.String('--experiment', { description: 'Experiment id for the power-over-time chart' });
-  resamples = Option.String('--resamples', { description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})` });
+  resamples = Option.String('--resamples', {
+    description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})`,
+  });
   seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
   includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
@@ -77,7 +81,10 @@ export class ResultsReportCommand extends LemCommand {
     const warnings = collectWarnings(collection.results, summaries);
     // Vega is loaded only here: aggregate and compare start faster without it.
     const { buildReport } = await import('../results/report/build.js');
-    const report = await buildReport({ collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples, validity }, { experimentId: this.experiment });
+    const report = await buildReport(
+      { collection, summaries, warnings, scope, level: opts.level, resamples: opts.resamples, validity },
+      { experimentId: this.experiment },
+    );
     if (!report.ok) return report;
     const out = this.out ?? join(defaultOutDir(root.value, scopeName), 'report.html');
     // Re-derivable from the results, so no fsync.
@@ -85,12 +92,23 @@ export class ResultsReportCommand extends LemCommand {
     if (!written.ok) return written;
 
     if (this.json) {
-      this.printJson({ out, scope, experiments: collection.results.length, configs: summaries.length, charts: report.value.charts, power_experiment: report.value.powerExperiment, skipped: collection.skipped, invalid: validity.invalid });
+      this.printJson({
+        out,
+        scope,
+        experiments: collection.results.length,
+        configs: summaries.length,
+        charts: report.value.charts,
+        power_experiment: report.value.powerExperiment,
+        skipped: collection.skipped,
+        invalid: validity.invalid,
+      });
       return ok(undefined);
     }
     const lines = [`Wrote ${out} (${collection.results.length} experiments, ${summaries.length} configurations)`];
-    for (const c of report.value.charts) lines.push(`  ${c.rendered ? 'chart' : 'no chart'}  ${c.id}${c.note ? `: ${c.note}` : ''}`);
-    if (collection.skipped.length > 0) lines.push(`Skipped ${collection.skipped.length} result files (listed in the report)`);
+    for (const c of report.value.charts)
+      lines.push(`  ${c.rendered ? 'chart' : 'no chart'}  ${c.id}${c.note ? `: ${c.note}` : ''}`);
+    if (collection.skipped.length > 0)
+      lines.push(`Skipped ${collection.skipped.length} result files (listed in the report)`);
     lines.push(...validityLines(validity));
     this.print(terminalSafe(lines.join('\n')));
     return ok(undefined);

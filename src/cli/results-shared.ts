@@ -18,8 +18,7 @@ export const RESULTS_OPTION_HELP =
   'as campaign commands find it; else ./results)';
 export const PROJECT_OPTION_HELP =
   'Project folder (holding compose.yaml) whose results to read; default: found from the current folder';
-export const MAX_RESULT_MB_HELP =
-  `Skip result.json files larger than this many MiB unread (default ${DEFAULT_MAX_RESULT_MB})`;
+export const MAX_RESULT_MB_HELP = `Skip result.json files larger than this many MiB unread (default ${DEFAULT_MAX_RESULT_MB})`;
 
 /**
  * Where the results are: --results as given; else the project's results folder, the project found as the campaign
@@ -47,12 +46,19 @@ export function collectOptions(maxResultMbRaw: string | undefined): Result<Colle
 export const AGGREGATE_DIR = '_aggregate';
 
 export function campaignSelection(campaign: string | undefined, all: boolean): Result<CampaignSelection> {
-  if (campaign !== undefined && all) return err(lemError(ErrorCode.USAGE, '--campaign and --all are mutually exclusive'));
+  if (campaign !== undefined && all)
+    return err(lemError(ErrorCode.USAGE, '--campaign and --all are mutually exclusive'));
   if (campaign !== undefined) return ok({ kind: 'campaign', id: campaign });
   return ok(all ? { kind: 'all' } : { kind: 'latest' });
 }
 
-export function parseIntOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): Result<number> {
+export function parseIntOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): Result<number> {
   if (raw === undefined) return ok(fallback);
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -87,7 +93,10 @@ export async function selectAndCollect(
   const { collectResults, selectCampaigns } = await import('../results/collect.js');
   const campaigns = await selectCampaigns(root, selection);
   if (!campaigns.ok) return campaigns;
-  const collection = await collectResults(campaigns.value.map((c) => c.path), opts);
+  const collection = await collectResults(
+    campaigns.value.map((c) => c.path),
+    opts,
+  );
   if (!collection.ok) return collection;
   const scope = campaigns.value.map((c) => c.id);
   const scopeName = selection.kind === 'all' ? 'all' : scope[0]!;
@@ -121,7 +130,14 @@ function nonEmpty(s: Selected): Result<Selected> {
     .slice(0, 50)
     .map((f) => ({ location: { file: escapeControl(f.path) }, message: escapeControl(f.reason) }));
   const where = escapeControl(s.scope.join(', '));
-  return err(lemError(ErrorCode.RESULTS_EMPTY, `no valid result.json found in ${where}`, { issues, hint: s.collection.skipped.length ? 'every result found was skipped; the reasons are listed above' : 'has the campaign run yet?' }));
+  return err(
+    lemError(ErrorCode.RESULTS_EMPTY, `no valid result.json found in ${where}`, {
+      issues,
+      hint: s.collection.skipped.length
+        ? 'every result found was skipped; the reasons are listed above'
+        : 'has the campaign run yet?',
+    }),
+  );
 }
 
 export function defaultOutDir(root: string, scopeName: string): string {
@@ -145,7 +161,12 @@ export async function applyValidity(
   if (p.kept.length === 0) {
     const issues = p.invalid.slice(0, 50).map((x) => ({ location: { file: x.path }, message: x.reasons.join('; ') }));
     const hint = 'fix the measurement (see the reasons), or pass --include-invalid to use them anyway';
-    return err(lemError(ErrorCode.RESULTS_EMPTY, `every result in ${s.scope.join(', ')} failed a validity check`, { issues, hint }));
+    return err(
+      lemError(ErrorCode.RESULTS_EMPTY, `every result in ${s.scope.join(', ')} failed a validity check`, {
+        issues,
+        hint,
+      }),
+    );
   }
   return ok({ selected: { ...s, collection: { ...s.collection, results: p.kept } }, validity });
 }

@@ -1,4 +1,3 @@
-export { DEFAULT_HEALTH_TIMEOUT_S } from './defaults.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { terminalSafe } from '../core/terminal-text.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -25,7 +24,9 @@ export async function runWithSignals(
   let received: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (received) {
-      opts.stderr.write(`\nsecond ${sig}: exiting now; the manifest is consistent, resume with: lem campaign resume ${store.current.campaign_id}\n`);
+      opts.stderr.write(
+        `\nsecond ${sig}: exiting now; the manifest is consistent, resume with: lem campaign resume ${store.current.campaign_id}\n`,
+      );
       process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
     }
     received = sig;
@@ -59,10 +60,19 @@ export function finish(
   const { outcome, signal } = r;
   const c = outcome.counts;
   if (json) {
-    out.write(JSON.stringify({ campaign_id: campaignId, counts: c, interrupted: outcome.interrupted, failures: outcome.failures }, null, 2) + '\n');
+    out.write(
+      JSON.stringify(
+        { campaign_id: campaignId, counts: c, interrupted: outcome.interrupted, failures: outcome.failures },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
-    out.write(`campaign ${campaignId}: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}\n`);
-    for (const f of outcome.failures) out.write(terminalSafe(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`));
+    out.write(
+      `campaign ${campaignId}: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}\n`,
+    );
+    for (const f of outcome.failures)
+      out.write(terminalSafe(`  failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}\n`));
   }
   if (!json && !outcome.interrupted && c.completed > 0) {
     out.write(`next: lem results aggregate --campaign ${campaignId}\n`);
@@ -72,7 +82,11 @@ export function finish(
     return ok(128 + (signal === 'SIGINT' ? 2 : 15));
   }
   if (c.failed > 0) {
-    return err(lemError(ErrorCode.EXPERIMENT_FAILED, `${c.failed} experiment(s) of ${campaignId} failed after their retries`, { hint: `see lem campaign status ${campaignId}, and the logs named above` }));
+    return err(
+      lemError(ErrorCode.EXPERIMENT_FAILED, `${c.failed} experiment(s) of ${campaignId} failed after their retries`, {
+        hint: `see lem campaign status ${campaignId}, and the logs named above`,
+      }),
+    );
   }
   return ok(0);
 }
@@ -90,13 +104,23 @@ export async function runCampaignCommand(
   opts: { keepBackends: boolean; healthTimeoutS: number; json: boolean; stdout: NodeJS.WritableStream },
 ): Promise<Result<number>> {
   const id = store.current.campaign_id;
-  const r = await runWithSignals(docker, project, store, plan, { keepBackends: opts.keepBackends, healthTimeoutS: opts.healthTimeoutS, stderr: process.stderr, stdout: opts.stdout });
+  const r = await runWithSignals(docker, project, store, plan, {
+    keepBackends: opts.keepBackends,
+    healthTimeoutS: opts.healthTimeoutS,
+    stderr: process.stderr,
+    stdout: opts.stdout,
+  });
   if (!r.ok) {
     // A lock held elsewhere, or state that cannot be written (a full or read-only disk): marking the campaign
     // failed would be refused or hide the real error; the journal already holds its last good state.
     if (r.error.code === ErrorCode.LOCKED || r.error.code === ErrorCode.STATE_WRITE) return r;
     store.setStatus('failed');
-    return err({ ...r.error, hint: [r.error.hint, `campaign ${id} is saved; after fixing this, continue with: lem campaign resume ${id}`].filter(Boolean).join('\n  ') });
+    return err({
+      ...r.error,
+      hint: [r.error.hint, `campaign ${id} is saved; after fixing this, continue with: lem campaign resume ${id}`]
+        .filter(Boolean)
+        .join('\n  '),
+    });
   }
   return finish(id, r.value, opts.stdout, opts.json);
 }

@@ -1,5 +1,9 @@
 /** Plain aligned text table for terminals (no colours, so it pastes into notes and issues cleanly). */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], opts: { alignRight?: readonly number[] } = {}): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  opts: { alignRight?: readonly number[] } = {},
+): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const right = new Set(opts.alignRight ?? []);
   const line = (cells: readonly string[]) =>

@@ -18,7 +18,9 @@ export const Overlap = z.enum(['queue', 'skip']);
  * scheduleProblems (schedule.ts) whenever a campaign file is loaded. `cron` is normalised to a list.
  */
 export const Schedule = z.strictObject({
-  cron: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((c) => (typeof c === 'string' ? [c] : c)),
+  cron: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .transform((c) => (typeof c === 'string' ? [c] : c)),
   /** IANA time zone, e.g. "Europe/London"; absent means the daemon's local time. */
   timezone: z.string().min(1).optional(),
   /** Total cycles to run over the campaign's life (the daemon runs one cycle per scheduled time). */
@@ -74,13 +76,17 @@ export const CampaignFile = CampaignSettings.extend({
 }).superRefine(
   (value, ctx) => {
     const { configs, base_config, vary } = value;
-    const add = (path: string[], message: string): void => ctx.addIssue({ code: 'custom', input: value, path, message });
+    const add = (path: string[], message: string): void =>
+      ctx.addIssue({ code: 'custom', input: value, path, message });
     if (configs !== undefined && (base_config !== undefined || vary !== undefined)) {
       add(['configs'], 'a campaign lists either configs: (mode 1) or base_config: + vary: (mode 2), not both');
     } else if (configs === undefined && base_config === undefined && vary === undefined) {
       add([], 'no experiments: give configs: (a list of experiment files) or base_config: + vary: (a grid)');
     } else if (base_config !== undefined && vary === undefined) {
-      add(['base_config'], 'base_config needs vary: (the values to sweep); for fixed experiments list their files under configs:');
+      add(
+        ['base_config'],
+        'base_config needs vary: (the values to sweep); for fixed experiments list their files under configs:',
+      );
     } else if (vary !== undefined && base_config === undefined) {
       add(['vary'], 'vary needs base_config: (the values every experiment shares)');
     }
@@ -91,7 +97,15 @@ export const CampaignFile = CampaignSettings.extend({
 export type CampaignFile = z.infer<typeof CampaignFile>;
 
 /** Keys that only a campaign file has: how `lem config validate` tells a campaign from an experiment. */
-export const CAMPAIGN_ONLY_KEYS = ['campaign_name', 'configs', 'base_config', 'vary', 'cycles', 'structure', 'schedule'] as const;
+export const CAMPAIGN_ONLY_KEYS = [
+  'campaign_name',
+  'configs',
+  'base_config',
+  'vary',
+  'cycles',
+  'structure',
+  'schedule',
+] as const;
 
 export function looksLikeCampaign(data: unknown): boolean {
   return isMapping(data) && CAMPAIGN_ONLY_KEYS.some((k) => Object.hasOwn(data, k));

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { MeterSources } from '../meters/sources-config.js';
-import { BACKEND_SECTIONS, BACKENDS, Backend, backendsOwningKey, isBackendValue, normaliseBackend, type EngineBackend } from './backends.js';
+import {
+  BACKEND_SECTIONS,
+  BACKENDS,
+  Backend,
+  backendsOwningKey,
+  isBackendValue,
+  normaliseBackend,
+  type EngineBackend,
+} from './backends.js';
 import { defaultExternalBackend, resolveServeFields, serveFields, serveProblems } from './serve.js';
 
 export const Precision = z.enum(['fp32', 'fp16', 'bf16']);
@@ -73,7 +81,12 @@ export const PromptsSection = z
   })
   .check((ctx) => {
     if (ctx.value.source === 'file' && !ctx.value.file) {
-      ctx.issues.push({ code: 'custom', input: ctx.value, path: ['file'], message: 'prompts.file is required when prompts.source is "file"' });
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        path: ['file'],
+        message: 'prompts.file is required when prompts.source is "file"',
+      });
     }
   });
 
@@ -136,7 +149,9 @@ export const ExperimentFields = z.strictObject({
 type ExperimentFieldsOutput = z.output<typeof ExperimentFields>;
 
 /** Backend sections present that do not belong to the experiment's backend (each is an error). */
-export function foreignSections(value: { readonly backend: Backend } & { readonly [K in EngineBackend]?: unknown }): EngineBackend[] {
+export function foreignSections(
+  value: { readonly backend: Backend } & { readonly [K in EngineBackend]?: unknown },
+): EngineBackend[] {
   return BACKENDS.filter((b) => b !== value.backend && value[b] !== undefined);
 }
 
@@ -155,22 +170,26 @@ export function withBackendSection<T extends ExperimentFieldsOutput>(c: T): T {
  * misplaced inside a section are caught by the strict section schemas; see describeUnknownKey.)
  * resolve.ts has a memoising validator for grids built from these same parts; a test keeps them equal.
  */
-export const ExperimentConfig = z.preprocess(defaultExternalBackend, ExperimentFields.superRefine(
-  (value, ctx) => {
-    for (const p of serveProblems(value)) ctx.addIssue({ code: 'custom', input: value, path: p.path, message: p.message });
-    for (const b of foreignSections(value)) {
-      ctx.addIssue({
-        code: 'custom',
-        input: value[b],
-        path: [b],
-        message: `section "${b}" belongs to backend ${b}, but this experiment's backend is ${value.backend}`,
-      });
-    }
-  },
-  // Run even when other fields have problems (as long as the backend is known), so validation reports
-  // everything at once instead of revealing this only after the rest is fixed.
-  { when: (payload) => isBackendValue((payload.value as { backend?: unknown } | null)?.backend) },
-).transform((c) => resolveServeFields(withBackendSection(c))));
+export const ExperimentConfig = z.preprocess(
+  defaultExternalBackend,
+  ExperimentFields.superRefine(
+    (value, ctx) => {
+      for (const p of serveProblems(value))
+        ctx.addIssue({ code: 'custom', input: value, path: p.path, message: p.message });
+      for (const b of foreignSections(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          input: value[b],
+          path: [b],
+          message: `section "${b}" belongs to backend ${b}, but this experiment's backend is ${value.backend}`,
+        });
+      }
+    },
+    // Run even when other fields have problems (as long as the backend is known), so validation reports
+    // everything at once instead of revealing this only after the rest is fixed.
+    { when: (payload) => isBackendValue((payload.value as { backend?: unknown } | null)?.backend) },
+  ).transform((c) => resolveServeFields(withBackendSection(c))),
+);
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
 

@@ -1,12 +1,12 @@
 import { err, ok, type Result } from '../core/result.js';
 import { deepMerge, isMapping, ownValue, type Mapping } from '../core/mapping.js';
 import { backendAlias, BACKENDS, isBackendValue as isBackend, normaliseBackend, type Backend } from './backends.js';
-import { defaultExternalBackend } from './serve.js';
 import type { ExperimentConfig } from './experiment.js';
 import { configHash } from './hash.js';
 import { describeValue, startsWith, type Problem } from './problems.js';
 import { createExperimentValidator, finishExperiment, validateExperiment, type ResolveOptions } from './resolve.js';
 import { formatPath, type DocPath } from './source.js';
+import { gridBackends, usableAxes } from './grid-axes.js';
 
 /** One experiment of a campaign, resolved: what the planner orders and the runner dispatches. */
 export interface ExpandedExperiment {
@@ -37,7 +37,6 @@ export interface GridOptions extends ResolveOptions {
   readonly varyPath?: DocPath;
 }
 
-
 const BACKEND_LIST = `${BACKENDS.join(', ')} (pytorch = transformers)`;
 
 /**
@@ -52,13 +51,21 @@ export function varyAxes(vary: Mapping, varyPath: DocPath = ['vary']): { axes: A
       const source = [...src, rawKey];
       const segments = rawKey.split('.');
       if (segments.some((s) => s === '')) {
-        problems.push({ path: source, message: `"${rawKey}" is not a field path (empty segment between dots)`, unknownKey: true });
+        problems.push({
+          path: source,
+          message: `"${rawKey}" is not a field path (empty segment between dots)`,
+          unknownKey: true,
+        });
         continue;
       }
       const path = [...prefix, ...segments];
       if (Array.isArray(value)) {
         // An empty list would silently remove every experiment of the grid: say so instead.
-        if (value.length === 0) problems.push({ path: source, message: 'empty list: give at least one value (a fixed value belongs in base_config)' });
+        if (value.length === 0)
+          problems.push({
+            path: source,
+            message: 'empty list: give at least one value (a fixed value belongs in base_config)',
+          });
         else {
           const axis = axisFor(path, value, source, problems);
           if (axis) axes.push(axis);
@@ -66,7 +73,10 @@ export function varyAxes(vary: Mapping, varyPath: DocPath = ['vary']): { axes: A
       } else if (isMapping(value) && Object.keys(value).length > 0) {
         walk(value, path, source);
       } else {
-        problems.push({ path: source, message: `expected a list of values to sweep, got ${describeValue(value)} (a value every experiment shares belongs in base_config)` });
+        problems.push({
+          path: source,
+          message: `expected a list of values to sweep, got ${describeValue(value)} (a value every experiment shares belongs in base_config)`,
+        });
       }
     }
   };
@@ -77,30 +87,50 @@ export function varyAxes(vary: Mapping, varyPath: DocPath = ['vary']): { axes: A
   const kept: Axis[] = [];
   for (const b of axes) {
     const a = kept.find((k) => startsWith(k.path, b.path) || startsWith(b.path, k.path));
-    if (a) problems.push({ path: b.source, message: `${b.key} overlaps ${a.key}, varied at ${formatPath(a.source)}: vary each field once` });
+    if (a)
+      problems.push({
+        path: b.source,
+        message: `${b.key} overlaps ${a.key}, varied at ${formatPath(a.source)}: vary each field once`,
+      });
     else kept.push(b);
   }
   return { axes: kept, problems };
 }
 
 /** The axis for one vary list; undefined (with a problem recorded) when the key cannot be varied. */
-function axisFor(path: readonly string[], values: readonly unknown[], source: DocPath, problems: Problem[]): Axis | undefined {
+function axisFor(
+  path: readonly string[],
+  values: readonly unknown[],
+  source: DocPath,
+  problems: Problem[],
+): Axis | undefined {
   const key = path.join('.');
   const head = path[0]!;
   if (head === 'backend') {
     if (path.length > 1) {
-      problems.push({ path: source, message: 'backend is a single value: vary it as a list, e.g. backend: [pytorch, vllm]' });
+      problems.push({
+        path: source,
+        message: 'backend is a single value: vary it as a list, e.g. backend: [pytorch, vllm]',
+      });
       return undefined;
     }
     const normalised = values.map(normaliseBackend);
     normalised.forEach((b, i) => {
-      if (!isBackend(b)) problems.push({ path: [...source, i], message: `expected one of ${BACKEND_LIST}, got ${describeValue(values[i])}` });
+      if (!isBackend(b))
+        problems.push({
+          path: [...source, i],
+          message: `expected one of ${BACKEND_LIST}, got ${describeValue(values[i])}`,
+        });
     });
     return { key, path, values: normalised, source };
   }
   const alias = backendAlias(head);
   if (alias) {
-    problems.push({ path: source, message: `"${head}" is an alias of backend ${alias}; vary its parameters as ${[alias, ...path.slice(1)].join('.')}`, unknownKey: true });
+    problems.push({
+      path: source,
+      message: `"${head}" is an alias of backend ${alias}; vary its parameters as ${[alias, ...path.slice(1)].join('.')}`,
+      unknownKey: true,
+    });
     return undefined;
   }
   return isBackend(head) ? { key, path, values, source, backend: head } : { key, path, values, source };
@@ -117,69 +147,6 @@ function setIn(obj: Mapping, path: readonly string[], value: unknown, i = 0): Ma
   return { ...obj, [key]: setIn(isMapping(current) ? current : {}, path, value, i + 1) };
 }
 
-/** The first prefix of `path` that base_config sets to something other than a mapping, if any. */
-function blockedPrefix(base: Mapping, path: readonly string[]): string[] | undefined {
-  let node: unknown = base;
-  for (let i = 0; i < path.length - 1; i++) {
-    node = ownValue(node as Mapping, path[i]!);
-    if (node === undefined) return undefined;
-    if (!isMapping(node)) return path.slice(0, i + 1);
-  }
-  return undefined;
-}
-
-/** Each backend to expand, with its position in vary.backend (for locating problems); err when there is none. */
-function gridBackends(
-  base: Mapping,
-  backendAxis: Axis | undefined,
-  basePath: DocPath,
-  problems: Problem[],
-): Result<{ backend: Backend; at: number }[], undefined> {
-  if (backendAxis) {
-    if (base['backend'] !== undefined) {
-      const message = `backend is varied (${formatPath(backendAxis.source)}); remove it from base_config`;
-      problems.push({ path: [...basePath, 'backend'], message });
-    }
-    return ok(backendAxis.values.flatMap((b, at) => (isBackend(b) ? [{ backend: b, at }] : [])));
-  }
-  const b = normaliseBackend((defaultExternalBackend(base) as Mapping)['backend']);
-  return isBackend(b) ? ok([{ backend: b, at: 0 }]) : err(undefined);
-}
-
-/**
- * The vary axes that apply to some experiment of the campaign; an axis (or a base_config section) of a backend no
- * experiment uses, or one that cannot be set, is a problem.
- */
-function usableAxes(
-  base: Mapping,
-  allAxes: readonly Axis[],
-  backendAxis: Axis | undefined,
-  used: readonly Backend[],
-  basePath: DocPath,
-  problems: Problem[],
-): Axis[] {
-  const usedText = `this campaign's backends: ${used.join(', ')}`;
-  const axes: Axis[] = [];
-  for (const axis of allAxes) {
-    const blocked = axis === backendAxis ? undefined : blockedPrefix(base, axis.path);
-    if (axis.backend && !used.includes(axis.backend)) {
-      const message = `${axis.key} is a ${axis.backend} parameter, but no experiment of this campaign uses ${axis.backend} (${usedText})`;
-      problems.push({ path: axis.source, message });
-    } else if (blocked) {
-      problems.push({ path: axis.source, message: `cannot vary ${axis.key}: base_config.${blocked.join('.')} is not a mapping` });
-    } else if (axis !== backendAxis) {
-      axes.push(axis);
-    }
-  }
-  for (const b of BACKENDS) {
-    if (base[b] !== undefined && !used.includes(b)) {
-      const message = `section "${b}" is for backend ${b}, but no experiment of this campaign uses it (${usedText})`;
-      problems.push({ path: [...basePath, b], message });
-    }
-  }
-  return axes;
-}
-
 /**
  * Backend-aware cartesian product of `vary` over `base`.
  *
@@ -193,7 +160,11 @@ function usableAxes(
  *
  * Problems carry paths in the campaign document (base_config..., vary...[i]) so they can be located.
  */
-export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = {}): Result<ExpandedExperiment[], Problem[]> {
+export function expandGrid(
+  base: Mapping,
+  vary: Mapping,
+  options: GridOptions = {},
+): Result<ExpandedExperiment[], Problem[]> {
   const basePath = options.basePath ?? ['base_config'];
   const varyPath = options.varyPath ?? ['vary'];
   // Problems are collected, not returned at the first one: a single run of `lem config validate` should list
@@ -206,7 +177,12 @@ export function expandGrid(base: Mapping, vary: Mapping, options: GridOptions = 
   if (!resolved.ok) {
     // Without a backend nothing can be routed: report what validating base_config alone finds.
     const v = validateExperiment(base);
-    return err([...problems, ...(v.ok ? [{ path: [...basePath, 'backend'], message: `expected one of ${BACKEND_LIST}` }] : v.error.map(atBase))]);
+    return err([
+      ...problems,
+      ...(v.ok
+        ? [{ path: [...basePath, 'backend'], message: `expected one of ${BACKEND_LIST}` }]
+        : v.error.map(atBase)),
+    ]);
   }
   const backends = resolved.value;
   const axes = usableAxes(base, allAxes, backendAxis, [...new Set(backends.map((b) => b.backend))], basePath, problems);

@@ -43,26 +43,37 @@ export interface LoadedCampaign {
   readonly source: YamlSource;
 }
 
-export type LoadedConfigFile = { readonly kind: 'campaign'; readonly campaign: LoadedCampaign } | { readonly kind: 'experiment'; readonly experiment: LoadedExperiment };
+export type LoadedConfigFile =
+  | { readonly kind: 'campaign'; readonly campaign: LoadedCampaign }
+  | { readonly kind: 'experiment'; readonly experiment: LoadedExperiment };
 
 /** Problems placed in their file: file:line:column, the field path, the message. */
 function toIssues(source: YamlSource, problems: readonly Problem[]): Issue[] {
   return problems.map((p) => {
     const path = formatPath(p.path);
-    return path === '' ? { location: locate(source, p.path), message: p.message } : { location: locate(source, p.path), path, message: p.message };
+    return path === ''
+      ? { location: locate(source, p.path), message: p.message }
+      : { location: locate(source, p.path), path, message: p.message };
   });
 }
 
 function invalid(file: string, issues: readonly Issue[]): LemError {
   const n = issues.length;
-  return lemError(ErrorCode.CONFIG_INVALID, `${file}: ${n} problem${n === 1 ? '' : 's'}`, { issues: inReadingOrder(issues) });
+  return lemError(ErrorCode.CONFIG_INVALID, `${file}: ${n} problem${n === 1 ? '' : 's'}`, {
+    issues: inReadingOrder(issues),
+  });
 }
 
 /** Issues sorted as the user reads the files: by file (in order of first mention), then line and column. */
 function inReadingOrder(issues: readonly Issue[]): Issue[] {
   const fileRank = new Map<string, number>();
-  for (const i of issues) if (i.location && !fileRank.has(i.location.file)) fileRank.set(i.location.file, fileRank.size);
-  const rank = (i: Issue): [number, number, number] => [i.location ? fileRank.get(i.location.file)! : -1, i.location?.line ?? 0, i.location?.column ?? 0];
+  for (const i of issues)
+    if (i.location && !fileRank.has(i.location.file)) fileRank.set(i.location.file, fileRank.size);
+  const rank = (i: Issue): [number, number, number] => [
+    i.location ? fileRank.get(i.location.file)! : -1,
+    i.location?.line ?? 0,
+    i.location?.column ?? 0,
+  ];
   return [...issues].sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
@@ -75,8 +86,15 @@ export function locateCampaignPath(campaign: Pick<LoadedCampaign, 'source'>, pat
 }
 
 function notAMapping(source: YamlSource, what: string): LemError {
-  const got = source.data === null || source.data === undefined ? 'an empty document' : Array.isArray(source.data) ? 'a list' : 'a single value';
-  return invalid(source.file, [{ location: { file: source.file, line: 1, column: 1 }, message: `expected a mapping (${what}), got ${got}` }]);
+  const got =
+    source.data === null || source.data === undefined
+      ? 'an empty document'
+      : Array.isArray(source.data)
+        ? 'a list'
+        : 'a single value';
+  return invalid(source.file, [
+    { location: { file: source.file, line: 1, column: 1 }, message: `expected a mapping (${what}), got ${got}` },
+  ]);
 }
 
 /**
@@ -99,22 +117,42 @@ function cachedExists(): (path: string) => boolean {
   };
 }
 
-function experimentFromSource(source: YamlSource, options: { forceColdStart?: boolean; fileExists: (p: string) => boolean }): Result<LoadedExperiment> {
+function experimentFromSource(
+  source: YamlSource,
+  options: { forceColdStart?: boolean; fileExists: (p: string) => boolean },
+): Result<LoadedExperiment> {
   if (!isMapping(source.data)) return err(notAMapping(source, 'an experiment config'));
   if (looksLikeCampaign(source.data)) {
-    return err(invalid(source.file, [{ location: { file: source.file, line: 1, column: 1 }, message: 'this is a campaign file, not an experiment config' }]));
+    return err(
+      invalid(source.file, [
+        {
+          location: { file: source.file, line: 1, column: 1 },
+          message: 'this is a campaign file, not an experiment config',
+        },
+      ]),
+    );
   }
   const validated = validateExperiment(withoutExtensions(source.data));
   if (!validated.ok) return err(invalid(source.file, toIssues(source, validated.error)));
-  const done = finishExperiment(validated.value, { baseDir: dirname(resolve(source.file)), fileExists: options.fileExists, ...(options.forceColdStart !== undefined ? { forceColdStart: options.forceColdStart } : {}) });
+  const done = finishExperiment(validated.value, {
+    baseDir: dirname(resolve(source.file)),
+    fileExists: options.fileExists,
+    ...(options.forceColdStart !== undefined ? { forceColdStart: options.forceColdStart } : {}),
+  });
   if (!done.ok) return err(invalid(source.file, toIssues(source, done.error)));
   const batch = batchSizeWarning(done.value);
-  const warnings = batch === undefined ? [] : [{ location: locate(source, ['batching', 'batch_size']), path: 'batching.batch_size', message: batch }];
+  const warnings =
+    batch === undefined
+      ? []
+      : [{ location: locate(source, ['batching', 'batch_size']), path: 'batching.batch_size', message: batch }];
   return ok({ file: source.file, source, config: done.value, config_hash: configHash(done.value), warnings });
 }
 
 /** Read and validate one experiment config file; relative prompt files resolve against its directory. */
-export function loadExperimentFile(file: string, options: { forceColdStart?: boolean; limits?: ConfigLimits } = {}): Result<LoadedExperiment> {
+export function loadExperimentFile(
+  file: string,
+  options: { forceColdStart?: boolean; limits?: ConfigLimits } = {},
+): Result<LoadedExperiment> {
   const source = readYamlFile(file, options.limits);
   if (!source.ok) return source;
   return experimentFromSource(source.value, { ...options, fileExists: cachedExists() });
@@ -125,7 +163,10 @@ function campaignProblems(problems: Problem[]): Problem[] {
   const experimentKeys = new Set(knownKeysAt(ExperimentConfig, []));
   return problems.map((p) =>
     p.unknownKey && p.path.length === 1 && experimentKeys.has(String(p.path[0]))
-      ? { ...p, message: `"${String(p.path[0])}" is an experiment field: in a campaign it goes under base_config: (or in the files listed under configs:)` }
+      ? {
+          ...p,
+          message: `"${String(p.path[0])}" is an experiment field: in a campaign it goes under base_config: (or in the files listed under configs:)`,
+        }
       : p,
   );
 }
@@ -148,16 +189,20 @@ function unreadableEntry(source: YamlSource, i: number, shown: string, error: Le
   if (error.code === ErrorCode.FILE_NOT_FOUND) return [{ ...at, message: `experiment file not found: ${shown}` }];
   const issues = error.issues ?? [];
   // Problems of the file as a whole (not a regular file, too large) belong to the entry that names it.
-  if (issues.length === 1 && issues[0]!.location?.line === undefined) return [{ ...at, message: `experiment file ${shown} ${issues[0]!.message}` }];
+  if (issues.length === 1 && issues[0]!.location?.line === undefined)
+    return [{ ...at, message: `experiment file ${shown} ${issues[0]!.message}` }];
   return issues.length > 0 ? [...issues] : [{ ...at, message: error.message }];
 }
 
 function campaignFromSource(source: YamlSource, limits: ConfigLimits): Result<LoadedCampaign> {
   const { file } = source;
-  if (!isMapping(source.data)) return err(notAMapping(source, 'a campaign: campaign_name, then configs: or base_config: + vary:'));
+  if (!isMapping(source.data))
+    return err(notAMapping(source, 'a campaign: campaign_name, then configs: or base_config: + vary:'));
   const data = withoutExtensions(source.data);
   const parsed = CampaignFile.safeParse(data, { reportInput: true });
-  const issues: Issue[] = parsed.success ? [] : toIssues(source, campaignProblems(problemsFromZod(parsed.error.issues, CampaignFile)));
+  const issues: Issue[] = parsed.success
+    ? []
+    : toIssues(source, campaignProblems(problemsFromZod(parsed.error.issues, CampaignFile)));
   if (parsed.success && parsed.data.schedule) issues.push(...toIssues(source, scheduleProblems(parsed.data.schedule)));
   // Counted before anything is expanded or read: a grid of 10⁸ or cycles: 1e9 must not fill memory first.
   const requested = requestedExperiments(data);
@@ -201,7 +246,9 @@ function campaignFromSource(source: YamlSource, limits: ConfigLimits): Result<Lo
     return { location: { file, line: pos.line, column: pos.col }, message: w.message.split('\n')[0] ?? w.message };
   });
   warnings.push(...duplicateWarnings(source, mode, experiments));
-  warnings.push(...(mode === 'configs' ? batchWarnings : campaignBatchWarnings(source, experiments, batchSizePath(data))));
+  warnings.push(
+    ...(mode === 'configs' ? batchWarnings : campaignBatchWarnings(source, experiments, batchSizePath(data))),
+  );
   return ok({ file, path: resolve(file), name: settings.campaign_name, mode, settings, experiments, warnings, source });
 }
 

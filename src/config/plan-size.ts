@@ -16,7 +16,9 @@ export function gridExperimentCount(base: Mapping, vary: Mapping): number {
   let total = 0;
   for (const b of backends) {
     if (!isBackend(b)) continue;
-    total += axes.filter((a) => a !== backendAxis && (a.backend === undefined || a.backend === b)).reduce((n, a) => n * a.values.length, 1);
+    total += axes
+      .filter((a) => a !== backendAxis && (a.backend === undefined || a.backend === b))
+      .reduce((n, a) => n * a.values.length, 1);
   }
   return total;
 }
@@ -31,14 +33,22 @@ function cyclesOf(data: Mapping): number {
  * The problem with a campaign whose runs (experiments × cycles) exceed `maxRuns`, placed at the field to
  * change: the grid (or configs list) when it alone is too large, else `cycles`.
  */
-export function planSizeProblem(data: Mapping, experiments: number, maxRuns: number, listPath: DocPath): Problem | undefined {
+export function planSizeProblem(
+  data: Mapping,
+  experiments: number,
+  maxRuns: number,
+  listPath: DocPath,
+): Problem | undefined {
   const cycles = cyclesOf(data);
   const runs = experiments * cycles;
   if (runs <= maxRuns) return undefined;
   const limit = `more than the ${maxRuns.toLocaleString('en-US')} runs a campaign may plan (set LEM_MAX_RUNS to raise the limit)`;
   const n = (x: number): string => (Number.isFinite(x) && x < 1e15 ? x.toLocaleString('en-US') : x.toExponential(2));
   if (experiments > maxRuns) return { path: listPath, message: `this makes ${n(experiments)} experiments, ${limit}` };
-  return { path: ['cycles'], message: `${n(experiments)} experiment(s) × ${n(cycles)} cycles = ${n(runs)} runs, ${limit}` };
+  return {
+    path: ['cycles'],
+    message: `${n(experiments)} experiment(s) × ${n(cycles)} cycles = ${n(runs)} runs, ${limit}`,
+  };
 }
 
 /** Experiments a campaign file asks for, before any is loaded: configs listed, or the grid's count. */

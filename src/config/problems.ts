@@ -25,13 +25,23 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   // JSON.stringify would say null: name what the YAML said (.inf, -.inf, .nan).
   if (typeof value === 'number' && !Number.isFinite(value)) {
-    return Number.isNaN(value) ? 'not-a-number (.nan), which is not allowed' : `${value < 0 ? '-' : ''}infinity (${value < 0 ? '-' : ''}.inf), which is not allowed`;
+    return Number.isNaN(value)
+      ? 'not-a-number (.nan), which is not allowed'
+      : `${value < 0 ? '-' : ''}infinity (${value < 0 ? '-' : ''}.inf), which is not allowed`;
   }
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-const KIND: Record<string, string> = { int: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', array: 'a list', object: 'a mapping', record: 'a mapping' };
+const KIND: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+};
 
 function kind(expected: string): string {
   return Object.hasOwn(KIND, expected) ? KIND[expected]! : expected;
@@ -61,7 +71,9 @@ function integerAware<T extends { origin: string }>(issue: T, schema: AnySchema,
 /** `name:m` where a mapping was expected: YAML read a value, because a key needs a space after its colon. */
 function colonHint(expected: string, input: unknown): string {
   const mapping = expected === 'object' || expected === 'record';
-  return mapping && typeof input === 'string' && /^[^\s:]+:[^\s]/.test(input) ? ' (a key needs ": ", a space after the colon)' : '';
+  return mapping && typeof input === 'string' && /^[^\s:]+:[^\s]/.test(input)
+    ? ' (a key needs ": ", a space after the colon)'
+    : '';
 }
 
 /** Levenshtein distance, for "did you mean": typos are the commonest config error. */
@@ -98,7 +110,15 @@ function unwrap(schema: AnySchema): AnySchema {
   let s = schema;
   for (let i = 0; i < 20; i++) {
     const d = def(s);
-    if (d.type === 'optional' || d.type === 'nullable' || d.type === 'default' || d.type === 'prefault' || d.type === 'readonly' || d.type === 'catch' || d.type === 'nonoptional') {
+    if (
+      d.type === 'optional' ||
+      d.type === 'nullable' ||
+      d.type === 'default' ||
+      d.type === 'prefault' ||
+      d.type === 'readonly' ||
+      d.type === 'catch' ||
+      d.type === 'nonoptional'
+    ) {
       s = d['innerType'] as AnySchema;
     } else if (d.type === 'pipe') {
       const input = d['in'] as AnySchema;
@@ -116,7 +136,8 @@ export function schemaAt(schema: AnySchema, path: DocPath): AnySchema | undefine
   for (const seg of path) {
     if (!s) return undefined;
     const d = def(s);
-    if (d.type === 'object' && typeof seg === 'string') s = ownValue(d['shape'] as object, seg) as AnySchema | undefined;
+    if (d.type === 'object' && typeof seg === 'string')
+      s = ownValue(d['shape'] as object, seg) as AnySchema | undefined;
     else if (d.type === 'array' && typeof seg === 'number') s = d['element'] as AnySchema;
     else if (d.type === 'record') s = d['valueType'] as AnySchema;
     else return undefined;
@@ -133,14 +154,20 @@ export function knownKeysAt(schema: AnySchema, path: DocPath): string[] {
 }
 
 /** Message for a key the schema does not accept; experiment-aware (backend sections, aliases, misplacement). */
-function unknownKeyMessage(schema: AnySchema, parent: DocPath, key: string, experimentRoot: DocPath | undefined): string {
+function unknownKeyMessage(
+  schema: AnySchema,
+  parent: DocPath,
+  key: string,
+  experimentRoot: DocPath | undefined,
+): string {
   const rel = experimentRoot && startsWith(parent, experimentRoot) ? parent.slice(experimentRoot.length) : undefined;
   if (rel && rel.length === 1 && isBackend(rel[0])) return describeUnknownKey(rel[0], key);
   if (rel && rel.length === 0) {
     const alias = backendAlias(key);
     if (alias) return `"${key}" is an alias of backend ${alias}; its parameters go in the "${alias}:" section`;
     const owners = backendsOwningKey(key);
-    if (owners.length > 0) return `"${key}" is a ${owners.join('/')} parameter: put it under ${owners.map((o) => `"${o}:"`).join(' or ')}`;
+    if (owners.length > 0)
+      return `"${key}" is a ${owners.join('/')} parameter: put it under ${owners.map((o) => `"${o}:"`).join(' or ')}`;
   }
   const keys = knownKeysAt(schema, parent);
   const guess = suggest(key, keys);
@@ -166,16 +193,30 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
     const got = 'input' in issue && issue.input !== undefined ? `, got ${describeValue(issue.input)}` : '';
     switch (issue.code) {
       case 'unrecognized_keys':
-        for (const key of issue.keys) out.push({ path: [...path, key], message: unknownKeyMessage(schema, path, key, experimentRoot), unknownKey: true });
+        for (const key of issue.keys)
+          out.push({
+            path: [...path, key],
+            message: unknownKeyMessage(schema, path, key, experimentRoot),
+            unknownKey: true,
+          });
         break;
       case 'invalid_type': {
         const expected = kind(integerAware({ origin: issue.expected }, schema, path).origin);
-        out.push({ path, message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}${colonHint(issue.expected, issue.input)}` });
+        out.push({
+          path,
+          message:
+            got === ''
+              ? `required field is missing (expected ${expected})`
+              : `expected ${expected}${got}${colonHint(issue.expected, issue.input)}`,
+        });
         break;
       }
       case 'invalid_value': {
         const expected = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-        out.push({ path, message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}` });
+        out.push({
+          path,
+          message: got === '' ? `required field is missing (expected ${expected})` : `expected ${expected}${got}`,
+        });
         break;
       }
       case 'too_small':
@@ -193,9 +234,10 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
         if (issue.errors.length === 0 && tagged.discriminator !== undefined && tagged.options) {
           const tag = (issue.input as Record<string, unknown> | null | undefined)?.[tagged.discriminator];
           const expected = `one of ${tagged.options.map((v) => JSON.stringify(v)).join(', ')}`;
-          const message = tag === undefined
-            ? `required field is missing (expected ${expected})`
-            : `expected ${expected}, got ${describeValue(tag)}`;
+          const message =
+            tag === undefined
+              ? `required field is missing (expected ${expected})`
+              : `expected ${expected}, got ${describeValue(tag)}`;
           out.push({ path, message });
           break;
         }
@@ -204,8 +246,13 @@ export function problemsFromZod(issues: readonly ZodIssue[], schema: AnySchema, 
           const rebased = deeper.map((i) => ({ ...i, path: [...path, ...i.path] }));
           out.push(...problemsFromZod(rebased, schema, experimentRoot));
         } else {
-          const kinds = issue.errors.flatMap((branch) => branch.filter((i) => i.code === 'invalid_type').map((i) => kind((i as { expected: string }).expected)));
-          out.push({ path, message: kinds.length > 0 ? `expected ${[...new Set(kinds)].join(' or ')}${got}` : `${issue.message}${got}` });
+          const kinds = issue.errors.flatMap((branch) =>
+            branch.filter((i) => i.code === 'invalid_type').map((i) => kind((i as { expected: string }).expected)),
+          );
+          out.push({
+            path,
+            message: kinds.length > 0 ? `expected ${[...new Set(kinds)].join(' or ')}${got}` : `${issue.message}${got}`,
+          });
         }
         break;
       }

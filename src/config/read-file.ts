@@ -43,7 +43,8 @@ function errnoReason(e: unknown): ReadProblem {
 /** Whether a stat describes something safe to read to its end: a regular file no larger than the limit. */
 function refuse(s: Stats, maxBytes: number): ReadProblem | undefined {
   if (!s.isFile()) return { reason: `is ${kindOf(s)}, not a regular file: give a YAML file` };
-  if (s.size > maxBytes) return { reason: `is ${describeBytes(s.size)}, larger than the ${describeBytes(maxBytes)} a config file may be` };
+  if (s.size > maxBytes)
+    return { reason: `is ${describeBytes(s.size)}, larger than the ${describeBytes(maxBytes)} a config file may be` };
   return undefined;
 }
 
@@ -102,7 +103,7 @@ function sequenceLength(b: Buffer, i: number): number {
 /** Offset of the first byte that is not part of valid UTF-8, or -1 when the whole buffer is valid. */
 export function firstInvalidUtf8(b: Buffer): number {
   if (isUtf8(b)) return -1;
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const n = sequenceLength(b, i);
     if (n === 0) return i;
     i += n;

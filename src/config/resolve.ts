@@ -81,7 +81,10 @@ export function createExperimentValidator(): (input: unknown) => Result<Experime
  * the same thing from any working directory) and the campaign's force_cold_start wins. Done before hashing, so
  * the hash identifies what will actually run.
  */
-export function finishExperiment(config: ExperimentConfig, options: ResolveOptions): Result<ExperimentConfig, Problem[]> {
+export function finishExperiment(
+  config: ExperimentConfig,
+  options: ResolveOptions,
+): Result<ExperimentConfig, Problem[]> {
   let out = config;
   const file = config.prompts.file;
   if (file !== undefined) {

@@ -26,7 +26,8 @@ const FIVE: readonly CronField[] = [
   { name: 'weekday', min: 0, max: 7, names: WEEKDAYS },
 ];
 
-const CRON_FORM = 'cron has 5 fields (minute hour day-of-month month weekday) or 6 with seconds first, e.g. "0 2 * * *"';
+const CRON_FORM =
+  'cron has 5 fields (minute hour day-of-month month weekday) or 6 with seconds first, e.g. "0 2 * * *"';
 
 /** A number or name in a field, or undefined when it is neither. */
 function value(field: CronField, text: string): number | undefined {
@@ -44,14 +45,16 @@ function partProblem(field: CronField, part: string): string | undefined {
   if (step !== undefined) {
     const n = /^\d+$/.test(step) ? Number(step) : NaN;
     const most = field.max - field.min + 1;
-    if (!(n >= 1 && n <= most)) return `step "/${step}" in the ${field.name} field must be a whole number from 1 to ${most}`;
+    if (!(n >= 1 && n <= most))
+      return `step "/${step}" in the ${field.name} field must be a whole number from 1 to ${most}`;
   }
   if (span === '*') return undefined;
   const ends = span!.split('-');
   if (ends.length > 2) return `"${span}" is not a ${field.name} value or range`;
   const nums = ends.map((e) => value(field, e));
   for (const [i, n] of nums.entries()) {
-    if (n === undefined) return `"${ends[i]}" is not a ${field.name} (${range}${field.names ? ` or a name such as ${field.names[0]}` : ''})`;
+    if (n === undefined)
+      return `"${ends[i]}" is not a ${field.name} (${range}${field.names ? ` or a name such as ${field.names[0]}` : ''})`;
     if (n < field.min || n > field.max) return `${field.name} must be ${range}, got ${n}`;
   }
   if (nums.length === 2 && nums[0]! > nums[1]!) return `the ${field.name} range ${span} runs backwards`;
@@ -61,7 +64,8 @@ function partProblem(field: CronField, part: string): string | undefined {
 /** Why `expression` is not a cron expression lem can schedule, or undefined when it is one. */
 export function cronProblem(expression: string): string | undefined {
   const fields = expression.trim().split(/\s+/);
-  if (fields.length !== 5 && fields.length !== 6) return `${fields.length} field${fields.length === 1 ? '' : 's'}, but ${CRON_FORM}`;
+  if (fields.length !== 5 && fields.length !== 6)
+    return `${fields.length} field${fields.length === 1 ? '' : 's'}, but ${CRON_FORM}`;
   const spec = fields.length === 6 ? [SECOND, ...FIVE] : FIVE;
   for (const [i, text] of fields.entries()) {
     for (const part of text.split(',')) {
@@ -90,7 +94,8 @@ export function scheduleProblems(schedule: Schedule): Problem[] {
   const problems: Problem[] = [];
   schedule.cron.forEach((expression, i) => {
     const why = cronProblem(expression);
-    if (why !== undefined) problems.push({ path: ['schedule', 'cron', i], message: `invalid cron expression "${expression}": ${why}` });
+    if (why !== undefined)
+      problems.push({ path: ['schedule', 'cron', i], message: `invalid cron expression "${expression}": ${why}` });
   });
   if (schedule.timezone !== undefined) {
     const why = timezoneProblem(schedule.timezone);

@@ -10,8 +10,6 @@ export type ExperimentMode = z.infer<typeof ExperimentMode>;
 
 export const ARRIVALS = ['constant', 'poisson', 'gamma'] as const;
 export const SERVE_APIS = ['openai-chat', 'openai-completions'] as const;
-export const SLO_METRICS = ['ttft_ms', 'tpot_ms', 'itl_ms', 'e2el_ms'] as const;
-export type SloMetric = (typeof SLO_METRICS)[number];
 
 /** Requests used when neither `requests` nor `duration_s` bounds the run (vLLM bench serve's default is 1000). */
 export const DEFAULT_SERVE_REQUESTS = 100;

@@ -1,4 +1,14 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 import { ErrorCode, lemError, type Issue, type SourceLocation } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from './limits.js';
@@ -41,17 +51,30 @@ function syntaxError(file: string, issues: Issue[]): Result<never> {
  * Parse a config document, keeping positions. Beyond YAML syntax it refuses what lem cannot honour: keys that
  * are null or `__proto__`, and nesting deeper than limits.maxDepth (also once aliases are expanded).
  */
-export function parseYaml(file: string, text: string, limits: Pick<ConfigLimits, 'maxDepth'> = DEFAULT_CONFIG_LIMITS): Result<YamlSource> {
+export function parseYaml(
+  file: string,
+  text: string,
+  limits: Pick<ConfigLimits, 'maxDepth'> = DEFAULT_CONFIG_LIMITS,
+): Result<YamlSource> {
   const lineCounter = new LineCounter();
   // merge: true lets users share blocks with anchors and `<<:`, a common YAML idiom for config families.
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const problems = describeYamlErrors(doc.errors, text, lineCounter);
-    return syntaxError(file, problems.map((p) => ({ location: { file, line: p.line, column: p.column }, message: `YAML syntax: ${p.message}` })));
+    return syntaxError(
+      file,
+      problems.map((p) => ({
+        location: { file, line: p.line, column: p.column },
+        message: `YAML syntax: ${p.message}`,
+      })),
+    );
   }
   const shape = structureProblems(doc, limits.maxDepth);
   if (shape.length > 0) {
-    return syntaxError(file, shape.map((p) => ({ location: { file, ...lineOf(lineCounter, p.offset) }, message: p.message })));
+    return syntaxError(
+      file,
+      shape.map((p) => ({ location: { file, ...lineOf(lineCounter, p.offset) }, message: p.message })),
+    );
   }
   let data: unknown;
   try {
@@ -63,7 +86,12 @@ export function parseYaml(file: string, text: string, limits: Pick<ConfigLimits,
     return syntaxError(file, [{ location: { file, line: 1, column: 1 }, message }]);
   }
   if (nestingDepthOver(data, limits.maxDepth)) {
-    return syntaxError(file, [{ location: { file, line: 1, column: 1 }, message: `nested more than ${limits.maxDepth} levels deep once its aliases are expanded` }]);
+    return syntaxError(file, [
+      {
+        location: { file, line: 1, column: 1 },
+        message: `nested more than ${limits.maxDepth} levels deep once its aliases are expanded`,
+      },
+    ]);
   }
   return ok({ file, doc, lineCounter, data });
 }
@@ -79,7 +107,11 @@ export function readYamlFile(file: string, limits: ConfigLimits = DEFAULT_CONFIG
     const p = text.error;
     if (p.missing) return err(lemError(ErrorCode.FILE_NOT_FOUND, `cannot read ${file}: ${p.reason}`));
     const location = p.line !== undefined ? { file, line: p.line, column: p.column ?? 1 } : { file };
-    return err(lemError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: ${p.reason}`, { issues: [{ location, message: p.reason }] }));
+    return err(
+      lemError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: ${p.reason}`, {
+        issues: [{ location, message: p.reason }],
+      }),
+    );
   }
   return parseYaml(file, text.value, limits);
 }
@@ -103,7 +135,12 @@ function isMergeKey(key: unknown): boolean {
 }
 
 /** A map's pair for `key`, looking through `<<` merge keys as toJS does (own keys win). */
-function findPair(source: YamlSource, map: unknown, key: string, seen = 0): { key: unknown; value: unknown } | undefined {
+function findPair(
+  source: YamlSource,
+  map: unknown,
+  key: string,
+  seen = 0,
+): { key: unknown; value: unknown } | undefined {
   const m = resolveAlias(source, map);
   if (!isMap(m) || seen > 20) return undefined;
   for (const pair of m.items) {
@@ -111,7 +148,9 @@ function findPair(source: YamlSource, map: unknown, key: string, seen = 0): { ke
   }
   for (const pair of m.items) {
     if (!isPair(pair) || !isMergeKey(pair.key)) continue;
-    const sources = isSeq(resolveAlias(source, pair.value)) ? (resolveAlias(source, pair.value) as { items: unknown[] }).items : [pair.value];
+    const sources = isSeq(resolveAlias(source, pair.value))
+      ? (resolveAlias(source, pair.value) as { items: unknown[] }).items
+      : [pair.value];
     for (const s of sources) {
       const found = findPair(source, s, key, seen + 1);
       if (found) return found;
@@ -158,9 +197,4 @@ export function locate(source: YamlSource, path: DocPath): SourceLocation {
   const { offset } = find(source, path);
   const pos = source.lineCounter.linePos(offset);
   return { file: source.file, line: Math.max(pos.line, 1), column: Math.max(pos.col, 1) };
-}
-
-/** Whether every segment of `path` exists in the source (as opposed to coming from a default). */
-export function existsInSource(source: YamlSource, path: DocPath): boolean {
-  return find(source, path).depth === path.length;
 }

@@ -15,7 +15,11 @@ export function batchSizeWarning(config: ExperimentConfig): string | undefined {
 }
 
 /** The batch-size warnings of a campaign's experiments, one per distinct (batch size, prompt count). */
-export function campaignBatchWarnings(source: YamlSource, experiments: readonly ExpandedExperiment[], where: DocPath): Issue[] {
+export function campaignBatchWarnings(
+  source: YamlSource,
+  experiments: readonly ExpandedExperiment[],
+  where: DocPath,
+): Issue[] {
   const seen = new Set<string>();
   const out: Issue[] = [];
   for (const e of experiments) {
@@ -28,7 +32,11 @@ export function campaignBatchWarnings(source: YamlSource, experiments: readonly 
 }
 
 /** Same resolved config twice in one campaign: kept (the user may mean it), but never silently. */
-export function duplicateWarnings(source: YamlSource, mode: 'configs' | 'grid', experiments: readonly ExpandedExperiment[]): Issue[] {
+export function duplicateWarnings(
+  source: YamlSource,
+  mode: 'configs' | 'grid',
+  experiments: readonly ExpandedExperiment[],
+): Issue[] {
   const first = new Map<string, number>();
   const warnings: Issue[] = [];
   let more = 0;
@@ -39,11 +47,17 @@ export function duplicateWarnings(source: YamlSource, mode: 'configs' | 'grid', 
     const describe = (k: number): string => {
       const x = experiments[k]!;
       if (x.source) return `#${k} (${x.source})`;
-      const v = Object.entries(x.varied).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' ');
+      const v = Object.entries(x.varied)
+        .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+        .join(' ');
       return `#${k}${v ? ` (${v})` : ''}`;
     };
     const path: DocPath = mode === 'configs' ? ['configs', i] : ['vary'];
-    warnings.push({ location: locate(source, path), path: formatPath(path), message: `experiments ${describe(j)} and ${describe(i)} resolve to the same config (hash ${e.config_hash}); both will run` });
+    warnings.push({
+      location: locate(source, path),
+      path: formatPath(path),
+      message: `experiments ${describe(j)} and ${describe(i)} resolve to the same config (hash ${e.config_hash}); both will run`,
+    });
   });
   if (more > 0) warnings.push({ location: { file: source.file }, message: `${more} more duplicate configs` });
   return warnings;

@@ -47,7 +47,11 @@ function implicitKey(lines: Lines, line: number, column: number): YamlSyntaxProb
     };
   }
   if (/^\s*(?:-\s+)?[^\s#:'"][^\s:#]*:[^\s/]/.test(here) && !/:\s/.test(here)) {
-    return { line, column: indentOf(here) + 1, message: 'a key and its value need ": " between them (a space after the colon)' };
+    return {
+      line,
+      column: indentOf(here) + 1,
+      message: 'a key and its value need ": " between them (a space after the colon)',
+    };
   }
   if (key !== undefined && /:\s+[^'"\s][^#]*:\s/.test(here)) {
     return { line, column, message: 'a value containing ": " must be quoted, e.g. key: "a: b"' };
@@ -81,7 +85,8 @@ export function describeYamlError(error: YAMLError, text: string, lc: LineCounte
     case 'MULTILINE_IMPLICIT_KEY':
       return implicitKey(lines, line, column);
     case 'BAD_INDENT':
-      if (/flow/i.test(error.message)) return plain('a [list] or {mapping} is not closed: end it with ] or } (or indent its next lines further)');
+      if (/flow/i.test(error.message))
+        return plain('a [list] or {mapping} is not closed: end it with ] or } (or indent its next lines further)');
       return plain('this line is not aligned with the keys above it: keys of one mapping start at the same column');
     case 'TAB_AS_INDENT':
       return plain('a tab is used for indentation: YAML allows only spaces');
@@ -89,12 +94,18 @@ export function describeYamlError(error: YAMLError, text: string, lc: LineCounte
       const quote = /"/.test(error.message) ? '"' : /'/.test(error.message) ? "'" : undefined;
       if (quote) {
         const open = openingQuote(text, error.pos[0], quote, lc);
-        return { line: open.line, column: open.col, message: `the quoted value that starts here is never closed: add the closing ${quote}` };
+        return {
+          line: open.line,
+          column: open.col,
+          message: `the quoted value that starts here is never closed: add the closing ${quote}`,
+        };
       }
       return plain('expected "key: value" here: a key needs a colon and a space after it');
     }
     case 'DUPLICATE_KEY':
-      return plain(`the key "${keyAt(text, error.pos[0])}" appears twice in the same mapping (Map keys must be unique): keep one`);
+      return plain(
+        `the key "${keyAt(text, error.pos[0])}" appears twice in the same mapping (Map keys must be unique): keep one`,
+      );
     case 'MULTIPLE_DOCS':
       return plain('a second YAML document starts here ("---"): a config file holds one document');
     case 'BAD_SCALAR_START':

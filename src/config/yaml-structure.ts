@@ -6,7 +6,8 @@ export interface StructureProblem {
   readonly message: string;
 }
 
-const start = (node: unknown, fallback: number): number => (node as YamlNode | null | undefined)?.range?.[0] ?? fallback;
+const start = (node: unknown, fallback: number): number =>
+  (node as YamlNode | null | undefined)?.range?.[0] ?? fallback;
 
 /** Why a mapping key is refused, if it is: every key must be a name that survives becoming a JS object key. */
 function keyProblem(key: unknown): string | undefined {
@@ -16,7 +17,8 @@ function keyProblem(key: unknown): string | undefined {
     const written = key.source === '' ? 'an empty key' : `"${String(key.source ?? 'null')}"`;
     return `${written} is not a usable key (YAML reads it as null): write a field name, or quote it ("null":) if you mean the word`;
   }
-  if (key.value === '__proto__') return '"__proto__" cannot be used as a key (JavaScript would treat it as the object\'s prototype)';
+  if (key.value === '__proto__')
+    return '"__proto__" cannot be used as a key (JavaScript would treat it as the object\'s prototype)';
   return undefined;
 }
 
@@ -32,7 +34,10 @@ export function structureProblems(doc: Document.Parsed, maxDepth: number): Struc
     const { node, depth } = stack.pop()!;
     if (isAlias(node) || !(isMap(node) || isSeq(node))) continue;
     if (depth >= maxDepth) {
-      problems.push({ offset: start(node, 0), message: `nested more than ${maxDepth} levels deep: a config never needs that many` });
+      problems.push({
+        offset: start(node, 0),
+        message: `nested more than ${maxDepth} levels deep: a config never needs that many`,
+      });
       break;
     }
     if (isSeq(node)) {
@@ -42,7 +47,8 @@ export function structureProblems(doc: Document.Parsed, maxDepth: number): Struc
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const why = keyProblem(pair.key);
-      if (why !== undefined) problems.push({ offset: start(pair.key, start(pair.value, start(node, 0))), message: why });
+      if (why !== undefined)
+        problems.push({ offset: start(pair.key, start(pair.value, start(node, 0))), message: why });
       stack.push({ node: pair.value, depth: depth + 1 });
     }
   }

@@ -8,15 +8,38 @@ const base = { ts: z.number() };
 const exp = { ...base, experiment_id: z.string() };
 
 export const HarnessEvent = z.discriminatedUnion('event', [
-  z.strictObject({ event: z.literal('batch_started'), ...base, batch_id: z.string(), harness_version: z.string(), experiments: z.int().nonnegative() }),
+  z.strictObject({
+    event: z.literal('batch_started'),
+    ...base,
+    batch_id: z.string(),
+    harness_version: z.string(),
+    experiments: z.int().nonnegative(),
+  }),
   z.strictObject({ event: z.literal('engine_loading'), ...exp }),
   z.strictObject({ event: z.literal('engine_loaded'), ...exp, load_s: z.number().nonnegative() }),
   z.strictObject({ event: z.literal('started'), ...exp }),
   z.strictObject({ event: z.literal('baseline'), ...exp, duration_s: z.number().nonnegative() }),
-  z.strictObject({ event: z.literal('warmup'), ...exp, run: z.int().positive(), max_runs: z.int().positive(), cv: z.number().nullable() }),
+  z.strictObject({
+    event: z.literal('warmup'),
+    ...exp,
+    run: z.int().positive(),
+    max_runs: z.int().positive(),
+    cv: z.number().nullable(),
+  }),
   z.strictObject({ event: z.literal('measuring'), ...exp }),
-  z.strictObject({ event: z.literal('finished'), ...exp, result_path: z.string(), duration_s: z.number().nonnegative() }),
+  z.strictObject({
+    event: z.literal('finished'),
+    ...exp,
+    result_path: z.string(),
+    duration_s: z.number().nonnegative(),
+  }),
   z.strictObject({ event: z.literal('failed'), ...exp, reason: z.string() }),
-  z.strictObject({ event: z.literal('batch_finished'), ...base, batch_id: z.string(), completed: z.int().nonnegative(), failed: z.int().nonnegative() }),
+  z.strictObject({
+    event: z.literal('batch_finished'),
+    ...base,
+    batch_id: z.string(),
+    completed: z.int().nonnegative(),
+    failed: z.int().nonnegative(),
+  }),
 ]);
 export type HarnessEvent = z.infer<typeof HarnessEvent>;

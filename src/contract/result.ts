@@ -42,7 +42,11 @@ export const Environment = z.strictObject({
   driver_version: z.string().nullable(),
   cuda_version: z.string().nullable(),
   cpu: z.strictObject({ model: z.string().nullable(), governor: z.string().nullable(), cores: z.int().nullable() }),
-  container: z.strictObject({ in_container: z.boolean(), image: z.string().nullable(), hostname: z.string().nullable() }),
+  container: z.strictObject({
+    in_container: z.boolean(),
+    image: z.string().nullable(),
+    hostname: z.string().nullable(),
+  }),
   python_version: z.string(),
   platform: z.string(),
   engine: z.strictObject({ name: z.string(), version: z.string().nullable() }),
@@ -110,7 +114,9 @@ export const EnergyV3 = z.strictObject({
   adjusted_j: nnum,
   j_per_output_token: nnum,
   adjusted_j_per_output_token: nnum,
-  per_gpu: z.array(z.strictObject({ index: z.int().nonnegative(), counter_j: nnum, integrated_j: nnum, baseline_power_w: nnum })),
+  per_gpu: z.array(
+    z.strictObject({ index: z.int().nonnegative(), counter_j: nnum, integrated_j: nnum, baseline_power_w: nnum }),
+  ),
 });
 
 export const BaselineName = z.enum(['device_idle', 'loaded_idle']);

@@ -23,7 +23,10 @@ export const LockOwner = z.strictObject({
 });
 export type LockOwner = z.infer<typeof LockOwner>;
 
-export type LockState = { readonly kind: 'free' } | { readonly kind: 'held'; readonly owner: LockOwner } | { readonly kind: 'stale'; readonly owner: LockOwner | undefined; readonly raw: string };
+export type LockState =
+  | { readonly kind: 'free' }
+  | { readonly kind: 'held'; readonly owner: LockOwner }
+  | { readonly kind: 'stale'; readonly owner: LockOwner | undefined; readonly raw: string };
 
 /** process.kill(pid, 0) delivers nothing: it only asks whether the process exists (EPERM: it does, not ours). */
 export function pidAlive(pid: number): boolean {
@@ -123,9 +126,13 @@ export const DAEMON_LOCK: LockLabel = {
 
 function heldError(file: string, owner: LockOwner, label: LockLabel): Result<never> {
   return err(
-    lemError(ErrorCode.LOCKED, `another ${label.holder} (PID ${owner.pid}, running since ${owner.started_at}) holds ${file}`, {
-      hint: label.hint(owner),
-    }),
+    lemError(
+      ErrorCode.LOCKED,
+      `another ${label.holder} (PID ${owner.pid}, running since ${owner.started_at}) holds ${file}`,
+      {
+        hint: label.hint(owner),
+      },
+    ),
   );
 }
 

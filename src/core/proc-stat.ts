@@ -15,7 +15,10 @@ export interface ProcStat {
 export function parseProcStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
   const state = rest[0];
   const startTime = rest[19];

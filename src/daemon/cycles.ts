@@ -39,7 +39,11 @@ export function cycleExperiments(loaded: LoadedCampaign, cycle: number, firstInd
  * The manifest is the commit point: a crash in between leaves plan entries no manifest knows, which the runner
  * never looks at and the next append drops, so the cycle is simply appended again.
  */
-export function appendCycle(store: ManifestStore, plan: StoredPlan, loaded: LoadedCampaign): Result<{ plan: StoredPlan; cycle: number; added: number }> {
+export function appendCycle(
+  store: ManifestStore,
+  plan: StoredPlan,
+  loaded: LoadedCampaign,
+): Result<{ plan: StoredPlan; cycle: number; added: number }> {
   const cycle = cyclesIn(store) + 1;
   const firstIndex = store.current.experiments.reduce((max, e) => Math.max(max, e.index + 1), 0);
   const added = cycleExperiments(loaded, cycle, firstIndex);
@@ -66,7 +70,10 @@ export interface OpenedCampaign {
  * The campaign recorded for a scheduled file, if it still exists: undefined (with why) when none was recorded
  * or its folder is gone; an error when it is there but cannot be read (it is never silently replaced).
  */
-export function openRecorded(project: Project, recordedId: string | undefined): Result<OpenedCampaign | { readonly missing: string }> {
+export function openRecorded(
+  project: Project,
+  recordedId: string | undefined,
+): Result<OpenedCampaign | { readonly missing: string }> {
   if (recordedId === undefined) return ok({ missing: 'first start' });
   const opened = openCampaign(project, recordedId);
   if (opened.ok) return ok({ ...opened.value, created: undefined });
@@ -83,7 +90,11 @@ export function createEmpty(project: Project, loaded: LoadedCampaign, why: strin
 }
 
 /** The campaign a scheduled file maps to: the recorded one, or a new, empty one. */
-export function openOrCreate(project: Project, loaded: LoadedCampaign, recordedId: string | undefined): Result<OpenedCampaign> {
+export function openOrCreate(
+  project: Project,
+  loaded: LoadedCampaign,
+  recordedId: string | undefined,
+): Result<OpenedCampaign> {
   const recorded = openRecorded(project, recordedId);
   if (!recorded.ok) return recorded;
   return ok('missing' in recorded.value ? createEmpty(project, loaded, recorded.value.missing) : recorded.value);

@@ -5,23 +5,14 @@ import { executeCampaign, openCampaign } from '../campaign/session.js';
 import { ErrorCode, formatError } from '../core/errors.js';
 import { inspectLock, lockPathIn } from '../core/pid-lock.js';
 import { ok, type Result } from '../core/result.js';
-import { appendCycle, cyclesIn, discardEmpty } from './cycles.js';
+import { cyclesIn, discardEmpty } from './cycles.js';
+import { beginJob, cronLogger, iso, logOutcome, type Job } from './job.js';
 import type { DaemonLog } from './log.js';
 import { nextRun } from './schedule.js';
 import { openSlots, type DaemonOptions, type Slot } from './slots.js';
 import { saveState, type CycleOutcome, type DaemonState } from './state.js';
 
 export type { DaemonOptions } from './slots.js';
-
-/** A unit of work for the single worker: a new cycle, or finishing what an interrupted one left. */
-interface Job {
-  readonly slot: Slot;
-  readonly kind: 'cycle' | 'resume';
-  /** Said in the log when the job starts, e.g. which tick asked for it. */
-  readonly why: string;
-}
-
-const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
 /**
  * The daemon proper. One worker runs one cycle at a time across all campaigns, because experiments measure
@@ -71,17 +62,25 @@ export class Daemon {
       const left = remainingWork(slot.store.current, slot.plan.campaign.retries);
       if (left.length > 0) {
         const cycles = [...new Set(left.map((e) => e.cycle))].sort((a, b) => a - b);
-        this.log.line(`${this.name(slot)}: ${left.length} experiment(s) of cycle ${cycles.join(', ')} not completed by an earlier run: resuming before the next scheduled time`);
+        this.log.line(
+          `${this.name(slot)}: ${left.length} experiment(s) of cycle ${cycles.join(', ')} not completed by an earlier run: resuming before the next scheduled time`,
+        );
         this.enqueue({ slot, kind: 'resume', why: 'left by an earlier run' });
       }
       const max = slot.schedule.max_cycles;
       if (max !== undefined && cyclesIn(slot.store) >= max) {
-        this.log.line(`${this.name(slot)}: max_cycles ${max} reached (${cyclesIn(slot.store)} cycles in campaign ${slot.record.campaign_id}): no more cycles will be scheduled`);
+        this.log.line(
+          `${this.name(slot)}: max_cycles ${max} reached (${cyclesIn(slot.store)} cycles in campaign ${slot.record.campaign_id}): no more cycles will be scheduled`,
+        );
         continue;
       }
       const logger = this.cronLogger(slot);
       slot.tasks = slot.schedule.cron.map((expression) => {
-        const options = { name: `${slot.loaded.name}: ${expression}`, logger, ...(slot.schedule.timezone !== undefined ? { timezone: slot.schedule.timezone } : {}) };
+        const options = {
+          name: `${slot.loaded.name}: ${expression}`,
+          logger,
+          ...(slot.schedule.timezone !== undefined ? { timezone: slot.schedule.timezone } : {}),
+        };
         const task = createTask(expression, () => this.onTick(slot, expression), options);
         void task.start();
         return task;
@@ -127,7 +126,8 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     for (const slot of this.slots) this.retire(slot);
-    if (this.queue.length > 0) this.log.line(`dropping ${this.queue.length} queued run(s); an unfinished cycle resumes at the next start`);
+    if (this.queue.length > 0)
+      this.log.line(`dropping ${this.queue.length} queued run(s); an unfinished cycle resumes at the next start`);
     this.queue.length = 0;
     this.log.line(`${reason}: stopping${this.current ? ' (interrupting the running experiment)' : ''}`);
     this.controller.abort();
@@ -140,8 +140,7 @@ export class Daemon {
   }
 
   private cronLogger(slot: Slot): Logger {
-    const say = (level: string) => (m: string | Error, e?: Error) => this.log.line(`${this.name(slot)}: node-cron ${level}: ${m instanceof Error ? m.message : m}${e ? ` (${e.message})` : ''}`);
-    return { info: say('info'), warn: say('warning'), error: say('error'), debug: () => undefined };
+    return cronLogger(this.name(slot), this.log);
   }
 
   private waitingJobs(slot: Slot, kind?: Job['kind']): number {
@@ -173,19 +172,27 @@ export class Daemon {
     const waitingCycles = this.waitingJobs(slot, 'cycle');
     const planned = cyclesIn(slot.store) + waitingCycles;
     if (max !== undefined && planned >= max) {
-      this.log.line(`${name}: ${tick} ignored: all ${max} cycles (max_cycles) are ${waitingCycles > 0 ? 'run or queued' : 'run'}`);
+      this.log.line(
+        `${name}: ${tick} ignored: all ${max} cycles (max_cycles) are ${waitingCycles > 0 ? 'run or queued' : 'run'}`,
+      );
     } else if (!slot.running && this.waitingJobs(slot) === 0) {
       const other = this.current ? this.slots.find((s) => s.running) : undefined;
-      this.log.line(`${name}: ${tick}: cycle ${planned + 1} ${other ? `waits for the running cycle of ${this.name(other)} (one cycle runs at a time)` : 'starts'}`);
+      this.log.line(
+        `${name}: ${tick}: cycle ${planned + 1} ${other ? `waits for the running cycle of ${this.name(other)} (one cycle runs at a time)` : 'starts'}`,
+      );
       this.enqueue({ slot, kind: 'cycle', why: `${tick} at ${new Date().toISOString()}` });
     } else {
-      const what = slot.running ? `cycle ${slot.record.last_cycle ?? '?'} is still running` : 'a run of this campaign is already waiting';
+      const what = slot.running
+        ? `cycle ${slot.record.last_cycle ?? '?'} is still running`
+        : 'a run of this campaign is already waiting';
       if (slot.schedule.overlap === 'skip') {
         this.log.line(`${name}: ${tick} skipped: ${what} (overlap: skip)`);
       } else if (waitingCycles > 0) {
         this.log.line(`${name}: ${tick} merged into the cycle already queued: ${what} (overlap: queue)`);
       } else {
-        this.log.line(`${name}: ${tick} queued: cycle ${planned + 1} runs when ${slot.running ? `cycle ${slot.record.last_cycle ?? '?'} finishes` : 'the waiting run is done'} (overlap: queue)`);
+        this.log.line(
+          `${name}: ${tick} queued: cycle ${planned + 1} runs when ${slot.running ? `cycle ${slot.record.last_cycle ?? '?'} finishes` : 'the waiting run is done'} (overlap: queue)`,
+        );
         this.enqueue({ slot, kind: 'cycle', why: `queued by ${tick} at ${new Date().toISOString()}` });
       }
     }
@@ -203,7 +210,9 @@ export class Daemon {
     this.current = this.runJob(job)
       .catch((e: unknown) => {
         // Not a Result: a bug or an I/O failure. The daemon keeps serving its other campaigns, and says so.
-        this.log.line(`${this.name(job.slot)}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        this.log.line(
+          `${this.name(job.slot)}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+        );
         this.finishRecord(job.slot, 'error', e instanceof Error ? e.message : String(e));
       })
       .finally(() => {
@@ -217,11 +226,12 @@ export class Daemon {
   private async runJob(job: Job): Promise<void> {
     const { slot } = job;
     const name = this.name(slot);
-    const max = slot.schedule.max_cycles;
     // Someone may be running this campaign by hand (lem campaign resume): then its manifest is theirs to write.
     const holder = inspectLock(lockPathIn(slot.store.dir), process.pid);
     if (holder.kind === 'held') {
-      this.log.line(`${name}: campaign ${slot.record.campaign_id} is being run by PID ${holder.owner.pid}: this ${job.kind === 'cycle' ? 'tick' : 'resume'} is skipped`);
+      this.log.line(
+        `${name}: campaign ${slot.record.campaign_id} is being run by PID ${holder.owner.pid}: this ${job.kind === 'cycle' ? 'tick' : 'resume'} is skipped`,
+      );
       return;
     }
     // ...and may have changed it since the daemon last looked: work from what is on disk.
@@ -233,31 +243,17 @@ export class Daemon {
     }
     slot.store = fresh.value.store;
     slot.plan = fresh.value.plan;
-    let cycle: number;
-    if (job.kind === 'cycle') {
-      if (max !== undefined && cyclesIn(slot.store) >= max) {
-        this.log.line(`${name}: max_cycles ${max} reached: not starting another cycle`);
-        return;
-      }
-      const appended = appendCycle(slot.store, slot.plan, slot.loaded);
-      if (!appended.ok) {
-        this.log.line(`${name}: cannot add a cycle: ${formatError(appended.error)}`);
-        this.finishRecord(slot, 'error', appended.error.message);
-        return;
-      }
-      slot.plan = appended.value.plan;
-      cycle = appended.value.cycle;
-      this.log.line(`${name}: cycle ${cycle}${max !== undefined ? ` of ${max}` : ''} starts: ${appended.value.added} experiment(s) appended to campaign ${slot.record.campaign_id} (${job.why})`);
-      if (max !== undefined && cycle >= max) {
-        this.retire(slot);
-        this.log.line(`${name}: max_cycles ${max} reached: this is the last cycle; no more will be scheduled`);
-      }
-    } else {
-      const left = remainingWork(slot.store.current, slot.plan.campaign.retries);
-      cycle = Math.min(...left.map((e) => e.cycle), cyclesIn(slot.store));
-      this.log.line(`${name}: resuming cycle ${cycle} of campaign ${slot.record.campaign_id} (${left.length} experiment(s) to run; ${job.why})`);
-    }
-    Object.assign(slot.record, { cycles: cyclesIn(slot.store), last_cycle: cycle, last_started_at: new Date().toISOString(), last_finished_at: null });
+    const cycle = beginJob(job, name, this.log, {
+      retire: (sl) => this.retire(sl),
+      fail: (sl, detail) => this.finishRecord(sl, 'error', detail),
+    });
+    if (cycle === undefined) return;
+    Object.assign(slot.record, {
+      cycles: cyclesIn(slot.store),
+      last_cycle: cycle,
+      last_started_at: new Date().toISOString(),
+      last_finished_at: null,
+    });
     this.save();
 
     const progress = this.log.stream(`${name}: `);
@@ -276,17 +272,21 @@ export class Daemon {
       this.finishRecord(slot, 'error', r.error.message);
       return;
     }
-    const { counts: c, interrupted } = r.value;
-    const outcome: CycleOutcome = interrupted ? 'interrupted' : c.failed > 0 ? 'failed' : 'completed';
-    const detail = `campaign totals: ${c.completed} completed, ${c.failed} failed, ${c.interrupted + c.pending + c.running} not run, of ${c.total}`;
-    this.log.line(`${name}: cycle ${cycle} ${outcome} (${detail})${interrupted ? '; it resumes when the daemon starts again' : ''}`);
-    for (const f of r.value.failures) this.log.line(`${name}:   failed ${f.id}: ${f.error}${f.log ? ` (log: ${f.log})` : ''}`);
+    const { interrupted } = r.value;
+    const { outcome, detail } = logOutcome(name, cycle, r.value, this.log);
     this.finishRecord(slot, outcome, detail);
-    if (!interrupted && !this.stopping && slot.tasks.length > 0) this.log.line(`${name}: next run ${slot.record.next_run ?? 'never'}`);
+    if (!interrupted && !this.stopping && slot.tasks.length > 0)
+      this.log.line(`${name}: next run ${slot.record.next_run ?? 'never'}`);
   }
 
   private finishRecord(slot: Slot, outcome: CycleOutcome, detail: string): void {
-    Object.assign(slot.record, { cycles: cyclesIn(slot.store), last_finished_at: new Date().toISOString(), last_outcome: outcome, last_detail: detail, next_run: this.nextRunOf(slot) });
+    Object.assign(slot.record, {
+      cycles: cyclesIn(slot.store),
+      last_finished_at: new Date().toISOString(),
+      last_outcome: outcome,
+      last_detail: detail,
+      next_run: this.nextRunOf(slot),
+    });
     this.save();
   }
 

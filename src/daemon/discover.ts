@@ -25,10 +25,21 @@ function hasSchedule(data: unknown): boolean {
 export function discoverScheduled(dir: string, limits: ConfigLimits = DEFAULT_CONFIG_LIMITS): Result<Discovered> {
   let names: string[];
   try {
-    if (!statSync(dir).isDirectory()) return err(lemError(ErrorCode.USAGE, `${dir} is not a folder`, { hint: 'pass the folder holding campaign files with --campaigns <dir>' }));
-    names = readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort();
+    if (!statSync(dir).isDirectory())
+      return err(
+        lemError(ErrorCode.USAGE, `${dir} is not a folder`, {
+          hint: 'pass the folder holding campaign files with --campaigns <dir>',
+        }),
+      );
+    names = readdirSync(dir)
+      .filter((n) => /\.ya?ml$/i.test(n))
+      .sort();
   } catch (e) {
-    return err(lemError(ErrorCode.FILE_NOT_FOUND, `cannot read the campaigns folder ${dir}: ${(e as Error).message}`, { hint: 'pass the folder holding campaign files with --campaigns <dir>' }));
+    return err(
+      lemError(ErrorCode.FILE_NOT_FOUND, `cannot read the campaigns folder ${dir}: ${(e as Error).message}`, {
+        hint: 'pass the folder holding campaign files with --campaigns <dir>',
+      }),
+    );
   }
   const campaigns: LoadedCampaign[] = [];
   const skipped: string[] = [];

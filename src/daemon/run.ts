@@ -18,7 +18,10 @@ export async function runDaemon(o: DaemonOptions): Promise<Result<number>> {
   const log = new DaemonLog(logFile(hostState), o.echo);
   log.line(`daemon started (PID ${process.pid}); project ${o.project.dir}; log ${log.file}`);
   const prev = acquired.value.tookOverFrom;
-  if (prev !== undefined) log.line(`took over a stale lock ${prev === 'unreadable' ? '(unreadable content)' : `of PID ${prev.pid} (started ${prev.started_at}; that process is gone)`}`);
+  if (prev !== undefined)
+    log.line(
+      `took over a stale lock ${prev === 'unreadable' ? '(unreadable content)' : `of PID ${prev.pid} (started ${prev.started_at}; that process is gone)`}`,
+    );
 
   let daemon: Daemon | undefined;
   let first = true;

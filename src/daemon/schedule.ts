@@ -15,7 +15,9 @@ export interface ScheduledCampaign {
 
 /** The campaigns with a `schedule:`; campaigns without one are not the daemon's business. */
 export function scheduledCampaigns(campaigns: readonly LoadedCampaign[]): ScheduledCampaign[] {
-  return campaigns.flatMap((campaign) => (campaign.settings.schedule ? [{ campaign, schedule: campaign.settings.schedule }] : []));
+  return campaigns.flatMap((campaign) =>
+    campaign.settings.schedule ? [{ campaign, schedule: campaign.settings.schedule }] : [],
+  );
 }
 
 /**

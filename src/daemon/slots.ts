@@ -59,13 +59,23 @@ export function openSlots(o: DaemonOptions, log: DaemonLog): Result<{ state: Dae
     const found = recorded[i]!;
     const opened = 'missing' in found ? createEmpty(o.project, campaign, found.missing) : found;
     const { store, plan, created } = opened;
-    if (created !== undefined) log.line(`${campaign.name}: new campaign ${store.current.campaign_id} for ${campaign.path} (${created})`);
+    if (created !== undefined)
+      log.line(`${campaign.name}: new campaign ${store.current.campaign_id} for ${campaign.path} (${created})`);
     const record = scheduledRecord(state.campaigns[campaign.path], store, schedule, campaign.name);
     state.campaigns[campaign.path] = record;
-    slots.push({ key: campaign.path, loaded: campaign, schedule, store, plan, tasks: [], running: false, record, opened });
+    slots.push({
+      key: campaign.path,
+      loaded: campaign,
+      schedule,
+      store,
+      plan,
+      tasks: [],
+      running: false,
+      record,
+      opened,
+    });
   });
   // The mapping is on disk before any cycle runs, so every cycle of a file lands in the same campaign.
   saveState(hostState, state);
   return ok({ state, slots });
 }
-

@@ -58,7 +58,10 @@ export function loadState(hostState: string): Result<DaemonState> {
   if (!existsSync(file)) return ok(emptyState());
   try {
     const parsed = DaemonState.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) return err(lemError(ErrorCode.STATE_CORRUPT, `${file} is not valid daemon state: ${parsed.error.issues[0]?.message}`));
+    if (!parsed.success)
+      return err(
+        lemError(ErrorCode.STATE_CORRUPT, `${file} is not valid daemon state: ${parsed.error.issues[0]?.message}`),
+      );
     return ok(parsed.data);
   } catch (e) {
     return err(lemError(ErrorCode.STATE_CORRUPT, `cannot read ${file}: ${(e as Error).message}`));
@@ -76,8 +79,15 @@ export function saveState(hostState: string, state: DaemonState): void {
  */
 export function scheduledRecord(
   prior: ScheduledRecord | undefined,
-  store: { readonly current: { readonly campaign_id: string; readonly experiments: readonly { readonly cycle: number }[] } },
-  schedule: { readonly cron: string[]; readonly timezone?: string | undefined; readonly overlap: 'queue' | 'skip'; readonly max_cycles?: number | undefined },
+  store: {
+    readonly current: { readonly campaign_id: string; readonly experiments: readonly { readonly cycle: number }[] };
+  },
+  schedule: {
+    readonly cron: string[];
+    readonly timezone?: string | undefined;
+    readonly overlap: 'queue' | 'skip';
+    readonly max_cycles?: number | undefined;
+  },
   name: string,
 ): ScheduledRecord {
   const id = store.current.campaign_id;

@@ -38,10 +38,13 @@ export function readLogSource(s: LogSource): Result<SourceSamples> {
   }
   const o = { file: s.path, clockOffsetS: s.clock_offset_s };
   const imported =
-    s.type === 'nvidia-smi-log' ? importNvidiaSmi(text, o)
-    : s.type === 'dcgm-log' ? importPrometheus(text, o)
-    : s.type === 'powermetrics-log' ? importPowermetrics(text, o)
-    : importGenericCsv(text, { ...o, defaultDomain: s.domain });
+    s.type === 'nvidia-smi-log'
+      ? importNvidiaSmi(text, o)
+      : s.type === 'dcgm-log'
+        ? importPrometheus(text, o)
+        : s.type === 'powermetrics-log'
+          ? importPowermetrics(text, o)
+          : importGenericCsv(text, { ...o, defaultDomain: s.domain });
   return imported.ok ? ok({ ...imported.value, source: sourceLabel(s) }) : imported;
 }
 
@@ -57,8 +60,14 @@ async function startLive(s: LiveSource, o: MeterRunOptions): Promise<Result<Live
     return p.ok ? ok({ label, stop: () => Promise.resolve(p.value.stop()) }) : p;
   }
   const target = {
-    host: s.host, port: s.port, oid: s.oid, communityEnv: s.community_env, scale: s.scale, domain: s.domain,
-    timeoutMs: s.timeout_ms, retries: s.retries,
+    host: s.host,
+    port: s.port,
+    oid: s.oid,
+    communityEnv: s.community_env,
+    scale: s.scale,
+    domain: s.domain,
+    timeoutMs: s.timeout_ms,
+    retries: s.retries,
   };
   const p = await startSnmpPoller(target, s.interval_ms, {
     ...(o.env ? { env: o.env } : {}),

@@ -31,9 +31,10 @@ export function sourceChecks(p: SourceProbes): SourceCheck[] {
   const rapl = p.rapl.ok
     ? check('source rapl', true, `readable at ${p.raplRoot}: ${p.rapl.value.map((z) => z.domain).join(', ')}`)
     : check('source rapl', false, `${p.rapl.error.message}${p.rapl.error.hint ? ` (${p.rapl.error.hint})` : ''}`);
-  const snmp = p.netSnmpError === null
-    ? check('source snmp', true, 'SNMP library loads; an agent is checked when a config names it (host, port, OID)')
-    : check('source snmp', false, `SNMP library does not load: ${p.netSnmpError}`);
+  const snmp =
+    p.netSnmpError === null
+      ? check('source snmp', true, 'SNMP library loads; an agent is checked when a config names it (host, port, OID)')
+      : check('source snmp', false, `SNMP library does not load: ${p.netSnmpError}`);
   const pm =
     p.platform !== 'darwin'
       ? check('source powermetrics', false, `macOS only (this is ${p.platform}); powermetrics-log imports a Mac's log`)

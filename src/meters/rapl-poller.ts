@@ -14,7 +14,11 @@ export interface Poller {
  * Polls RAPL on lem's clock while an experiment runs. Reads take microseconds (small sysfs files), so a timer in
  * the orchestrator's process is enough; the GPU-side sampler stays in the harness, next to the GPU.
  */
-export function startRaplPoller(root: string, intervalMs: number, now: () => number = () => Date.now() / 1000): Result<Poller> {
+export function startRaplPoller(
+  root: string,
+  intervalMs: number,
+  now: () => number = () => Date.now() / 1000,
+): Result<Poller> {
   const zones = discoverRapl(root);
   if (!zones.ok) return zones;
   const counters = new Map<string, RaplCounter>();

@@ -35,12 +35,15 @@ export const RAPL_PERMISSION_HINT =
 function readNumber(file: string): Result<number> {
   try {
     const v = Number(readFileSync(file, 'utf8').trim());
-    if (!Number.isFinite(v) || v < 0) return err(lemError(ErrorCode.CONFIG_INVALID, `${file} does not hold a counter value`));
+    if (!Number.isFinite(v) || v < 0)
+      return err(lemError(ErrorCode.CONFIG_INVALID, `${file} does not hold a counter value`));
     return ok(v);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
-      return err(lemError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: permission denied`, { hint: RAPL_PERMISSION_HINT }));
+      return err(
+        lemError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: permission denied`, { hint: RAPL_PERMISSION_HINT }),
+      );
     }
     return err(lemError(ErrorCode.CONFIG_INVALID, `cannot read ${file}: ${(e as Error).message}`));
   }
@@ -92,7 +95,11 @@ export class RaplCounter {
 }
 
 /** Reads every zone once: one sample per zone at time `t` (lem's clock, seconds). */
-export function readRapl(zones: readonly RaplZone[], counters: Map<string, RaplCounter>, t: number): Result<MeterSample[]> {
+export function readRapl(
+  zones: readonly RaplZone[],
+  counters: Map<string, RaplCounter>,
+  t: number,
+): Result<MeterSample[]> {
   const out: MeterSample[] = [];
   for (const z of zones) {
     const raw = readNumber(join(z.dir, 'energy_uj'));

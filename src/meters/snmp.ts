@@ -71,9 +71,13 @@ export function getWatts(session: Session, t: SnmpTarget): Promise<Result<number
       const vb = varbinds?.[0];
       if (!vb) return resolve(err(lemError(ErrorCode.METER_UNREADABLE, `SNMP agent ${where(t)}: empty response`)));
       if (snmp.isVarbindError(vb)) {
-        return resolve(err(lemError(ErrorCode.METER_UNREADABLE, `SNMP agent ${where(t)}: ${snmp.varbindError(vb)}`, {
-          hint: 'the agent answers but has no such object: check the OID (and the outlet index at its end)',
-        })));
+        return resolve(
+          err(
+            lemError(ErrorCode.METER_UNREADABLE, `SNMP agent ${where(t)}: ${snmp.varbindError(vb)}`, {
+              hint: 'the agent answers but has no such object: check the OID (and the outlet index at its end)',
+            }),
+          ),
+        );
       }
       const n = numericValue(vb.value);
       if (n === undefined || !Number.isFinite(n)) {

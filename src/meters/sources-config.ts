@@ -63,7 +63,6 @@ export const MeterSource = z.discriminatedUnion('type', [
   CsvLogSource,
 ]);
 export type MeterSource = z.output<typeof MeterSource>;
-export type SnmpSourceConfig = z.output<typeof SnmpSource>;
 
 /**
  * The list, absent by default. An empty list resolves to absent too, so configs without extra meters keep

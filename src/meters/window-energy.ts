@@ -28,7 +28,11 @@ const median = (xs: readonly number[]): number | null => {
 };
 
 /** Linear interpolation of a quantity at time t between the samples around it. */
-function at(samples: readonly MeterSample[], t: number, pick: (s: MeterSample) => number | undefined): number | undefined {
+function at(
+  samples: readonly MeterSample[],
+  t: number,
+  pick: (s: MeterSample) => number | undefined,
+): number | undefined {
   let before: MeterSample | undefined;
   for (const s of samples) {
     if (pick(s) === undefined) continue;
@@ -64,7 +68,13 @@ export function coverage(times: readonly number[], t0: number, t1: number, maxGa
  * Energy of one domain over [t0, t1]: the counter's delta (interpolated at the edges) when the meter has a
  * counter, else the trapezoid integral of power. Negative counter deltas mean a reset: invalid, never clamped.
  */
-export function windowEnergy(domain: string, samples: readonly MeterSample[], t0: number, t1: number, o: WindowOptions): DomainEnergy {
+export function windowEnergy(
+  domain: string,
+  samples: readonly MeterSample[],
+  t0: number,
+  t1: number,
+  o: WindowOptions,
+): DomainEnergy {
   const inside = samples.filter((s) => s.t >= t0 && s.t <= t1);
   // One meter may report power and a counter at the same instant: cadence is between distinct times.
   const times = [...new Set(samples.map((s) => s.t))].sort((a, b) => a - b);
@@ -75,13 +85,18 @@ export function windowEnergy(domain: string, samples: readonly MeterSample[], t0
   const base = { domain, source: o.source, cadence_s: cadence, coverage: cov, samples: insideTimes.length };
   const fail = (why: string): DomainEnergy => ({ ...base, joules: null, method: null, invalid: why });
   if (insideTimes.length < 2) return fail(`${insideTimes.length} sample(s) in the ${(t1 - t0).toFixed(1)} s window`);
-  if (cov < (o.minCoverage ?? 0.75)) return fail(`samples cover ${(cov * 100).toFixed(0)} % of the window (minimum ${((o.minCoverage ?? 0.75) * 100).toFixed(0)} %)`);
+  if (cov < (o.minCoverage ?? 0.75))
+    return fail(
+      `samples cover ${(cov * 100).toFixed(0)} % of the window (minimum ${((o.minCoverage ?? 0.75) * 100).toFixed(0)} %)`,
+    );
   const hasCounter = samples.some((s) => s.joules !== undefined);
   if (hasCounter) {
     const e0 = at(samples, t0, (s) => s.joules);
     const e1 = at(samples, t1, (s) => s.joules);
-    if (e0 === undefined || e1 === undefined) return fail('the energy counter has no reading on both sides of the window edges');
-    if (e1 < e0) return fail(`the energy counter went backwards by ${(e0 - e1).toFixed(3)} J: it was reset during the window`);
+    if (e0 === undefined || e1 === undefined)
+      return fail('the energy counter has no reading on both sides of the window edges');
+    if (e1 < e0)
+      return fail(`the energy counter went backwards by ${(e0 - e1).toFixed(3)} J: it was reset during the window`);
     return { ...base, joules: e1 - e0, method: 'counter', invalid: null };
   }
   const pts: [number, number][] = [];

@@ -1,6 +1,6 @@
+import { buildCommand } from '../runtime/build-command.js';
 import type Docker from 'dockerode';
 import { ErrorCode, lemError, type LemError } from '../core/errors.js';
-import { buildCommand } from '../runtime/backend-container.js';
 import type { Project } from './project.js';
 
 export interface MissingImage {

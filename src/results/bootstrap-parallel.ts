@@ -54,10 +54,6 @@ export function startJobs(jobs: readonly BootstrapJob[], opts: ParallelOptions =
   };
 }
 
-export async function runJobsParallel(jobs: readonly BootstrapJob[], opts: ParallelOptions = {}): Promise<Intervals> {
-  return startJobs(jobs, opts).wait();
-}
-
 function runInWorker(url: URL, jobs: BootstrapJob[]): Promise<Intervals> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(url, { workerData: jobs });

@@ -20,10 +20,6 @@ export function fmtCI(mean: number | null, low: number | null, high: number | nu
   return low === null || high === null ? fmt(mean) : `${fmt(mean)} [${fmt(low)}, ${fmt(high)}]`;
 }
 
-export function fmtPct(fraction: number | null | undefined, digits = 1): string {
-  return fraction === null || fraction === undefined ? 'n/a' : `${(fraction * 100).toFixed(digits)} %`;
-}
-
 /**
  * Aligned Markdown pipe table: readable in a terminal, pastes into Markdown/Quarto/Pandoc as a table. Cells are
  * escaped for the terminal before they are padded (labels come from result files), so columns stay aligned.

@@ -36,6 +36,3 @@ export const HEADLINE_METRICS: readonly HeadlineMetric[] = [
   { key: 'e2e_p95_ms', label: 'E2E p95', unit: 'ms', better: 'lower', energy: false, get: (d) => finite(d.latency.e2e_ms?.p95) },
 ];
 
-export function metricByKey(key: string): HeadlineMetric | undefined {
-  return HEADLINE_METRICS.find((m) => m.key === key);
-}

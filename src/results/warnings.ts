@@ -106,8 +106,3 @@ export function groupWarnings(warnings: readonly ResultWarning[]): WarningGroup[
   return [...groups.values()];
 }
 
-export function countByKind(warnings: readonly ResultWarning[]): Partial<Record<WarningKind, number>> {
-  const counts: Partial<Record<WarningKind, number>> = {};
-  for (const w of warnings) counts[w.kind] = (counts[w.kind] ?? 0) + 1;
-  return counts;
-}

@@ -11,9 +11,10 @@ import type { Variables } from './compose/interpolate.js';
 import type { ContainerState } from './container-state.js';
 import { toContainerPath } from './container-paths.js';
 import { execCapture } from './exec.js';
+import { buildCommand } from './build-command.js';
 
-export const LABEL_PROJECT = 'org.lem.project';
-export const LABEL_SERVICE = 'org.lem.service';
+const LABEL_PROJECT = 'org.lem.project';
+const LABEL_SERVICE = 'org.lem.service';
 export const LABEL_DEFINITION = 'org.lem.definition';
 
 /** One long-running backend container (an interface, so the runner can be read without Docker in mind). */
@@ -28,19 +29,17 @@ export interface BackendContainer {
   /** Creates (or recreates, when compose.yaml changed) and starts the container. */
   up(): Promise<Result<'created' | 'started' | 'already-running'>>;
   /** Resolves healthy, unhealthy, timed out, or (when `signal` aborts) interrupted (LEM017). */
-  waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void, signal?: AbortSignal): Promise<Result<void>>;
+  waitHealthy(
+    timeoutMs: number,
+    onTick?: (elapsedMs: number, state: ContainerState) => void,
+    signal?: AbortSignal,
+  ): Promise<Result<void>>;
   restart(): Promise<Result<void>>;
   down(): Promise<Result<void>>;
   logsTail(lines: number): Promise<string>;
   handle(): Docker.Container;
   /** The path inside the container of a host file, or undefined when no mount exposes it. */
   containerPathFor(hostPath: string): string | undefined;
-}
-
-/** How a backend's image is built in this repository (lem never pulls images). */
-export function buildCommand(service: string, image: string, context?: string): string {
-  if (service === 'synthetic') return 'bash scripts/build-images.sh';
-  return `docker build -t ${image} ${context ?? `docker/${service}`}`;
 }
 
 function definitionHash(def: ServiceDefinition): string {
@@ -163,7 +162,12 @@ export class DockerBackendContainer implements BackendContainer {
       await this.handle().start();
       return ok('started');
     } catch (e) {
-      return err(lemError(ErrorCode.CONTAINER_FAILED, `could not start backend "${this.service}" (container ${this.containerName}): ${(e as Error).message}`));
+      return err(
+        lemError(
+          ErrorCode.CONTAINER_FAILED,
+          `could not start backend "${this.service}" (container ${this.containerName}): ${(e as Error).message}`,
+        ),
+      );
     }
   }
 
@@ -171,24 +175,47 @@ export class DockerBackendContainer implements BackendContainer {
     const msg = (e as Error).message ?? String(e);
     if ((e as { statusCode?: number }).statusCode === 404 || /no such image/i.test(msg)) {
       const d = this.def;
-      return lemError(ErrorCode.IMAGE_MISSING, `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`, {
-        hint: `build it with: ${buildCommand(this.service, d.image, d.buildContext)} (lem never pulls images)`,
-      });
+      return lemError(
+        ErrorCode.IMAGE_MISSING,
+        `image ${this.def.image} for backend "${this.service}" is not present on this Docker engine`,
+        {
+          hint: `build it with: ${buildCommand(this.service, d.image, d.buildContext)} (lem never pulls images)`,
+        },
+      );
     }
-    return lemError(ErrorCode.CONTAINER_FAILED, `could not create container ${this.containerName} for backend "${this.service}": ${msg}`);
+    return lemError(
+      ErrorCode.CONTAINER_FAILED,
+      `could not create container ${this.containerName} for backend "${this.service}": ${msg}`,
+    );
   }
 
-  async waitHealthy(timeoutMs: number, onTick?: (elapsedMs: number, state: ContainerState) => void, signal?: AbortSignal): Promise<Result<void>> {
+  async waitHealthy(
+    timeoutMs: number,
+    onTick?: (elapsedMs: number, state: ContainerState) => void,
+    signal?: AbortSignal,
+  ): Promise<Result<void>> {
     const start = Date.now();
     let lastOutput = '';
     for (;;) {
-      if (signal?.aborted) return err(lemError(ErrorCode.INTERRUPTED, `interrupted while waiting for backend "${this.service}" (${this.containerName}) to become healthy`));
+      if (signal?.aborted)
+        return err(
+          lemError(
+            ErrorCode.INTERRUPTED,
+            `interrupted while waiting for backend "${this.service}" (${this.containerName}) to become healthy`,
+          ),
+        );
       const st = await this.state();
       const elapsed = Date.now() - start;
       onTick?.(elapsed, st);
       if (st.kind === 'healthy' || (st.kind === 'running' && !this.def.healthcheck)) return ok(undefined);
       if (st.kind === 'absent' || st.kind === 'stopped' || st.kind === 'unhealthy') {
-        return err(await this.healthError(st.kind === 'unhealthy' ? `health check failed: ${st.lastCheck?.trim() ?? ''}` : `container ${st.kind === 'absent' ? 'vanished' : `exited with code ${st.exitCode}`}`));
+        return err(
+          await this.healthError(
+            st.kind === 'unhealthy'
+              ? `health check failed: ${st.lastCheck?.trim() ?? ''}`
+              : `container ${st.kind === 'absent' ? 'vanished' : `exited with code ${st.exitCode}`}`,
+          ),
+        );
       }
       if (this.def.healthcheck) {
         // Run the same check ourselves: the engine's first check only comes after a whole interval.
@@ -196,16 +223,25 @@ export class DockerBackendContainer implements BackendContainer {
         if (failed === undefined) return ok(undefined);
         lastOutput = failed;
       }
-      if (elapsed > timeoutMs) return err(await this.healthError(`health check did not pass within ${Math.round(timeoutMs / 1000)} s${lastOutput ? ` (last check: ${lastOutput})` : ''}`));
+      if (elapsed > timeoutMs)
+        return err(
+          await this.healthError(
+            `health check did not pass within ${Math.round(timeoutMs / 1000)} s${lastOutput ? ` (last check: ${lastOutput})` : ''}`,
+          ),
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   }
 
   private async healthError(why: string): Promise<LemError> {
     const logs = await this.logsTail(15);
-    return lemError(ErrorCode.HEALTH_TIMEOUT, `backend "${this.service}" (container ${this.containerName}) is not healthy: ${why}`, {
-      hint: `last log lines of ${this.containerName}:\n${logs ? logs.replace(/^/gm, '    ') : '    (no output)'}\n  see all with: docker logs ${this.containerName}`,
-    });
+    return lemError(
+      ErrorCode.HEALTH_TIMEOUT,
+      `backend "${this.service}" (container ${this.containerName}) is not healthy: ${why}`,
+      {
+        hint: `last log lines of ${this.containerName}:\n${logs ? logs.replace(/^/gm, '    ') : '    (no output)'}\n  see all with: docker logs ${this.containerName}`,
+      },
+    );
   }
 
   async restart(): Promise<Result<void>> {
@@ -217,7 +253,9 @@ export class DockerBackendContainer implements BackendContainer {
         const r = await this.up();
         return r.ok ? ok(undefined) : r;
       }
-      return err(lemError(ErrorCode.CONTAINER_FAILED, `could not restart ${this.containerName}: ${(e as Error).message}`));
+      return err(
+        lemError(ErrorCode.CONTAINER_FAILED, `could not restart ${this.containerName}: ${(e as Error).message}`),
+      );
     }
   }
 
@@ -226,7 +264,9 @@ export class DockerBackendContainer implements BackendContainer {
       await this.handle().remove({ force: true });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404) {
-        return err(lemError(ErrorCode.CONTAINER_FAILED, `could not remove ${this.containerName}: ${(e as Error).message}`));
+        return err(
+          lemError(ErrorCode.CONTAINER_FAILED, `could not remove ${this.containerName}: ${(e as Error).message}`),
+        );
       }
     }
     return ok(undefined);

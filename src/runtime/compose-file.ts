@@ -14,7 +14,7 @@ import { ServiceSchema, type EnvFileInput, type ServiceInput } from './compose/s
 import { toServiceDefinition, type PathIssue } from './compose/service.js';
 import { interpolateSource, lineOfPath, parseYamlSource, type YamlSource } from './compose/yaml-source.js';
 
-export type { BindMount, ComposeProject, GpuRequest, ServiceDefinition } from './compose/definition.js';
+export type { BindMount, ComposeProject, ServiceDefinition } from './compose/definition.js';
 export { parseDuration, parseSize } from './compose/units.js';
 
 /**

@@ -1,5 +1,4 @@
 import type Docker from 'dockerode';
-import type DockerModem from 'docker-modem';
 import { PassThrough, type Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { describeWriteError, StateWriteError } from '../core/atomic-file.js';
@@ -36,7 +35,7 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   // dockerode types a container's modem as any; it is the docker-modem instance of its Docker client.
-  (container.modem as DockerModem).demuxStream(stream, stdout, stderr);
+  (container.modem as Docker['modem']).demuxStream(stream, stdout, stderr);
   if (opts.stderr) stderr.pipe(opts.stderr, { end: false });
   else stderr.resume();
   // A sink that cannot be written (its disk is full) ends the exec with that error rather than crashing the
@@ -76,7 +75,10 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
 }
 
 /** Runs a short command and returns its output, for health checks and housekeeping. */
-export async function execCapture(container: Docker.Container, cmd: readonly string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+export async function execCapture(
+  container: Docker.Container,
+  cmd: readonly string[],
+): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
   let out = '';
   let errText = '';
   const sink = new PassThrough();

@@ -21,26 +21,6 @@ export interface RequestRecord {
   readonly errorMessage: string | null;
 }
 
-/**
- * Error classes, one per cause a user acts on differently. `http_<code>` is formed from the status.
- * - connect_refused: nothing listens at the address; connect_error: DNS or other socket failure before a response
- * - timeout: the request ran past request_timeout_s; stalled: the stream sent nothing for stall_timeout_s
- * - connection_reset: the server closed the connection mid-response; malformed_sse: data that is not the protocol
- * - server_error: the stream carried an error object; empty_response: a 200 stream with no token
- * - cancelled: lem stopped the run (Ctrl-C) while the request was in flight
- */
-export const ERROR_CLASSES = [
-  'connect_refused',
-  'connect_error',
-  'timeout',
-  'stalled',
-  'connection_reset',
-  'malformed_sse',
-  'server_error',
-  'empty_response',
-  'cancelled',
-] as const;
-
 export function succeeded(r: RequestRecord): boolean {
   return r.errorClass === null;
 }

@@ -37,24 +37,11 @@ function distribution(s: LatencyStats | null): ResultDocument['latency']['ttft_m
 export function serveResultDocument(id: ExperimentIdentity, config: ExperimentConfig, run: ServeRun): ResultDocument {
   const s = run.serving;
   const e = s.energy;
-  const cpu = cpus();
   const doc = {
     schema_version: ResultDocument.shape.schema_version.value,
     simulated: run.simulated,
     experiment: { ...id, backend: config.backend, config: config as unknown as Record<string, unknown> },
-    environment: {
-      nvml_available: false,
-      nvml_error: 'serve mode against an external endpoint: NVML is not read by lem',
-      gpus: [],
-      driver_version: null,
-      cuda_version: null,
-      cpu: { model: cpu[0]?.model ?? null, governor: null, cores: cpu.length || null },
-      container: { in_container: false, image: null, hostname: hostname() },
-      python_version: 'n/a (load generator in lem)',
-      platform: `${platform()}-${arch()}`,
-      engine: { name: config.backend, version: null },
-      harness_version: 'n/a (load generator in lem)',
-    },
+    environment: serveEnvironment(config),
     timing: {
       started_at: run.startedAt.toISOString(),
       finished_at: run.finishedAt.toISOString(),
@@ -94,28 +81,8 @@ export function serveResultDocument(id: ExperimentIdentity, config: ExperimentCo
     },
     power: { source: null, mean_w: null, max_w: null, min_w: null },
     thermal: { start_temp_c: null, max_temp_c: null, throttled: false, active_reasons: [], fractions: null },
-    warmup: {
-      runs: s.requests.warmup,
-      final_cv: null,
-      converged: true,
-      cv_threshold: config.measurement.warmup.cv_threshold,
-      window: config.measurement.warmup.window,
-      max_runs: Math.max(1, s.requests.warmup),
-      cold_run_s: null,
-      cold_run_excluded: false,
-      shapes: null,
-      fixed_shape: false,
-    },
-    sampler: {
-      enabled: false,
-      interval_ms: config.measurement.sample_interval_ms,
-      samples: 0,
-      coverage: null,
-      kind: null,
-      slow_fields_every: null,
-      calls_per_sweep: null,
-      sweep_ms: null,
-    },
+    warmup: serveWarmup(config, s.requests.warmup),
+    sampler: noSampler(config),
     gpu_usage: {
       memory_used_max_mib: null,
       memory_used_mean_mib: null,
@@ -133,4 +100,52 @@ export function serveResultDocument(id: ExperimentIdentity, config: ExperimentCo
     files: { samples_csv: null },
   };
   return ResultDocument.parse(doc);
+}
+
+/** What a result says of the machine when lem drove an endpoint it did not start: no NVML, no harness. */
+function serveEnvironment(config: ExperimentConfig): ResultDocument['environment'] {
+  const cpu = cpus();
+  return {
+    nvml_available: false,
+    nvml_error: 'serve mode against an external endpoint: NVML is not read by lem',
+    gpus: [],
+    driver_version: null,
+    cuda_version: null,
+    cpu: { model: cpu[0]?.model ?? null, governor: null, cores: cpu.length || null },
+    container: { in_container: false, image: null, hostname: hostname() },
+    python_version: 'n/a (load generator in lem)',
+    platform: `${platform()}-${arch()}`,
+    engine: { name: config.backend, version: null },
+    harness_version: 'n/a (load generator in lem)',
+  };
+}
+
+/** Serve mode's warm-up is a number of requests, not CV convergence: the offline warmup fields say so. */
+function serveWarmup(config: ExperimentConfig, warmupRequests: number): ResultDocument['warmup'] {
+  return {
+    runs: warmupRequests,
+    final_cv: null,
+    converged: true,
+    cv_threshold: config.measurement.warmup.cv_threshold,
+    window: config.measurement.warmup.window,
+    max_runs: Math.max(1, warmupRequests),
+    cold_run_s: null,
+    cold_run_excluded: false,
+    shapes: null,
+    fixed_shape: false,
+  };
+}
+
+/** lem samples no NVML for an endpoint it did not start. */
+function noSampler(config: ExperimentConfig): ResultDocument['sampler'] {
+  return {
+    enabled: false,
+    interval_ms: config.measurement.sample_interval_ms,
+    samples: 0,
+    coverage: null,
+    kind: null,
+    slow_fields_every: null,
+    calls_per_sweep: null,
+    sweep_ms: null,
+  };
 }

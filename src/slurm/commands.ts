@@ -21,11 +21,19 @@ export interface CommandOptions {
 
 function run(cmd: string, args: readonly string[], o: CommandOptions): Promise<Result<string>> {
   return new Promise((resolve) => {
-    execFile(cmd, [...args], { timeout: o.timeoutMs ?? 30_000, env: o.env, maxBuffer: 64 * 1024 * 1024 }, (e, stdout, stderr) => {
-      if (!e) return resolve(ok(stdout));
-      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${cmd} not found on PATH (is this a Slurm login node?)` : stderr.trim() || e.message;
-      resolve(err(lemError(ErrorCode.EXEC_FAILED, `${cmd} ${args.join(' ')}: ${why}`)));
-    });
+    execFile(
+      cmd,
+      [...args],
+      { timeout: o.timeoutMs ?? 30_000, env: o.env, maxBuffer: 64 * 1024 * 1024 },
+      (e, stdout, stderr) => {
+        if (!e) return resolve(ok(stdout));
+        const why =
+          (e as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `${cmd} not found on PATH (is this a Slurm login node?)`
+            : stderr.trim() || e.message;
+        resolve(err(lemError(ErrorCode.EXEC_FAILED, `${cmd} ${args.join(' ')}: ${why}`)));
+      },
+    );
   });
 }
 
@@ -36,7 +44,9 @@ export function slurmCommands(o: CommandOptions = {}): SlurmCommands {
       if (!r.ok) return r;
       // --parsable prints "jobid" or "jobid;cluster".
       const id = r.value.trim().split(';')[0] ?? '';
-      return /^\d+$/.test(id) ? ok(id) : err(lemError(ErrorCode.EXEC_FAILED, `sbatch printed no job id: ${r.value.trim()}`));
+      return /^\d+$/.test(id)
+        ? ok(id)
+        : err(lemError(ErrorCode.EXEC_FAILED, `sbatch printed no job id: ${r.value.trim()}`));
     },
     async show(jobIds) {
       if (jobIds.length === 0) return ok([]);

@@ -56,7 +56,10 @@ export function jobScript(i: JobScriptInput): string {
   const body = array
     ? [
         'case "$SLURM_ARRAY_TASK_ID" in',
-        ...i.batches.map((b, n) => `  ${n})\n    BATCH=${shq(b.batchId)}\n    ${indent(launchLine(b, i.settings.launcher), 4)}\n    ;;`),
+        ...i.batches.map(
+          (b, n) =>
+            `  ${n})\n    BATCH=${shq(b.batchId)}\n    ${indent(launchLine(b, i.settings.launcher), 4)}\n    ;;`,
+        ),
         '  *) echo "lem: no batch for array task $SLURM_ARRAY_TASK_ID" >&2; exit 2 ;;',
         'esac',
       ]

@@ -2,7 +2,17 @@
  * Slurm job states as lem needs them. `scontrol show job` is the source here: the clusters lem targets often
  * run without accounting (no sacct), and scontrol keeps a finished job for MinJobAge seconds.
  */
-export type JobPhase = 'pending' | 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled' | 'preempted' | 'node_fail' | 'out_of_memory' | 'unknown';
+export type JobPhase =
+  | 'pending'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'timeout'
+  | 'cancelled'
+  | 'preempted'
+  | 'node_fail'
+  | 'out_of_memory'
+  | 'unknown';
 
 export interface JobInfo {
   readonly jobId: string;

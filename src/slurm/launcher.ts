@@ -38,25 +38,26 @@ const bind = (m: Mount): string => `${m.source}:${m.target}${m.readOnly ? ':ro' 
  * the launchers HPC sites use, built from their documented options.
  */
 export function launchCommand(launcher: Launcher, run: ContainerRun, redirect: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(run.name)) throw new RangeError(`container name "${run.name}" has characters Docker refuses`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(run.name))
+    throw new RangeError(`container name "${run.name}" has characters Docker refuses`);
   const cmd = run.command.map(shq).join(' ');
   const env = Object.entries(run.env);
   switch (launcher) {
     case 'docker':
       return (
         [
-        'docker run --rm --init',
-        `--name ${run.name}-"$JOB"`,
-        ...Object.entries(run.labels).map(([k, v]) => `--label ${shq(`${k}=${v}`)}`),
-        '--cap-drop ALL --security-opt no-new-privileges',
-        '--user "$(id -u):$(id -g)"',
-        ...run.mounts.map((m) => `-v ${shq(bind(m))}`),
-        ...env.map(([k, v]) => `-e ${shq(`${k}=${v}`)}`),
-        ...run.secretNames.map((n) => `-e ${shq(n)}`),
-        ...(run.gpus ? ['--gpus "\\"device=${CUDA_VISIBLE_DEVICES}\\""'] : []),
-        shq(run.image),
-        `${cmd} ${redirect} &`,
-      ].join(' \\\n  ') +
+          'docker run --rm --init',
+          `--name ${run.name}-"$JOB"`,
+          ...Object.entries(run.labels).map(([k, v]) => `--label ${shq(`${k}=${v}`)}`),
+          '--cap-drop ALL --security-opt no-new-privileges',
+          '--user "$(id -u):$(id -g)"',
+          ...run.mounts.map((m) => `-v ${shq(bind(m))}`),
+          ...env.map(([k, v]) => `-e ${shq(`${k}=${v}`)}`),
+          ...run.secretNames.map((n) => `-e ${shq(n)}`),
+          ...(run.gpus ? ['--gpus "\\"device=${CUDA_VISIBLE_DEVICES}\\""'] : []),
+          shq(run.image),
+          `${cmd} ${redirect} &`,
+        ].join(' \\\n  ') +
         // Slurm signals the batch shell on scancel, timeout or preemption; the docker client alone would die
         // and leave the container running on the node. Stop it in order (the harness ends its experiment
         // cleanly on SIGTERM), then remove whatever is left (a container killed while being created).

@@ -2,13 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { groupIntoBatches } from '../../src/campaign/batching.js';
 import { ExperimentConfig } from '../../src/config/experiment.js';
 
-const cfg = (over: Record<string, unknown>) => ExperimentConfig.parse({ backend: 'synthetic', model: { name: 'm' }, ...over });
-const item = (id: string, over: Record<string, unknown> = {}) => ({ id, backend: typeof over['backend'] === 'string' ? over['backend'] : 'synthetic', config: cfg(over) });
+const cfg = (over: Record<string, unknown>) =>
+  ExperimentConfig.parse({ backend: 'synthetic', model: { name: 'm' }, ...over });
+const item = (id: string, over: Record<string, unknown> = {}) => ({
+  id,
+  backend: typeof over['backend'] === 'string' ? over['backend'] : 'synthetic',
+  config: cfg(over),
+});
 
 describe('groupIntoBatches', () => {
   it('keeps consecutive experiments that share an engine in one batch', () => {
-    const items = [item('a', { batching: { batch_size: 1 } }), item('b', { batching: { batch_size: 8 } }), item('c', { max_output_tokens: 9 })];
-    expect(groupIntoBatches(items, { forceColdStart: false }).map((b) => b.map((i) => i.id))).toEqual([['a', 'b', 'c']]);
+    const items = [
+      item('a', { batching: { batch_size: 1 } }),
+      item('b', { batching: { batch_size: 8 } }),
+      item('c', { max_output_tokens: 9 }),
+    ];
+    expect(groupIntoBatches(items, { forceColdStart: false }).map((b) => b.map((i) => i.id))).toEqual([
+      ['a', 'b', 'c'],
+    ]);
   });
 
   it('splits when the model, backend or engine section changes, preserving order', () => {
@@ -19,14 +30,23 @@ describe('groupIntoBatches', () => {
       item('d', { backend: 'transformers', model: { name: 'other' } }),
       item('e', { model: { name: 'other' }, synthetic: { tokens_per_second: 5 } }),
     ];
-    expect(groupIntoBatches(items, { forceColdStart: false }).map((b) => b.map((i) => i.id))).toEqual([['a'], ['b', 'c'], ['d'], ['e']]);
+    expect(groupIntoBatches(items, { forceColdStart: false }).map((b) => b.map((i) => i.id))).toEqual([
+      ['a'],
+      ['b', 'c'],
+      ['d'],
+      ['e'],
+    ]);
   });
 
   it('never shares an engine under force_cold_start, campaign-wide or per experiment', () => {
     const items = [item('a'), item('b'), item('c')];
     expect(groupIntoBatches(items, { forceColdStart: true })).toHaveLength(3);
     const mixed = [item('a'), item('b', { force_cold_start: true }), item('c'), item('d')];
-    expect(groupIntoBatches(mixed, { forceColdStart: false }).map((b) => b.map((i) => i.id))).toEqual([['a'], ['b'], ['c', 'd']]);
+    expect(groupIntoBatches(mixed, { forceColdStart: false }).map((b) => b.map((i) => i.id))).toEqual([
+      ['a'],
+      ['b'],
+      ['c', 'd'],
+    ]);
   });
 
   it('respects a maximum batch length and loses nothing', () => {

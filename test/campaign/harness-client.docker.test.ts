@@ -32,7 +32,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'compose.yaml'), compose);
   const project = loadComposeProject(dir, { withGpu: false, env: { ...process.env } });
   if (!project.ok) throw new Error(project.error.message);
-  c = new DockerBackendContainer(new Docker(), `hc${Date.now().toString(36)}`, project.value.services['synthetic']!, {});
+  c = new DockerBackendContainer(
+    new Docker(),
+    `hc${Date.now().toString(36)}`,
+    project.value.services['synthetic']!,
+    {},
+  );
   const up = await c.up();
   if (!up.ok) throw new Error(up.error.message);
   const healthy = await c.waitHealthy(60_000);
@@ -54,7 +59,10 @@ function spec(campaign: string, batch: string, measureS: number): string {
     measurement: { idle_baseline_s: 0, min_measure_s: measureS, warmup: { max_runs: 2, min_runs: 1, window: 2 } },
   });
   const body: BatchSpec = {
-    schema_version: 1, campaign_id: campaign, batch_id: batch, results_dir: '/app/results',
+    schema_version: 1,
+    campaign_id: campaign,
+    batch_id: batch,
+    results_dir: '/app/results',
     experiments: [{ experiment_id: 'e1', config_hash: 'h', cycle: 0, index: 0, attempt: 1, pause_before_s: 0, config }],
   };
   writeFileSync(join(dir, 'configs', `${batch}.json`), JSON.stringify(body));
@@ -81,7 +89,7 @@ function start(specPath: string) {
 }
 
 describe('the harness client in a real container', { timeout: 60_000 }, () => {
-  it('warmHarness precompiles the harness into the container\'s bytecode cache', async () => {
+  it("warmHarness precompiles the harness into the container's bytecode cache", async () => {
     expect(await warmHarness(c)).toBeUndefined();
     const r = await execCapture(c.handle(), ['sh', '-c', 'ls /tmp/lem-pycache/app/harness/lem_harness']);
     expect(r.stdout).toContain('cli.cpython');

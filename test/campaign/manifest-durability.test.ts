@@ -26,7 +26,9 @@ function manifest(n: number, id = 'camp-1'): Manifest {
     updated_at: now,
     seq: 0,
     status: 'planned',
-    experiments: Array.from({ length: n }, (_, i) => pendingEntry({ id: `e${i}`, index: i, cycle: 1, backend: 'synthetic', config_hash: 'h' })),
+    experiments: Array.from({ length: n }, (_, i) =>
+      pendingEntry({ id: `e${i}`, index: i, cycle: 1, backend: 'synthetic', config_hash: 'h' }),
+    ),
   };
 }
 
@@ -34,7 +36,10 @@ function manifest(n: number, id = 'camp-1'): Manifest {
 function campaign(n: number): { dir: string; store: ManifestStore } {
   const dir = join(tmp(), 'camp-1');
   const m = manifest(n);
-  savePlan(dir, { campaign: { name: 'test', file: '/p/c.yaml' }, experiments: m.experiments.map((e) => ({ ...e, config: {} })) });
+  savePlan(dir, {
+    campaign: { name: 'test', file: '/p/c.yaml' },
+    experiments: m.experiments.map((e) => ({ ...e, config: {} })),
+  });
   return { dir, store: ManifestStore.create(dir, m) };
 }
 
@@ -73,7 +78,10 @@ describe('manifest rebuilt from plan.json and the journal', () => {
     const { dir, store } = campaign(2);
     const added = [pendingEntry({ id: 'x0', index: 2, cycle: 2, backend: 'synthetic', config_hash: 'h' })];
     // The daemon writes the grown plan first, then journals the append.
-    savePlan(dir, { campaign: { name: 'test' }, experiments: [...store.current.experiments, ...added].map((e) => ({ ...e, config: {} })) });
+    savePlan(dir, {
+      campaign: { name: 'test' },
+      experiments: [...store.current.experiments, ...added].map((e) => ({ ...e, config: {} })),
+    });
     expect(store.appendExperiments(added).ok).toBe(true);
     rmSync(join(dir, MANIFEST_FILE));
     expect(load(dir).current.experiments.map((e) => e.id)).toEqual(['e0', 'e1', 'x0']);
@@ -105,12 +113,16 @@ describe('journal and snapshot', () => {
   it('loads exactly what was in memory, wherever the snapshot stopped (any sequence of changes)', () => {
     const statuses = ['pending', 'running', 'completed', 'failed', 'interrupted'] as const;
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(4), fc.constantFrom(...statuses), fc.nat(3)), { maxLength: 60 }), fc.boolean(), (changes, flush) => {
-        const { dir, store } = campaign(5);
-        for (const [i, status, attempts] of changes) store.update(`e${i}`, { status, attempts });
-        if (flush) expect(store.flush().ok).toBe(true);
-        expect(load(dir).current).toEqual(store.current);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(4), fc.constantFrom(...statuses), fc.nat(3)), { maxLength: 60 }),
+        fc.boolean(),
+        (changes, flush) => {
+          const { dir, store } = campaign(5);
+          for (const [i, status, attempts] of changes) store.update(`e${i}`, { status, attempts });
+          if (flush) expect(store.flush().ok).toBe(true);
+          expect(load(dir).current).toEqual(store.current);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -131,7 +143,11 @@ describe('state that is not what lem wrote', () => {
     writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest(1, '../../../escaped')));
     const r = ManifestStore.load(dir);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatchObject({ code: 'LEM020', message: expect.stringContaining('campaign_id "../../../escaped" is not a campaign id') });
+    if (!r.ok)
+      expect(r.error).toMatchObject({
+        code: 'LEM020',
+        message: expect.stringContaining('campaign_id "../../../escaped" is not a campaign id'),
+      });
   });
 
   it('refuses campaign ids with path separators or ".." before touching the disk', () => {
@@ -156,10 +172,16 @@ describe('state that is not what lem wrote', () => {
 
   it('refuses a journal record for an experiment the campaign does not have, naming its line', () => {
     const { dir } = campaign(1);
-    writeFileSync(join(dir, JOURNAL_FILE), JSON.stringify({ seq: 1, ts: 't', id: 'ghost', patch: { status: 'completed' } }) + '\n');
+    writeFileSync(
+      join(dir, JOURNAL_FILE),
+      JSON.stringify({ seq: 1, ts: 't', id: 'ghost', patch: { status: 'completed' } }) + '\n',
+    );
     const r = ManifestStore.load(dir);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.message).toMatch(/journal\.jsonl:1: record 1 changes experiment ghost, which is not in the campaign/);
+    if (!r.ok)
+      expect(r.error.message).toMatch(
+        /journal\.jsonl:1: record 1 changes experiment ghost, which is not in the campaign/,
+      );
   });
 
   it('reports a journal.jsonl that is a folder as this campaign unreadable, and lists the others', () => {

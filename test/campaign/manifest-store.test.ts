@@ -16,7 +16,9 @@ function manifest(n: number): Manifest {
     updated_at: now,
     seq: 0,
     status: 'planned',
-    experiments: Array.from({ length: n }, (_, i) => pendingEntry({ id: `e${i}`, index: i, cycle: 0, backend: 'synthetic', config_hash: 'h' })),
+    experiments: Array.from({ length: n }, (_, i) =>
+      pendingEntry({ id: `e${i}`, index: i, cycle: 0, backend: 'synthetic', config_hash: 'h' }),
+    ),
   };
 }
 
@@ -37,7 +39,11 @@ describe('ManifestStore', () => {
     expect(s.flush()).toEqual({ ok: true, value: undefined });
     const snap = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
     expect(snap.seq).toBe(2);
-    expect(snap.experiments[1]).toMatchObject({ status: 'completed', attempts: 1, result_path: 'results/c1/e1/result.json' });
+    expect(snap.experiments[1]).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      result_path: 'results/c1/e1/result.json',
+    });
   });
 
   it('replays journal records newer than a stale snapshot (crash between journal append and snapshot rename)', () => {
@@ -116,7 +122,8 @@ describe('ManifestStore', () => {
 describe('remainingWork', () => {
   it('runs pending, interrupted and stale running experiments, and failed ones with retries left, in plan order', () => {
     const m = manifest(6);
-    const set = (i: number, patch: Partial<Manifest['experiments'][number]>) => (m.experiments[i] = { ...m.experiments[i]!, ...patch });
+    const set = (i: number, patch: Partial<Manifest['experiments'][number]>) =>
+      (m.experiments[i] = { ...m.experiments[i]!, ...patch });
     set(0, { status: 'completed', attempts: 1 });
     set(1, { status: 'failed', attempts: 1 });
     set(2, { status: 'failed', attempts: 2 });
@@ -124,6 +131,13 @@ describe('remainingWork', () => {
     set(4, { status: 'interrupted', attempts: 0 });
     expect(remainingWork(m, 1).map((e) => e.id)).toEqual(['e1', 'e3', 'e4', 'e5']);
     expect(remainingWork(m, 0).map((e) => e.id)).toEqual(['e3', 'e4', 'e5']);
-    expect(countStatuses(m)).toMatchObject({ completed: 1, failed: 2, running: 1, interrupted: 1, pending: 1, total: 6 });
+    expect(countStatuses(m)).toMatchObject({
+      completed: 1,
+      failed: 2,
+      running: 1,
+      interrupted: 1,
+      pending: 1,
+      total: 6,
+    });
   });
 });

@@ -1,26 +1,56 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Plan } from '../../src/campaign/plan.js';
-import { cycleSeed, experimentId, planCampaign, runOrder, shuffledIndices, type PlanInput } from '../../src/campaign/planner.js';
+import {
+  cycleSeed,
+  experimentId,
+  planCampaign,
+  runOrder,
+  shuffledIndices,
+  type PlanInput,
+} from '../../src/campaign/planner.js';
 import { mulberry32Unit as mulberry32 } from '../../src/core/prng.js';
 import { CampaignSettings, type Structure } from '../../src/config/campaign.js';
 import { expandGrid } from '../../src/config/grid.js';
 
 function input(n: number, settings: Partial<CampaignSettings> = {}): PlanInput {
-  const grid = expandGrid({ model: { name: 'm' } }, { backend: ['vllm', 'synthetic'], max_output_tokens: Array.from({ length: Math.ceil(n / 2) }, (_, i) => i + 1) });
+  const grid = expandGrid(
+    { model: { name: 'm' } },
+    { backend: ['vllm', 'synthetic'], max_output_tokens: Array.from({ length: Math.ceil(n / 2) }, (_, i) => i + 1) },
+  );
   if (!grid.ok) throw new Error(JSON.stringify(grid.error));
-  return { name: 't', path: '/tmp/t.yaml', mode: 'grid', settings: CampaignSettings.parse({ campaign_name: 't', ...settings }), experiments: grid.value.slice(0, n) };
+  return {
+    name: 't',
+    path: '/tmp/t.yaml',
+    mode: 'grid',
+    settings: CampaignSettings.parse({ campaign_name: 't', ...settings }),
+    experiments: grid.value.slice(0, n),
+  };
 }
 
 const order = (plan: Plan) => plan.experiments.map((e) => [e.config_index, e.cycle]);
 
 describe('structures', () => {
   it('interleaved: every cycle runs the list in order', () => {
-    expect(order(planCampaign(input(3, { cycles: 2 })))).toEqual([[0, 1], [1, 1], [2, 1], [0, 2], [1, 2], [2, 2]]);
+    expect(order(planCampaign(input(3, { cycles: 2 })))).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [0, 2],
+      [1, 2],
+      [2, 2],
+    ]);
   });
 
   it("grouped: each experiment's cycles back to back", () => {
-    expect(order(planCampaign(input(3, { cycles: 2, structure: 'grouped' })))).toEqual([[0, 1], [0, 2], [1, 1], [1, 2], [2, 1], [2, 2]]);
+    expect(order(planCampaign(input(3, { cycles: 2, structure: 'grouped' })))).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 1],
+      [1, 2],
+      [2, 1],
+      [2, 2],
+    ]);
   });
 
   it('shuffled: each cycle is its own permutation, fixed by (seed, cycle)', () => {
@@ -28,7 +58,11 @@ describe('structures', () => {
     const cycles = [1, 2, 3].map((c) => plan.experiments.filter((e) => e.cycle === c).map((e) => e.config_index));
     for (const perm of cycles) expect([...perm].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     // Pinned: changing the PRNG or the mixing would reorder users' existing campaigns.
-    expect(cycles).toEqual([shuffledIndices(8, cycleSeed(42, 1)), shuffledIndices(8, cycleSeed(42, 2)), shuffledIndices(8, cycleSeed(42, 3))]);
+    expect(cycles).toEqual([
+      shuffledIndices(8, cycleSeed(42, 1)),
+      shuffledIndices(8, cycleSeed(42, 2)),
+      shuffledIndices(8, cycleSeed(42, 3)),
+    ]);
     expect(shuffledIndices(8, cycleSeed(42, 1))).toEqual([5, 0, 7, 6, 3, 2, 4, 1]);
     expect(new Set(cycles.map((c) => c.join())).size).toBeGreaterThan(1);
   });
@@ -43,13 +77,19 @@ describe('structures', () => {
 
   it('every structure runs each experiment exactly once per cycle', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom<Structure>('interleaved', 'shuffled', 'grouped'), fc.integer({ min: 0, max: 0xffffffff }), (n, cycles, structure, seed) => {
-        const slots = runOrder(n, cycles, structure, seed);
-        expect(slots).toHaveLength(n * cycles);
-        const seen = new Set(slots.map((s) => `${s.configIndex}:${s.cycle}`));
-        expect(seen.size).toBe(n * cycles);
-        for (const s of slots) expect(s.configIndex).toBeLessThan(n);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom<Structure>('interleaved', 'shuffled', 'grouped'),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (n, cycles, structure, seed) => {
+          const slots = runOrder(n, cycles, structure, seed);
+          expect(slots).toHaveLength(n * cycles);
+          const seen = new Set(slots.map((s) => `${s.configIndex}:${s.cycle}`));
+          expect(seen.size).toBe(n * cycles);
+          for (const s of slots) expect(s.configIndex).toBeLessThan(n);
+        },
+      ),
     );
   });
 
@@ -75,7 +115,9 @@ describe('planned experiments', () => {
       expect(e.id).toMatch(/^[0-9]{4}-c[0-9]+-[a-z]+-[0-9a-f]{12}$/);
       expect(e.id).toBe(experimentId(e.index, e.cycle, e.backend, e.config_hash));
     }
-    expect(planCampaign(input(6, { cycles: 3, structure: 'shuffled', seed: 3 })).experiments.map((e) => e.id)).toEqual(ids);
+    expect(planCampaign(input(6, { cycles: 3, structure: 'shuffled', seed: 3 })).experiments.map((e) => e.id)).toEqual(
+      ids,
+    );
   });
 
   it('pads the index wider when the plan has more than 10,000 runs', () => {
@@ -87,7 +129,20 @@ describe('planned experiments', () => {
 
   it('carries settings with defaults and counts; validates against the Plan schema, also after a JSON round trip', () => {
     const plan = planCampaign(input(4, { cycles: 2, thermal_gap_s: 5 }));
-    expect(plan.campaign).toEqual({ name: 't', file: '/tmp/t.yaml', mode: 'grid', cycles: 2, structure: 'interleaved', seed: 0, thermal_gap_s: 5, retries: 1, experiment_timeout_s: 3600, placement: 'serial', experiment_count: 4, run_count: 8 });
+    expect(plan.campaign).toEqual({
+      name: 't',
+      file: '/tmp/t.yaml',
+      mode: 'grid',
+      cycles: 2,
+      structure: 'interleaved',
+      seed: 0,
+      thermal_gap_s: 5,
+      retries: 1,
+      experiment_timeout_s: 3600,
+      placement: 'serial',
+      experiment_count: 4,
+      run_count: 8,
+    });
     expect(Plan.parse(plan)).toEqual(plan);
     expect(Plan.parse(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
   });

@@ -25,7 +25,10 @@ describe('CampaignRunner, stopped between a failure and its retry', { timeout: 1
   it('reports the campaign interrupted (resumable), not failed after its retries', async () => {
     const p = new TestProject('retrystop');
     projects.push(p);
-    p.write('bad.yaml', 'backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {fail_experiment: true}\n');
+    p.write(
+      'bad.yaml',
+      'backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {fail_experiment: true}\n',
+    );
     const loaded = loadCampaign(p.write('c.yaml', 'campaign_name: retrystop\nretries: 1\nconfigs: [bad.yaml]\n'));
     if (!loaded.ok) throw new Error(loaded.error.message);
     const plan = StoredPlan.parse(planCampaign(loaded.value));

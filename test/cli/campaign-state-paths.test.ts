@@ -9,7 +9,8 @@ import { ManifestStore } from '../../src/campaign/manifest-store.js';
 const BIN = resolve('bin/lem.js');
 
 beforeAll(() => {
-  if (!existsSync('dist/cli/campaign-status.js')) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync('dist/cli/campaign-status.js'))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
 });
 
 function projectWith(ids: string[]): string {
@@ -31,7 +32,17 @@ describe('campaign state paths', () => {
   it('lem campaign status refuses an id that would open a folder outside .state/campaigns (exit 2)', () => {
     const dir = projectWith([]);
     // A readable campaign where ../../x leads from .state/campaigns: the project folder's own x/.
-    ManifestStore.create(join(dir, 'x'), { schema_version: 1, campaign_id: 'x', campaign_name: 'outside', campaign_file: 'c.yaml', created_at: 't', updated_at: 't', seq: 0, status: 'planned', experiments: [] });
+    ManifestStore.create(join(dir, 'x'), {
+      schema_version: 1,
+      campaign_id: 'x',
+      campaign_name: 'outside',
+      campaign_file: 'c.yaml',
+      created_at: 't',
+      updated_at: 't',
+      seq: 0,
+      status: 'planned',
+      experiments: [],
+    });
     const r = lem(dir, 'campaign', 'status', '../../x');
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain('LEM001: "../../x" is not a campaign id');
@@ -53,11 +64,23 @@ describe('campaign state paths', () => {
     const dir = projectWith([]);
     const c = join(dir, '.state', 'campaigns', 'r-1');
     mkdirSync(c, { recursive: true });
-    writeFileSync(join(c, 'plan.json'), JSON.stringify({ campaign: { name: 'r', file: 'c.yaml' }, experiments: [{ id: 'e0', index: 0, cycle: 1, backend: 'synthetic', config_hash: 'h', config: {} }] }));
-    writeFileSync(join(c, 'journal.jsonl'), JSON.stringify({ seq: 1, ts: '2026-01-01T00:00:00Z', id: 'e0', patch: { status: 'completed', attempts: 1 } }) + '\n');
+    writeFileSync(
+      join(c, 'plan.json'),
+      JSON.stringify({
+        campaign: { name: 'r', file: 'c.yaml' },
+        experiments: [{ id: 'e0', index: 0, cycle: 1, backend: 'synthetic', config_hash: 'h', config: {} }],
+      }),
+    );
+    writeFileSync(
+      join(c, 'journal.jsonl'),
+      JSON.stringify({ seq: 1, ts: '2026-01-01T00:00:00Z', id: 'e0', patch: { status: 'completed', attempts: 1 } }) +
+        '\n',
+    );
     const r = lem(dir, 'campaign', 'status', 'r-1', '--json');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/warning: no campaign manifest at .*: rebuilt from plan\.json and journal\.jsonl \(1 records\)/);
+    expect(r.stderr).toMatch(
+      /warning: no campaign manifest at .*: rebuilt from plan\.json and journal\.jsonl \(1 records\)/,
+    );
     expect(JSON.parse(r.stdout)).toMatchObject({ campaign_id: 'r-1', counts: { completed: 1, total: 1 } });
   });
 });

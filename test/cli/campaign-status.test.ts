@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const BIN = resolve('bin/lem.js');
 
 beforeAll(() => {
-  if (!existsSync('dist/cli/campaign-status.js')) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync('dist/cli/campaign-status.js'))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
 });
 
 describe('lem campaign status', () => {
@@ -17,7 +18,10 @@ describe('lem campaign status', () => {
     const campaign = join(dir, '.state', 'campaigns', 'demo-20260101-000000-abcd');
     mkdirSync(campaign, { recursive: true });
     writeFileSync(join(campaign, 'manifest.json'), '{"schema_version": 1, "campaign_id": ');
-    const r = spawnSync(process.execPath, [BIN, 'campaign', 'status', 'demo-20260101-000000-abcd'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'campaign', 'status', 'demo-20260101-000000-abcd'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain(`LEM020: ${join(campaign, 'manifest.json')} cannot be read`);
   });

@@ -12,14 +12,25 @@ function lem(...args: string[]): { code: number | null; stdout: string; stderr: 
 }
 
 beforeAll(() => {
-  if (!existsSync('dist/cli/config-validate.js')) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync('dist/cli/config-validate.js'))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
 });
 
 const FIX = 'test/fixtures/invalid';
 
 describe('lem config validate', () => {
   it('exits 0 on every example file, saying what each is', () => {
-    const r = lem('config', 'validate', 'configs/transformers.yaml', 'configs/vllm.yaml', 'configs/tensorrt.yaml', 'configs/synthetic.yaml', 'campaigns/demo.yaml', 'campaigns/cross-backend.yaml', 'campaigns/full-backend-sweep.yaml');
+    const r = lem(
+      'config',
+      'validate',
+      'configs/transformers.yaml',
+      'configs/vllm.yaml',
+      'configs/tensorrt.yaml',
+      'configs/synthetic.yaml',
+      'campaigns/demo.yaml',
+      'campaigns/cross-backend.yaml',
+      'campaigns/full-backend-sweep.yaml',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok +configs\/vllm\.yaml \(experiment, backend vllm, config hash [0-9a-f]{12}\)$/m);
@@ -29,18 +40,30 @@ describe('lem config validate', () => {
   it('exits 2 with file:line:column, field path and expectation, and no stack trace', () => {
     const r = lem('config', 'validate', `${FIX}/exp-bad-precision.yaml`);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${FIX}/exp-bad-precision.yaml:4:3: model.fp_precision: expected one of "fp32", "fp16", "bf16", got "fp8"`);
+    expect(r.stderr).toContain(
+      `${FIX}/exp-bad-precision.yaml:4:3: model.fp_precision: expected one of "fp32", "fp16", "bf16", got "fp8"`,
+    );
     expect(r.stderr).toMatch(/^LEM002: /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reports every problem of every file, and still confirms the valid ones', () => {
-    const r = lem('config', 'validate', 'configs/vllm.yaml', `${FIX}/camp-vary-bad-value.yaml`, `${FIX}/exp-vllm-key-in-transformers.yaml`);
+    const r = lem(
+      'config',
+      'validate',
+      'configs/vllm.yaml',
+      `${FIX}/camp-vary-bad-value.yaml`,
+      `${FIX}/exp-vllm-key-in-transformers.yaml`,
+    );
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('ok   configs/vllm.yaml');
     expect(r.stderr).toContain('2 of 3 files invalid');
-    expect(r.stderr).toContain(`${FIX}/camp-vary-bad-value.yaml:8:7: vary.batching.batch_size[1]: expected an integer > 0, got 0`);
-    expect(r.stderr).toContain(`${FIX}/exp-vllm-key-in-transformers.yaml:5:3: transformers.max_num_seqs: "max_num_seqs" is a vllm parameter, not a transformers one`);
+    expect(r.stderr).toContain(
+      `${FIX}/camp-vary-bad-value.yaml:8:7: vary.batching.batch_size[1]: expected an integer > 0, got 0`,
+    );
+    expect(r.stderr).toContain(
+      `${FIX}/exp-vllm-key-in-transformers.yaml:5:3: transformers.max_num_seqs: "max_num_seqs" is a vllm parameter, not a transformers one`,
+    );
   });
 
   it('a missing file is exit 2 naming it', () => {
@@ -55,15 +78,23 @@ describe('lem config validate', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.valid).toBe(false);
     expect(doc.files[0]).toMatchObject({ file: 'configs/vllm.yaml', valid: true, kind: 'experiment', backend: 'vllm' });
-    expect(doc.files[1]).toMatchObject({ valid: false, issues: [{ path: 'batching.batch_sise', location: { line: 4, column: 3 } }] });
+    expect(doc.files[1]).toMatchObject({
+      valid: false,
+      issues: [{ path: 'batching.batch_sise', location: { line: 4, column: 3 } }],
+    });
   });
 
   it('warnings do not fail validation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lem-cli-'));
-    writeFileSync(join(dir, 'dup.yaml'), 'campaign_name: dup\nbase_config: {backend: synthetic, model: {name: m}}\nvary:\n  decoder.temperature: [0, 0.0]\n');
+    writeFileSync(
+      join(dir, 'dup.yaml'),
+      'campaign_name: dup\nbase_config: {backend: synthetic, model: {name: m}}\nvary:\n  decoder.temperature: [0, 0.0]\n',
+    );
     const r = lem('config', 'validate', join(dir, 'dup.yaml'));
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: .*dup\.yaml:3:1: vary: experiments #0 .* and #1 .* resolve to the same config/m);
+    expect(r.stderr).toMatch(
+      /^warning: .*dup\.yaml:3:1: vary: experiments #0 .* and #1 .* resolve to the same config/m,
+    );
   });
 });
 
@@ -92,11 +123,40 @@ describe('lem campaign plan', () => {
     const r = lem('campaign', 'plan', 'campaigns/full-backend-sweep.yaml', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.campaign).toMatchObject({ name: 'full-backend-sweep', cycles: 2, structure: 'interleaved', seed: 0, thermal_gap_s: 10, retries: 1, experiment_count: 6, run_count: 12, mode: 'grid' });
+    expect(doc.campaign).toMatchObject({
+      name: 'full-backend-sweep',
+      cycles: 2,
+      structure: 'interleaved',
+      seed: 0,
+      thermal_gap_s: 10,
+      retries: 1,
+      experiment_count: 6,
+      run_count: 12,
+      mode: 'grid',
+    });
     expect(doc.experiments).toHaveLength(12);
-    expect(Object.keys(doc.experiments[0]).sort()).toEqual(['backend', 'config', 'config_hash', 'config_index', 'cycle', 'id', 'index', 'varied']);
-    expect(doc.experiments[3]).toMatchObject({ index: 3, cycle: 1, backend: 'vllm', varied: { backend: 'vllm', 'batching.batch_size': 1 } });
-    expect(doc.experiments[3].config).toMatchObject({ backend: 'vllm', model: { name: 'Qwen/Qwen2.5-0.5B-Instruct', fp_precision: 'fp16' }, max_output_tokens: 256, vllm: { gpu_memory_utilization: 0.9 } });
+    expect(Object.keys(doc.experiments[0]).sort()).toEqual([
+      'backend',
+      'config',
+      'config_hash',
+      'config_index',
+      'cycle',
+      'id',
+      'index',
+      'varied',
+    ]);
+    expect(doc.experiments[3]).toMatchObject({
+      index: 3,
+      cycle: 1,
+      backend: 'vllm',
+      varied: { backend: 'vllm', 'batching.batch_size': 1 },
+    });
+    expect(doc.experiments[3].config).toMatchObject({
+      backend: 'vllm',
+      model: { name: 'Qwen/Qwen2.5-0.5B-Instruct', fp_precision: 'fp16' },
+      max_output_tokens: 256,
+      vllm: { gpu_memory_utilization: 0.9 },
+    });
     expect(Plan.safeParse(doc).success).toBe(true);
   });
 
@@ -111,13 +171,18 @@ describe('lem campaign plan', () => {
     const r = lem('campaign', 'plan', `${FIX}/camp-base-unused-section.yaml`);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`${FIX}/camp-base-unused-section.yaml:4:3: base_config.tensorrt: section "tensorrt" is for backend tensorrt`);
+    expect(r.stderr).toContain(
+      `${FIX}/camp-base-unused-section.yaml:4:3: base_config.tensorrt: section "tensorrt" is for backend tensorrt`,
+    );
   });
 
   it('--json errors are JSON on stdout too', () => {
     const r = lem('campaign', 'plan', `${FIX}/camp-zero-cycles.yaml`, '--json');
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'LEM002', issues: [{ path: 'cycles', location: { line: 3 } }] });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'LEM002',
+      issues: [{ path: 'cycles', location: { line: 3 } }],
+    });
   });
 
   it('a missing campaign file is exit 2', () => {
@@ -135,7 +200,10 @@ describe('help', () => {
     expect(r.stdout).toContain('campaign plan');
   });
 
-  it.each([['config', 'validate'], ['campaign', 'plan']])('lem %s %s --help explains it with examples', (a, b) => {
+  it.each([
+    ['config', 'validate'],
+    ['campaign', 'plan'],
+  ])('lem %s %s --help explains it with examples', (a, b) => {
     const r = lem(a, b, '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--json');

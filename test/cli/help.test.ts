@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { LEM_BIN } from '../support/lem-project.js';
 
 // The built CLI as a process (npm test builds first).
-const lem = (args: string[]) => spawnSync(process.execPath, [LEM_BIN, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: undefined } });
+const lem = (args: string[]) =>
+  spawnSync(process.execPath, [LEM_BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: undefined },
+  });
 
 describe('lem --help', () => {
   it('lists every command, in plain text when piped', () => {
@@ -30,13 +34,25 @@ describe('lem --help', () => {
     }
   });
 
-  it.each(['campaign run', 'campaign resume', 'campaign plan', 'config validate', 'backends up', 'results aggregate', 'results report', 'results compare', 'daemon', 'doctor'])('lem %s --help explains every option', (cmd) => {
+  it.each([
+    'campaign run',
+    'campaign resume',
+    'campaign plan',
+    'config validate',
+    'backends up',
+    'results aggregate',
+    'results report',
+    'results compare',
+    'daemon',
+    'doctor',
+  ])('lem %s --help explains every option', (cmd) => {
     const r = lem([...cmd.split(' '), '--help']);
     expect(r.status).toBe(0);
     const options = r.stdout.split('\nOptions\n')[1]!.split(/\n(Details|Examples)\n/)[0]!;
     const lines = options.split('\n').filter((l) => /^\s+--/.test(l));
     expect(lines.length).toBeGreaterThan(0);
-    for (const l of lines) expect(l.trim().split(/\s{2,}/).length, `option without a description: ${l}`).toBeGreaterThanOrEqual(2);
+    for (const l of lines)
+      expect(l.trim().split(/\s{2,}/).length, `option without a description: ${l}`).toBeGreaterThanOrEqual(2);
   });
 
   it('an unknown command is a usage error (exit 2)', () => {
@@ -45,7 +61,23 @@ describe('lem --help', () => {
     expect(r.stderr).toMatch(/Command not found/);
   });
 
-  const EVERY = ['campaign run', 'campaign resume', 'campaign plan', 'campaign status', 'campaign list', 'config validate', 'backends up', 'backends down', 'backends status', 'results aggregate', 'results report', 'results compare', 'daemon', 'daemon status', 'doctor'];
+  const EVERY = [
+    'campaign run',
+    'campaign resume',
+    'campaign plan',
+    'campaign status',
+    'campaign list',
+    'config validate',
+    'backends up',
+    'backends down',
+    'backends status',
+    'results aggregate',
+    'results report',
+    'results compare',
+    'daemon',
+    'daemon status',
+    'doctor',
+  ];
 
   it.each(EVERY)('lem %s --help names what each option takes (no clipanion "#0")', (cmd) => {
     const r = lem([...cmd.split(' '), '--help']);

@@ -5,7 +5,10 @@ describe('projectOptions: the environment and the Docker trace (the CLI edge)', 
   it('passes the environment on, with LEM_UID/LEM_GID defaulting to the invoking user', () => {
     const o = projectOptions(undefined, { A: '1' }, '/x');
     expect(o.env).toEqual({ A: '1', LEM_UID: String(process.getuid!()), LEM_GID: String(process.getgid!()) });
-    expect(projectOptions(undefined, { LEM_UID: '7', LEM_GID: '8' }, '/x').env).toMatchObject({ LEM_UID: '7', LEM_GID: '8' });
+    expect(projectOptions(undefined, { LEM_UID: '7', LEM_GID: '8' }, '/x').env).toMatchObject({
+      LEM_UID: '7',
+      LEM_GID: '8',
+    });
   });
 
   it('traces Docker calls for DEBUG=lem:docker, lem:*, * or LEM_DEBUG, and only then', () => {

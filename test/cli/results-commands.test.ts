@@ -19,7 +19,8 @@ const outs = mkdtempSync(join(tmpdir(), 'lem-results-out-'));
 const fast = ['--resamples', '1000'];
 
 beforeAll(() => {
-  if (!existsSync('dist/cli/results-aggregate.js')) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync('dist/cli/results-aggregate.js'))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   // camp-a: valid, invalid, partial, missing and simulated results; camp-b and camp-c: the same config, energy −20 %.
   addCampaign(root, 'camp-b');
   addCampaign(root, 'camp-c', { energyScale: 0.8 });
@@ -52,7 +53,12 @@ describe('lem results aggregate', () => {
   it('defaults to the latest campaign and writes under <results>/_aggregate/<campaign>; --json is machine-readable', () => {
     const r = lem('results', 'aggregate', '--results', root, '--json', ...fast);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout) as { scope: string[]; files: Record<string, string>; experiments: number; summary: { config_hash: string }[] };
+    const j = JSON.parse(r.stdout) as {
+      scope: string[];
+      files: Record<string, string>;
+      experiments: number;
+      summary: { config_hash: string }[];
+    };
     expect(j.scope).toEqual(['camp-c']);
     expect(j.files['summary_json']).toBe(join(root, '_aggregate', 'camp-c', 'summary.json'));
     expect(j.experiments).toBe(4);
@@ -60,8 +66,30 @@ describe('lem results aggregate', () => {
   });
 
   it('aggregates every campaign with --all, and the same seed gives the same numbers', () => {
-    const a = lem('results', 'aggregate', '--results', root, '--all', '--out', join(outs, 'all-1'), '--seed', '7', ...fast);
-    const b = lem('results', 'aggregate', '--results', root, '--all', '--out', join(outs, 'all-2'), '--seed', '7', ...fast);
+    const a = lem(
+      'results',
+      'aggregate',
+      '--results',
+      root,
+      '--all',
+      '--out',
+      join(outs, 'all-1'),
+      '--seed',
+      '7',
+      ...fast,
+    );
+    const b = lem(
+      'results',
+      'aggregate',
+      '--results',
+      root,
+      '--all',
+      '--out',
+      join(outs, 'all-2'),
+      '--seed',
+      '7',
+      ...fast,
+    );
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     expect(a.stdout).toMatch(/from 3 campaigns/);
@@ -107,7 +135,19 @@ describe('lem results report', () => {
   });
 
   it('exits 2 for an experiment that is not in the results', () => {
-    const r = lem('results', 'report', '--results', root, '--campaign', 'camp-a', '--out', join(outs, 'r2.html'), '--experiment', 'zzz', ...fast);
+    const r = lem(
+      'results',
+      'report',
+      '--results',
+      root,
+      '--campaign',
+      'camp-a',
+      '--out',
+      join(outs, 'r2.html'),
+      '--experiment',
+      'zzz',
+      ...fast,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/experiment "zzz" is not among the selected results/);
   });
@@ -119,7 +159,9 @@ describe('lem results compare', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1 configurations in both \(matched by config hash\)/);
-    expect(r.stdout).toMatch(/\| J\/output token \(J\/tok\) +\| +[\d.]+ \| +[\d.]+ \| +0\.800 \[0\.7\d\d, 0\.8\d\d\] \| +<0\.001 \| B better +\|/);
+    expect(r.stdout).toMatch(
+      /\| J\/output token \(J\/tok\) +\| +[\d.]+ \| +[\d.]+ \| +0\.800 \[0\.7\d\d, 0\.8\d\d\] \| +<0\.001 \| B better +\|/,
+    );
     const j = lem('results', 'compare', 'camp-b', join(root, 'camp-c'), '--results', root, '--json', ...fast);
     expect(j.code).toBe(0);
     const parsed = JSON.parse(j.stdout) as { matched: { metrics: { key: string; significant: boolean | null }[] }[] };
@@ -145,15 +187,39 @@ describe('results that failed a validity check', () => {
       const invalid = cycle === 2 ? { validity: { valid: false, assessed: true, checks: [], reasons: [reason] } } : {};
       writeResultFolder(vroot, buildResult({ campaignId: 'camp-v', experimentId: `e${cycle}`, cycle }, invalid));
     }
-    const r = lem('results', 'aggregate', '--results', vroot, '--campaign', 'camp-v', '--out', join(outs, 'v1'), ...fast);
+    const r = lem(
+      'results',
+      'aggregate',
+      '--results',
+      vroot,
+      '--campaign',
+      'camp-v',
+      '--out',
+      join(outs, 'v1'),
+      ...fast,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Aggregated 2 experiments, 1 configurations/m);
     expect(r.stdout).toMatch(/^1 results failed a validity check, left out \(--include-invalid keeps them\):$/m);
     expect(r.stdout).toContain(`camp-v/e2/result.json: ${reason}`);
-    const j = JSON.parse(readFileSync(join(outs, 'v1', 'summary.json'), 'utf8')) as { experiments: number; invalid: { reasons: string[] }[] };
+    const j = JSON.parse(readFileSync(join(outs, 'v1', 'summary.json'), 'utf8')) as {
+      experiments: number;
+      invalid: { reasons: string[] }[];
+    };
     expect(j.experiments).toBe(2);
     expect(j.invalid.map((x) => x.reasons)).toEqual([[reason]]);
-    const inc = lem('results', 'aggregate', '--results', vroot, '--campaign', 'camp-v', '--out', join(outs, 'v2'), '--include-invalid', ...fast);
+    const inc = lem(
+      'results',
+      'aggregate',
+      '--results',
+      vroot,
+      '--campaign',
+      'camp-v',
+      '--out',
+      join(outs, 'v2'),
+      '--include-invalid',
+      ...fast,
+    );
     expect(inc.stdout).toMatch(/^Aggregated 3 experiments/m);
     expect(inc.stdout).toMatch(/kept in the statistics \(--include-invalid\)/);
   });

@@ -9,12 +9,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * before lem ever asks Docker anything (which would be exit 1, LEM010).
  */
 function lem(...args: string[]): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/lem.js', ...args], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: 'unix:///tmp/lem-no-such-docker.sock' } });
+  const r = spawnSync(process.execPath, ['bin/lem.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_HOST: 'unix:///tmp/lem-no-such-docker.sock' },
+  });
   return { code: r.status, stderr: r.stderr };
 }
 
 beforeAll(() => {
-  if (!existsSync('dist/cli/campaign-run.js')) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync('dist/cli/campaign-run.js'))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
 });
 
 describe('--health-timeout', () => {

@@ -15,20 +15,40 @@ const COMMON: Record<string, fc.Arbitrary<unknown>> = {
 
 /** Fields of each backend's own section. */
 const OWN: Record<Backend, Record<string, fc.Arbitrary<unknown>>> = {
-  transformers: { torch_compile: fc.boolean(), attn_implementation: fc.constantFrom('eager', 'sdpa', 'flash_attention_2'), use_cache: fc.boolean() },
-  vllm: { max_num_seqs: fc.integer({ min: 1, max: 512 }), gpu_memory_utilization: fc.integer({ min: 1, max: 10 }).map((x) => x / 10), enforce_eager: fc.boolean() },
+  transformers: {
+    torch_compile: fc.boolean(),
+    attn_implementation: fc.constantFrom('eager', 'sdpa', 'flash_attention_2'),
+    use_cache: fc.boolean(),
+  },
+  vllm: {
+    max_num_seqs: fc.integer({ min: 1, max: 512 }),
+    gpu_memory_utilization: fc.integer({ min: 1, max: 10 }).map((x) => x / 10),
+    enforce_eager: fc.boolean(),
+  },
   tensorrt: { max_batch_size: fc.integer({ min: 1, max: 256 }), max_num_tokens: fc.integer({ min: 1, max: 16384 }) },
   synthetic: { tokens_per_second: fc.integer({ min: 1, max: 10000 }), ttft_ms: fc.integer({ min: 0, max: 100 }) },
 };
 
 /** A valid value of one field of each backend's section. */
-const STRAY: Record<Backend, [string, unknown]> = { transformers: ['torch_compile', true], vllm: ['max_num_seqs', 8], tensorrt: ['max_batch_size', 8], synthetic: ['ttft_ms', 1] };
+const STRAY: Record<Backend, [string, unknown]> = {
+  transformers: ['torch_compile', true],
+  vllm: ['max_num_seqs', 8],
+  tensorrt: ['max_batch_size', 8],
+  synthetic: ['ttft_ms', 1],
+};
 
-const values = (arb: fc.Arbitrary<unknown>) => fc.uniqueArray(arb, { minLength: 1, maxLength: 3, selector: (v) => JSON.stringify(v) });
+const values = (arb: fc.Arbitrary<unknown>) =>
+  fc.uniqueArray(arb, { minLength: 1, maxLength: 3, selector: (v) => JSON.stringify(v) });
 
 /** A key subset and a list of distinct values for each key. */
 function axes(pool: Record<string, fc.Arbitrary<unknown>>, maxKeys: number): fc.Arbitrary<[string, unknown[]][]> {
-  return fc.subarray(Object.keys(pool), { maxLength: maxKeys }).chain((keys) => (keys.length === 0 ? fc.constant([]) : fc.tuple(...keys.map((k) => values(pool[k]!).map((v): [string, unknown[]] => [k, v])))));
+  return fc
+    .subarray(Object.keys(pool), { maxLength: maxKeys })
+    .chain((keys) =>
+      keys.length === 0
+        ? fc.constant([])
+        : fc.tuple(...keys.map((k) => values(pool[k]!).map((v): [string, unknown[]] => [k, v]))),
+    );
 }
 
 interface GridCase {
@@ -45,7 +65,12 @@ const gridCase: fc.Arbitrary<GridCase> = fc
     nested: fc.boolean(),
   })
   .chain((c) =>
-    fc.tuple(...c.backends.map((b) => axes(OWN[b], 2))).map((own) => ({ ...c, own: Object.fromEntries(c.backends.map((b, i) => [b, own[i]!.map(([k, v]): [string, unknown[]] => [`${b}.${k}`, v])])) })),
+    fc.tuple(...c.backends.map((b) => axes(OWN[b], 2))).map((own) => ({
+      ...c,
+      own: Object.fromEntries(
+        c.backends.map((b, i) => [b, own[i]!.map(([k, v]): [string, unknown[]] => [`${b}.${k}`, v])]),
+      ),
+    })),
   );
 
 /** The vary mapping for a case, written with dotted keys or as nested maps. */
@@ -81,13 +106,14 @@ describe('expandGrid properties', () => {
         if (!r.ok) return;
         const expected = c.backends.reduce((n, b) => n + product(c.common) * product(c.own[b] ?? []), 0);
         expect(r.value).toHaveLength(expected);
-        for (const b of c.backends) expect(r.value.filter((e) => e.backend === b)).toHaveLength(product(c.common) * product(c.own[b] ?? []));
+        for (const b of c.backends)
+          expect(r.value.filter((e) => e.backend === b)).toHaveLength(product(c.common) * product(c.own[b] ?? []));
       }),
       { numRuns: 150 },
     );
   });
 
-  it("no key of another backend ever reaches an experiment; each gets exactly its own varied values", () => {
+  it('no key of another backend ever reaches an experiment; each gets exactly its own varied values', () => {
     fc.assert(
       fc.property(gridCase, (c) => {
         const r = expandGrid(BASE, varyOf(c));
@@ -110,7 +136,8 @@ describe('expandGrid properties', () => {
         if (!r.ok) throw new Error(JSON.stringify(r.error));
         const combos = r.value.map((e) => JSON.stringify(Object.entries(e.varied).sort()));
         expect(new Set(combos).size).toBe(combos.length);
-        for (const [k, vals] of c.common) for (const v of vals) expect(r.value.some((e) => e.varied[k] === v)).toBe(true);
+        for (const [k, vals] of c.common)
+          for (const v of vals) expect(r.value.some((e) => e.varied[k] === v)).toBe(true);
       }),
       { numRuns: 100 },
     );
@@ -128,7 +155,7 @@ describe('expandGrid properties', () => {
     );
   });
 
-  it("an axis for a backend the campaign does not run is an error naming it, never a dropped value", () => {
+  it('an axis for a backend the campaign does not run is an error naming it, never a dropped value', () => {
     fc.assert(
       fc.property(gridCase, fc.constantFrom(...BACKENDS), (c, stray) => {
         fc.pre(!c.backends.includes(stray));
@@ -136,7 +163,14 @@ describe('expandGrid properties', () => {
         const key = `${stray}.${field}`;
         const r = expandGrid(BASE, { ...varyOf(c), [key]: [value] });
         expect(r.ok).toBe(false);
-        if (!r.ok) expect(r.error.some((p) => p.path.join('.') === `vary.${key}` && p.message.includes(`no experiment of this campaign uses ${stray}`))).toBe(true);
+        if (!r.ok)
+          expect(
+            r.error.some(
+              (p) =>
+                p.path.join('.') === `vary.${key}` &&
+                p.message.includes(`no experiment of this campaign uses ${stray}`),
+            ),
+          ).toBe(true);
       }),
       { numRuns: 100 },
     );
@@ -145,8 +179,18 @@ describe('expandGrid properties', () => {
 
 describe('expandGrid examples', () => {
   it("the seed's example: backend [pytorch, vllm] x batching.batch_size [1, 4, 8] = 6", () => {
-    const r = expandGrid({ model: { name: 'meta-llama/Llama-3.1-8B', fp_precision: 'fp16' }, max_output_tokens: 256 }, { backend: ['pytorch', 'vllm'], batching: { batch_size: [1, 4, 8] } });
-    expect(r.ok && r.value.map((e) => `${e.backend}:${e.config.batching.batch_size}`)).toEqual(['transformers:1', 'transformers:4', 'transformers:8', 'vllm:1', 'vllm:4', 'vllm:8']);
+    const r = expandGrid(
+      { model: { name: 'meta-llama/Llama-3.1-8B', fp_precision: 'fp16' }, max_output_tokens: 256 },
+      { backend: ['pytorch', 'vllm'], batching: { batch_size: [1, 4, 8] } },
+    );
+    expect(r.ok && r.value.map((e) => `${e.backend}:${e.config.batching.batch_size}`)).toEqual([
+      'transformers:1',
+      'transformers:4',
+      'transformers:8',
+      'vllm:1',
+      'vllm:4',
+      'vllm:8',
+    ]);
   });
 
   it('without vary.backend, base_config.backend routes every experiment', () => {
@@ -158,13 +202,23 @@ describe('expandGrid examples', () => {
   });
 
   it('reports problems at campaign-document paths, each once however many experiments share it', () => {
-    const r = expandGrid({ model: { name: 'm' } }, { backend: ['vllm', 'transformers'], 'batching.batch_size': [1, 0], max_output_tokens: [1, 2, 3] });
+    const r = expandGrid(
+      { model: { name: 'm' } },
+      { backend: ['vllm', 'transformers'], 'batching.batch_size': [1, 0], max_output_tokens: [1, 2, 3] },
+    );
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.map((p) => [p.path.join('.'), p.message])).toEqual([['vary.batching.batch_size.1', 'expected an integer > 0, got 0']]);
+    if (!r.ok)
+      expect(r.error.map((p) => [p.path.join('.'), p.message])).toEqual([
+        ['vary.batching.batch_size.1', 'expected an integer > 0, got 0'],
+      ]);
   });
 
   it('flattens vary into axes in the order written', () => {
-    const { axes: found, problems } = varyAxes({ backend: ['vllm'], batching: { batch_size: [1], strategy: ['static'] }, 'vllm.max_num_seqs': [4] });
+    const { axes: found, problems } = varyAxes({
+      backend: ['vllm'],
+      batching: { batch_size: [1], strategy: ['static'] },
+      'vllm.max_num_seqs': [4],
+    });
     expect(problems).toEqual([]);
     expect(found.map((a) => [a.key, a.backend ?? null, a.source.join('.')])).toEqual([
       ['backend', null, 'vary.backend'],

@@ -11,7 +11,8 @@ function reference(value: unknown): string {
       // A null-prototype copy, so a "__proto__" key stays an own key (as in parsed JSON/YAML) instead of
       // setting the copy's prototype.
       const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      for (const k of Object.keys(v).sort()) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = sort((v as Record<string, unknown>)[k]);
+      for (const k of Object.keys(v).sort())
+        if ((v as Record<string, unknown>)[k] !== undefined) out[k] = sort((v as Record<string, unknown>)[k]);
       return out;
     }
     return v;
@@ -21,7 +22,18 @@ function reference(value: unknown): string {
 
 describe('canonicalJson', () => {
   it('equals JSON.stringify of a key-sorted copy, for any JSON-like value', () => {
-    const value = fc.oneof(fc.jsonValue(), fc.object({ values: [fc.constant(undefined), fc.double(), fc.string(), fc.constant(null), fc.array(fc.option(fc.integer(), { nil: undefined }))] }));
+    const value = fc.oneof(
+      fc.jsonValue(),
+      fc.object({
+        values: [
+          fc.constant(undefined),
+          fc.double(),
+          fc.string(),
+          fc.constant(null),
+          fc.array(fc.option(fc.integer(), { nil: undefined })),
+        ],
+      }),
+    );
     fc.assert(
       fc.property(value, (v) => {
         expect(canonicalJson(v)).toBe(reference(v));
@@ -32,12 +44,16 @@ describe('canonicalJson', () => {
 
   it('does not depend on key order, and shared sub-objects serialise the same each time', () => {
     const shared = { b: 1, a: [2, { d: 3, c: 4 }] };
-    expect(canonicalJson({ x: shared, y: shared })).toBe('{"x":{"a":[2,{"c":4,"d":3}],"b":1},"y":{"a":[2,{"c":4,"d":3}],"b":1}}');
+    expect(canonicalJson({ x: shared, y: shared })).toBe(
+      '{"x":{"a":[2,{"c":4,"d":3}],"b":1},"y":{"a":[2,{"c":4,"d":3}],"b":1}}',
+    );
     expect(canonicalJson({ y: 1, x: 2 })).toBe(canonicalJson({ x: 2, y: 1 }));
   });
 
   it('configHash is the first 12 hex digits of SHA-256 of the canonical JSON', () => {
     const c = { model: { name: 'm' }, backend: 'vllm' };
-    expect(configHash(c)).toBe(createHash('sha256').update('{"backend":"vllm","model":{"name":"m"}}').digest('hex').slice(0, 12));
+    expect(configHash(c)).toBe(
+      createHash('sha256').update('{"backend":"vllm","model":{"name":"m"}}').digest('hex').slice(0, 12),
+    );
   });
 });

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExperimentConfig } from '../../src/config/experiment.js';
-import { loadCampaign, loadConfigFile, loadExperimentFile, locateCampaignPath, type LoadedCampaign } from '../../src/config/load.js';
+import {
+  loadCampaign,
+  loadConfigFile,
+  loadExperimentFile,
+  locateCampaignPath,
+  type LoadedCampaign,
+} from '../../src/config/load.js';
 
 function tempDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'lem-load-'));
@@ -21,23 +27,31 @@ function loaded(file: string): LoadedCampaign {
 }
 
 describe('example files', () => {
-  it.each(['configs/transformers.yaml', 'configs/vllm.yaml', 'configs/tensorrt.yaml', 'configs/synthetic.yaml'])('%s is a valid experiment', (file) => {
-    const r = loadExperimentFile(file);
-    expect(r.ok).toBe(true);
-  });
+  it.each(['configs/transformers.yaml', 'configs/vllm.yaml', 'configs/tensorrt.yaml', 'configs/synthetic.yaml'])(
+    '%s is a valid experiment',
+    (file) => {
+      const r = loadExperimentFile(file);
+      expect(r.ok).toBe(true);
+    },
+  );
 
   it("the seed's full-backend sweep gives 2 backends x 3 batch sizes = 6 experiments, routed by backend", () => {
     const c = loaded('campaigns/full-backend-sweep.yaml');
     expect(c.mode).toBe('grid');
     expect(c.experiments.map((e) => [e.backend, e.config.batching.batch_size])).toEqual([
-      ['transformers', 1], ['transformers', 4], ['transformers', 8],
-      ['vllm', 1], ['vllm', 4], ['vllm', 8],
+      ['transformers', 1],
+      ['transformers', 4],
+      ['transformers', 8],
+      ['vllm', 1],
+      ['vllm', 4],
+      ['vllm', 8],
     ]);
     expect(c.experiments[0]!.varied).toEqual({ backend: 'transformers', 'batching.batch_size': 1 });
     // Each experiment carries only its own backend's section, with that engine's defaults filled in.
     for (const e of c.experiments) {
       expect(e.backend === 'external' ? undefined : e.config[e.backend]).toBeDefined();
-      for (const other of ['transformers', 'vllm', 'tensorrt', 'synthetic'] as const) if (other !== e.backend) expect(e.config[other]).toBeUndefined();
+      for (const other of ['transformers', 'vllm', 'tensorrt', 'synthetic'] as const)
+        if (other !== e.backend) expect(e.config[other]).toBeUndefined();
     }
   });
 
@@ -59,16 +73,45 @@ describe('example files', () => {
 
 describe('campaign defaults and settings', () => {
   it('fills defaults: 1 cycle, interleaved, seed 0, no thermal gap, 1 retry, 1 h experiment timeout, serial placement', () => {
-    const dir = tempDir({ 'c.yaml': 'campaign_name: d\nbase_config: {backend: synthetic, model: {name: m}}\nvary: {max_output_tokens: [1, 2]}\n' });
+    const dir = tempDir({
+      'c.yaml':
+        'campaign_name: d\nbase_config: {backend: synthetic, model: {name: m}}\nvary: {max_output_tokens: [1, 2]}\n',
+    });
     const c = loaded(join(dir, 'c.yaml'));
-    expect(c.settings).toEqual({ campaign_name: 'd', cycles: 1, structure: 'interleaved', seed: 0, thermal_gap_s: 0, retries: 1, experiment_timeout_s: 3600, placement: 'serial' });
+    expect(c.settings).toEqual({
+      campaign_name: 'd',
+      cycles: 1,
+      structure: 'interleaved',
+      seed: 0,
+      thermal_gap_s: 0,
+      retries: 1,
+      experiment_timeout_s: 3600,
+      placement: 'serial',
+    });
   });
 
   it('normalises schedule.cron to a list and keeps source positions for the daemon', () => {
-    const text = ['campaign_name: s', 'base_config: {backend: synthetic, model: {name: m}}', 'vary: {max_output_tokens: [1]}', 'schedule:', '  cron:', '    - "0 3 * * *"', '    - "0 15 * * *"', '  timezone: Europe/London', ''].join('\n');
-    const dir = tempDir({ 'c.yaml': text, 'single.yaml': text.replace('  cron:\n    - "0 3 * * *"\n    - "0 15 * * *"', '  cron: "*/5 * * * *"') });
+    const text = [
+      'campaign_name: s',
+      'base_config: {backend: synthetic, model: {name: m}}',
+      'vary: {max_output_tokens: [1]}',
+      'schedule:',
+      '  cron:',
+      '    - "0 3 * * *"',
+      '    - "0 15 * * *"',
+      '  timezone: Europe/London',
+      '',
+    ].join('\n');
+    const dir = tempDir({
+      'c.yaml': text,
+      'single.yaml': text.replace('  cron:\n    - "0 3 * * *"\n    - "0 15 * * *"', '  cron: "*/5 * * * *"'),
+    });
     const c = loaded(join(dir, 'c.yaml'));
-    expect(c.settings.schedule).toEqual({ cron: ['0 3 * * *', '0 15 * * *'], timezone: 'Europe/London', overlap: 'skip' });
+    expect(c.settings.schedule).toEqual({
+      cron: ['0 3 * * *', '0 15 * * *'],
+      timezone: 'Europe/London',
+      overlap: 'skip',
+    });
     expect(locateCampaignPath(c, ['schedule', 'cron', 1])).toEqual({ file: join(dir, 'c.yaml'), line: 7, column: 7 });
     expect(locateCampaignPath(c, ['schedule', 'timezone'])).toMatchObject({ line: 8, column: 3 });
     // A single expression: index 0 falls back to the scalar itself.
@@ -78,7 +121,10 @@ describe('campaign defaults and settings', () => {
   });
 
   it("the campaign's force_cold_start overrides every experiment's", () => {
-    const dir = tempDir({ 'c.yaml': 'campaign_name: d\nforce_cold_start: true\nbase_config: {backend: synthetic, model: {name: m}, force_cold_start: false}\nvary: {max_output_tokens: [1, 2]}\n' });
+    const dir = tempDir({
+      'c.yaml':
+        'campaign_name: d\nforce_cold_start: true\nbase_config: {backend: synthetic, model: {name: m}, force_cold_start: false}\nvary: {max_output_tokens: [1, 2]}\n',
+    });
     expect(loaded(join(dir, 'c.yaml')).experiments.every((e) => e.config.force_cold_start)).toBe(true);
   });
 });
@@ -96,15 +142,21 @@ describe('grid spelling and routing', () => {
     expect(a.map((e) => e.config_hash)).toEqual(b.map((e) => e.config_hash));
     // transformers: 2 batch sizes; vllm: 2 batch sizes x 2 max_num_seqs. Backend first, last key fastest.
     expect(a.map((e) => [e.backend, e.config.batching.batch_size, e.config.vllm?.max_num_seqs ?? null])).toEqual([
-      ['transformers', 1, null], ['transformers', 4, null],
-      ['vllm', 1, 8], ['vllm', 1, 16], ['vllm', 4, 8], ['vllm', 4, 16],
+      ['transformers', 1, null],
+      ['transformers', 4, null],
+      ['vllm', 1, 8],
+      ['vllm', 1, 16],
+      ['vllm', 4, 8],
+      ['vllm', 4, 16],
     ]);
     expect(a[2]!.varied).toEqual({ backend: 'vllm', 'batching.batch_size': 1, 'vllm.max_num_seqs': 8 });
     expect(a[0]!.varied).toEqual({ backend: 'transformers', 'batching.batch_size': 1 });
   });
 
   it("base_config sections apply to their own backend's experiments only", () => {
-    const dir = tempDir({ 'c.yaml': `${base}  transformers: {torch_compile: true}\n  vllm: {enforce_eager: true}\nvary:\n  backend: [transformers, vllm]\n` });
+    const dir = tempDir({
+      'c.yaml': `${base}  transformers: {torch_compile: true}\n  vllm: {enforce_eager: true}\nvary:\n  backend: [transformers, vllm]\n`,
+    });
     const [t, v] = loaded(join(dir, 'c.yaml')).experiments;
     expect(t!.config.transformers?.torch_compile).toBe(true);
     expect(t!.config.vllm).toBeUndefined();
@@ -113,13 +165,20 @@ describe('grid spelling and routing', () => {
   });
 
   it('a list of mappings varies a block, merged over base_config', () => {
-    const dir = tempDir({ 'c.yaml': `campaign_name: g\nbase_config:\n  backend: vllm\n  model: {name: m, fp_precision: fp16}\nvary:\n  model: [{name: a}, {name: b, fp_precision: bf16}]\n` });
+    const dir = tempDir({
+      'c.yaml': `campaign_name: g\nbase_config:\n  backend: vllm\n  model: {name: m, fp_precision: fp16}\nvary:\n  model: [{name: a}, {name: b, fp_precision: bf16}]\n`,
+    });
     const e = loaded(join(dir, 'c.yaml')).experiments;
-    expect(e.map((x) => x.config.model)).toEqual([{ name: 'a', fp_precision: 'fp16' }, { name: 'b', fp_precision: 'bf16' }]);
+    expect(e.map((x) => x.config.model)).toEqual([
+      { name: 'a', fp_precision: 'fp16' },
+      { name: 'b', fp_precision: 'bf16' },
+    ]);
   });
 
   it('duplicate resolved configs are kept, with a warning', () => {
-    const dir = tempDir({ 'c.yaml': `campaign_name: g\nbase_config: {backend: vllm, model: {name: m}}\nvary:\n  decoder.temperature: [0, 0.0, 1]\n` });
+    const dir = tempDir({
+      'c.yaml': `campaign_name: g\nbase_config: {backend: vllm, model: {name: m}}\nvary:\n  decoder.temperature: [0, 0.0, 1]\n`,
+    });
     const c = loaded(join(dir, 'c.yaml'));
     expect(c.experiments).toHaveLength(3);
     expect(c.warnings).toHaveLength(1);
@@ -128,7 +187,10 @@ describe('grid spelling and routing', () => {
   });
 
   it('mode 1 listing a file twice warns too', () => {
-    const dir = tempDir({ 'e.yaml': 'backend: vllm\nmodel: {name: m}\n', 'c.yaml': 'campaign_name: g\nconfigs: [e.yaml, e.yaml]\n' });
+    const dir = tempDir({
+      'e.yaml': 'backend: vllm\nmodel: {name: m}\n',
+      'c.yaml': 'campaign_name: g\nconfigs: [e.yaml, e.yaml]\n',
+    });
     const c = loaded(join(dir, 'c.yaml'));
     expect(c.experiments).toHaveLength(2);
     expect(c.warnings[0]).toMatchObject({ path: 'configs[1]', location: { line: 2 } });
@@ -141,7 +203,8 @@ describe('relative paths', () => {
       'prompts/p.jsonl': '{"prompt": "hi"}\n',
       'exp/e.yaml': 'backend: vllm\nmodel: {name: m}\nprompts: {source: file, file: ../prompts/p.jsonl}\n',
       'c.yaml': 'campaign_name: g\nconfigs: [exp/e.yaml]\n',
-      'grid.yaml': 'campaign_name: g\nbase_config:\n  backend: vllm\n  model: {name: m}\n  prompts: {source: file, file: prompts/p.jsonl}\nvary: {max_output_tokens: [1]}\n',
+      'grid.yaml':
+        'campaign_name: g\nbase_config:\n  backend: vllm\n  model: {name: m}\n  prompts: {source: file, file: prompts/p.jsonl}\nvary: {max_output_tokens: [1]}\n',
     });
     const want = join(dir, 'prompts/p.jsonl');
     expect(loaded(join(dir, 'c.yaml')).experiments[0]!.config.prompts.file).toBe(want);
@@ -173,7 +236,12 @@ describe('file kinds and YAML features', () => {
   it('a missing file is a usage error naming it', () => {
     const r = loadCampaign('campaigns/nope.yaml');
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatchObject({ code: 'LEM003', exitCode: 2, message: expect.stringContaining('campaigns/nope.yaml') });
+    if (!r.ok)
+      expect(r.error).toMatchObject({
+        code: 'LEM003',
+        exitCode: 2,
+        message: expect.stringContaining('campaigns/nope.yaml'),
+      });
   });
 });
 

@@ -37,18 +37,33 @@ describe('readConfigText', () => {
   };
 
   it('reports invalid UTF-8 at its line and column, counted in characters', () => {
-    const r = readConfigText(file(Buffer.concat([Buffer.from('a: 1\nname: "é'), Buffer.from([0xff]), Buffer.from('"\n')])), 1000);
-    expect(r).toEqual({ ok: false, error: { reason: 'invalid UTF-8 (byte 0xff): save the file as UTF-8', line: 2, column: 9 } });
+    const r = readConfigText(
+      file(Buffer.concat([Buffer.from('a: 1\nname: "é'), Buffer.from([0xff]), Buffer.from('"\n')])),
+      1000,
+    );
+    expect(r).toEqual({
+      ok: false,
+      error: { reason: 'invalid UTF-8 (byte 0xff): save the file as UTF-8', line: 2, column: 9 },
+    });
   });
 
   it('drops a byte-order mark and refuses a file over the limit', () => {
     expect(readConfigText(file('\ufeffa: 1\n'), 1000)).toEqual({ ok: true, value: 'a: 1\n' });
-    expect(readConfigText(file('a: 1\n'), 4)).toEqual({ ok: false, error: { reason: 'is 5 bytes, larger than the 4 bytes a config file may be' } });
+    expect(readConfigText(file('a: 1\n'), 4)).toEqual({
+      ok: false,
+      error: { reason: 'is 5 bytes, larger than the 4 bytes a config file may be' },
+    });
   });
 
   it('refuses directories and devices by what they are', () => {
-    expect(readConfigText(tmpdir(), 1000)).toMatchObject({ ok: false, error: { reason: expect.stringMatching(/^is a directory, not a regular file/) } });
-    expect(readConfigText('/dev/null', 1000)).toMatchObject({ ok: false, error: { reason: expect.stringMatching(/^is a character device/) } });
+    expect(readConfigText(tmpdir(), 1000)).toMatchObject({
+      ok: false,
+      error: { reason: expect.stringMatching(/^is a directory, not a regular file/) },
+    });
+    expect(readConfigText('/dev/null', 1000)).toMatchObject({
+      ok: false,
+      error: { reason: expect.stringMatching(/^is a character device/) },
+    });
     expect(readConfigText('/nonexistent/c.yaml', 1000)).toMatchObject({ ok: false, error: { missing: true } });
   });
 });

@@ -22,7 +22,15 @@ function issuesOf(text: string): { file: string; lines: string[] } {
 }
 
 describe('cron expressions', () => {
-  it.each(['*/3 * * * * *', '0 2 * * 1-5', '0 0 2 * * *', '*/60 * * * *', '0 9 * jan-mar mon,fri', '0 0 * * 7', '15,45 */2 1-15/3 * *'])('accepts %s', (e) => {
+  it.each([
+    '*/3 * * * * *',
+    '0 2 * * 1-5',
+    '0 0 2 * * *',
+    '*/60 * * * *',
+    '0 9 * jan-mar mon,fri',
+    '0 0 * * 7',
+    '15,45 */2 1-15/3 * *',
+  ])('accepts %s', (e) => {
     expect(cronProblem(e)).toBeUndefined();
   });
 
@@ -46,14 +54,17 @@ describe('cron expressions', () => {
   });
 
   it('never says "a invalid"', () => {
-    for (const e of ['61 * * * *', '0 0 31 2 *', 'x y z a b']) expect(cronProblem(e) ?? '').not.toMatch(/\ba invalid\b/);
+    for (const e of ['61 * * * *', '0 0 31 2 *', 'x y z a b'])
+      expect(cronProblem(e) ?? '').not.toMatch(/\ba invalid\b/);
   });
 });
 
 describe('time zones', () => {
   it('accepts IANA names and refuses others without a word about cron', () => {
     expect(timezoneProblem('Europe/London')).toBeUndefined();
-    expect(timezoneProblem('Mars/Olympus')).toBe('unknown time zone "Mars/Olympus": use an IANA name such as Europe/London or UTC');
+    expect(timezoneProblem('Mars/Olympus')).toBe(
+      'unknown time zone "Mars/Olympus": use an IANA name such as Europe/London or UTC',
+    );
   });
 });
 
@@ -68,14 +79,24 @@ schedule:
   timezone: Mars/Olympus
 ${GRID}`);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: schedule\\.cron\\[1\\]: invalid cron expression "\\*/x \\* \\* \\* \\* \\*"`));
-    expect(lines[1]).toMatch(/c\.yaml:6:\d+: schedule\.cron\[2\]: invalid cron expression "1 2 3": 3 fields, but cron has 5 fields/);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: schedule\\.cron\\[1\\]: invalid cron expression "\\*/x \\* \\* \\* \\* \\*"`,
+      ),
+    );
+    expect(lines[1]).toMatch(
+      /c\.yaml:6:\d+: schedule\.cron\[2\]: invalid cron expression "1 2 3": 3 fields, but cron has 5 fields/,
+    );
     expect(lines[2]).toMatch(/c\.yaml:7:\d+: schedule\.timezone: unknown time zone "Mars\/Olympus": use an IANA name/);
     expect(lines[2]).not.toMatch(/cron|field/);
   });
 
   it('places a single-string cron at its own line', () => {
     const { lines } = issuesOf(`campaign_name: one\nschedule:\n  max_cycles: 2\n  cron: "61 * * * * *"\n${GRID}`);
-    expect(lines).toEqual([expect.stringMatching(/c\.yaml:4:\d+: schedule\.cron\[0\]: invalid cron expression "61 \* \* \* \* \*": second must be 0-59, got 61/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /c\.yaml:4:\d+: schedule\.cron\[0\]: invalid cron expression "61 \* \* \* \* \*": second must be 0-59, got 61/,
+      ),
+    ]);
   });
 });

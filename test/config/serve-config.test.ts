@@ -24,7 +24,15 @@ describe('serve mode config', () => {
 
   it('fills load defaults and bounds an unbounded run by the default request count', () => {
     const c = resolved({ backend: 'synthetic', model: { name: 'm' }, mode: 'serve', load: { concurrency: 4 } });
-    expect(c.load).toMatchObject({ concurrency: 4, arrival: 'poisson', burstiness: 1, seed: 0, requests: 100, warmup_requests: 0, ignore_eos: true });
+    expect(c.load).toMatchObject({
+      concurrency: 4,
+      arrival: 'poisson',
+      burstiness: 1,
+      seed: 0,
+      requests: 100,
+      warmup_requests: 0,
+      ignore_eos: true,
+    });
     expect(c.synthetic).toBeDefined();
   });
 
@@ -38,16 +46,34 @@ describe('serve mode config', () => {
   });
 
   it('serve mode on a backend with no server is refused', () => {
-    const r = validateExperiment({ backend: 'transformers', model: { name: 'm' }, mode: 'serve', load: { concurrency: 1 } });
+    const r = validateExperiment({
+      backend: 'transformers',
+      model: { name: 'm' },
+      mode: 'serve',
+      load: { concurrency: 1 },
+    });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error[0]).toMatchObject({ path: ['backend'], message: expect.stringContaining('no server lem can start') });
+    if (!r.ok)
+      expect(r.error[0]).toMatchObject({
+        path: ['backend'],
+        message: expect.stringContaining('no server lem can start'),
+      });
   });
 
   it('vary sweeps load.concurrency like any other key, including for an external endpoint', () => {
-    const base = { model: { name: 'x' }, mode: 'serve', load: { concurrency: 1 }, endpoint: { url: 'http://127.0.0.1:9/v1', model: 'x' } };
+    const base = {
+      model: { name: 'x' },
+      mode: 'serve',
+      load: { concurrency: 1 },
+      endpoint: { url: 'http://127.0.0.1:9/v1', model: 'x' },
+    };
     const g = expandGrid(base, { 'load.concurrency': [1, 4, 16] });
     if (!g.ok) throw new Error(JSON.stringify(g.error));
-    expect(g.value.map((e) => [e.backend, e.config.load?.concurrency])).toEqual([['external', 1], ['external', 4], ['external', 16]]);
+    expect(g.value.map((e) => [e.backend, e.config.load?.concurrency])).toEqual([
+      ['external', 1],
+      ['external', 4],
+      ['external', 16],
+    ]);
     expect(new Set(g.value.map((e) => e.config_hash)).size).toBe(3);
   });
 });

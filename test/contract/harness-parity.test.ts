@@ -40,18 +40,43 @@ const COMMON = {
 
 const SECTIONS: Record<EngineBackend, Record<string, unknown>> = {
   transformers: {
-    attn_implementation: 'sdpa', device_map: 'cuda:0', torch_compile: true, use_cache: false,
-    low_cpu_mem_usage: false, trust_remote_code: true, load_in_8bit: true, load_in_4bit: true, extra: { k: 1 },
+    attn_implementation: 'sdpa',
+    device_map: 'cuda:0',
+    torch_compile: true,
+    use_cache: false,
+    low_cpu_mem_usage: false,
+    trust_remote_code: true,
+    load_in_8bit: true,
+    load_in_4bit: true,
+    extra: { k: 1 },
   },
   vllm: {
-    tensor_parallel_size: 2, pipeline_parallel_size: 2, gpu_memory_utilization: 0.5, max_num_seqs: 8,
-    max_num_batched_tokens: 1024, max_model_len: 2048, enforce_eager: true, quantization: 'fp8',
-    kv_cache_dtype: 'fp8', enable_prefix_caching: true, enable_chunked_prefill: false, block_size: 32,
-    swap_space: 1.5, seed: -3, extra: { k: [1, 2] },
+    tensor_parallel_size: 2,
+    pipeline_parallel_size: 2,
+    gpu_memory_utilization: 0.5,
+    max_num_seqs: 8,
+    max_num_batched_tokens: 1024,
+    max_model_len: 2048,
+    enforce_eager: true,
+    quantization: 'fp8',
+    kv_cache_dtype: 'fp8',
+    enable_prefix_caching: true,
+    enable_chunked_prefill: false,
+    block_size: 32,
+    swap_space: 1.5,
+    seed: -3,
+    extra: { k: [1, 2] },
   },
   tensorrt: {
-    tensor_parallel_size: 2, pipeline_parallel_size: 2, max_batch_size: 16, max_num_tokens: 4096, max_seq_len: 512,
-    kv_cache_free_gpu_memory_fraction: 0.7, enable_chunked_prefill: true, quantization: 'fp8', extra: { k: 'v' },
+    tensor_parallel_size: 2,
+    pipeline_parallel_size: 2,
+    max_batch_size: 16,
+    max_num_tokens: 4096,
+    max_seq_len: 512,
+    kv_cache_free_gpu_memory_fraction: 0.7,
+    enable_chunked_prefill: true,
+    quantization: 'fp8',
+    extra: { k: 'v' },
   },
   synthetic: { tokens_per_second: 123, ttft_ms: 7, load_s: 0.5, fail_experiment: true, extra: { k: null } },
 };
@@ -63,13 +88,18 @@ function resolve(input: ExperimentInput): JsonObject {
 const full = BACKENDS.map((b) => resolve({ ...COMMON, backend: b, [b]: SECTIONS[b] }));
 const minimal = BACKENDS.map((b) => resolve({ backend: b, model: { name: 'org/model' } }));
 const presets = (['deterministic', 'standard', 'creative'] as const).map((preset) =>
-  resolve({ backend: 'synthetic', model: { name: 'm' }, decoder: { preset } }));
+  resolve({ backend: 'synthetic', model: { name: 'm' }, decoder: { preset } }),
+);
 const representative = [...full, ...minimal, ...presets];
 
 /** The resolved config's JSON Schema, straight from zod (not the shipped file, which the harness reads). */
 const schema = z.toJSONSchema(ExperimentFields, { io: 'output' }) as JsonObject;
 
-interface SchemaNode { properties?: Record<string, SchemaNode>; required?: string[]; anyOf?: SchemaNode[] }
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  anyOf?: SchemaNode[];
+}
 
 function objectNode(node: SchemaNode | undefined): SchemaNode | undefined {
   return node?.properties ? node : node?.anyOf?.find((n) => n.properties);
@@ -124,7 +154,13 @@ function writeSpec(name: string, configs: JsonObject[]): string {
     batch_id: name,
     results_dir: '/tmp/none',
     experiments: configs.map((config, i) => ({
-      experiment_id: `e${i}`, config_hash: `h${i}`, cycle: 0, index: i, attempt: 1, pause_before_s: 0, config,
+      experiment_id: `e${i}`,
+      config_hash: `h${i}`,
+      cycle: 0,
+      index: i,
+      attempt: 1,
+      pause_before_s: 0,
+      config,
     })),
   } as unknown as BatchSpec;
   const path = join(dir, `${name}.json`);
@@ -144,7 +180,10 @@ function check(paths: string[]): Checked[] {
   } catch (e) {
     out = (e as { stdout: string }).stdout; // exit 2 when any spec is invalid; the lines still say which
   }
-  return out.trim().split('\n').map((line) => JSON.parse(line) as Checked);
+  return out
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Checked);
 }
 
 /**
@@ -183,7 +222,8 @@ describe('lem and the harness agree on the resolved experiment config', () => {
 
   it('takes any field away and the harness refuses it if zod requires it, or reads null if optional', () => {
     const cases = full.flatMap((config, b) =>
-      leafPaths(config).map((path) => ({ config, path, name: `drop-${b}-${path}` })));
+      leafPaths(config).map((path) => ({ config, path, name: `drop-${b}-${path}` })),
+    );
     const results = check(cases.map((c) => writeSpec(c.name, [without(c.config, c.path)])));
     expect(results).toHaveLength(cases.length);
     cases.forEach(({ path }, i) => {
@@ -195,7 +235,7 @@ describe('lem and the harness agree on the resolved experiment config', () => {
         if (!r.ok) throw new Error(`refused without optional ${path}: ${r.error}`);
         const settings = r.experiments[0]!.settings;
         const read = Object.entries(settings).find(([p]) => path === p || path.startsWith(`${p}.`));
-        const value = read && (read[0] === path ? read[1] : at(read[1], path.slice(read[0].length + 1)) ?? null);
+        const value = read && (read[0] === path ? read[1] : (at(read[1], path.slice(read[0].length + 1)) ?? null));
         expect({ path, value }).toEqual({ path, value: null });
       }
     });

@@ -25,7 +25,13 @@ describe('result schema migration v3 -> v4', () => {
     const raw = read(WITHOUT) as { energy: { baseline_power_w: number; adjusted_j_per_output_token: number } };
     const doc = migrated(raw);
     expect(doc.schema_version).toBe(4);
-    expect(doc.gpu_usage).toEqual({ memory_used_max_mib: null, memory_used_mean_mib: null, utilization_gpu_mean_pct: null, utilization_memory_mean_pct: null, samples: 0 });
+    expect(doc.gpu_usage).toEqual({
+      memory_used_max_mib: null,
+      memory_used_mean_mib: null,
+      utilization_gpu_mean_pct: null,
+      utilization_memory_mean_pct: null,
+      samples: 0,
+    });
     expect(doc.energy.baseline).toBe('loaded_idle');
     expect(doc.baselines.device_idle).toBeNull();
     expect(doc.baselines.loaded_idle?.power_w).toBe(raw.energy.baseline_power_w);
@@ -39,7 +45,18 @@ describe('result schema migration v3 -> v4', () => {
     const raw = read(WITH) as Record<string, unknown>;
     const doc = migrated(raw);
     expect(doc.gpu_usage).toEqual(raw['gpu_usage']);
-    for (const key of ['experiment', 'environment', 'timing', 'tokens', 'throughput', 'latency', 'power', 'thermal', 'warnings', 'files']) {
+    for (const key of [
+      'experiment',
+      'environment',
+      'timing',
+      'tokens',
+      'throughput',
+      'latency',
+      'power',
+      'thermal',
+      'warnings',
+      'files',
+    ]) {
       expect(doc[key as keyof ResultDocument]).toEqual(raw[key]);
     }
     expect(doc.window.target_s).toBe(10); // the v3 run's measurement.min_measure_s

@@ -55,7 +55,13 @@ describe('writeFileAtomic', () => {
 
   it.runIf(canMount)('writeFilesAtomic stops at the first file that does not fit and names it', () => {
     const dir = smallDisk('64k');
-    const r = writeFilesAtomic(new Map([[join(dir, 'a'), 'a'], [join(dir, 'b'), 'b'.repeat(200_000)], [join(dir, 'c'), 'c']]));
+    const r = writeFilesAtomic(
+      new Map([
+        [join(dir, 'a'), 'a'],
+        [join(dir, 'b'), 'b'.repeat(200_000)],
+        [join(dir, 'c'), 'c'],
+      ]),
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toContain(join(dir, 'b'));
     expect(readdirSync(dir).sort()).toEqual(['a']);

@@ -17,9 +17,15 @@ afterEach(() => {
  * Node reaps its own children, so the zombie must be a grandchild. Resolves the zombie's PID.
  */
 async function zombie(): Promise<number> {
-  const parent = spawn('python3', ['-c', 'import os,sys,time\npid=os.fork()\nif pid==0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const parent = spawn(
+    'python3',
+    ['-c', 'import os,sys,time\npid=os.fork()\nif pid==0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(60)'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   stops.push(() => parent.kill('SIGKILL'));
-  const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  const pid = await new Promise<number>((resolve) =>
+    parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+  );
   for (let i = 0; i < 100; i++) {
     const s = readProcStat(pid);
     if (typeof s === 'object' && s.state === 'Z') return pid;
@@ -38,7 +44,10 @@ describe('/proc/<pid>/stat', () => {
 
   it('says gone for a process that does not exist, and gives this one a start time', () => {
     expect(readProcStat(2 ** 22 + 1)).toBe('gone');
-    expect(readProcStat(process.pid)).toMatchObject({ state: expect.stringMatching(/^[RS]$/), startTime: expect.stringMatching(/^\d+$/) });
+    expect(readProcStat(process.pid)).toMatchObject({
+      state: expect.stringMatching(/^[RS]$/),
+      startTime: expect.stringMatching(/^\d+$/),
+    });
   });
 });
 
@@ -59,7 +68,10 @@ describe('lock holder liveness', () => {
     const file = lockPath();
     mkdirSync(dirname(file), { recursive: true });
     // The parent of this test lives, but the lock records another start time: the holder was an earlier process.
-    writeFileSync(file, JSON.stringify({ pid: process.ppid, started_at: '2026-01-01T00:00:00.000Z', proc_start: '1' }) + '\n');
+    writeFileSync(
+      file,
+      JSON.stringify({ pid: process.ppid, started_at: '2026-01-01T00:00:00.000Z', proc_start: '1' }) + '\n',
+    );
     expect(inspectLock(file).kind).toBe('stale');
     expect(acquireLock(file).ok).toBe(true);
   });

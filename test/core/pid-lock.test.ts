@@ -61,7 +61,10 @@ describe('daemon lock', () => {
     expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
     if (!r.ok) return;
     expect(r.value.tookOverFrom).toEqual({ pid: process.pid, started_at: '2026-01-01T00:00:00.000Z' });
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, started_at: r.value.owner.started_at });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      pid: process.pid,
+      started_at: r.value.owner.started_at,
+    });
   });
 
   it('treats content that names no owner as stale', () => {

@@ -20,7 +20,10 @@ describe('the seeded PRNG', () => {
 
   it('keeps shuffled run orders and bootstrap intervals as they were', () => {
     expect(shuffledIndices(10, 7)).toEqual([6, 5, 8, 1, 2, 3, 4, 7, 9, 0]);
-    expect(bootstrapMeanCI([1, 2, 3, 4, 5, 6, 7, 8], { resamples: 1000, seed: 12345 })).toEqual({ low: 2.875, high: 6 });
+    expect(bootstrapMeanCI([1, 2, 3, 4, 5, 6, 7, 8], { resamples: 1000, seed: 12345 })).toEqual({
+      low: 2.875,
+      high: 6,
+    });
     expect(bootstrapRatioCI([1, 2, 3, 4, 5], [2, 3, 4, 5, 7], { resamples: 1000, seed: 99 })).toEqual({
       ratio: 1.4000000000000001,
       ci: { low: 0.8125, high: 2.5011363636363626 },

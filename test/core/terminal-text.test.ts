@@ -25,7 +25,9 @@ describe('terminalSafe', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         const out = terminalSafe(s);
-        return !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out) && out.split('\n').length === s.split('\n').length;
+        return (
+          !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out) && out.split('\n').length === s.split('\n').length
+        );
       }),
     );
   });

@@ -13,12 +13,37 @@ import { locateProject } from '../../src/project/project.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'lem-cycles-'));
 
 function entry(id: string, index: number, cycle: number): ManifestEntry {
-  return { id, index, cycle, backend: 'synthetic', config_hash: 'h', config_source: null, container: null, status: 'pending', attempts: 0, started_at: null, finished_at: null, result_path: null, log_path: null, error: null };
+  return {
+    id,
+    index,
+    cycle,
+    backend: 'synthetic',
+    config_hash: 'h',
+    config_source: null,
+    container: null,
+    status: 'pending',
+    attempts: 0,
+    started_at: null,
+    finished_at: null,
+    result_path: null,
+    log_path: null,
+    error: null,
+  };
 }
 
 function emptyManifest(): Manifest {
   const now = new Date().toISOString();
-  return { schema_version: 1, campaign_id: 'c1', campaign_name: 't', campaign_file: 'x.yaml', created_at: now, updated_at: now, seq: 0, status: 'planned', experiments: [] };
+  return {
+    schema_version: 1,
+    campaign_id: 'c1',
+    campaign_name: 't',
+    campaign_file: 'x.yaml',
+    created_at: now,
+    updated_at: now,
+    seq: 0,
+    status: 'planned',
+    experiments: [],
+  };
 }
 
 function load(dir: string): ManifestStore {
@@ -57,7 +82,10 @@ describe('ManifestStore.appendExperiments', () => {
     const dir = tmp();
     const s = ManifestStore.create(dir, emptyManifest());
     s.appendExperiments([entry('a', 0, 1)]);
-    appendFileSync(join(dir, JOURNAL_FILE), JSON.stringify({ seq: 2, ts: 't', append: [entry('b', 1, 2)] }).slice(0, 40));
+    appendFileSync(
+      join(dir, JOURNAL_FILE),
+      JSON.stringify({ seq: 2, ts: 't', append: [entry('b', 1, 2)] }).slice(0, 40),
+    );
     const reloaded = load(dir);
     expect(reloaded.current.experiments.map((e) => e.id)).toEqual(['a']);
     const again = reloaded.appendExperiments([entry('a', 5, 2)]);
@@ -69,7 +97,9 @@ describe('ManifestStore.appendExperiments', () => {
 function campaignFile(structure: string): LoadedCampaign {
   const dir = tmp();
   const file = join(dir, 'c.yaml');
-  writeFileSync(file, `campaign_name: sched
+  writeFileSync(
+    file,
+    `campaign_name: sched
 structure: ${structure}
 seed: 3
 schedule: {cron: "*/3 * * * * *", max_cycles: 3}
@@ -78,7 +108,8 @@ base_config:
   model: {name: synthetic-model}
 vary:
   batching.batch_size: [1, 2, 4, 8]
-`);
+`,
+  );
   const r = loadCampaign(file);
   if (!r.ok) throw new Error(r.error.message);
   return r.value;
@@ -100,7 +131,16 @@ describe('appendCycle', () => {
     }
     expect(cyclesIn(store)).toBe(2);
     const ids = store.current.experiments.map((e) => e.id);
-    expect(ids.map((id) => id.slice(0, 7))).toEqual(['0000-c1', '0001-c1', '0002-c1', '0003-c1', '0004-c2', '0005-c2', '0006-c2', '0007-c2']);
+    expect(ids.map((id) => id.slice(0, 7))).toEqual([
+      '0000-c1',
+      '0001-c1',
+      '0002-c1',
+      '0003-c1',
+      '0004-c2',
+      '0005-c2',
+      '0006-c2',
+      '0007-c2',
+    ]);
     const saved = loadPlan(dir);
     expect(saved.ok && saved.value.experiments.map((e) => e.id)).toEqual(ids);
     expect(saved.ok && saved.value.campaign).toMatchObject({ cycles: 2, run_count: 8 });
@@ -124,7 +164,9 @@ describe('appendCycle', () => {
     const loaded = campaignFile('shuffled');
     const full = planCampaign({ ...loaded, settings: { ...loaded.settings, cycles: 3 } });
     for (let k = 1; k <= 3; k++) {
-      expect(cycleExperiments(loaded, k, 100).map((e) => e.config_index)).toEqual(full.experiments.filter((e) => e.cycle === k).map((e) => e.config_index));
+      expect(cycleExperiments(loaded, k, 100).map((e) => e.config_index)).toEqual(
+        full.experiments.filter((e) => e.cycle === k).map((e) => e.config_index),
+      );
     }
   });
 });
@@ -147,7 +189,10 @@ describe('openOrCreate', () => {
     const lines = readFileSync(journal, 'utf8').split('\n');
     lines[1] = 'garbage';
     writeFileSync(journal, lines.join('\n'));
-    writeFileSync(join(first.value.store.dir, MANIFEST_FILE), JSON.stringify({ ...first.value.store.current, seq: 0, experiments: [] }));
+    writeFileSync(
+      join(first.value.store.dir, MANIFEST_FILE),
+      JSON.stringify({ ...first.value.store.current, seq: 0, experiments: [] }),
+    );
 
     const again = openOrCreate(project.value, loaded, id);
     expect(again.ok && again.value.store.current.campaign_id).toBe(false);

@@ -19,7 +19,10 @@ function setUp(names: string[]): { project: Project; campaigns: LoadedCampaign[]
   if (!project.ok) throw new Error(project.error.message);
   const campaigns = names.map((name) => {
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, `campaign_name: ${name}\nschedule: {cron: "0 3 * * *", max_cycles: 1}\nbase_config:\n  backend: synthetic\n  model: {name: m}\nvary:\n  batching.batch_size: [1]\n`);
+    writeFileSync(
+      file,
+      `campaign_name: ${name}\nschedule: {cron: "0 3 * * *", max_cycles: 1}\nbase_config:\n  backend: synthetic\n  model: {name: m}\nvary:\n  batching.batch_size: [1]\n`,
+    );
     const loaded = loadCampaign(file);
     if (!loaded.ok) throw new Error(loaded.error.message);
     return loaded.value;
@@ -51,7 +54,14 @@ function run(project: Project, campaigns: LoadedCampaign[]) {
   let said = '';
   echo.on('data', (b: Buffer) => (said += b.toString()));
   // The Docker client is never called here: no cycle is due.
-  const r = runDaemon({ docker: new Docker(), project, scheduled: scheduledCampaigns(campaigns), keepBackends: false, healthTimeoutMs: 1000, echo });
+  const r = runDaemon({
+    docker: new Docker(),
+    project,
+    scheduled: scheduledCampaigns(campaigns),
+    keepBackends: false,
+    healthTimeoutMs: 1000,
+    echo,
+  });
   return r.then((result) => ({ result, said: () => said }));
 }
 
@@ -73,7 +83,10 @@ describe('lem daemon start and end', () => {
     const lines = readFileSync(join(dir, JOURNAL_FILE), 'utf8').split('\n');
     lines[1] = 'garbage';
     writeFileSync(join(dir, JOURNAL_FILE), lines.join('\n'));
-    writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')), seq: 0, experiments: [] }));
+    writeFileSync(
+      join(dir, MANIFEST_FILE),
+      JSON.stringify({ ...JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')), seq: 0, experiments: [] }),
+    );
     const { result } = await run(project, campaigns);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.code).toBe('LEM020');

@@ -23,8 +23,12 @@ function campaign(text: string): LoadedCampaign {
 
 describe('scheduled campaigns', () => {
   it('are the campaigns with a schedule, each with it', () => {
-    const c = campaign(`campaign_name: ok\nschedule:\n  cron: ["0 0 2 * * *", "*/10 * * * * *"]\n  timezone: Asia/Tokyo\n${GRID}`);
-    expect(scheduledCampaigns([c, campaign(`campaign_name: plain\n${GRID}`)]).map((s) => s.schedule.cron)).toEqual([['0 0 2 * * *', '*/10 * * * * *']]);
+    const c = campaign(
+      `campaign_name: ok\nschedule:\n  cron: ["0 0 2 * * *", "*/10 * * * * *"]\n  timezone: Asia/Tokyo\n${GRID}`,
+    );
+    expect(scheduledCampaigns([c, campaign(`campaign_name: plain\n${GRID}`)]).map((s) => s.schedule.cron)).toEqual([
+      ['0 0 2 * * *', '*/10 * * * * *'],
+    ]);
   });
 });
 

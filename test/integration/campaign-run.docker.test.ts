@@ -37,7 +37,9 @@ function campaignIdFrom(output: string): string {
 }
 
 function resultOf(p: TestProject, campaignId: string, expId: string) {
-  return ResultDocument.parse(JSON.parse(readFileSync(join(p.dir, 'results', campaignId, expId, 'result.json'), 'utf8')));
+  return ResultDocument.parse(
+    JSON.parse(readFileSync(join(p.dir, 'results', campaignId, expId, 'result.json'), 'utf8')),
+  );
 }
 
 describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, () => {
@@ -55,7 +57,12 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
       expect(e).toMatchObject({ status: 'completed', attempts: 1, container: `lem-${p.name}-synthetic` });
       const doc = resultOf(p, id, e.id);
       expect(doc.simulated).toBe(true);
-      expect(doc.experiment).toMatchObject({ campaign_id: id, experiment_id: e.id, config_hash: e.config_hash, attempt: 1 });
+      expect(doc.experiment).toMatchObject({
+        campaign_id: id,
+        experiment_id: e.id,
+        config_hash: e.config_hash,
+        attempt: 1,
+      });
       expect(e.result_path).toBe(`results/${id}/${e.id}/result.json`);
     }
     // One engine load per exec batch: all four share the synthetic engine, so they ran in one exec.
@@ -152,36 +159,40 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s stops the running experiment, marks it interrupted, stops containers and says how to resume', async (sig, code) => {
-    const p = project(sig.toLowerCase());
-    p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4], seconds: 2 }));
-    const child = p.spawn(['campaign', 'run', 'c.yaml']);
-    const done = collect(child, 60_000);
-    await waitForOutput(child, (t) => / started/.test(t), 60_000);
-    await new Promise((r) => setTimeout(r, 500));
-    child.kill(sig);
-    const r = await done;
-    expect(r.code, r.stderr).toBe(code);
-    expect(r.stdout).toMatch(/resume with: lem campaign resume \S+/);
-    const id = campaignIdFrom(r.stdout);
-    const m = manifestOf(p, id);
-    expect(m.status).toBe('interrupted');
-    expect(m.experiments.filter((e) => e.status === 'running')).toEqual([]);
-    expect(m.experiments.filter((e) => e.status === 'interrupted').length).toBe(1);
-    const interrupted = m.experiments.find((e) => e.status === 'interrupted')!;
-    expect(existsSync(join(p.dir, 'results', id, interrupted.id))).toBe(false); // no partial result
-    expect(await p.containers()).toEqual([]);
+  ] as const)(
+    '%s stops the running experiment, marks it interrupted, stops containers and says how to resume',
+    async (sig, code) => {
+      const p = project(sig.toLowerCase());
+      p.write('c.yaml', syntheticCampaign({ sizes: [1, 2, 4], seconds: 2 }));
+      const child = p.spawn(['campaign', 'run', 'c.yaml']);
+      const done = collect(child, 60_000);
+      await waitForOutput(child, (t) => / started/.test(t), 60_000);
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill(sig);
+      const r = await done;
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stdout).toMatch(/resume with: lem campaign resume \S+/);
+      const id = campaignIdFrom(r.stdout);
+      const m = manifestOf(p, id);
+      expect(m.status).toBe('interrupted');
+      expect(m.experiments.filter((e) => e.status === 'running')).toEqual([]);
+      expect(m.experiments.filter((e) => e.status === 'interrupted').length).toBe(1);
+      const interrupted = m.experiments.find((e) => e.status === 'interrupted')!;
+      expect(existsSync(join(p.dir, 'results', id, interrupted.id))).toBe(false); // no partial result
+      expect(await p.containers()).toEqual([]);
 
-    const resumed = await p.lem(['campaign', 'resume', id]);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(manifestOf(p, id).experiments.every((e) => e.status === 'completed')).toBe(true);
-  });
+      const resumed = await p.lem(['campaign', 'resume', id]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(manifestOf(p, id).experiments.every((e) => e.status === 'completed')).toBe(true);
+    },
+  );
 
   it('SIGINT during the thermal gap before a retry: the retry is interrupted without losing the attempt already made', async () => {
     // The harness reports an experiment it was pausing before (never started) as interrupted; that is no attempt.
     const p = project('gapint');
     p.write('c.yaml', `campaign_name: gapint\nretries: 1\nthermal_gap_s: 4\nconfigs: [bad.yaml, good.yaml]\n`);
-    const exp = (extra: string) => `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {ttft_ms: 1${extra}}\n`;
+    const exp = (extra: string) =>
+      `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {ttft_ms: 1${extra}}\n`;
     p.write('bad.yaml', exp(', fail_experiment: true'));
     p.write('good.yaml', exp(''));
     const child = p.spawn(['campaign', 'run', 'c.yaml']);
@@ -217,7 +228,9 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
       editCompose: (t) =>
         t.replace(
           / {2}synthetic:\n( {4}.*\n)*? {4}build: docker\/synthetic\n/,
-          (block) => block + '    healthcheck:\n      test: ["CMD-SHELL", "test ! -e /tmp/sick"]\n      interval: 1s\n      retries: 1000\n',
+          (block) =>
+            block +
+            '    healthcheck:\n      test: ["CMD-SHELL", "test ! -e /tmp/sick"]\n      interval: 1s\n      retries: 1000\n',
         ),
     });
     p.write('c.yaml', syntheticCampaign({ sizes: [1, 2], seconds: 3 }));
@@ -247,7 +260,10 @@ describe('lem campaign run against a real Docker engine', { timeout: 180_000 }, 
 
   it('an experiment that keeps failing is reported by name, container and log after its retries, exit 1', async () => {
     const p = project('fails');
-    p.write('c.yaml', syntheticCampaign({ sizes: [1], retries: 1 }).replace('ttft_ms: 1}', 'ttft_ms: 1, fail_experiment: true}'));
+    p.write(
+      'c.yaml',
+      syntheticCampaign({ sizes: [1], retries: 1 }).replace('ttft_ms: 1}', 'ttft_ms: 1, fail_experiment: true}'),
+    );
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
     const id = campaignIdFrom(r.stdout);
@@ -268,7 +284,11 @@ retries: 0
 configs: [missing.yaml, invalid.yaml, schema.yaml]
 `,
     );
-    for (const [file, name] of [['missing.yaml', 'missing-result'], ['invalid.yaml', 'invalid-json'], ['schema.yaml', 'wrong-schema']] as const) {
+    for (const [file, name] of [
+      ['missing.yaml', 'missing-result'],
+      ['invalid.yaml', 'invalid-json'],
+      ['schema.yaml', 'wrong-schema'],
+    ] as const) {
       p.write(file, `name: ${name}\nbackend: synthetic\nmodel: {name: m}\n`);
     }
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
@@ -297,7 +317,9 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
       ['failed', 1],
     ]);
     expect(m.experiments.every((e) => /result file missing/.test(e.error ?? ''))).toBe(true);
-    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(`ignored "started" of ${m.experiments[0]!.id}-foreign, which is not in this batch`);
+    expect(readFileSync(join(p.dir, m.experiments[0]!.log_path!), 'utf8')).toContain(
+      `ignored "started" of ${m.experiments[0]!.id}-foreign, which is not in this batch`,
+    );
   });
 
   it('bad input and a broken environment get one clear message and the right exit code', async () => {
@@ -310,9 +332,13 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
 
     p.write('c.yaml', syntheticCampaign());
     // Docker engine not reachable: exit 1, names where it looked.
-    const noDocker = await p.lem(['campaign', 'run', 'c.yaml'], { env: { ...p.env, DOCKER_HOST: 'unix:///tmp/lem-no-such-docker.sock' } });
+    const noDocker = await p.lem(['campaign', 'run', 'c.yaml'], {
+      env: { ...p.env, DOCKER_HOST: 'unix:///tmp/lem-no-such-docker.sock' },
+    });
     expect(noDocker.code).toBe(1);
-    expect(noDocker.stderr).toMatch(/LEM010: the Docker engine is not reachable at unix:\/\/\/tmp\/lem-no-such-docker\.sock/);
+    expect(noDocker.stderr).toMatch(
+      /LEM010: the Docker engine is not reachable at unix:\/\/\/tmp\/lem-no-such-docker\.sock/,
+    );
     expect(noDocker.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
     const resumeUnknown = await p.lem(['campaign', 'resume', 'no-such-campaign']);
@@ -321,7 +347,9 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
   });
 
   it('an image that is not present: exit 1, names the image and how to build it', async () => {
-    const p = project('noimage', { editCompose: (t) => t.replace('image: lem/synthetic:latest', 'image: lem/not-built:latest') });
+    const p = project('noimage', {
+      editCompose: (t) => t.replace('image: lem/synthetic:latest', 'image: lem/not-built:latest'),
+    });
     p.write('c.yaml', syntheticCampaign());
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
@@ -334,13 +362,19 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
       editCompose: (t) =>
         t.replace(
           / {2}synthetic:\n( {4}.*\n)*? {4}build: docker\/synthetic\n/,
-          (block) => block + '    command: ["sh", "-c", "echo warming up the fake engine; sleep infinity"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n',
+          (block) =>
+            block +
+            '    command: ["sh", "-c", "echo warming up the fake engine; sleep infinity"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n',
         ),
     });
     p.write('c.yaml', syntheticCampaign());
     const r = await p.lem(['campaign', 'run', 'c.yaml', '--health-timeout', '3']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`LEM012: backend "synthetic" \\(container lem-${p.name}-synthetic\\) is not healthy: health check did not pass within 3 s`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `LEM012: backend "synthetic" \\(container lem-${p.name}-synthetic\\) is not healthy: health check did not pass within 3 s`,
+      ),
+    );
     expect(r.stderr).toMatch(/warming up the fake engine/);
     expect(await p.containers()).toEqual([]);
   });
@@ -376,7 +410,10 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain(`synthetic: healthy (lem-${p.name}-synthetic)`);
     const st = await p.lem(['backends', 'status', 'synthetic', '--json']);
-    expect(JSON.parse(st.stdout).backends[0]).toMatchObject({ backend: 'synthetic', container: `lem-${p.name}-synthetic` });
+    expect(JSON.parse(st.stdout).backends[0]).toMatchObject({
+      backend: 'synthetic',
+      container: `lem-${p.name}-synthetic`,
+    });
     expect(['healthy', 'starting']).toContain(JSON.parse(st.stdout).backends[0].state);
 
     p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
@@ -387,7 +424,9 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
 
     const id = campaignIdFrom(run.stdout);
     const list = await p.lem(['campaign', 'list', '--json']);
-    expect(JSON.parse(list.stdout).campaigns).toEqual([expect.objectContaining({ id, status: 'completed', completed: 1, total: 1 })]);
+    expect(JSON.parse(list.stdout).campaigns).toEqual([
+      expect.objectContaining({ id, status: 'completed', completed: 1, total: 1 }),
+    ]);
     const status = await p.lem(['campaign', 'status', '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ campaign_id: id, counts: { completed: 1, total: 1 } });
     const human = await p.lem(['campaign', 'status', id]);
@@ -424,11 +463,15 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
   it('a prompts file under configs/ is read through its mount; one outside every mount fails with a clear message', async () => {
     const p = project('prompts');
     mkdirSync(join(p.dir, 'configs'));
-    writeFileSync(join(p.dir, 'configs', 'prompts.jsonl'), ['{"prompt": "one two three"}', '{"prompt": "four five"}'].join('\n') + '\n');
+    writeFileSync(
+      join(p.dir, 'configs', 'prompts.jsonl'),
+      ['{"prompt": "one two three"}', '{"prompt": "four five"}'].join('\n') + '\n',
+    );
     const outside = join(mkdtempSync(join(tmpdir(), 'lem-outside-')), 'prompts.jsonl');
     writeFileSync(outside, '{"prompt": "x"}\n');
     p.write('c.yaml', `campaign_name: prompts\nretries: 0\nconfigs: [in.yaml, out.yaml]\n`);
-    const exp = (file: string) => `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {source: file, file: ${file}, count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\n`;
+    const exp = (file: string) =>
+      `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 4\nprompts: {source: file, file: ${file}, count: 2}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\n`;
     p.write('in.yaml', exp('configs/prompts.jsonl'));
     p.write('out.yaml', exp(outside));
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
@@ -451,7 +494,9 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     await waitForOutput(child, (t) => / started/.test(t), 60_000);
     const second = await p.lem(['campaign', 'resume', campaignIdFrom(out)]);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`LEM021: another run of campaign \\S+ \\(PID ${child.pid}, running since`));
+    expect(second.stderr).toMatch(
+      new RegExp(`LEM021: another run of campaign \\S+ \\(PID ${child.pid}, running since`),
+    );
     const first = await done;
     expect(first.code, first.stderr).toBe(0);
     const m = manifestOf(p, campaignIdFrom(out));
@@ -468,7 +513,12 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
 
   it('Ctrl-C while waiting for a backend to become healthy: interrupted at once, nothing run, containers removed', async () => {
     const p = project('healthint', {
-      editCompose: (t) => t.replace(/ {2}synthetic:\n( {4}.*\n)*? {4}build: docker\/synthetic\n/, (block) => block + '    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n'),
+      editCompose: (t) =>
+        t.replace(
+          / {2}synthetic:\n( {4}.*\n)*? {4}build: docker\/synthetic\n/,
+          (block) =>
+            block + '    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1s\n      retries: 1000\n',
+        ),
     });
     p.write('c.yaml', syntheticCampaign());
     const child = p.spawn(['campaign', 'run', 'c.yaml', '--health-timeout', '120']);
@@ -489,33 +539,46 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
   it('a container that is created but cannot start is not left behind', async () => {
     // Without an init process the engine itself fails to start a missing program (with one, init starts and exits).
     const p = project('nostart', {
-      editCompose: (t) => t.replace(/ {2}init: true.*\n/, '  init: false\n').replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]'),
+      editCompose: (t) =>
+        t
+          .replace(/ {2}init: true.*\n/, '  init: false\n')
+          .replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]'),
     });
     p.write('c.yaml', syntheticCampaign());
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/LEM013: could not start backend "synthetic" \(container lem-\S+-synthetic\): .*\/no\/such\/program/);
+    expect(r.stderr).toMatch(
+      /LEM013: could not start backend "synthetic" \(container lem-\S+-synthetic\): .*\/no\/such\/program/,
+    );
     expect(await p.containers()).toEqual([]);
   });
 
   it('a backend whose main process exits at once: one message with its last log lines', async () => {
-    const p = project('exits', { editCompose: (t) => t.replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]') });
+    const p = project('exits', {
+      editCompose: (t) => t.replace('  command: ["sleep", "infinity"]', '  command: ["/no/such/program"]'),
+    });
     p.write('c.yaml', syntheticCampaign());
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/LEM012: backend "synthetic" \(container lem-\S+-synthetic\) is not healthy: container exited with code 127/);
+    expect(r.stderr).toMatch(
+      /LEM012: backend "synthetic" \(container lem-\S+-synthetic\) is not healthy: container exited with code 127/,
+    );
     expect(r.stderr).toMatch(/exec \/no\/such\/program failed/);
     expect(await p.containers()).toEqual([]);
   });
 
   it('an experiment that outlives experiment_timeout_s is stopped and fails with that reason; the campaign goes on', async () => {
     const p = project('timeout');
-    p.write('c.yaml', `campaign_name: timeout
+    p.write(
+      'c.yaml',
+      `campaign_name: timeout
 retries: 0
 experiment_timeout_s: 2
 configs: [slow.yaml, fast.yaml]
-`);
-    const exp = (tps: number) => `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 20\nprompts: {count: 4}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {tokens_per_second: ${tps}}\n`;
+`,
+    );
+    const exp = (tps: number) =>
+      `backend: synthetic\nmodel: {name: m}\nmax_output_tokens: 20\nprompts: {count: 4}\nmeasurement: {idle_baseline_s: 0, warmup: {max_runs: 2, min_runs: 1, window: 2}}\nsynthetic: {tokens_per_second: ${tps}}\n`;
     p.write('slow.yaml', exp(5));
     p.write('fast.yaml', exp(100000));
     const t0 = Date.now();
@@ -523,7 +586,11 @@ configs: [slow.yaml, fast.yaml]
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(r.code).toBe(1);
     const [slow, fast] = manifestOf(p, campaignIdFrom(r.stdout)).experiments;
-    expect(slow).toMatchObject({ status: 'failed', attempts: 1, error: 'timed out: ran longer than experiment_timeout_s (2 s)' });
+    expect(slow).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: 'timed out: ran longer than experiment_timeout_s (2 s)',
+    });
     expect(fast!.status).toBe('completed');
     expect(r.stdout).toContain(`failed ${slow!.id}: timed out`);
   });
@@ -535,7 +602,11 @@ configs: [slow.yaml, fast.yaml]
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(1);
     const [e] = manifestOf(p, campaignIdFrom(r.stdout)).experiments;
-    expect(e).toMatchObject({ status: 'failed', attempts: 2, error: 'the harness exited with code 4 before finishing; no experiment of the batch started' });
+    expect(e).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      error: 'the harness exited with code 4 before finishing; no experiment of the batch started',
+    });
     expect(readFileSync(join(p.dir, e!.log_path!), 'utf8')).toContain('exiting before any experiment');
   });
 });

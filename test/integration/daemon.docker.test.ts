@@ -29,9 +29,21 @@ beforeAll(async () => {
   await new Docker().getImage('lem/synthetic:latest').inspect(); // built by scripts/build-images.sh (.ci/run)
 });
 
-function scheduled(o: { name: string; cron: string; maxCycles: number; overlap?: 'skip' | 'queue'; sizes: number[]; seconds?: number }): string {
+function scheduled(o: {
+  name: string;
+  cron: string;
+  maxCycles: number;
+  overlap?: 'skip' | 'queue';
+  sizes: number[];
+  seconds?: number;
+}): string {
   const overlap = o.overlap ? `, overlap: ${o.overlap}` : '';
-  return syntheticCampaign({ name: o.name, sizes: o.sizes, seconds: o.seconds ?? 0, extra: `schedule: {cron: "${o.cron}", max_cycles: ${o.maxCycles}${overlap}}\n` });
+  return syntheticCampaign({
+    name: o.name,
+    sizes: o.sizes,
+    seconds: o.seconds ?? 0,
+    extra: `schedule: {cron: "${o.cron}", max_cycles: ${o.maxCycles}${overlap}}\n`,
+  });
 }
 
 /** A running daemon: the process, its collected output, and its exit. */
@@ -88,11 +100,19 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
   it('refuses bad schedules at start with file, line and expression (exit 2), before taking the lock', async () => {
     const p = project('dbad');
     p.write('campaigns/ok.yaml', scheduled({ name: 'fine', cron: '*/3 * * * * *', maxCycles: 1, sizes: [1] }));
-    p.write('campaigns/bad.yaml', syntheticCampaign({ name: 'bad', extra: 'schedule:\n  cron: ["0 0 2 * * *", "0 0 25 * * *"]\n  timezone: Nowhere/Land\n' }));
+    p.write(
+      'campaigns/bad.yaml',
+      syntheticCampaign({
+        name: 'bad',
+        extra: 'schedule:\n  cron: ["0 0 2 * * *", "0 0 25 * * *"]\n  timezone: Nowhere/Land\n',
+      }),
+    );
     const r = await p.lem(['daemon'], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/LEM002: .*bad\.yaml: 2 problems/);
-    expect(r.stderr).toMatch(/campaigns\/bad\.yaml:14:\d+: schedule\.cron\[1\]: invalid cron expression "0 0 25 \* \* \*": hour must be 0-23, got 25/);
+    expect(r.stderr).toMatch(
+      /campaigns\/bad\.yaml:14:\d+: schedule\.cron\[1\]: invalid cron expression "0 0 25 \* \* \*": hour must be 0-23, got 25/,
+    );
     expect(r.stderr).toMatch(/campaigns\/bad\.yaml:15:\d+: schedule\.timezone: unknown time zone "Nowhere\/Land"/);
     expect(existsSync(join(p.dir, '.state', 'daemon', 'lock'))).toBe(false);
   });
@@ -103,9 +123,14 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
     p.write('campaigns/b.yaml', scheduled({ name: 'beta', cron: '*/3 * * * * *', maxCycles: 2, sizes: [4] }));
     p.write('campaigns/plain.yaml', syntheticCampaign({ name: 'unscheduled' }));
     // A lock left by a daemon that died: its PID belonged to a process that has exited.
-    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout,
+    );
     mkdirSync(join(p.dir, '.state', 'daemon'), { recursive: true });
-    writeFileSync(join(p.dir, '.state', 'daemon', 'lock'), JSON.stringify({ pid: dead, started_at: '2026-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(p.dir, '.state', 'daemon', 'lock'),
+      JSON.stringify({ pid: dead, started_at: '2026-01-01T00:00:00.000Z' }),
+    );
 
     const d = startDaemon(p);
     await waitForOutput(d.child, (t) => count(t, /next run \d{4}-/) >= 2, 30_000);
@@ -136,7 +161,11 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
 
     const status = await p.lem(['daemon', 'status', '--json']);
     expect(status.code, status.stderr).toBe(0);
-    const s = JSON.parse(status.stdout) as { running: boolean; pid: number; campaigns: { name: string; campaign_id: string; cycles: number; last_outcome: string; next_run: string | null }[] };
+    const s = JSON.parse(status.stdout) as {
+      running: boolean;
+      pid: number;
+      campaigns: { name: string; campaign_id: string; cycles: number; last_outcome: string; next_run: string | null }[];
+    };
     expect(s).toMatchObject({ running: false });
     expect(s.campaigns.map((c) => [c.name, c.campaign_id, c.cycles, c.last_outcome, c.next_run]).sort()).toEqual([
       ['alpha', alpha, 2, 'completed', null],
@@ -155,7 +184,10 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
 
   it('kill -9 mid-cycle, restart: the cycle is resumed first; SIGTERM mid-cycle: interrupted, exit 0, resumed next start; nothing lost or repeated', async () => {
     const p = project('dkill');
-    p.write('campaigns/k.yaml', scheduled({ name: 'killme', cron: '*/2 * * * * *', maxCycles: 2, sizes: [1, 2, 4], seconds: 1.5 }));
+    p.write(
+      'campaigns/k.yaml',
+      scheduled({ name: 'killme', cron: '*/2 * * * * *', maxCycles: 2, sizes: [1, 2, 4], seconds: 1.5 }),
+    );
     const first = startDaemon(p);
     await waitForOutput(first.child, (t) => / completed in /.test(t) && count(t, / started\n/) >= 2, 60_000);
     first.child.kill('SIGKILL');
@@ -204,8 +236,14 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
     // A cycle of ~5 s against a 2 s period; the two daemons (two projects) run side by side to save time.
     const ps = project('dskip');
     const pq = project('dqueue');
-    ps.write('campaigns/s.yaml', scheduled({ name: 'skipper', cron: '*/2 * * * * *', maxCycles: 2, overlap: 'skip', sizes: [1], seconds: 3.5 }));
-    pq.write('campaigns/q.yaml', scheduled({ name: 'queuer', cron: '*/2 * * * * *', maxCycles: 3, overlap: 'queue', sizes: [1], seconds: 3.5 }));
+    ps.write(
+      'campaigns/s.yaml',
+      scheduled({ name: 'skipper', cron: '*/2 * * * * *', maxCycles: 2, overlap: 'skip', sizes: [1], seconds: 3.5 }),
+    );
+    pq.write(
+      'campaigns/q.yaml',
+      scheduled({ name: 'queuer', cron: '*/2 * * * * *', maxCycles: 3, overlap: 'queue', sizes: [1], seconds: 3.5 }),
+    );
     const ds = startDaemon(ps);
     const dq = startDaemon(pq);
     await Promise.all([
@@ -226,7 +264,9 @@ describe('lem daemon against a real clock and a real Docker engine', { timeout: 
 
     const queue = dq.output();
     expect(queue).toMatch(/queuer: tick "[^"]+" queued: cycle 2 runs when cycle 1 finishes \(overlap: queue\)/);
-    expect(queue).toMatch(/queuer: tick "[^"]+" merged into the cycle already queued: cycle 1 is still running \(overlap: queue\)/);
+    expect(queue).toMatch(
+      /queuer: tick "[^"]+" merged into the cycle already queued: cycle 1 is still running \(overlap: queue\)/,
+    );
     expect(queue).toMatch(/queuer: cycle 2 of 3 starts: .*\(queued by tick/);
     expect(queue).not.toMatch(/skipped/);
     // The queued cycle starts right after the running one ends, not at the next tick.

@@ -121,7 +121,9 @@ describe('faults in the run path', { timeout: 180_000 }, () => {
     const r = await second;
     expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(most).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`LEM021: backend container lem-${p.name}-synthetic is measuring for campaign ${first}`));
+    expect(r.stderr).toMatch(
+      new RegExp(`LEM021: backend container lem-${p.name}-synthetic is measuring for campaign ${first}`),
+    );
     // Refused before anything ran: the second campaign is not marked failed, and the first one's results stand.
     const secondId = campaignIdFrom(r.stdout);
     expect(manifestOf(p, secondId).status).toBe('planned');

@@ -32,7 +32,10 @@ vary:
 
 async function setup(label: string, server: TestServer): Promise<TestProject> {
   const p = new TestProject(label);
-  cleanups.push(() => server.close(), () => p.cleanup());
+  cleanups.push(
+    () => server.close(),
+    () => p.cleanup(),
+  );
   return p;
 }
 
@@ -43,7 +46,9 @@ describe('lem campaign run with an external endpoint (no container)', () => {
     const r = await p.lem(['campaign', 'run', p.write('c.yaml', serveCampaign(server.url, 20))]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const id = readdirSync(join(p.dir, 'results'))[0]!;
-    const docs = readdirSync(join(p.dir, 'results', id)).map((e) => ResultDocument.parse(JSON.parse(readFileSync(join(p.dir, 'results', id, e, 'result.json'), 'utf8'))));
+    const docs = readdirSync(join(p.dir, 'results', id)).map((e) =>
+      ResultDocument.parse(JSON.parse(readFileSync(join(p.dir, 'results', id, e, 'result.json'), 'utf8'))),
+    );
     expect(docs.map((d) => d.serving!.load.concurrency).sort((a, b) => a! - b!)).toEqual([1, 4, 16]);
     for (const d of docs) {
       expect(d.serving!.requests).toMatchObject({ total: 20, completed: 20, success_rate: 1 });
@@ -77,7 +82,8 @@ describe('lem campaign run with an external endpoint (no container)', () => {
   it('serve mode with a server lem would start is refused with exit 2, never run as an offline experiment', async () => {
     const p = new TestProject('servelem');
     cleanups.push(() => p.cleanup());
-    const yaml = 'campaign_name: serve-lem\nbase_config:\n  backend: synthetic\n  model: {name: m}\n  mode: serve\n  load: {concurrency: 1}\nvary:\n  load.concurrency: [1, 4]\n';
+    const yaml =
+      'campaign_name: serve-lem\nbase_config:\n  backend: synthetic\n  model: {name: m}\n  mode: serve\n  load: {concurrency: 1}\nvary:\n  load.concurrency: [1, 4]\n';
     const r = await p.lem(['campaign', 'run', p.write('c.yaml', yaml)]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('not supported yet');

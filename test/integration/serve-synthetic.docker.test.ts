@@ -18,16 +18,36 @@ beforeAll(async () => {
   container = await docker.createContainer({
     Image: 'lem/synthetic:latest',
     name: `lem-serve-synthetic-test-${process.pid}`,
-    Cmd: ['python3', '-m', 'lem_harness', 'serve-synthetic', '--host', '0.0.0.0', '--port', '8000', '--ttft-ms', String(TTFT), '--itl-ms', String(ITL)],
+    Cmd: [
+      'python3',
+      '-m',
+      'lem_harness',
+      'serve-synthetic',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8000',
+      '--ttft-ms',
+      String(TTFT),
+      '--itl-ms',
+      String(ITL),
+    ],
     Env: ['PYTHONPATH=/app/harness', 'PYTHONUNBUFFERED=1'],
     ExposedPorts: { '8000/tcp': {} },
-    HostConfig: { Binds: [`${REPO}/docker/harness:/app/harness:ro`], PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] }, Init: true },
+    HostConfig: {
+      Binds: [`${REPO}/docker/harness:/app/harness:ro`],
+      PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      Init: true,
+    },
   });
   await container.start();
   url = `http://127.0.0.1:${port}/v1`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error('synthetic server in its container never became ready');
     await new Promise((r) => setTimeout(r, 200));
@@ -52,9 +72,12 @@ describe('the synthetic server in its container', () => {
   // timing is asserted in benchmarks, never in tests that share a loaded machine.
   it('serves 64 concurrent streams to the load generator, every token and usage count intact', async () => {
     const out = await runLoad({
-      endpoints: [{ url, api: 'openai-chat', model: 'synthetic', headers: {} }], routing: 'round-robin', prompts: ['p'],
+      endpoints: [{ url, api: 'openai-chat', model: 'synthetic', headers: {} }],
+      routing: 'round-robin',
+      prompts: ['p'],
       plan: { concurrency: 64, requests: 128, warmupRequests: 0, arrival: 'poisson', burstiness: 1, seed: 0 },
-      send: { maxTokens: 16, ignoreEos: true, requestTimeoutMs: 30_000 }, signal: new AbortController().signal,
+      send: { maxTokens: 16, ignoreEos: true, requestTimeoutMs: 30_000 },
+      signal: new AbortController().signal,
     });
     const m = servingMetrics(out.records, undefined);
     expect(m.requests).toMatchObject({ total: 128, completed: 128, success_rate: 1 });

@@ -20,10 +20,15 @@ const smiTime = (t: number) => {
 /** A powercap tree whose package, core and dram counters advance at 40, 20 and 5 W of real time. */
 function raplTree(): { root: string; stop: () => void } {
   const root = join(dir, 'powercap');
-  const zones: [string, string, number][] = [['intel-rapl:0', 'package-0', 40], ['intel-rapl:0:0', 'core', 20], ['intel-rapl:0:1', 'dram', 5]];
+  const zones: [string, string, number][] = [
+    ['intel-rapl:0', 'package-0', 40],
+    ['intel-rapl:0:0', 'core', 20],
+    ['intel-rapl:0:1', 'dram', 5],
+  ];
   const start = now();
   const write = () => {
-    for (const [id, , w] of zones) writeFileSync(join(root, id, 'energy_uj'), `${Math.round(w * (now() - start) * 1e6)}\n`);
+    for (const [id, , w] of zones)
+      writeFileSync(join(root, id, 'energy_uj'), `${Math.round(w * (now() - start) * 1e6)}\n`);
   };
   for (const [id, name] of zones) {
     mkdirSync(join(root, id), { recursive: true });
@@ -43,7 +48,10 @@ function writeLogs(a: number, b: number, skew: number): void {
   for (let t = a; t <= b; t += 0.1) {
     smi.push(`${smiTime(t - skew)}, 0, 201.00 W, 200.00 W`);
     const ms = Math.round(t * 1000);
-    dcgm.push(`DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-x"} 203.5 ${ms}`, `DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu="0"} ${Math.round(200 * (t - a) * 1000)} ${ms}`);
+    dcgm.push(
+      `DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-x"} 203.5 ${ms}`,
+      `DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu="0"} ${Math.round(200 * (t - a) * 1000)} ${ms}`,
+    );
     csv.push(`${t.toFixed(3)},44`);
   }
   writeFileSync(join(dir, 'smi.csv'), smi.join('\n') + '\n');
@@ -60,7 +68,7 @@ const sources = (root: string) =>
   ].map((s) => MeterSource.parse(s));
 
 describe('collectDomains over live RAPL and imported logs', () => {
-  it('gives each domain\'s energy per source, with the offsets used, and cross-checks the pairs', async () => {
+  it("gives each domain's energy per source, with the offsets used, and cross-checks the pairs", async () => {
     const tree = raplTree();
     const started = await startMeters(sources(tree.root));
     expect(started.ok, started.ok ? '' : started.error.message).toBe(true);
@@ -76,7 +84,8 @@ describe('collectDomains over live RAPL and imported logs', () => {
     tree.stop();
     expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
     if (!r.ok) return;
-    const fig = (domain: string, source: string) => r.value.energies.find((e) => e.domain === domain && e.source === source);
+    const fig = (domain: string, source: string) =>
+      r.value.energies.find((e) => e.domain === domain && e.source === source);
     const d = t1 - t0;
     const rapl = `rapl ${tree.root}`;
     // The counters are written every 5 ms from real time; polls and writes may each lag by one timer tick
@@ -94,11 +103,26 @@ describe('collectDomains over live RAPL and imported logs', () => {
     expect(smi.joules!).toBeCloseTo(200 * d, 0);
     expect(fig('gpu:0', `dcgm-log ${join(dir, 'dcgm.prom')}`)!.joules!).toBeCloseTo(200 * d, 1);
 
-    const checks = r.value.cross_checks.map((c) => ({ domain: c.domain, reference: c.reference, other: c.other, flagged: c.flagged }));
+    const checks = r.value.cross_checks.map((c) => ({
+      domain: c.domain,
+      reference: c.reference,
+      other: c.other,
+      flagged: c.flagged,
+    }));
     expect(checks).toEqual([
       { domain: 'cpu:package-0', reference: rapl, other: `csv ${join(dir, 'lab.csv')}`, flagged: true },
-      { domain: 'gpu:0', reference: `dcgm-log ${join(dir, 'dcgm.prom')}`, other: `dcgm-log ${join(dir, 'dcgm.prom')} (power integral)`, flagged: false },
-      { domain: 'gpu:0', reference: `dcgm-log ${join(dir, 'dcgm.prom')}`, other: `nvidia-smi-log ${join(dir, 'smi.csv')}`, flagged: false },
+      {
+        domain: 'gpu:0',
+        reference: `dcgm-log ${join(dir, 'dcgm.prom')}`,
+        other: `dcgm-log ${join(dir, 'dcgm.prom')} (power integral)`,
+        flagged: false,
+      },
+      {
+        domain: 'gpu:0',
+        reference: `dcgm-log ${join(dir, 'dcgm.prom')}`,
+        other: `nvidia-smi-log ${join(dir, 'smi.csv')}`,
+        flagged: false,
+      },
     ]);
     expect(r.value.cross_checks[0]!.disagreement_pct!).toBeGreaterThan(5);
     expect(r.value.cross_checks[1]!.disagreement_pct!).toBeCloseTo(1.75, 1);

@@ -13,7 +13,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const base: SourceProbes = {
   platform: 'linux',
   raplRoot: '/sys/class/powercap',
-  rapl: ok([{ domain: 'cpu:package-0', dir: 'x', maxRangeUj: 1 }, { domain: 'dram:0', dir: 'y', maxRangeUj: 1 }]),
+  rapl: ok([
+    { domain: 'cpu:package-0', dir: 'x', maxRangeUj: 1 },
+    { domain: 'dram:0', dir: 'y', maxRangeUj: 1 },
+  ]),
   netSnmpError: null,
   nvidiaSmi: '/usr/bin/nvidia-smi',
   powermetrics: null,
@@ -24,7 +27,11 @@ describe('lem doctor: meter sources', () => {
   it('says what each source kind can read here, every check optional', () => {
     const checks = sourceChecks(base);
     expect(checks.map((c) => [c.name, c.ok])).toEqual([
-      ['source rapl', true], ['source snmp', true], ['source powermetrics', false], ['source nvidia-smi', true], ['source logs', true],
+      ['source rapl', true],
+      ['source snmp', true],
+      ['source powermetrics', false],
+      ['source nvidia-smi', true],
+      ['source logs', true],
     ]);
     expect(checks.every((c) => c.optional)).toBe(true);
     expect(line(base, 'source rapl').detail).toBe('readable at /sys/class/powercap: cpu:package-0, dram:0');
@@ -32,11 +39,25 @@ describe('lem doctor: meter sources', () => {
   });
 
   it('gives the reason a source is not readable: RAPL permissions with the fix, no SNMP library, no nvidia-smi', () => {
-    const denied = { ...base, rapl: err(lemError(ErrorCode.CONFIG_INVALID, 'cannot read /sys/x/energy_uj: permission denied', { hint: RAPL_PERMISSION_HINT })) };
+    const denied = {
+      ...base,
+      rapl: err(
+        lemError(ErrorCode.CONFIG_INVALID, 'cannot read /sys/x/energy_uj: permission denied', {
+          hint: RAPL_PERMISSION_HINT,
+        }),
+      ),
+    };
     expect(line(denied, 'source rapl')).toMatchObject({ ok: false, detail: expect.stringContaining('chmod o+r') });
-    expect(line({ ...base, netSnmpError: "Cannot find package 'net-snmp'" }, 'source snmp').detail).toContain("Cannot find package 'net-snmp'");
-    expect(line({ ...base, nvidiaSmi: null }, 'source nvidia-smi')).toMatchObject({ ok: false, detail: expect.stringContaining('not on PATH') });
-    expect(line({ ...base, platform: 'darwin', powermetrics: '/usr/bin/powermetrics' }, 'source powermetrics').ok).toBe(true);
+    expect(line({ ...base, netSnmpError: "Cannot find package 'net-snmp'" }, 'source snmp').detail).toContain(
+      "Cannot find package 'net-snmp'",
+    );
+    expect(line({ ...base, nvidiaSmi: null }, 'source nvidia-smi')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('not on PATH'),
+    });
+    expect(line({ ...base, platform: 'darwin', powermetrics: '/usr/bin/powermetrics' }, 'source powermetrics').ok).toBe(
+      true,
+    );
   });
 
   it('probes a real powercap tree, the SNMP library and PATH', async () => {

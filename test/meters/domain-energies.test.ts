@@ -4,7 +4,15 @@ import { crossChecks, domainReport, energiesOf } from '../../src/meters/domain-e
 import type { MeterSample, SourceSamples } from '../../src/meters/samples.js';
 
 /** Constant power `w` on `domain`, sampled every `dt` s over [a, b]. */
-function constant(source: string, domain: string, w: number, a: number, b: number, dt: number, offset = 0): SourceSamples {
+function constant(
+  source: string,
+  domain: string,
+  w: number,
+  a: number,
+  b: number,
+  dt: number,
+  offset = 0,
+): SourceSamples {
   const samples: MeterSample[] = [];
   for (let t = a; t <= b + 1e-9; t += dt) samples.push({ t, domain, watts: w });
   return { source, clockOffsetS: offset, samples, notes: [`${source}: read`] };
@@ -18,10 +26,18 @@ describe('domain energies and cross-checks', () => {
         fc.double({ min: 0.5, max: 1.5, noNaN: true }),
         fc.double({ min: 0.5, max: 20, noNaN: true }),
         (w, k, threshold) => {
-          const report = domainReport([constant('pdu', 'node', w, 0, 12, 0.5), constant('wall', 'node', w * k, 0, 12, 0.25)], 1, 11, {
-            thresholdPct: threshold,
-          });
-          expect(report.energies.map((e) => [e.source, e.method])).toEqual([['pdu', 'integral'], ['wall', 'integral']]);
+          const report = domainReport(
+            [constant('pdu', 'node', w, 0, 12, 0.5), constant('wall', 'node', w * k, 0, 12, 0.25)],
+            1,
+            11,
+            {
+              thresholdPct: threshold,
+            },
+          );
+          expect(report.energies.map((e) => [e.source, e.method])).toEqual([
+            ['pdu', 'integral'],
+            ['wall', 'integral'],
+          ]);
           expect(report.energies[0]!.joules).toBeCloseTo(w * 10, 6);
           expect(report.energies[1]!.joules).toBeCloseTo(w * k * 10, 6);
           expect(report.cross_checks).toHaveLength(1);
@@ -38,12 +54,25 @@ describe('domain energies and cross-checks', () => {
 
   it('domains seen by one meter only have no cross-check; three meters of one domain give two, against the first', () => {
     const r = domainReport(
-      [constant('a', 'node', 100, 0, 10, 1), constant('b', 'gpu:0', 50, 0, 10, 1), constant('c', 'node', 104, 0, 10, 1), constant('d', 'node', 90, 0, 10, 1)],
+      [
+        constant('a', 'node', 100, 0, 10, 1),
+        constant('b', 'gpu:0', 50, 0, 10, 1),
+        constant('c', 'node', 104, 0, 10, 1),
+        constant('d', 'node', 90, 0, 10, 1),
+      ],
       0,
       10,
     );
     expect(r.threshold_pct).toBe(5);
-    expect(r.cross_checks.map((c) => [c.domain, c.reference, c.other, Math.round(c.disagreement_pct! * 1e6) / 1e6, c.flagged])).toEqual([
+    expect(
+      r.cross_checks.map((c) => [
+        c.domain,
+        c.reference,
+        c.other,
+        Math.round(c.disagreement_pct! * 1e6) / 1e6,
+        c.flagged,
+      ]),
+    ).toEqual([
       ['node', 'a', 'c', 4, false],
       ['node', 'a', 'd', -10, true],
     ]);
@@ -52,7 +81,8 @@ describe('domain energies and cross-checks', () => {
   it('a meter with a counter and power gives both figures (counter delta, power integral) and checks one against the other', () => {
     const samples: MeterSample[] = [];
     // The counter says 200 W; the power gauge reads 10 % low (a meter's averaging or calibration).
-    for (let t = 0; t <= 10; t += 0.1) samples.push({ t, domain: 'gpu:0', joules: 200 * t }, { t, domain: 'gpu:0', watts: 180 });
+    for (let t = 0; t <= 10; t += 0.1)
+      samples.push({ t, domain: 'gpu:0', joules: 200 * t }, { t, domain: 'gpu:0', watts: 180 });
     const e = energiesOf([{ source: 'dcgm', clockOffsetS: -0.5, samples, notes: [] }], 1, 9);
     expect(e.map((x) => [x.source, x.method, x.clock_offset_s])).toEqual([
       ['dcgm', 'counter', -0.5],

@@ -32,12 +32,16 @@ describe('nvidia-smi CSV', () => {
   });
 
   it('says when it integrates the 1 s average', () => {
-    const r = importNvidiaSmi('timestamp, power.draw [W]\n2026/12/01 20:00:00.000, 100 W\n2026/12/01 20:00:01.000, 100 W\n', o);
+    const r = importNvidiaSmi(
+      'timestamp, power.draw [W]\n2026/12/01 20:00:00.000, 100 W\n2026/12/01 20:00:01.000, 100 W\n',
+      o,
+    );
     expect(r.ok && r.value.notes.join()).toMatch(/1 s trailing average/);
   });
 
   it('ignores a truncated last line, sorts out-of-order records, applies the declared clock offset', () => {
-    const text = 'timestamp, power.draw.instant [W]\n2026/12/01 20:00:01.000, 100 W\n2026/12/01 20:00:00.000, 50 W\n2026/12/01 20:00:02.0';
+    const text =
+      'timestamp, power.draw.instant [W]\n2026/12/01 20:00:01.000, 100 W\n2026/12/01 20:00:00.000, 50 W\n2026/12/01 20:00:02.0';
     const r = importNvidiaSmi(text, { file: 'log', clockOffsetS: 2.5 });
     if (!r.ok) throw new Error(r.error.message);
     expect(r.value.samples.map((s) => s.watts)).toEqual([50, 100]);
@@ -81,7 +85,8 @@ describe('powermetrics text', () => {
     `*** Sampled system activity (${time}) (1000.00ms elapsed) ***\n\n**** Processor usage ****\n\nCPU Power: ${cpu} mW\nGPU Power: ${gpu} mW\nANE Power: 0 mW\nCombined Power (CPU + GPU + ANE): ${cpu + gpu} mW\n\n`;
 
   it('reads CPU/GPU/ANE power per interval, placed at the interval middle', () => {
-    const text = block('Tue Dec  1 20:00:01 2026 +0000', 9000, 100) + block('Tue Dec  1 20:00:02 2026 +0000', 11000, 300);
+    const text =
+      block('Tue Dec  1 20:00:01 2026 +0000', 9000, 100) + block('Tue Dec  1 20:00:02 2026 +0000', 11000, 300);
     const r = importPowermetrics(text, o);
     if (!r.ok) throw new Error(r.error.message);
     const d = byDomain(r.value.samples);

@@ -38,8 +38,15 @@ async function freeUdpPort(): Promise<number> {
 }
 
 const target = (over: Partial<SnmpTarget> = {}): SnmpTarget => ({
-  host: '127.0.0.1', port, oid: OID, communityEnv: 'LEM_TEST_PDU_COMMUNITY', scale: 0.1, domain: 'pdu:outlet-1',
-  timeoutMs: 500, retries: 0, ...over,
+  host: '127.0.0.1',
+  port,
+  oid: OID,
+  communityEnv: 'LEM_TEST_PDU_COMMUNITY',
+  scale: 0.1,
+  domain: 'pdu:outlet-1',
+  timeoutMs: 500,
+  retries: 0,
+  ...over,
 });
 
 beforeAll(async () => {
@@ -66,12 +73,19 @@ beforeAll(async () => {
   chmodSync(script, 0o755);
   // The agent writes its persistent state (a file also named snmpd.conf) on exit: keep it apart from ours.
   mkdirSync(join(dir, 'state'));
-  writeFileSync(join(dir, 'agent.conf'), `rocommunity ${COMMUNITY} 127.0.0.1\npass_persist .1.3.6.1.4.1.99999.1 ${script}\n`);
+  writeFileSync(
+    join(dir, 'agent.conf'),
+    `rocommunity ${COMMUNITY} 127.0.0.1\npass_persist .1.3.6.1.4.1.99999.1 ${script}\n`,
+  );
   port = await freeUdpPort();
-  agent = spawn('/usr/sbin/snmpd', ['-f', '-Lo', '-C', '-c', join(dir, 'agent.conf'), '-M', '/dev/null', '-m', '', `udp:127.0.0.1:${port}`], {
-    env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'state') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  agent = spawn(
+    '/usr/sbin/snmpd',
+    ['-f', '-Lo', '-C', '-c', join(dir, 'agent.conf'), '-M', '/dev/null', '-m', '', `udp:127.0.0.1:${port}`],
+    {
+      env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'state') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   agent.stdout?.on('data', (d: Buffer) => (agentLog += d.toString()));
   agent.stderr?.on('data', (d: Buffer) => (agentLog += d.toString()));
   // Ready when it answers a GET.
@@ -101,7 +115,7 @@ afterAll(async () => {
 });
 
 describe('SNMP PDU poller against a real snmpd', () => {
-  it('samples the changing outlet power on lem\'s clock, scaled to watts, and integrates the window', async () => {
+  it("samples the changing outlet power on lem's clock, scaled to watts, and integrates the window", async () => {
     const now = () => performance.timeOrigin / 1000 + performance.now() / 1000;
     const started = await startSnmpPoller(target(), 40, { env, now });
     expect(started.ok, started.ok ? '' : started.error.message).toBe(true);

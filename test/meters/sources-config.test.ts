@@ -45,8 +45,16 @@ describe('measurement.sources', () => {
     expect(all.measurement.sources).toEqual([
       { type: 'rapl', root: '/sys/class/powercap', interval_ms: 100 },
       {
-        type: 'snmp', host: 'pdu1', port: 161, oid: '.1.3.6.1.4.1.318.1.1.26.9.4.3.1.7.1', community_env: 'PDU_COMMUNITY',
-        scale: 0.1, interval_ms: 1000, timeout_ms: 1000, retries: 1, domain: 'pdu:outlet-3',
+        type: 'snmp',
+        host: 'pdu1',
+        port: 161,
+        oid: '.1.3.6.1.4.1.318.1.1.26.9.4.3.1.7.1',
+        community_env: 'PDU_COMMUNITY',
+        scale: 0.1,
+        interval_ms: 1000,
+        timeout_ms: 1000,
+        retries: 1,
+        domain: 'pdu:outlet-3',
       },
       { type: 'nvidia-smi-log', path: 'smi.csv', clock_offset_s: -0.25 },
       { type: 'dcgm-log', path: 'dcgm.prom', clock_offset_s: 0 },
@@ -77,7 +85,10 @@ describe('measurement.sources', () => {
     const lines = (r.error.issues ?? []).map(formatIssue);
     const file = join(dir, 'bad.yaml');
     const expectLine = (line: number, path: string, fragment: string) =>
-      expect(lines.some((l) => l.startsWith(`${file}:${line}:`) && l.includes(`${path}: `) && l.includes(fragment)), lines.join('\n')).toBe(true);
+      expect(
+        lines.some((l) => l.startsWith(`${file}:${line}:`) && l.includes(`${path}: `) && l.includes(fragment)),
+        lines.join('\n'),
+      ).toBe(true);
     expectLine(7, 'measurement.sources[0].oid', 'numeric OID');
     expectLine(8, 'measurement.sources[0].community_env', 'environment variable name');
     expectLine(9, 'measurement.sources[0].port', '<= 65535');

@@ -5,7 +5,12 @@ import { GpuScheduler, type PlacementRequest } from '../../src/placement/schedul
 import { simulatePlacement } from '../../src/placement/simulate.js';
 
 const GPUS8 = [0, 1, 2, 3, 4, 5, 6, 7];
-const req = (key: string, count: number, backend = 'vllm', pins?: number[]): PlacementRequest => ({ key, backend, count, pins });
+const req = (key: string, count: number, backend = 'vllm', pins?: number[]): PlacementRequest => ({
+  key,
+  backend,
+  count,
+  pins,
+});
 
 describe('chooseSet', () => {
   it('prefers a known set of the backend, then the lowest consecutive run, then the lowest indices', () => {
@@ -19,16 +24,28 @@ describe('chooseSet', () => {
 describe('GpuScheduler', () => {
   it('runs single-GPU batches in parallel, one per GPU, in campaign order', () => {
     const s = new GpuScheduler([0, 1, 2], [req('a', 1), req('b', 1), req('c', 1), req('d', 1)]);
-    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([['a', [0]], ['b', [1]], ['c', [2]]]);
+    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([
+      ['a', [0]],
+      ['b', [1]],
+      ['c', [2]],
+    ]);
     expect(s.next()).toEqual([]);
     s.finish('b');
     expect(s.next().map((p) => [p.key, p.gpus])).toEqual([['d', [1]]]);
   });
 
   it('holds the GPUs a waiting batch needs: later batches backfill only elsewhere', () => {
-    const s = new GpuScheduler([0, 1, 2, 3], [req('a', 1), req('x', 1), req('y', 1), req('b', 2), req('c', 1), req('d', 1)]);
+    const s = new GpuScheduler(
+      [0, 1, 2, 3],
+      [req('a', 1), req('x', 1), req('y', 1), req('b', 2), req('c', 1), req('d', 1)],
+    );
     // b (two GPUs) cannot start; it holds {0,1}, the lowest pair; c backfills onto GPU 3.
-    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([['a', [0]], ['x', [1]], ['y', [2]], ['c', [3]]]);
+    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([
+      ['a', [0]],
+      ['x', [1]],
+      ['y', [2]],
+      ['c', [3]],
+    ]);
     expect(s.reservations.get('b')).toEqual([0, 1]);
     s.finish('x');
     // GPU 1 is free, but held for b: d must not take it.
@@ -39,14 +56,20 @@ describe('GpuScheduler', () => {
 
   it('honours pins and never starts a pinned batch on other GPUs', () => {
     const s = new GpuScheduler(GPUS8, [req('a', 2, 'vllm', [6, 7]), req('b', 1), req('c', 2, 'vllm', [6, 7])]);
-    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([['a', [6, 7]], ['b', [0]]]);
+    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([
+      ['a', [6, 7]],
+      ['b', [0]],
+    ]);
     s.finish('a');
     expect(s.next().map((p) => [p.key, p.gpus])).toEqual([['c', [6, 7]]]);
   });
 
   it('reuses the GPU set that already hosts a container of the same backend', () => {
     const s = new GpuScheduler([0, 1, 2, 3], [req('a', 2, 'vllm'), req('b', 2, 'tensorrt'), req('c', 2, 'tensorrt')]);
-    expect(s.next().map((p) => p.gpus)).toEqual([[0, 1], [2, 3]]);
+    expect(s.next().map((p) => p.gpus)).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     s.finish('a');
     s.finish('b');
     expect(s.next()[0]!.gpus).toEqual([2, 3]);
@@ -73,7 +96,14 @@ describe('GpuScheduler properties (simulated clock)', () => {
     fc.assert(
       fc.property(arbRequests, (specs) => {
         const reqs = specs.map((s, i) =>
-          s.pin === null ? req(`r${i}`, s.count, s.backend) : req(`r${i}`, s.count, s.backend, Array.from({ length: s.count }, (_, k) => (s.pin! + k) % 8)),
+          s.pin === null
+            ? req(`r${i}`, s.count, s.backend)
+            : req(
+                `r${i}`,
+                s.count,
+                s.backend,
+                Array.from({ length: s.count }, (_, k) => (s.pin! + k) % 8),
+              ),
         );
         const { starts } = simulatePlacement(GPUS8, reqs, (k) => specs[Number(k.slice(1))]!.dur);
         expect(starts).toHaveLength(reqs.length);
@@ -92,14 +122,18 @@ describe('GpuScheduler properties (simulated clock)', () => {
 
   it('is work-conserving and order-preserving when every batch needs one GPU', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (durs, g) => {
-        const reqs = durs.map((_, i) => req(`r${i}`, 1));
-        const { starts, makespan } = simulatePlacement(GPUS8.slice(0, g), reqs, (k) => durs[Number(k.slice(1))]!);
-        expect(starts.map((s) => s.key)).toEqual(reqs.map((r) => r.key));
-        const total = durs.reduce((a, b) => a + b, 0);
-        // Greedy list scheduling: never worse than total/g + the longest job.
-        expect(makespan).toBeLessThanOrEqual(total / g + Math.max(...durs));
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 8 }),
+        (durs, g) => {
+          const reqs = durs.map((_, i) => req(`r${i}`, 1));
+          const { starts, makespan } = simulatePlacement(GPUS8.slice(0, g), reqs, (k) => durs[Number(k.slice(1))]!);
+          expect(starts.map((s) => s.key)).toEqual(reqs.map((r) => r.key));
+          const total = durs.reduce((a, b) => a + b, 0);
+          // Greedy list scheduling: never worse than total/g + the longest job.
+          expect(makespan).toBeLessThanOrEqual(total / g + Math.max(...durs));
+        },
+      ),
     );
   });
 
@@ -112,7 +146,11 @@ describe('GpuScheduler properties (simulated clock)', () => {
         for (const [key, held] of sim.reservations) {
           const started = sim.starts.find((p) => p.key === key)!.start;
           const intruders = sim.starts.filter(
-            (p) => index(p.key) > index(key) && p.start >= held.at && p.start < started && p.gpus.some((g) => held.gpus.includes(g)),
+            (p) =>
+              index(p.key) > index(key) &&
+              p.start >= held.at &&
+              p.start < started &&
+              p.gpus.some((g) => held.gpus.includes(g)),
           );
           expect(intruders).toEqual([]);
         }

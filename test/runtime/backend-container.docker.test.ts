@@ -12,7 +12,12 @@ const made: DockerBackendContainer[] = [];
 
 function synthetic(project: string, edit: (t: string) => string = (t) => t): DockerBackendContainer {
   const dir = mkdtempSync(join(tmpdir(), 'lem-bc-'));
-  writeFileSync(join(dir, 'compose.yaml'), edit(readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`)));
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    edit(
+      readFileSync(join(REPO, 'compose.yaml'), 'utf8').replace('./docker/harness:', `${join(REPO, 'docker/harness')}:`),
+    ),
+  );
   const p = loadComposeProject(dir, { withGpu: false, env: {} });
   if (!p.ok) throw new Error(p.error.message);
   const c = new DockerBackendContainer(docker, project, p.value.services['synthetic']!, {});
@@ -48,7 +53,9 @@ describe('DockerBackendContainer lifecycle', { timeout: 60_000 }, () => {
     const a = synthetic(name);
     await a.up();
     const idBefore = (await a.handle().inspect()).Id;
-    const b = synthetic(name, (t) => t.replace('PYTHONUNBUFFERED: "1"', 'PYTHONUNBUFFERED: "1"\n    LEM_MARK: "changed"'));
+    const b = synthetic(name, (t) =>
+      t.replace('PYTHONUNBUFFERED: "1"', 'PYTHONUNBUFFERED: "1"\n    LEM_MARK: "changed"'),
+    );
     const up = await b.up();
     expect(up.ok && up.value).toBe('created');
     const info = await b.handle().inspect();
@@ -68,7 +75,10 @@ describe('DockerBackendContainer lifecycle', { timeout: 60_000 }, () => {
 
   it('logsTail returns stdout and stderr of the container as text, demultiplexed', async () => {
     const c = synthetic(`bc${Date.now().toString(36)}l`, (t) =>
-      t.replace('command: ["sleep", "infinity"]', 'command: ["sh", "-c", "echo to-stdout; echo to-stderr >&2; sleep infinity"]'),
+      t.replace(
+        'command: ["sleep", "infinity"]',
+        'command: ["sh", "-c", "echo to-stdout; echo to-stderr >&2; sleep infinity"]',
+      ),
     );
     await c.up();
     let logs = '';

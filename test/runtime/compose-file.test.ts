@@ -238,7 +238,11 @@ describe('compose.gpu.yaml merged on top, with compose override rules', () => {
       '    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n';
     const s = service(base, { files: { 'compose.gpu.yaml': gpu }, gpu: true });
     expect(s.cmd).toEqual(['b']);
-    expect(s.binds.map((b) => `${b.source.split('/').pop()}:${b.target}`)).toEqual(['r:/app/results', 'other:/cache', 'm:/models']);
+    expect(s.binds.map((b) => `${b.source.split('/').pop()}:${b.target}`)).toEqual([
+      'r:/app/results',
+      'other:/cache',
+      'm:/models',
+    ]);
     expect(s.devices.map((d) => d.host)).toEqual(['/dev/a', '/dev/b']);
     expect(s.capAdd).toEqual(['SYS_NICE', 'IPC_LOCK']);
     expect(s.env).toEqual({ A: '1', B: '2' });

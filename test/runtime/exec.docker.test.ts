@@ -31,7 +31,11 @@ describe('execInContainer', () => {
     let stderr = '';
     const sink = new PassThrough();
     sink.on('data', (d: Buffer) => (stderr += d.toString()));
-    const r = await execInContainer(handle, { cmd: ['sh', '-c', 'echo one; echo oops >&2; printf "two\\nthree"; exit 3'], onStdoutLine: (l) => lines.push(l), stderr: sink });
+    const r = await execInContainer(handle, {
+      cmd: ['sh', '-c', 'echo one; echo oops >&2; printf "two\\nthree"; exit 3'],
+      onStdoutLine: (l) => lines.push(l),
+      stderr: sink,
+    });
     expect(r.exitCode).toBe(3);
     expect(lines).toEqual(['one', 'two', 'three']);
     expect(stderr).toBe('oops\n');
@@ -39,7 +43,10 @@ describe('execInContainer', () => {
 
   it('keeps every line, in order, of a large output', async () => {
     const lines: string[] = [];
-    const r = await execInContainer(handle, { cmd: ['python3', '-c', 'import sys\nfor i in range(20000): print(i)'], onStdoutLine: (l) => lines.push(l) });
+    const r = await execInContainer(handle, {
+      cmd: ['python3', '-c', 'import sys\nfor i in range(20000): print(i)'],
+      onStdoutLine: (l) => lines.push(l),
+    });
     expect(r.exitCode).toBe(0);
     expect(lines).toHaveLength(20000);
     expect(lines.every((l, i) => l === String(i))).toBe(true);
@@ -59,7 +66,10 @@ describe('execInContainer', () => {
 
 describe('execInContainer when the container dies', () => {
   it('resolves when the container is killed under a running exec', async () => {
-    const victim = await new GenericContainer('lem/synthetic:latest').withPullPolicy(PullPolicy.neverPull()).withCommand(['sleep', 'infinity']).start();
+    const victim = await new GenericContainer('lem/synthetic:latest')
+      .withPullPolicy(PullPolicy.neverPull())
+      .withCommand(['sleep', 'infinity'])
+      .start();
     const h = new Docker().getContainer(victim.getId());
     const running = execInContainer(h, { cmd: ['sleep', '60'] });
     await new Promise((r) => setTimeout(r, 300));

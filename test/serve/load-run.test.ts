@@ -16,13 +16,25 @@ async function server(b: Behaviour): Promise<TestServer> {
   return s;
 }
 
-const endpoint = (url: string, api: Endpoint['api'] = 'openai-chat'): Endpoint => ({ url, api, model: 'm', headers: {} });
+const endpoint = (url: string, api: Endpoint['api'] = 'openai-chat'): Endpoint => ({
+  url,
+  api,
+  model: 'm',
+  headers: {},
+});
 const PLAN: LoadPlan = { arrival: 'poisson', burstiness: 1, seed: 1, warmupRequests: 0 };
 const SEND = { maxTokens: 8, ignoreEos: true, requestTimeoutMs: 5_000 };
 
-function load(endpoints: Endpoint[], plan: Partial<LoadPlan>, extra: { signal?: AbortSignal; stallTimeoutMs?: number } = {}) {
+function load(
+  endpoints: Endpoint[],
+  plan: Partial<LoadPlan>,
+  extra: { signal?: AbortSignal; stallTimeoutMs?: number } = {},
+) {
   return runLoad({
-    endpoints, routing: 'round-robin', prompts: ['hello', 'world'], plan: { ...PLAN, ...plan },
+    endpoints,
+    routing: 'round-robin',
+    prompts: ['hello', 'world'],
+    plan: { ...PLAN, ...plan },
     send: { ...SEND, ...(extra.stallTimeoutMs !== undefined ? { stallTimeoutMs: extra.stallTimeoutMs } : {}) },
     signal: extra.signal ?? new AbortController().signal,
   });
@@ -52,7 +64,10 @@ describe('load generator against real HTTP servers on 127.0.0.1', () => {
 
   it('completions API: prompt body and text chunks', async () => {
     let body: Record<string, unknown> = {};
-    const s = await server((n, b, res) => { body = b; return streamTokens({ tokens: 3 })(n, b, res); });
+    const s = await server((n, b, res) => {
+      body = b;
+      return streamTokens({ tokens: 3 })(n, b, res);
+    });
     const out = await load([endpoint(s.url, 'openai-completions')], { concurrency: 1, requests: 2 });
     expect(body).toMatchObject({ prompt: 'world', model: 'm', max_tokens: 8, stream: true, ignore_eos: true });
     expect(out.records.every((r) => r.errorClass === null && r.outputTokens === 3)).toBe(true);
@@ -77,7 +92,9 @@ describe('load generator against real HTTP servers on 127.0.0.1', () => {
 
   it('HTTP 500 for some requests: http_500 for those, the rest succeed', async () => {
     const ok = streamTokens({ tokens: 2 });
-    const s = await server((n, b, res) => (n % 3 === 0 ? void res.writeHead(500).end('{"error":"boom"}') : ok(n, b, res)));
+    const s = await server((n, b, res) =>
+      n % 3 === 0 ? void res.writeHead(500).end('{"error":"boom"}') : ok(n, b, res),
+    );
     const m = servingMetrics((await load([endpoint(s.url)], { concurrency: 2, requests: 9 })).records, undefined);
     expect(m.requests).toMatchObject({ completed: 6, failed: 3, failures: { http_500: 3 } });
     expect(m.requests.success_rate).toBeCloseTo(2 / 3);
@@ -97,8 +114,12 @@ describe('load generator against real HTTP servers on 127.0.0.1', () => {
   it('a request past request_timeout is classed timeout', async () => {
     const s = await server(() => undefined); // never answers
     const out = await runLoad({
-      endpoints: [endpoint(s.url)], routing: 'round-robin', prompts: ['p'], plan: { ...PLAN, concurrency: 1, requests: 1 },
-      send: { ...SEND, requestTimeoutMs: 300 }, signal: new AbortController().signal,
+      endpoints: [endpoint(s.url)],
+      routing: 'round-robin',
+      prompts: ['p'],
+      plan: { ...PLAN, concurrency: 1, requests: 1 },
+      send: { ...SEND, requestTimeoutMs: 300 },
+      signal: new AbortController().signal,
     });
     expect(out.records[0]!.errorClass).toBe('timeout');
   });
@@ -110,7 +131,8 @@ describe('load generator against real HTTP servers on 127.0.0.1', () => {
     });
     const out = await load([endpoint(s.url)], { concurrency: 1, requests: 2 });
     expect(out.records.map((r) => [r.errorClass, r.errorMessage?.slice(0, 17)])).toEqual([
-      ['malformed_sse', 'data is not JSON:'], ['server_error', 'overloaded'],
+      ['malformed_sse', 'data is not JSON:'],
+      ['server_error', 'overloaded'],
     ]);
   });
 
@@ -120,10 +142,17 @@ describe('load generator against real HTTP servers on 127.0.0.1', () => {
     const rr = await load([endpoint(fast.url), endpoint(slow.url)], { concurrency: 4, requests: 40 });
     const m = servingMetrics(rr.records, undefined);
     const shares = workerShares(rr.records, [fast.url, slow.url], m.duration_s);
-    expect(shares.map((w) => [w.requests, w.request_share, w.token_share])).toEqual([[20, 0.5, 0.5], [20, 0.5, 0.5]]);
+    expect(shares.map((w) => [w.requests, w.request_share, w.token_share])).toEqual([
+      [20, 0.5, 0.5],
+      [20, 0.5, 0.5],
+    ]);
     const lo = await runLoad({
-      endpoints: [endpoint(fast.url), endpoint(slow.url)], routing: 'least-outstanding', prompts: ['p'],
-      plan: { ...PLAN, concurrency: 4, requests: 40 }, send: SEND, signal: new AbortController().signal,
+      endpoints: [endpoint(fast.url), endpoint(slow.url)],
+      routing: 'least-outstanding',
+      prompts: ['p'],
+      plan: { ...PLAN, concurrency: 4, requests: 40 },
+      send: SEND,
+      signal: new AbortController().signal,
     });
     const [f, sl] = workerShares(lo.records, [fast.url, slow.url], 1);
     expect(f!.requests).toBeGreaterThan(sl!.requests * 2);

@@ -7,9 +7,20 @@ import { loadWindows } from '../../src/serve/windows.js';
 /** A successful request: sent at `send`, tokens arriving at `chunks` (absolute ms), finished at the last one. */
 function rec(index: number, send: number, chunks: number[], extra: Partial<RequestRecord> = {}): RequestRecord {
   return {
-    index, worker: 0, warmup: false, sendMs: send, firstTokenMs: chunks[0] ?? null, finishMs: chunks.at(-1) ?? send,
-    chunkMs: chunks, inputTokens: 10, outputTokens: chunks.length, tokensFromUsage: true, status: 200,
-    errorClass: null, errorMessage: null, ...extra,
+    index,
+    worker: 0,
+    warmup: false,
+    sendMs: send,
+    firstTokenMs: chunks[0] ?? null,
+    finishMs: chunks.at(-1) ?? send,
+    chunkMs: chunks,
+    inputTokens: 10,
+    outputTokens: chunks.length,
+    tokensFromUsage: true,
+    status: 200,
+    errorClass: null,
+    errorMessage: null,
+    ...extra,
   };
 }
 
@@ -28,12 +39,21 @@ describe('servingMetrics (vLLM bench serve definitions)', () => {
     expect(m.latency.tpot_ms).toMatchObject({ n: 2, mean: 25, p50: 25 });
     expect(m.latency.itl_ms).toMatchObject({ n: 4, mean: 17.5, median: 10, max: 40 });
     expect(m.latency.e2el_ms).toMatchObject({ n: 3, max: 340 });
-    expect(m.latency.ttft_ms!.std).toBeCloseTo(Math.sqrt(((100 - 410 / 3) ** 2 + (300 - 410 / 3) ** 2 + (10 - 410 / 3) ** 2) / 3));
+    expect(m.latency.ttft_ms!.std).toBeCloseTo(
+      Math.sqrt(((100 - 410 / 3) ** 2 + (300 - 410 / 3) ** 2 + (10 - 410 / 3) ** 2) / 3),
+    );
   });
 
   it('throughputs over first send to last finish; warm-up excluded; failures by class', () => {
     expect(m.duration_s).toBeCloseTo(0.34);
-    expect(m.requests).toEqual({ total: 4, completed: 3, failed: 1, warmup: 1, success_rate: 0.75, failures: { http_500: 1 } });
+    expect(m.requests).toEqual({
+      total: 4,
+      completed: 3,
+      failed: 1,
+      warmup: 1,
+      success_rate: 0.75,
+      failures: { http_500: 1 },
+    });
     expect(m.throughput.requests_per_s).toBeCloseTo(3 / 0.34);
     expect(m.throughput.output_tokens_per_s).toBeCloseTo(7 / 0.34);
     expect(m.tokens).toEqual({ input: 30, output: 7, from_usage: true });
@@ -43,7 +63,10 @@ describe('servingMetrics (vLLM bench serve definitions)', () => {
     // Request 0 meets both; 1 misses TTFT (300) and TPOT (40); 2 has no TPOT and meets TTFT.
     expect(m.slo!.good_requests).toBe(2);
     expect(m.throughput.goodput_requests_per_s).toBeCloseTo(2 / 0.34);
-    expect(m.slo!.checks).toEqual({ ttft_ms: { target_ms: 200, value_ms: 100, met: true }, tpot_ms: { target_ms: 20, value_ms: 25, met: false } });
+    expect(m.slo!.checks).toEqual({
+      ttft_ms: { target_ms: 200, value_ms: 100, met: true },
+      tpot_ms: { target_ms: 20, value_ms: 25, met: false },
+    });
     expect(m.slo!.met).toBe(false);
   });
 
@@ -68,22 +91,36 @@ describe('steady-state window', () => {
   });
 
   it('closed loop that never fills its slots: null with the reason', () => {
-    const w = loadWindows({ records: [rec(0, 0, [10, 20]), rec(1, 20, [30, 40])], concurrency: 2, rampS: 0, lastSendMs: 20 });
+    const w = loadWindows({
+      records: [rec(0, 0, [10, 20]), rec(1, 20, [30, 40])],
+      concurrency: 2,
+      rampS: 0,
+      lastSendMs: 20,
+    });
     expect(w.steady).toBeNull();
     expect(w.steady_reason).toContain('never 2 requests streaming');
   });
 
   it('open loop: ramp after the first arrival, to the last arrival', () => {
-    const w = loadWindows({ records: [rec(0, 0, [10]), rec(1, 500, [600]), rec(2, 1500, [1600])], rampS: 0.2, lastSendMs: 1500 });
+    const w = loadWindows({
+      records: [rec(0, 0, [10]), rec(1, 500, [600]), rec(2, 1500, [1600])],
+      rampS: 0.2,
+      lastSendMs: 1500,
+    });
     expect(w.steady).toEqual({ start_ms: 200, end_ms: 1500, share: 1300 / 1600 });
   });
 });
 
 describe('requests.csv', () => {
   it('one row per request in index order, errors quoted', () => {
-    const csv = requestsCsv([rec(1, 0, [5, 7]), rec(0, 1, [], { errorClass: 'http_500', errorMessage: 'a, "b"', status: 500, outputTokens: 0 })]);
+    const csv = requestsCsv([
+      rec(1, 0, [5, 7]),
+      rec(0, 1, [], { errorClass: 'http_500', errorMessage: 'a, "b"', status: 500, outputTokens: 0 }),
+    ]);
     const lines = csv.trimEnd().split('\n');
-    expect(lines[0]).toBe('index,worker,warmup,send_ms,first_token_ms,finish_ms,ttft_ms,e2el_ms,input_tokens,output_tokens,tokens_from_usage,chunks,status,error_class,error_message');
+    expect(lines[0]).toBe(
+      'index,worker,warmup,send_ms,first_token_ms,finish_ms,ttft_ms,e2el_ms,input_tokens,output_tokens,tokens_from_usage,chunks,status,error_class,error_message',
+    );
     expect(lines[1]).toBe('0,0,false,1,,1,,0,10,0,true,0,500,http_500,"a, ""b"""');
     expect(lines[2]).toBe('1,0,false,0,5,7,5,7,10,2,true,2,200,,');
   });

@@ -20,24 +20,45 @@ afterEach(async () => {
 async function setup(tokens = 6): Promise<{ server: TestServer; root: string }> {
   const server = await startServer(streamTokens({ tokens, gapMs: 1 }));
   const root = mkdtempSync(join(tmpdir(), 'lem-serve-'));
-  cleanups.push(() => server.close(), () => rmSync(root, { recursive: true, force: true }));
+  cleanups.push(
+    () => server.close(),
+    () => rmSync(root, { recursive: true, force: true }),
+  );
   return { server, root };
 }
 
-const id = (n: number) => ({ campaign_id: 'c1', experiment_id: `e${n}`, config_hash: `h${n}`, cycle: 0, index: n, attempt: 1 });
+const id = (n: number) => ({
+  campaign_id: 'c1',
+  experiment_id: `e${n}`,
+  config_hash: `h${n}`,
+  cycle: 0,
+  index: n,
+  attempt: 1,
+});
 const NO_ENERGY = 'external endpoint: no power source configured';
 
 describe('a serve experiment against an external endpoint', () => {
   it('a concurrency sweep 1/4/16 writes one valid result folder each, with requests.csv, that results aggregate reads', async () => {
     const { server, root } = await setup();
     const base = {
-      model: { name: 'm' }, mode: 'serve', prompts: { count: 4 }, slo: { ttft_ms: 1000, percentile: 99 },
-      load: { concurrency: 1, requests: 24, warmup_requests: 2, max_tokens: 6 }, endpoint: { url: server.url, model: 'm' },
+      model: { name: 'm' },
+      mode: 'serve',
+      prompts: { count: 4 },
+      slo: { ttft_ms: 1000, percentile: 99 },
+      load: { concurrency: 1, requests: 24, warmup_requests: 2, max_tokens: 6 },
+      endpoint: { url: server.url, model: 'm' },
     };
     const grid = expandGrid(base, { 'load.concurrency': [1, 4, 16] });
     if (!grid.ok) throw new Error(JSON.stringify(grid.error));
     for (const [i, e] of grid.value.entries()) {
-      const r = await runServeExperiment({ id: id(i), config: e.config, dir: join(root, 'c1', `e${i}`), energy: null, noEnergyReason: NO_ENERGY, signal: new AbortController().signal });
+      const r = await runServeExperiment({
+        id: id(i),
+        config: e.config,
+        dir: join(root, 'c1', `e${i}`),
+        energy: null,
+        noEnergyReason: NO_ENERGY,
+        signal: new AbortController().signal,
+      });
       if (!r.ok) throw new Error(r.error.message);
       const doc = ResultDocument.parse(JSON.parse(readFileSync(join(root, 'c1', `e${i}`, 'result.json'), 'utf8')));
       expect(doc.serving!.load).toMatchObject({ loop: 'closed', concurrency: e.config.load!.concurrency });
@@ -47,7 +68,11 @@ describe('a serve experiment against an external endpoint', () => {
       expect(doc.serving!.energy.reason).toBe(NO_ENERGY);
       expect(doc.experiment.backend).toBe('external');
       expect(doc.simulated).toBe(false);
-      expect(readFileSync(join(root, 'c1', `e${i}`, 'requests.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(1 + 26);
+      expect(
+        readFileSync(join(root, 'c1', `e${i}`, 'requests.csv'), 'utf8')
+          .trimEnd()
+          .split('\n'),
+      ).toHaveLength(1 + 26);
     }
     const collected = await collectResults([join(root, 'c1')]);
     if (!collected.ok) throw new Error(collected.error.message);
@@ -67,12 +92,24 @@ describe('a serve experiment against an external endpoint', () => {
     const { root } = await setup();
     const slow = await startServer(streamTokens({ tokens: 500, gapMs: 5 }));
     cleanups.push(() => slow.close());
-    const c = validateExperiment({ model: { name: 'm' }, mode: 'serve', load: { concurrency: 2, requests: 50 }, endpoint: { url: slow.url, model: 'm' } });
+    const c = validateExperiment({
+      model: { name: 'm' },
+      mode: 'serve',
+      load: { concurrency: 2, requests: 50 },
+      endpoint: { url: slow.url, model: 'm' },
+    });
     if (!c.ok) throw new Error('config');
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 300);
     const dir = join(root, 'c1', 'e0');
-    const r = await runServeExperiment({ id: id(0), config: c.value, dir, energy: null, noEnergyReason: NO_ENERGY, signal: stop.signal });
+    const r = await runServeExperiment({
+      id: id(0),
+      config: c.value,
+      dir,
+      energy: null,
+      noEnergyReason: NO_ENERGY,
+      signal: stop.signal,
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe('LEM017');
     expect(existsSync(dir)).toBe(false);
@@ -80,9 +117,22 @@ describe('a serve experiment against an external endpoint', () => {
 
   it('a header from an environment variable that is not set is an error before any request', async () => {
     const { server, root } = await setup();
-    const c = validateExperiment({ model: { name: 'm' }, mode: 'serve', load: { concurrency: 1, requests: 1 }, endpoint: { url: server.url, model: 'm', headers_from_env: { Authorization: 'LEM_TEST_UNSET_TOKEN' } } });
+    const c = validateExperiment({
+      model: { name: 'm' },
+      mode: 'serve',
+      load: { concurrency: 1, requests: 1 },
+      endpoint: { url: server.url, model: 'm', headers_from_env: { Authorization: 'LEM_TEST_UNSET_TOKEN' } },
+    });
     if (!c.ok) throw new Error('config');
-    const r = await runServeExperiment({ id: id(0), config: c.value, dir: join(root, 'x'), energy: null, noEnergyReason: NO_ENERGY, signal: new AbortController().signal, env: {} });
+    const r = await runServeExperiment({
+      id: id(0),
+      config: c.value,
+      dir: join(root, 'x'),
+      energy: null,
+      noEnergyReason: NO_ENERGY,
+      signal: new AbortController().signal,
+      env: {},
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toContain('LEM_TEST_UNSET_TOKEN');
     expect(server.stats.received).toBe(0);

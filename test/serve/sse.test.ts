@@ -45,10 +45,15 @@ describe('SseParser', () => {
   it('gives the same events however the stream is cut into chunks', () => {
     const line = fc.oneof(
       fc.string({ maxLength: 12 }).map((s) => `data: ${s.replace(/[\r\n]/g, '')}`),
-      fc.constant(': comment'), fc.constant('event: e'), fc.constant(''), fc.constant('data'),
+      fc.constant(': comment'),
+      fc.constant('event: e'),
+      fc.constant(''),
+      fc.constant('data'),
     );
     const eol = fc.constantFrom('\n', '\r\n', '\r');
-    const stream = fc.array(fc.tuple(line, eol), { maxLength: 30 }).map((ls) => ls.map(([l, e]) => l + e).join('') + '\n\n');
+    const stream = fc
+      .array(fc.tuple(line, eol), { maxLength: 30 })
+      .map((ls) => ls.map(([l, e]) => l + e).join('') + '\n\n');
     fc.assert(
       fc.property(stream, fc.array(fc.nat(), { maxLength: 10 }), (text, cuts) => {
         expect(parseChunks(splitAt(text, cuts))).toEqual(parseChunks([text]));
@@ -70,11 +75,21 @@ describe('SseParser', () => {
 describe('parsePayload', () => {
   it('reads chat deltas, completion text, usage, [DONE], server errors and malformed data', () => {
     expect(parsePayload('[DONE]')).toEqual({ kind: 'done' });
-    expect(parsePayload('{"choices":[{"delta":{"content":"hi"}}]}')).toEqual({ kind: 'chunk', text: 'hi', usage: null });
-    expect(parsePayload('{"choices":[{"delta":{"role":"assistant"}}]}')).toEqual({ kind: 'chunk', text: null, usage: null });
+    expect(parsePayload('{"choices":[{"delta":{"content":"hi"}}]}')).toEqual({
+      kind: 'chunk',
+      text: 'hi',
+      usage: null,
+    });
+    expect(parsePayload('{"choices":[{"delta":{"role":"assistant"}}]}')).toEqual({
+      kind: 'chunk',
+      text: null,
+      usage: null,
+    });
     expect(parsePayload('{"choices":[{"text":"x"}]}')).toMatchObject({ text: 'x' });
     expect(parsePayload('{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":9}}')).toEqual({
-      kind: 'chunk', text: null, usage: { prompt_tokens: 3, completion_tokens: 9 },
+      kind: 'chunk',
+      text: null,
+      usage: { prompt_tokens: 3, completion_tokens: 9 },
     });
     expect(parsePayload('{"error":{"message":"overloaded"}}')).toEqual({ kind: 'error', message: 'overloaded' });
     expect(parsePayload('{"choices": [')).toMatchObject({ kind: 'malformed' });

@@ -13,10 +13,19 @@ describe('parseScontrolJobs', () => {
     expect(jobs).toHaveLength(3);
     const byTask = new Map(jobs.map((j) => [j.jobId.split('_')[1], j]));
     const pending = byTask.get('2')!;
-    expect(pending).toMatchObject({ phase: 'pending', reason: 'Resources', nodes: null, gpuIndices: [], comment: 'lem:camp1:b1' });
+    expect(pending).toMatchObject({
+      phase: 'pending',
+      reason: 'Resources',
+      nodes: null,
+      gpuIndices: [],
+      comment: 'lem:camp1:b1',
+    });
     const running = [byTask.get('0')!, byTask.get('1')!];
     for (const r of running) expect(r).toMatchObject({ phase: 'running', reason: null, nodes: 'vm' });
-    expect(running.map((r) => r.gpuIndices).sort()).toEqual([[0, 1], [2, 3]]);
+    expect(running.map((r) => r.gpuIndices).sort()).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
   });
 
   it('reads cancelled tasks as finished', () => {

@@ -42,7 +42,16 @@ function script(campaignId: string, batches: string[], command: (b: string) => s
     outDir: dir,
     batches: batches.map((b) => ({
       batchId: b,
-      run: { image: 'lem/synthetic:latest', name: `lem-${campaignId}-${b}`, mounts: [{ source: dir, target: '/out', readOnly: false }], env: { LEM_TEST: '1' }, secretNames: [], command: command(b), gpus: false, labels: { 'org.lem.campaign': campaignId } },
+      run: {
+        image: 'lem/synthetic:latest',
+        name: `lem-${campaignId}-${b}`,
+        mounts: [{ source: dir, target: '/out', readOnly: false }],
+        env: { LEM_TEST: '1' },
+        secretNames: [],
+        command: command(b),
+        gpus: false,
+        labels: { 'org.lem.campaign': campaignId },
+      },
     })),
   });
   const path = join(dir, `${campaignId}.sbatch`);
@@ -59,7 +68,11 @@ describe('Slurm commands against a real Slurm', () => {
   });
 
   it('runs a batch job whose container writes its events file, and finds it by its comment', async () => {
-    const path = script('c1', ['b1'], () => ['python3', '-c', 'import os; print(\'{"event":"x","gpus":"\' + os.environ["LEM_TEST"] + \'"}\')']);
+    const path = script('c1', ['b1'], () => [
+      'python3',
+      '-c',
+      'import os; print(\'{"event":"x","gpus":"\' + os.environ["LEM_TEST"] + \'"}\')',
+    ]);
     const id = await slurm.submit(path);
     expect(id.ok).toBe(true);
     if (!id.ok) return;
@@ -91,7 +104,8 @@ describe('Slurm commands against a real Slurm', () => {
     const [job] = await until([id.value], (j) => isFinished(j[0]!.phase));
     expect(job!.phase).toBe('cancelled');
     // The container goes with its job: nothing of the campaign is left running on the node.
-    for (let i = 0; i < 50 && (await campaignContainers('c3')).length > 0; i++) await new Promise((res) => setTimeout(res, 200));
+    for (let i = 0; i < 50 && (await campaignContainers('c3')).length > 0; i++)
+      await new Promise((res) => setTimeout(res, 200));
     expect(await campaignContainers('c3')).toEqual([]);
   });
 

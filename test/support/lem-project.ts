@@ -39,7 +39,11 @@ export class TestProject {
   }
 
   spawn(args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
-    return spawn(process.execPath, [LEM_BIN, ...args], { cwd: this.dir, env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(process.execPath, [LEM_BIN, ...args], {
+      cwd: this.dir,
+      env: { ...this.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /** Containers this project left behind (should be none after a run without --keep-backends). */
@@ -55,7 +59,9 @@ export class TestProject {
 }
 
 /** A fast synthetic campaign: `runs` experiments per cycle, each taking roughly `seconds`. */
-export function syntheticCampaign(o: { name?: string; cycles?: number; sizes?: number[]; seconds?: number; retries?: number; extra?: string } = {}): string {
+export function syntheticCampaign(
+  o: { name?: string; cycles?: number; sizes?: number[]; seconds?: number; retries?: number; extra?: string } = {},
+): string {
   const seconds = o.seconds ?? 0;
   // Each measured batch emits max_output_tokens at tokens_per_second; 4 prompts, batch size b => 4/b batches.
   const tokens = 20;

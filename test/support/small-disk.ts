@@ -7,7 +7,10 @@ import { join } from 'node:path';
 export const canMount = process.getuid?.() === 0;
 
 /** A real, small tmpfs: writes past `size` fail with ENOSPC, as on a full disk. */
-export function mountSmallDisk(size: string, at?: string): { dir: string; unmount: () => void; resize: (s: string) => void } {
+export function mountSmallDisk(
+  size: string,
+  at?: string,
+): { dir: string; unmount: () => void; resize: (s: string) => void } {
   const dir = at ?? mkdtempSync(join(tmpdir(), 'lem-small-disk-'));
   const run = (args: string[]) => {
     const r = spawnSync('mount', args, { encoding: 'utf8' });

@@ -31,8 +31,14 @@ export async function startServer(behaviour: Behaviour): Promise<TestServer> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/v1`, port, stats,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    stats,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -49,7 +55,9 @@ export function streamTokens(opts: { tokens: number; ttftMs?: number; gapMs?: nu
       const choice = chat ? { index: 0, delta: { content: `t${i} ` } } : { index: 0, text: `t${i} ` };
       res.write(`data: ${JSON.stringify({ choices: [choice] })}\n\n`);
     }
-    res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 7, completion_tokens: opts.tokens } })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 7, completion_tokens: opts.tokens } })}\n\n`,
+    );
     res.end('data: [DONE]\n\n');
   };
 }

@@ -15,10 +15,14 @@ export function importNvidiaSmi(text: string, o: ImportOptions): Result<SourceSa
   const ts = col('timestamp');
   const instant = col('power.draw.instant');
   const power = instant >= 0 ? instant : col('power.draw');
-  if (ts < 0 || power < 0) return fail(o, 1, 'not an nvidia-smi CSV log: the header needs timestamp and power.draw (or power.draw.instant)');
+  if (ts < 0 || power < 0)
+    return fail(o, 1, 'not an nvidia-smi CSV log: the header needs timestamp and power.draw (or power.draw.instant)');
   const index = col('index');
   const notes: string[] = [];
-  if (instant < 0) notes.push(`${o.file}: power.draw is nvidia-smi's 1 s trailing average: edges are smeared (log power.draw.instant where the driver has it)`);
+  if (instant < 0)
+    notes.push(
+      `${o.file}: power.draw is nvidia-smi's 1 s trailing average: edges are smeared (log power.draw.instant where the driver has it)`,
+    );
   const samples: MeterSample[] = [];
   for (let i = 1; i < all.length; i++) {
     const l = all[i]!;

@@ -31,6 +31,11 @@ export function importPowermetrics(text: string, o: ImportOptions): Result<Sourc
     const p = POWER.exec(l.trim());
     if (p && block) samples.push({ t: block.t, domain: DOMAINS[p[1]!]!, watts: Number(p[2]) / 1000 });
   }
-  if (samples.length === 0) return fail(o, 1, 'no "*** Sampled system activity" blocks with CPU/GPU/ANE power: run powermetrics with --samplers cpu_power,gpu_power,ane_power');
+  if (samples.length === 0)
+    return fail(
+      o,
+      1,
+      'no "*** Sampled system activity" blocks with CPU/GPU/ANE power: run powermetrics with --samplers cpu_power,gpu_power,ane_power',
+    );
   return ok(finish('powermetrics', o, samples, notes));
 }

@@ -41,10 +41,18 @@ export function importPrometheus(text: string, o: ImportOptions): Result<SourceS
     }
     const domain = `gpu:${labels.get('gpu') ?? labels.get('minor_number') ?? '0'}`;
     const t = Number(stamp) / 1000;
-    samples.push(name === 'DCGM_FI_DEV_POWER_USAGE' ? { t, domain, watts: value } : { t, domain, joules: value / 1000 });
+    samples.push(
+      name === 'DCGM_FI_DEV_POWER_USAGE' ? { t, domain, watts: value } : { t, domain, joules: value / 1000 },
+    );
   }
   if (samples.length === 0) {
-    return fail(o, 1, unstamped > 0 ? `${unstamped} DCGM sample(s) but none with a timestamp: export the scrapes with timestamps` : 'no DCGM power or energy samples in the file');
+    return fail(
+      o,
+      1,
+      unstamped > 0
+        ? `${unstamped} DCGM sample(s) but none with a timestamp: export the scrapes with timestamps`
+        : 'no DCGM power or energy samples in the file',
+    );
   }
   if (unstamped > 0) notes.push(`${o.file}: ${unstamped} sample(s) without a timestamp ignored`);
   return ok(finish('dcgm-prometheus', o, samples, notes));

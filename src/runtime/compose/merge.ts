@@ -71,7 +71,6 @@ function asMap(v: unknown): Record<string, unknown> {
   return out;
 }
 
-
 function deepMerge(a: unknown, b: unknown): unknown {
   if (isMapping(a) && isMapping(b)) {
     const out: Record<string, unknown> = { ...a };
