@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The campaign manifest (seed 003, CAMP-03): for every planned experiment, where it stands. Pure data and
+ * The campaign manifest: for every planned experiment, where it stands. Pure data and
  * pure transitions here; durability lives in manifest-store.ts.
  */
 export const ExperimentStatus = z.enum(['pending', 'running', 'completed', 'failed', 'interrupted']);

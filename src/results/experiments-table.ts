@@ -4,7 +4,7 @@ import type { CollectedResult } from './collect.js';
 import type { Cell } from './csv.js';
 
 /**
- * experiments.csv: one row per experiment and cycle (latest attempt), every scalar metric its own column (MEAS-07),
+ * experiments.csv: one row per experiment and cycle (latest attempt), every scalar metric its own column,
  * so a spreadsheet or pandas needs no JSON. Columns are fixed and documented by name; the parameters that vary
  * across the selected results follow as param.<dotted.key> columns.
  */

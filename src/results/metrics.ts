@@ -1,7 +1,7 @@
 import type { ResultDocument } from '../contract/result.js';
 
 /**
- * The headline metrics summarised across cycles (MEAS-08) and compared between campaigns. Each reads one number
+ * The headline metrics summarised across cycles and compared between campaigns. Each reads one number
  * from a result or null where the run could not provide it (energy of a simulated run, a missing distribution);
  * a null is left out of n, never counted as zero.
  */

@@ -1,4 +1,4 @@
-"""Environment metadata (MEAS-01): what the numbers were measured on. Read from NVML, /proc and /sys;
+"""Environment metadata: what the numbers were measured on. Read from NVML, /proc and /sys;
 anything that cannot be read is null, never guessed."""
 
 from __future__ import annotations
