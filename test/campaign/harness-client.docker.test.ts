@@ -49,14 +49,26 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A batch spec in configs/ (mounted read-only at /app/configs); a measured window of `measureS` seconds. */
+/**
+ * A batch spec in configs/ (mounted read-only at /app/configs) whose harness stays busy about `measureS` seconds.
+ * A simulated run is not extended to min_measure_s (no energy is measured), so a busy harness is one whose warmup
+ * never converges: 100 ms generates, up to measureS × 10 of them, stoppable between any two.
+ */
 function spec(campaign: string, batch: string, measureS: number): string {
   const config = ExperimentConfig.parse({
     backend: 'synthetic',
     model: { name: 'synthetic-model' },
     max_output_tokens: 8,
     prompts: { category: 'short', count: 2 },
-    measurement: { idle_baseline_s: 0, min_measure_s: measureS, warmup: { max_runs: 2, min_runs: 1, window: 2 } },
+    measurement: {
+      idle_baseline_s: 0,
+      min_measure_s: measureS,
+      warmup:
+        measureS > 0
+          ? { max_runs: measureS * 10, min_runs: 1, window: 2, cv_threshold: 1e-9 }
+          : { max_runs: 2, min_runs: 1, window: 2 },
+    },
+    ...(measureS > 0 ? { synthetic: { tokens_per_second: 80 } } : {}),
   });
   const body: BatchSpec = {
     schema_version: 1,
@@ -79,7 +91,7 @@ function start(specPath: string) {
   const done = runHarnessBatch(c, specPath, sink, {
     onEvent: (e) => {
       events.push(e);
-      if (e.event === 'measuring') measuring();
+      if (e.event === 'warmup' || e.event === 'measuring') measuring();
     },
     onProtocolError: (line) => {
       throw new Error(`not an event: ${line}`);
