@@ -127,7 +127,7 @@ async function executeLocked(
     healthTimeoutMs: opts.healthTimeoutMs,
     note: (t) => opts.progress.note(t),
   });
-  const external = new ExternalServeExecutor(project.paths.hostResults);
+  const external = new ExternalServeExecutor(project.paths.hostResults, project.env);
   const executor = new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local));
 
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);

@@ -73,7 +73,7 @@ export class DoctorCommand extends LemCommand {
       ),
     );
     const { probeSources, sourceChecks } = await import('../meters/doctor-sources.js');
-    checks.push(...sourceChecks(await probeSources()));
+    checks.push(...sourceChecks(await probeSources('/sys/class/powercap', process.env)));
 
     const dir = resolveProjectDir(options);
     if (!dir.ok) checks.push({ name: 'project', ok: false, detail: dir.error.message });

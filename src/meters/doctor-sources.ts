@@ -63,8 +63,8 @@ function onPath(command: string, env: NodeJS.ProcessEnv): string | null {
 }
 
 export async function probeSources(
-  raplRoot = '/sys/class/powercap',
-  env: NodeJS.ProcessEnv = process.env,
+  raplRoot: string,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<SourceProbes> {
   let netSnmpError: string | null = null;
   try {

@@ -23,7 +23,11 @@ export const EXTERNAL_NO_ENERGY =
 export class ExternalServeExecutor implements Executor {
   private readonly running = new Map<string, AbortController>();
 
-  constructor(private readonly hostResults: string) {}
+  constructor(
+    private readonly hostResults: string,
+    /** The user's environment, for endpoint headers taken from variables. */
+    private readonly env: Readonly<Record<string, string | undefined>>,
+  ) {}
 
   targetName(): string {
     return 'lem (external endpoint)';
@@ -91,6 +95,7 @@ export class ExternalServeExecutor implements Executor {
           energy: null,
           noEnergyReason: EXTERNAL_NO_ENERGY,
           signal: stop.signal,
+          env: this.env,
         });
         if (!r.ok && r.error.code === ErrorCode.INTERRUPTED) {
           stderr.write(`[lem] ${r.error.message}\n`);

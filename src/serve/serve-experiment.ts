@@ -16,7 +16,10 @@ import { serveResultDocument, type ExperimentIdentity } from './serve-result.js'
 import { loadWindows, tokensInWindow } from './windows.js';
 
 /** Endpoints with their header values read from the environment; a variable that is not set is an error. */
-export function resolveEndpoints(sections: readonly EndpointSection[], env: NodeJS.ProcessEnv): Result<Endpoint[]> {
+export function resolveEndpoints(
+  sections: readonly EndpointSection[],
+  env: Readonly<Record<string, string | undefined>>,
+): Result<Endpoint[]> {
   const out: Endpoint[] = [];
   for (const [i, s] of sections.entries()) {
     const headers: Record<string, string> = {};
@@ -48,7 +51,8 @@ export interface ServeExperimentInput {
   /** Why there is no energy, when `energy` is null. */
   readonly noEnergyReason: string;
   readonly signal: AbortSignal;
-  readonly env?: NodeJS.ProcessEnv;
+  /** The user's environment (read at the CLI edge): endpoint headers name their variables in it. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -61,7 +65,7 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
   if (c.mode !== 'serve' || load === undefined)
     return err(lemError(ErrorCode.CONFIG_INVALID, 'not a serve experiment'));
   const sections = x.endpoints ?? c.endpoints ?? (c.endpoint ? [c.endpoint] : []);
-  const endpoints = resolveEndpoints(sections, x.env ?? process.env);
+  const endpoints = resolveEndpoints(sections, x.env);
   if (!endpoints.ok) return endpoints;
   const prompts = loadPrompts(c.prompts);
   if (!prompts.ok) return prompts;

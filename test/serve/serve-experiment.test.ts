@@ -52,6 +52,7 @@ describe('a serve experiment against an external endpoint', () => {
     if (!grid.ok) throw new Error(JSON.stringify(grid.error));
     for (const [i, e] of grid.value.entries()) {
       const r = await runServeExperiment({
+        env: process.env,
         id: id(i),
         config: e.config,
         dir: join(root, 'c1', `e${i}`),
@@ -103,6 +104,7 @@ describe('a serve experiment against an external endpoint', () => {
     setTimeout(() => stop.abort(), 300);
     const dir = join(root, 'c1', 'e0');
     const r = await runServeExperiment({
+      env: process.env,
       id: id(0),
       config: c.value,
       dir,
