@@ -31,3 +31,23 @@ export function lines(text: string): string[] {
 }
 
 export const truncated = (l: string): boolean => l.startsWith('\u0000');
+
+/**
+ * The data rows of a CSV log after its header, split into trimmed fields with their 1-based line numbers. Blank
+ * lines are skipped; an incomplete last line (a log cut off mid-write) is noted and skipped.
+ */
+export function* csvRows(
+  all: readonly string[],
+  o: ImportOptions,
+  notes: string[],
+): Generator<{ line: number; f: string[] }> {
+  for (let i = 1; i < all.length; i++) {
+    const l = all[i]!;
+    if (l.trim() === '') continue;
+    if (truncated(l)) {
+      notes.push(`${o.file}:${i + 1}: last line incomplete (log cut off); ignored`);
+      continue;
+    }
+    yield { line: i + 1, f: l.split(',').map((x) => x.trim()) };
+  }
+}

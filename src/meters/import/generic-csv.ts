@@ -1,6 +1,6 @@
 import { ok, type Result } from '../../core/result.js';
 import type { MeterSample, SourceSamples } from '../samples.js';
-import { fail, finish, lines, truncated, type ImportOptions } from './common.js';
+import { csvRows, fail, finish, lines, type ImportOptions } from './common.js';
 
 /**
  * A lab meter's or PDU's CSV: a header with `timestamp` (ISO 8601 with zone, or Unix seconds) and `watts`
@@ -20,14 +20,7 @@ export function importGenericCsv(
     return fail(o, 1, 'the header needs timestamp and watts and/or joules (e.g. "timestamp,watts")');
   const samples: MeterSample[] = [];
   const notes: string[] = [];
-  for (let i = 1; i < all.length; i++) {
-    const l = all[i]!;
-    if (l.trim() === '') continue;
-    if (truncated(l)) {
-      notes.push(`${o.file}:${i + 1}: last line incomplete (log cut off); ignored`);
-      continue;
-    }
-    const f = l.split(',').map((x) => x.trim());
+  for (const { line, f } of csvRows(all, o, notes)) {
     const raw = f[ts] ?? '';
     const t = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Date.parse(raw) / 1000;
     const watts = w >= 0 ? Number.parseFloat(f[w] ?? '') : undefined;
@@ -37,7 +30,7 @@ export function importGenericCsv(
       (watts !== undefined && !Number.isFinite(watts)) ||
       (joules !== undefined && !Number.isFinite(joules))
     ) {
-      notes.push(`${o.file}:${i + 1}: unreadable record; ignored`);
+      notes.push(`${o.file}:${line}: unreadable record; ignored`);
       continue;
     }
     samples.push({

@@ -1,6 +1,6 @@
 import { ok, type Result } from '../../core/result.js';
 import type { MeterSample, SourceSamples } from '../samples.js';
-import { fail, finish, lines, truncated, type ImportOptions } from './common.js';
+import { csvRows, fail, finish, lines, type ImportOptions } from './common.js';
 
 /**
  * `nvidia-smi --query-gpu=timestamp,index,power.draw[,power.draw.instant] --format=csv[,nounits] -lms 100`.
@@ -24,18 +24,11 @@ export function importNvidiaSmi(text: string, o: ImportOptions): Result<SourceSa
       `${o.file}: power.draw is nvidia-smi's 1 s trailing average: edges are smeared (log power.draw.instant where the driver has it)`,
     );
   const samples: MeterSample[] = [];
-  for (let i = 1; i < all.length; i++) {
-    const l = all[i]!;
-    if (l.trim() === '') continue;
-    if (truncated(l)) {
-      notes.push(`${o.file}:${i + 1}: last line incomplete (log cut off); ignored`);
-      continue;
-    }
-    const f = l.split(',').map((x) => x.trim());
+  for (const { line, f } of csvRows(all, o, notes)) {
     const t = Date.parse(f[ts]!.replace(/^(\d{4})\/(\d{2})\/(\d{2}) /, '$1-$2-$3T'));
     const w = Number.parseFloat(f[power] ?? '');
     if (!Number.isFinite(t) || !Number.isFinite(w)) {
-      notes.push(`${o.file}:${i + 1}: unreadable record (${f[power] ?? 'no power field'}); ignored`);
+      notes.push(`${o.file}:${line}: unreadable record (${f[power] ?? 'no power field'}); ignored`);
       continue;
     }
     samples.push({ t: t / 1000, domain: `gpu:${index >= 0 ? f[index] : '0'}`, watts: w });
