@@ -1,6 +1,8 @@
 """Writes the batch spec of the round-two validity run (run_round2.sh).
 
-usage: python3 make_round2_spec.py <model folder> <results folder> <spec file>
+usage: python3 make_round2_spec.py <model folder> <results folder> <spec file> [run,run,...]
+
+The optional fourth argument keeps only the named runs (e.g. "bs1-thread,bs32-process").
 
 round2-default-config.json is lem's own resolution of a transformers experiment with every measurement default
 (src/config/experiment.ts at the commit that added it: thread sampler, slow fields every 10th sweep, device_idle
@@ -25,8 +27,11 @@ def config(model: str, batch: int, sampler: str) -> dict:
     return c
 
 
-def main(model: str, results: str, spec_file: str) -> None:
+def main(model: str, results: str, spec_file: str, only: str = "") -> None:
     runs = [(f"bs{b}-thread", b, "thread") for b in (1, 8, 32)] + [(f"bs{b}-process", b, "process") for b in (1, 32)]
+    if only:
+        keep = set(only.split(","))
+        runs = [r for r in runs if r[0] in keep]
     spec = {"schema_version": 1, "campaign_id": "round2", "batch_id": "round2-1", "results_dir": results,
             "experiments": [{"experiment_id": eid, "config_hash": f"round2-{eid}", "cycle": 0, "index": i,
                              "attempt": 1, "pause_before_s": 5, "config": config(model, b, s)}
@@ -35,4 +40,4 @@ def main(model: str, results: str, spec_file: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -3,6 +3,7 @@
 # Run from the repository root on a machine with one NVIDIA GPU, torch, transformers, tokenizers and
 # nvidia-ml-py (the H200 of the earlier runs: small-model decode there is CPU/launch-bound, 19-26 % GPU busy).
 #   bash docs/validation/run_sampler_cost.sh          -> $OUT/sampler-cost.tar.gz
+# BATCHES=1 CYCLES=30 TAG=-bs1 split the run (one batch size per call) where a call has a time limit.
 # It builds a random-weight Llama-style model (hidden 1536, 24 layers, intermediate 4096; make_model.py prints
 # its parameter count), then sampler_cost.py runs, at batch 1 and 32, 30 cycles of three generates (no sampler /
 # sampler thread / sampler process, Latin-square order), 128 input and 128 output tokens, and writes every
@@ -24,8 +25,8 @@ if [ ! -d "$WORK/model" ]; then
 fi
 python3 docs/validation/nvml_probe.py > "$WORK/raw/nvml_probe.json" 2>&1
 t0=$(date +%s%N)
-python3 docs/validation/sampler_cost.py "$WORK/model" "$WORK/raw" --batches 1,32 --cycles 30 \
+python3 docs/validation/sampler_cost.py "$WORK/model" "$WORK/raw" --batches "${BATCHES:-1,32}" --cycles "${CYCLES:-30}" \
   > "$WORK/raw/console.log" 2> "$WORK/raw/stderr.log"
 echo "exit code $?  wall $(( ($(date +%s%N) - t0) / 1000000 )) ms" | tee "$WORK/raw/run.txt"
 cat "$WORK/raw/summary.md" 2>/dev/null
-tar -C "$WORK" -czf "$OUTDIR/sampler-cost.tar.gz" raw
+tar -C "$WORK" -czf "$OUTDIR/sampler-cost${TAG:-}.tar.gz" raw
