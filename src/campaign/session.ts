@@ -77,6 +77,8 @@ export interface ExecuteOptions {
   readonly signal: AbortSignal;
   readonly progress: ProgressReporter;
   readonly healthTimeoutMs: number;
+  /** With `executor: slurm`, Ctrl-C/SIGTERM cancels the campaign's jobs instead of leaving them for a resume. */
+  readonly cancelJobsOnInterrupt?: boolean;
 }
 
 /**
@@ -99,10 +101,33 @@ export async function executeCampaign(
   });
   if (!lock.ok) return lock;
   try {
+    const executor = (plan.campaign as { executor?: string }).executor;
+    if (executor === 'slurm') return await executeOnSlurm(project, store, plan, opts);
     return await executeLocked(docker, project, store, plan, opts);
   } finally {
     const released = releaseLock(lockFile);
     if (!released.ok) opts.progress.note(`warning: ${released.error.message}`);
+  }
+}
+
+/** Batches as Slurm jobs (src/slurm/run): no backend container on this machine. */
+async function executeOnSlurm(
+  project: Project,
+  store: ManifestStore,
+  plan: StoredPlan,
+  opts: ExecuteOptions,
+): Promise<Result<RunOutcome>> {
+  const [{ SlurmCampaign }, { slurmCommands }] = await Promise.all([
+    import('../slurm/run/slurm-campaign.js'),
+    import('../slurm/commands.js'),
+  ]);
+  const { progress, signal } = opts;
+  const cancelOnInterrupt = opts.cancelJobsOnInterrupt ?? false;
+  const run = new SlurmCampaign({ slurm: slurmCommands(), project, store, plan, progress, signal, cancelOnInterrupt });
+  try {
+    return await run.run();
+  } finally {
+    progress.end();
   }
 }
 

@@ -38,6 +38,9 @@ export class CampaignRunCommand extends LemCommand {
   healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
     description: 'Seconds to wait for a backend to become healthy',
   });
+  cancelJobs = Option.Boolean('--cancel-jobs', false, {
+    description: "executor: slurm only: Ctrl-C/SIGTERM cancels the campaign's jobs (default: leaves them to a resume)",
+  });
   project = Option.String('--project', {
     description: 'Project folder (holding compose.yaml); default: found from the current folder',
   });
@@ -91,6 +94,7 @@ export class CampaignRunCommand extends LemCommand {
       healthTimeoutS: healthTimeoutS.value,
       json: this.json,
       stdout: this.context.stdout,
+      cancelJobs: this.cancelJobs,
     });
   }
 

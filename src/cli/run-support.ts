@@ -18,7 +18,13 @@ export async function runWithSignals(
   project: Project,
   store: ManifestStore,
   plan: StoredPlan,
-  opts: { keepBackends: boolean; healthTimeoutS: number; stderr: NodeJS.WriteStream; stdout: NodeJS.WritableStream },
+  opts: {
+    keepBackends: boolean;
+    healthTimeoutS: number;
+    stderr: NodeJS.WriteStream;
+    stdout: NodeJS.WritableStream;
+    cancelJobs?: boolean;
+  },
 ): Promise<Result<{ outcome: RunOutcome; signal: NodeJS.Signals | undefined }>> {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
@@ -41,6 +47,7 @@ export async function runWithSignals(
       signal: controller.signal,
       progress: progressFor(opts.stderr),
       healthTimeoutMs: opts.healthTimeoutS * 1000,
+      cancelJobsOnInterrupt: opts.cancelJobs ?? false,
     });
     if (!r.ok) return r;
     return ok({ outcome: r.value, signal: received });
@@ -101,7 +108,13 @@ export async function runCampaignCommand(
   project: Project,
   store: ManifestStore,
   plan: StoredPlan,
-  opts: { keepBackends: boolean; healthTimeoutS: number; json: boolean; stdout: NodeJS.WritableStream },
+  opts: {
+    keepBackends: boolean;
+    healthTimeoutS: number;
+    json: boolean;
+    stdout: NodeJS.WritableStream;
+    cancelJobs?: boolean;
+  },
 ): Promise<Result<number>> {
   const id = store.current.campaign_id;
   const r = await runWithSignals(docker, project, store, plan, {
@@ -109,6 +122,7 @@ export async function runCampaignCommand(
     healthTimeoutS: opts.healthTimeoutS,
     stderr: process.stderr,
     stdout: opts.stdout,
+    cancelJobs: opts.cancelJobs ?? false,
   });
   if (!r.ok) {
     // A lock held elsewhere, or state that cannot be written (a full or read-only disk): marking the campaign

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isMapping } from '../core/mapping.js';
+import { SlurmSection } from '../slurm/settings.js';
 
 /**
  * How the runs of a campaign are ordered (see docs/campaigns.md):
@@ -57,6 +58,10 @@ export const CampaignSettings = z.strictObject({
   placement: z.enum(['serial', 'pack']).default('serial'),
   /** Restrict lem to these GPUs of the node (node indices); absent: every GPU the inventory lists. */
   gpu_ids: z.array(z.int().nonnegative()).min(1).optional(),
+  /** Where batches run: local (this machine's Docker engine) or slurm (one job per batch; see docs/cluster.md). */
+  executor: z.enum(['local', 'slurm']).default('local'),
+  /** What each batch job asks Slurm for, with `executor: slurm`. */
+  slurm: SlurmSection.optional(),
 });
 export type CampaignSettings = z.infer<typeof CampaignSettings>;
 

@@ -63,7 +63,8 @@ export function slurmCommands(o: CommandOptions = {}): SlurmCommands {
       return ok(jobs);
     },
     async listByComment(comment) {
-      const r = await run('squeue', ['-h', '-t', 'all', '-o', '%i|%T|%r|%k'], o);
+      // -r: one line per array task (a pending array is otherwise one line, "123_[0-9]").
+      const r = await run('squeue', ['-h', '-r', '-t', 'all', '-o', '%i|%T|%r|%k'], o);
       if (!r.ok) return r;
       return ok(
         r.value

@@ -27,7 +27,10 @@ export const SlurmSection = z.strictObject({
   launcher: Launcher.default('docker'),
   /** Seconds between squeue/scontrol polls while jobs are pending or running. */
   poll_interval_s: z.number().positive().max(600).default(2),
-  /** Batches submitted as one job array when a campaign has at least this many (one sbatch call for all). */
-  array_min_batches: z.int().positive().default(20),
+  /**
+   * Batches with the same GPU need are submitted as one job array (one sbatch call for all) when there are at
+   * least this many; fewer go as plain jobs, one each.
+   */
+  array_min_batches: z.int().positive().default(2),
 });
 export type SlurmSection = z.infer<typeof SlurmSection>;

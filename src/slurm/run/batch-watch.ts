@@ -1,0 +1,201 @@
+import { appendFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { ManifestStore } from '../../campaign/manifest-store.js';
+import type { ProgressReporter } from '../../campaign/progress.js';
+import { checkResult, hostResultPath } from '../../campaign/run/result-check.js';
+import { initBatch, reduce, type BatchEvent, type BatchState, type Effect } from '../../campaign/run/reducer.js';
+import { clockNow } from '../../campaign/run/supervisor.js';
+import { Watchdog } from '../../campaign/run/watchdog.js';
+import type { HarnessEvent } from '../../contract/events.js';
+import type { JobInfo } from '../job-state.js';
+import { EventsTail } from './events-tail.js';
+import type { SubmittedBatch } from './job-records.js';
+
+export interface WatchContext {
+  readonly store: ManifestStore;
+  readonly progress: ProgressReporter;
+  readonly campaignId: string;
+  readonly projectDir: string;
+  readonly hostResults: string;
+  readonly retries: number;
+  readonly timeoutS: number;
+  /** Cancels the batch's job (a timed-out experiment, or Ctrl-C with cancelling asked for). */
+  readonly cancel: (jobId: string) => void;
+}
+
+/** What a job's end means for its harness: exit code, and whether the job was taken away from under it. */
+export function jobEnd(job: JobInfo | undefined): { exitCode: number | null; alive: boolean; description: string } {
+  if (!job) return { exitCode: null, alive: false, description: 'the job is no longer known to Slurm' };
+  const code = job.exitCode === null ? null : Number(job.exitCode.split(':')[0]);
+  const why = job.reason === null ? '' : `, reason ${job.reason}`;
+  return {
+    exitCode: job.phase === 'completed' ? 0 : Number.isInteger(code) ? code : null,
+    // The harness ran to its own end (success or its own error); anything else ended the job under it.
+    alive: job.phase === 'completed' || job.phase === 'failed',
+    description: `Slurm job ${job.jobId} ended ${job.state}${why}`,
+  };
+}
+
+/**
+ * One batch job, followed from the shared filesystem: the harness's events (read from the job's events file)
+ * and the job's end (from the controller) are folded through the same pure reducer as a local exec, and its
+ * effects carried out here, so the manifest, retries and result checks are those of a local run.
+ */
+export class BatchWatch {
+  private state: BatchState;
+  private readonly tail: EventsTail;
+  private readonly queue: BatchEvent[] = [];
+  private readonly stopWatch = new AbortController();
+  private readonly watchdog: Watchdog;
+  private readonly lemLog: string;
+  private cancelled = false;
+  private aborted = false;
+  private where: string | undefined;
+  /** "interrupted" failures the harness reported, held until the job's end says who interrupted it. */
+  private held: Extract<HarnessEvent, { event: 'failed' }>[] = [];
+
+  constructor(
+    private readonly x: WatchContext,
+    readonly record: SubmittedBatch,
+  ) {
+    const logPath = relative(x.projectDir, record.log);
+    // Experiments completed before lem re-attached are not the batch's to report again.
+    const exps = record.experiments
+      .filter((e) => x.store.entry(e.id).status !== 'completed')
+      .map((e) => ({
+        id: e.id,
+        attempts: e.attempts,
+        logPath,
+        resultPath: relative(x.projectDir, hostResultPath(x.hostResults, x.campaignId, e.id)),
+      }));
+    this.state = initBatch({
+      batchId: record.batch_id,
+      target: `slurm job ${record.job_id}`,
+      retries: x.retries,
+      timeoutS: x.timeoutS,
+      exps,
+    });
+    this.tail = new EventsTail(record.events);
+    this.lemLog = record.log.replace(/\.log$/, '.lem.log');
+    this.watchdog = new Watchdog(
+      x.timeoutS * 1000,
+      (id) => this.dispatch({ kind: 'timeout', id, at: clockNow() }),
+      this.stopWatch.signal,
+    );
+  }
+
+  get jobId(): string {
+    return this.record.job_id;
+  }
+
+  get ended(): boolean {
+    return this.state.ended;
+  }
+
+  get isPlaced(): boolean {
+    return this.where !== undefined;
+  }
+
+  get hasWork(): boolean {
+    return this.state.exps.length > 0;
+  }
+
+  /** Where the job runs, once Slurm placed it: recorded in the manifest (`container`) of what starts after. */
+  placed(job: JobInfo): void {
+    if (job.nodes === null) return;
+    const gpus = job.gpuIndices.length > 0 ? `, GPU ${job.gpuIndices.join(',')}` : '';
+    this.where = `slurm job ${job.jobId} on ${job.nodes}${gpus}`;
+    this.state = { ...this.state, target: this.where };
+  }
+
+  /** Folds the events written since the last poll; with `job` finished, the rest of the file and the end. */
+  poll(job: JobInfo | undefined, finished: boolean): void {
+    for (const item of this.tail.read(finished)) {
+      if (item.kind === 'bad') this.log(`[lem] ignored stdout line (${item.why}): ${item.line}\n`);
+      else if (item.event.event === 'failed' && item.event.reason.startsWith('interrupted')) this.held.push(item.event);
+      else this.dispatch({ kind: 'harness', event: item.event, at: clockNow() });
+    }
+    if (!finished) return;
+    const end = jobEnd(job);
+    // The harness says "interrupted" whenever its job is signalled. Only lem's own Ctrl-C makes that an
+    // interruption (no attempt spent); a job cancelled by someone else, timed out or preempted is a failed
+    // attempt, retried per `retries`, so a batch that always overruns its time limit cannot loop for ever.
+    for (const ev of this.held.splice(0)) {
+      const reason = this.aborted ? ev.reason : `${end.description} (the harness: ${ev.reason})`;
+      this.dispatch({ kind: 'harness', event: { ...ev, reason }, at: clockNow() });
+    }
+    this.dispatch({ kind: 'exec-ended', exitCode: end.exitCode, at: clockNow() });
+    // The reducer asks to inspect the target when the exit leaves something to explain: the job's state says it.
+    if (!this.state.ended)
+      this.dispatch({ kind: 'target-inspected', alive: end.alive, description: end.description, at: clockNow() });
+    this.stopWatch.abort();
+  }
+
+  /** Ctrl-C with cancelling asked for: what the job started is interrupted (not a failed attempt). */
+  abort(): void {
+    this.aborted = true;
+    this.dispatch({ kind: 'abort', at: clockNow() });
+  }
+
+  /** Stops the watchdog when lem leaves the job running (Ctrl-C without cancelling). */
+  detach(): void {
+    this.stopWatch.abort();
+  }
+
+  private dispatch(ev: BatchEvent): void {
+    this.queue.push(ev);
+    while (this.queue.length > 0) {
+      const step = reduce(this.state, this.queue.shift()!);
+      this.state = step.state;
+      for (const effect of step.effects) this.carryOut(effect);
+    }
+  }
+
+  private carryOut(e: Effect): void {
+    const { store, progress } = this.x;
+    switch (e.kind) {
+      case 'patch':
+        return store.update(e.id, e.patch);
+      case 'phase':
+        return progress.phase(e.id, e.text);
+      case 'done':
+        return progress.done(e.id, e.text);
+      case 'note':
+        return progress.note(e.text);
+      case 'log':
+        return this.log(e.text);
+      case 'check-result': {
+        const host = hostResultPath(this.x.hostResults, this.x.campaignId, e.id);
+        const r = checkResult(host, this.x.projectDir, this.x.campaignId, e.id, e.attempt);
+        this.queue.push({
+          kind: 'result-checked',
+          id: e.id,
+          error: r.ok ? undefined : r.error.message,
+          at: clockNow(),
+        });
+        return;
+      }
+      case 'arm-timeout':
+        return this.watchdog.arm(e.id);
+      case 'disarm-timeout':
+        return this.watchdog.disarm(e.id);
+      case 'stop-batch':
+        if (!this.cancelled) this.x.cancel(this.record.job_id);
+        this.cancelled = true;
+        return;
+      case 'refuse':
+        return progress.note(e.reason);
+      // Every batch job starts its own container: no target to restart, and the job's state already said why.
+      case 'log-to':
+      case 'inspect-target':
+      case 'restart-target':
+      case 'end':
+        return;
+    }
+  }
+
+  /** lem's own notes about the batch, beside the job's log. */
+  private log(text: string): void {
+    appendFileSync(this.lemLog, text);
+  }
+}
