@@ -83,6 +83,16 @@ export class CampaignRunCommand extends LemCommand {
       plan.experiments.map((e) => e.backend),
     );
     if (missing.length > 0) return err(images.missingImagesError(missing));
+    if ((plan.campaign as { executor?: string }).executor === 'slurm') {
+      // Checked before the campaign is created: bad Slurm settings leave nothing behind and submit nothing.
+      const [{ preflightPlan }, { slurmCommands }, { locateCampaignPath }] = await Promise.all([
+        import('../slurm/run/slurm-campaign.js'),
+        import('../slurm/commands.js'),
+        import('../config/load.js'),
+      ]);
+      const ready = await preflightPlan(slurmCommands(), plan, (p) => locateCampaignPath(loaded.value, p));
+      if (!ready.ok) return ready;
+    }
     const store = createCampaign(c.value.project, plan, loaded.value.path);
     const id = store.current.campaign_id;
     if (!this.json)

@@ -1,4 +1,4 @@
-import { ErrorCode, lemError } from '../core/errors.js';
+import { ErrorCode, lemError, type SourceLocation } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { maxGpusPerNode, type SlurmCommands } from './commands.js';
 import type { SlurmSection } from './settings.js';
@@ -8,7 +8,15 @@ import type { SlurmSection } from './settings.js';
  * of it has as many GPUs as the largest batch asks for (a job asking more would pend for ever). Bad settings are
  * the user's to fix: exit 2, nothing submitted.
  */
-export async function preflight(slurm: SlurmCommands, s: SlurmSection, gpusPerJob: number): Promise<Result<void>> {
+export async function preflight(
+  slurm: SlurmCommands,
+  s: SlurmSection,
+  gpusPerJob: number,
+  /** Where a field of the campaign file is (when lem has the file): problems then point at its line. */
+  locate?: (path: string[]) => SourceLocation,
+): Promise<Result<void>> {
+  const at = (path: string[], message: string) =>
+    locate ? { issues: [{ location: locate(path), path: path.join('.'), message }] } : {};
   const parts = await slurm.partitions();
   if (!parts.ok) {
     const missing = /not found on PATH/.test(parts.error.message);
@@ -24,9 +32,11 @@ export async function preflight(slurm: SlurmCommands, s: SlurmSection, gpusPerJo
   const rows = s.partition === undefined ? parts.value : parts.value.filter((p) => p.name === s.partition);
   if (rows.length === 0) {
     const names = [...new Set(parts.value.map((p) => p.name))].join(', ');
+    const message = `no partition "${s.partition}" on this cluster`;
     return err(
-      lemError(ErrorCode.CONFIG_INVALID, `slurm.partition: no partition "${s.partition}" on this cluster`, {
+      lemError(ErrorCode.CONFIG_INVALID, `slurm.partition: ${message}`, {
         hint: `partitions: ${names || '(none)'}`,
+        ...at(['slurm', 'partition'], message),
       }),
     );
   }

@@ -6,6 +6,7 @@ import type { ProgressReporter } from '../../campaign/progress.js';
 import type { RunOutcome } from '../../campaign/runner.js';
 import type { StoredExperiment, StoredPlan } from '../../campaign/stored-plan.js';
 import { mustWrite } from '../../core/atomic-file.js';
+import type { SourceLocation } from '../../core/errors.js';
 import { ok, type Result } from '../../core/result.js';
 import { gpuNeed } from '../../placement/gpu-need.js';
 import type { Project } from '../../project/project.js';
@@ -32,6 +33,16 @@ export interface SlurmRunOptions {
 /** The `slurm:` section as frozen in the plan (absent: every default). */
 export function slurmSettingsOf(plan: StoredPlan): SlurmSection {
   return SlurmSection.parse((plan.campaign as { slurm?: unknown }).slurm ?? {});
+}
+
+/** The checks made before a Slurm campaign is created or resumed (see preflight). */
+export function preflightPlan(
+  slurm: SlurmCommands,
+  plan: StoredPlan,
+  locate?: (path: string[]) => SourceLocation,
+): Promise<Result<void>> {
+  const gpus = Math.max(1, ...plan.experiments.map((e) => gpuNeed(e.config).count));
+  return preflight(slurm, slurmSettingsOf(plan), gpus, locate);
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -62,8 +73,7 @@ export class SlurmCampaign {
 
   async run(): Promise<Result<RunOutcome>> {
     const { store, plan, progress, signal } = this.o;
-    const gpus = Math.max(1, ...plan.experiments.map((e) => gpuNeed(e.config).count));
-    const checked = await preflight(this.o.slurm, this.settings, gpus);
+    const checked = await preflightPlan(this.o.slurm, plan);
     if (!checked.ok) return checked;
     const counts0 = countStatuses(store.current);
     const failedForGood = store.current.experiments.filter(

@@ -1,0 +1,171 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ResultDocument } from '../../src/contract/result.js';
+import { collect, TestProject, waitForOutput } from '../support/lem-project.js';
+
+// `lem campaign run` with executor: slurm against the real single-node Slurm that scripts/slurm-up.sh starts
+// (4 pretend GPUs, 2 CPUs: two jobs run at once), each batch job running lem/synthetic in the node's Docker.
+
+/** A campaign of `sizes.length` one-experiment batches, each taking about `seconds`. */
+function campaign(name: string, o: { sizes?: number[]; seconds?: number; retries?: number; slurm?: string } = {}) {
+  const sizes = o.sizes ?? [1, 2, 4];
+  const tps = Math.max(1, Math.round(80 / (o.seconds ?? 1)));
+  return `campaign_name: ${name}
+retries: ${o.retries ?? 1}
+executor: slurm
+slurm:
+  ${o.slurm ?? 'partition: debug'}
+  exclusive: false
+  poll_interval_s: 0.3
+base_config:
+  backend: synthetic
+  model: {name: synthetic-model}
+  max_output_tokens: 20
+  prompts: {count: 4}
+  force_cold_start: true
+  measurement: {idle_baseline_s: 0, warmup: {max_runs: 1, min_runs: 1, window: 2}}
+  synthetic: {tokens_per_second: ${tps}, ttft_ms: 1}
+vary:
+  batching.batch_size: [${sizes.join(', ')}]
+`;
+}
+
+interface Submitted {
+  kind: string;
+  batch_id: string;
+  job_id: string;
+  experiments: { id: string; attempts: number }[];
+}
+
+const campaignDir = (p: TestProject) => {
+  const ids = readdirSync(join(p.dir, '.state', 'campaigns'));
+  expect(ids).toHaveLength(1);
+  return join(p.dir, '.state', 'campaigns', ids[0]!);
+};
+const submitted = (p: TestProject): Submitted[] =>
+  readFileSync(join(campaignDir(p), 'slurm-jobs.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Submitted)
+    .filter((r) => r.kind === 'submitted');
+const manifest = (p: TestProject) =>
+  JSON.parse(readFileSync(join(campaignDir(p), 'manifest.json'), 'utf8')) as {
+    status: string;
+    experiments: { id: string; status: string; attempts: number; container: string | null; error: string | null }[];
+  };
+/** The campaign's jobs Slurm still shows (any state), by job id. */
+function jobsOf(name: string): Map<string, string> {
+  const out = execFileSync('squeue', ['-h', '-r', '-t', 'all', '-o', '%i|%T|%k'], { encoding: 'utf8' });
+  const rows = out.split('\n').map((l) => l.split('|'));
+  return new Map(rows.filter((r) => r[2]?.startsWith(`lem:${name}-`)).map((r) => [r[0]!, r[1]!]));
+}
+
+const projects: TestProject[] = [];
+const names: string[] = [];
+afterEach(async () => {
+  // Whatever a failed test left queued or running is cancelled (lem's jobs carry the comment lem:<campaign>).
+  for (const n of names.splice(0)) {
+    const live = [...jobsOf(n)].filter(([, s]) => s === 'PENDING' || s === 'RUNNING').map(([id]) => id);
+    if (live.length > 0) execFileSync('scancel', live);
+  }
+  for (const p of projects.splice(0)) await p.cleanup();
+});
+
+function project(label: string): { p: TestProject; name: string } {
+  const p = new TestProject(label);
+  const name = `sl${Math.random().toString(36).slice(2, 8)}`;
+  projects.push(p);
+  names.push(name);
+  return { p, name };
+}
+
+describe('campaign run with executor: slurm', () => {
+  it('runs 3 batches as one job array on their own GPUs, with valid results', { timeout: 120_000 }, async () => {
+    const { p, name } = project('slarray');
+    p.write('c.yaml', campaign(name));
+    const r = await p.lem(['campaign', 'run', 'c.yaml'], { timeoutMs: 110_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const jobs = submitted(p);
+    expect(jobs).toHaveLength(3);
+    // One sbatch: every batch is a task of the same array.
+    const base = jobs[0]!.job_id.split('_')[0];
+    expect(jobs.map((j) => j.job_id).sort()).toEqual([`${base}_0`, `${base}_1`, `${base}_2`]);
+    const m = manifest(p);
+    expect(m.status).toBe('completed');
+    const gpus = m.experiments.map((e) => /GPU (\d+)/.exec(e.container ?? '')?.[1]);
+    expect(gpus.every((g) => g !== undefined)).toBe(true);
+    // Two tasks run at once on this node (2 CPUs): Slurm gave them different GPUs.
+    expect(new Set(gpus).size).toBeGreaterThanOrEqual(2);
+    for (const e of m.experiments) {
+      expect(e.status).toBe('completed');
+      const doc: unknown = JSON.parse(
+        readFileSync(join(p.dir, 'results', campaignDir(p).split('/').pop()!, e.id, 'result.json'), 'utf8'),
+      );
+      expect(ResultDocument.safeParse(doc).success).toBe(true);
+    }
+  });
+
+  it(
+    'after SIGKILL of lem, resume re-attaches to the recorded jobs and submits nothing again',
+    { timeout: 180_000 },
+    async () => {
+      const { p, name } = project('slkill');
+      p.write('c.yaml', campaign(name, { seconds: 8 }));
+      const child = p.spawn(['campaign', 'run', 'c.yaml']);
+      const done = collect(child, 170_000);
+      await waitForOutput(child, (t) => / started/.test(t), 90_000);
+      child.kill('SIGKILL');
+      await done;
+      const before = submitted(p).map((j) => j.job_id);
+      expect(before).toHaveLength(3);
+      // The jobs outlive lem: at least one is still pending or running when it resumes.
+      const live = [...jobsOf(name)].filter(([, s]) => s === 'PENDING' || s === 'RUNNING');
+      expect(live.length).toBeGreaterThan(0);
+      const r = await p.lem(['campaign', 'resume', campaignDir(p).split('/').pop()!], { timeoutMs: 150_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/re-attached to \d Slurm job/);
+      expect(r.stderr).not.toMatch(/submitted batch/);
+      // The same jobs, no new ones: nothing resubmitted, nothing run twice.
+      expect(submitted(p).map((j) => j.job_id)).toEqual(before);
+      expect([...jobsOf(name).keys()].sort()).toEqual([...before].sort());
+      const m = manifest(p);
+      expect(m.experiments.map((e) => [e.status, e.attempts])).toEqual([
+        ['completed', 1],
+        ['completed', 1],
+        ['completed', 1],
+      ]);
+    },
+  );
+
+  it('retries a failing experiment as a new job, per retries', { timeout: 120_000 }, async () => {
+    const { p, name } = project('slretry');
+    p.write(
+      'c.yaml',
+      campaign(name, { sizes: [1], retries: 1 }).replace('ttft_ms: 1}', 'ttft_ms: 1, fail_experiment: true}'),
+    );
+    const r = await p.lem(['campaign', 'run', 'c.yaml'], { timeoutMs: 110_000 });
+    expect(r.code).toBe(1);
+    const jobs = submitted(p);
+    // The first attempt and its one retry, each its own job.
+    expect(jobs.map((j) => j.experiments[0]!.attempts)).toEqual([0, 1]);
+    expect(new Set(jobs.map((j) => j.job_id)).size).toBe(2);
+    const [e] = manifest(p).experiments;
+    expect(e!.status).toBe('failed');
+    expect(e!.attempts).toBe(2);
+  });
+
+  it('refuses bad slurm: settings with exit 2, file:line:field, and submits nothing', async () => {
+    const { p, name } = project('slbad');
+    p.write('bad.yaml', campaign(name, { slurm: 'launcher: podman' }));
+    const r = await p.lem(['campaign', 'run', 'bad.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml:5:\d+: slurm\.launcher: expected one of "docker", "apptainer", "enroot"/);
+    p.write('nopart.yaml', campaign(name, { slurm: 'partition: nosuch' }));
+    const r2 = await p.lem(['campaign', 'run', 'nopart.yaml']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/nopart\.yaml:5:\d+: slurm\.partition: no partition "nosuch"/);
+    expect(jobsOf(name).size).toBe(0);
+  });
+});
