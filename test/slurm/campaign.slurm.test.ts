@@ -139,6 +139,42 @@ describe('campaign run with executor: slurm', () => {
     },
   );
 
+  it(
+    'Ctrl-C leaves the jobs running and says how to resume or cancel; --cancel-jobs cancels them',
+    { timeout: 180_000 },
+    async () => {
+      const { p, name } = project('slint');
+      p.write('c.yaml', campaign(name, { sizes: [1, 2], seconds: 15 }));
+      const child = p.spawn(['campaign', 'run', 'c.yaml']);
+      const done = collect(child, 60_000);
+      await waitForOutput(child, (t) => / started/.test(t), 90_000);
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(new RegExp(`cancel them with: scancel --name=lem-${name}-`));
+      expect(r.stdout).toMatch(/resume with: lem campaign resume/);
+      const live = () => [...jobsOf(name)].filter(([, s]) => s === 'PENDING' || s === 'RUNNING');
+      expect(live().length).toBeGreaterThan(0);
+      expect(manifest(p).status).toBe('interrupted');
+
+      // The same campaign resumed with --cancel-jobs, interrupted again: every job of it is cancelled.
+      const id = campaignDir(p).split('/').pop()!;
+      const again = p.spawn(['campaign', 'resume', id, '--cancel-jobs']);
+      const done2 = collect(again, 90_000);
+      await waitForOutput(again, (t) => /re-attached/.test(t), 30_000);
+      again.kill('SIGINT');
+      const r2 = await done2;
+        expect(r2.code).toBe(130);
+      expect(r2.stderr).toMatch(/cancelling \d Slurm job/);
+      expect(live()).toEqual([]);
+      const m = manifest(p);
+      expect(m.status).toBe('interrupted');
+      // Interrupted by lem's own Ctrl-C: no attempt is spent.
+      for (const e of m.experiments)
+        if (e.status !== 'completed') expect([e.status, e.attempts]).toEqual(['interrupted', 0]);
+    },
+  );
+
   it('retries a failing experiment as a new job, per retries', { timeout: 120_000 }, async () => {
     const { p, name } = project('slretry');
     p.write(
