@@ -1,10 +1,32 @@
 import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
+import type { LoadedCampaign } from '../config/load.js';
 import { projectOptions } from './project-options.js';
 import { escapeControl } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+
+/**
+ * A Slurm campaign's checks before it is created: the partition and GPUs (problems at their line of the campaign
+ * file), then the shared results folder. An error, or a warning when the folder could not be checked.
+ */
+async function slurmReady(loaded: LoadedCampaign, plan: StoredPlan, dir: string): Promise<Result<string | undefined>> {
+  const [{ slurmSettingsOf, preflightPlan }, { slurmCommands }, { checkSharedFolder }, { locateCampaignPath }] =
+    await Promise.all([
+      import('../slurm/run/slurm-campaign.js'),
+      import('../slurm/commands.js'),
+      import('../slurm/shared-fs-check.js'),
+      import('../config/load.js'),
+    ]);
+  const ready = await preflightPlan(slurmCommands(), plan, (p) => locateCampaignPath(loaded, p));
+  if (!ready.ok) return ready;
+  const settings = slurmSettingsOf(plan);
+  if (settings.shared_fs_check_s === 0) return ok(undefined);
+  const r = await checkSharedFolder(slurmCommands(), settings, dir, settings.shared_fs_check_s);
+  if (!r.ok) return r;
+  return ok(r.value.checked ? undefined : `results folder not checked for being shared: ${r.value.detail}`);
+}
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -85,13 +107,9 @@ export class CampaignRunCommand extends LemCommand {
     if (missing.length > 0) return err(images.missingImagesError(missing));
     if ((plan.campaign as { executor?: string }).executor === 'slurm') {
       // Checked before the campaign is created: bad Slurm settings leave nothing behind and submit nothing.
-      const [{ preflightPlan }, { slurmCommands }, { locateCampaignPath }] = await Promise.all([
-        import('../slurm/run/slurm-campaign.js'),
-        import('../slurm/commands.js'),
-        import('../config/load.js'),
-      ]);
-      const ready = await preflightPlan(slurmCommands(), plan, (p) => locateCampaignPath(loaded.value, p));
+      const ready = await slurmReady(loaded.value, plan, c.value.project.paths.hostResults);
       if (!ready.ok) return ready;
+      if (ready.value !== undefined) this.warn(ready.value);
     }
     const store = createCampaign(c.value.project, plan, loaded.value.path);
     const id = store.current.campaign_id;

@@ -1,4 +1,5 @@
 import { statfsSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
@@ -27,6 +28,13 @@ export class DoctorCommand extends LemCommand {
     examples: [['Check the machine', '$0 doctor']],
   });
   project = Option.String('--project', { description: 'Project folder (holding compose.yaml)' });
+  slurm = Option.Boolean('--slurm', false, {
+    description:
+      'Also check Slurm: commands, controller, partition, GPU GRES, and a shared results folder (one tiny job)',
+  });
+  campaign = Option.String('--campaign', {
+    description: 'A campaign file: with executor: slurm, its slurm: section is checked (implies --slurm)',
+  });
 
   async run(): Promise<Result<number>> {
     const [{ openProject, resolveProjectDir }, { projectOptions }, { connectDocker }] = await Promise.all([
@@ -95,6 +103,11 @@ export class DoctorCommand extends LemCommand {
       }
     }
 
+    if (this.slurm || this.campaign !== undefined) {
+      const slurm = await this.slurmChecks(dir.ok ? dir.value : undefined);
+      if (!slurm.ok) return slurm;
+      checks.push(...slurm.value);
+    }
     const failed = checks.filter((c) => !c.ok && !c.optional);
     if (this.json) this.printJson({ ok: failed.length === 0, checks });
     else {
@@ -105,6 +118,33 @@ export class DoctorCommand extends LemCommand {
     }
     return ok(failed.length === 0 ? 0 : 1);
   }
+
+  private async slurmChecks(projectDir: string | undefined): Promise<Result<Check[]>> {
+    const { openProject } = await import('../project/project.js');
+    const { projectOptions } = await import('./project-options.js');
+    const project =
+      projectDir === undefined ? undefined : openProject(projectDir, projectOptions(this.project), undefined);
+    const results = project?.ok ? project.value.paths.hostResults : join(process.cwd(), 'results');
+    return slurmChecksFor(this.campaign, results);
+  }
+}
+
+/** Slurm checks, with the campaign's slurm: section when one is given (bad config: exit 2). */
+async function slurmChecksFor(campaign: string | undefined, resultsDir: string): Promise<Result<Check[]>> {
+  const [{ SlurmSection }, { slurmCommands }, { slurmChecks }, { loadCampaign }] = await Promise.all([
+    import('../slurm/settings.js'),
+    import('../slurm/commands.js'),
+    import('../slurm/doctor-checks.js'),
+    import('../config/load.js'),
+  ]);
+  let section = SlurmSection.parse({});
+  if (campaign !== undefined) {
+    const loaded = loadCampaign(campaign);
+    if (!loaded.ok) return loaded;
+    section = loaded.value.settings.slurm ?? section;
+  }
+  const path = process.env['PATH'] ?? '';
+  return ok(await slurmChecks(slurmCommands(), section, { path, resultsDir, waitS: 60 }));
 }
 
 function commandCheck(name: string, candidates: [string, string[]][], optional: boolean, missing: string): Check {

@@ -25,6 +25,12 @@ export const SlurmSection = z.strictObject({
   /** Extra #SBATCH options, verbatim (e.g. "--constraint=h100"). */
   extra_sbatch: z.array(z.string().regex(/^--?[A-Za-z]/, 'an sbatch option such as "--constraint=h100"')).default([]),
   launcher: Launcher.default('docker'),
+  /**
+   * Before a campaign is created, one tiny job writes a token into the results folder and lem reads it back: a
+   * folder the compute nodes do not share would lose every result. Seconds the test job may wait to run (a busy
+   * partition); 0 skips the check.
+   */
+  shared_fs_check_s: z.number().nonnegative().default(60),
   /** Seconds between squeue/scontrol polls while jobs are pending or running. */
   poll_interval_s: z.number().positive().max(600).default(2),
   /**
