@@ -100,8 +100,8 @@ describe('job records', () => {
       log: 'l',
       experiments: [{ id: 'x', attempts: 0 }],
     });
-    expect(recordSubmitted(file, rec('b1', '5_0')).ok).toBe(true);
-    expect(recordSubmitted(file, rec('b2', '5_1')).ok).toBe(true);
+    expect(recordSubmitted(file, [rec('b1', '5_0')]).ok).toBe(true);
+    expect(recordSubmitted(file, [rec('b2', '5_1')]).ok).toBe(true);
     expect(recordSettled(file, 'b1').ok).toBe(true);
     appendFileSync(file, '{"kind":"submi');
     const r = readJobRecords(file);

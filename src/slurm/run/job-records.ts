@@ -34,8 +34,10 @@ export function jobsFile(campaignDir: string): string {
   return join(campaignDir, JOBS_FILE);
 }
 
-export function recordSubmitted(file: string, b: Omit<SubmittedBatch, 'kind' | 'at'>): Result<void> {
-  return appendLineDurable(file, JSON.stringify({ kind: 'submitted', ...b, at: new Date().toISOString() }));
+/** Records the batches of one sbatch call (one fsync for a whole job array). */
+export function recordSubmitted(file: string, batches: readonly Omit<SubmittedBatch, 'kind' | 'at'>[]): Result<void> {
+  const at = new Date().toISOString();
+  return appendLineDurable(file, batches.map((b) => JSON.stringify({ kind: 'submitted', ...b, at })).join('\n'));
 }
 
 export function recordSettled(file: string, batchId: string): Result<void> {

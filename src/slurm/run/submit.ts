@@ -81,19 +81,20 @@ export async function submitBatches(
     writeFileSync(path, script, { mode: 0o755 });
     const id = await x.slurm.submit(path);
     if (!id.ok) return id;
-    for (const [i, g] of group.entries()) {
+    const recs = group.map((g, i) => {
       const jobId = group.length > 1 ? `${id.value}_${i}` : id.value;
-      const rec = {
+      return {
         batch_id: g.batchId,
         job_id: jobId,
         events: join(x.outDir, `${g.batchId}.${jobId}.events.jsonl`),
         log: join(x.outDir, `${g.batchId}.${jobId}.log`),
         experiments: g.experiments,
       };
-      const w = recordSubmitted(x.jobsFile, rec);
-      if (!w.ok) return w;
-      out.push({ kind: 'submitted', ...rec, at: new Date().toISOString() });
-    }
+    });
+    const w = recordSubmitted(x.jobsFile, recs);
+    if (!w.ok) return w;
+    const at = new Date().toISOString();
+    out.push(...recs.map((r) => ({ kind: 'submitted' as const, ...r, at })));
   }
   return ok(out);
 }
@@ -128,7 +129,9 @@ function prepare(
       lemError(ErrorCode.CONFIG_INVALID, `the batch folder ${x.paths.hostBatches} is not mounted into ${backend}`),
     );
   const spec = buildBatchSpec(x.campaignId, batchId, x.paths.containerResults, items);
-  const written = writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2));
+  // Not fsynced: the job that reads it is submitted after this write, and a spec lost to a crash of this machine
+  // makes its job fail (and be retried), never run something else. A thousand fsyncs would dominate submission.
+  const written = writeFileAtomic(hostSpec, JSON.stringify(spec, null, 2), { durable: false });
   if (!written.ok) return written;
   const run = batchContainer({ service, projectName: x.projectName, campaignId: x.campaignId, batchId, specPath });
   return ok({
