@@ -85,7 +85,8 @@ try {
   const pending = listed.value.filter((j) => j.phase === 'pending').length;
   console.log(`submitted ${r.value.length} batches as ${arrays} job array(s) in ${submitS.toFixed(2)} s`);
   console.log(
-    `one poll: ${listed.value.length} task states read and parsed in ${(pollS * 1000).toFixed(0)} ms (${pending} pending)`,
+    `one poll: ${listed.value.length} task states read and parsed in ${(pollS * 1000).toFixed(0)} ms ` +
+      `(${pending} pending)`,
   );
   const pass = r.value.length === N && listed.value.length === N && submitS < TARGET_S;
   console.log(`${pass ? 'PASS' : 'FAIL'}: submission of ${N} batches < ${TARGET_S} s, every task's state read back`);

@@ -51,9 +51,12 @@ export async function checkSharedFolder(
           lemError(
             ErrorCode.CONFIG_INVALID,
             `${dir} is not shared with the compute nodes: test job ${id.value} ` +
-              `(${job ? `${job.state} on ${job.nodes ?? '?'}` : 'gone'}) wrote a file there that this machine cannot see`,
+              `(${job ? `${job.state} on ${job.nodes ?? '?'}` : 'gone'}) ` +
+              'wrote a file there that this machine cannot see',
             {
-              hint: "put the project (results/ and .state/) on the cluster's shared filesystem, e.g. under $HOME or /scratch",
+              hint:
+                "put the project (results/ and .state/) on the cluster's shared filesystem, " +
+                'e.g. under $HOME or /scratch',
             },
           ),
         );

@@ -164,7 +164,7 @@ describe('campaign run with executor: slurm', () => {
       await waitForOutput(again, (t) => /re-attached/.test(t), 30_000);
       again.kill('SIGINT');
       const r2 = await done2;
-        expect(r2.code).toBe(130);
+      expect(r2.code).toBe(130);
       expect(r2.stderr).toMatch(/cancelling \d Slurm job/);
       expect(live()).toEqual([]);
       const m = manifest(p);
