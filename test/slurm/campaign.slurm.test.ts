@@ -192,6 +192,29 @@ describe('campaign run with executor: slurm', () => {
     expect(e!.attempts).toBe(2);
   });
 
+  it(
+    'a job cancelled with scancel by someone else is a failed attempt, retried as a new job',
+    { timeout: 150_000 },
+    async () => {
+      const { p, name } = project('slscancel');
+      p.write('c.yaml', campaign(name, { sizes: [1], seconds: 6, retries: 1 }));
+      const child = p.spawn(['campaign', 'run', 'c.yaml']);
+      const done = collect(child, 140_000);
+      await waitForOutput(child, (t) => / started/.test(t), 90_000);
+      const [first] = submitted(p);
+      execFileSync('scancel', [first!.job_id]);
+      const r = await done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        new RegExp(`failed \\(attempt 1, will retry\\): Slurm job ${first!.job_id} ended CANCELLED`),
+      );
+      const jobs = submitted(p);
+      expect(jobs.map((j) => j.experiments[0]!.attempts)).toEqual([0, 1]);
+      expect(jobs[1]!.job_id).not.toBe(first!.job_id);
+      expect(manifest(p).experiments.map((e) => [e.status, e.attempts])).toEqual([['completed', 2]]);
+    },
+  );
+
   it('refuses bad slurm: settings with exit 2, file:line:field, and submits nothing', async () => {
     const { p, name } = project('slbad');
     p.write('bad.yaml', campaign(name, { slurm: 'launcher: podman' }));

@@ -3,7 +3,14 @@ import { relative } from 'node:path';
 import type { ManifestStore } from '../../campaign/manifest-store.js';
 import type { ProgressReporter } from '../../campaign/progress.js';
 import { checkResult, hostResultPath } from '../../campaign/run/result-check.js';
-import { initBatch, reduce, type BatchEvent, type BatchState, type Effect } from '../../campaign/run/reducer.js';
+import {
+  initBatch,
+  isTerminal,
+  reduce,
+  type BatchEvent,
+  type BatchState,
+  type Effect,
+} from '../../campaign/run/reducer.js';
 import { clockNow } from '../../campaign/run/supervisor.js';
 import { Watchdog } from '../../campaign/run/watchdog.js';
 import type { HarnessEvent } from '../../contract/events.js';
@@ -124,11 +131,28 @@ export class BatchWatch {
       const reason = this.aborted ? ev.reason : `${end.description} (the harness: ${ev.reason})`;
       this.dispatch({ kind: 'harness', event: { ...ev, reason }, at: clockNow() });
     }
+    if (!end.alive && !this.aborted) this.failUnder(end.description);
     this.dispatch({ kind: 'exec-ended', exitCode: end.exitCode, at: clockNow() });
-    // The reducer asks to inspect the target when the exit leaves something to explain: the job's state says it.
+    // The reducer asks to inspect the target when the exit leaves something to explain. Every batch job has a
+    // container of its own, so there is never a target to restart: what the job's end took away failed above.
     if (!this.state.ended)
-      this.dispatch({ kind: 'target-inspected', alive: end.alive, description: end.description, at: clockNow() });
+      this.dispatch({ kind: 'target-inspected', alive: true, description: end.description, at: clockNow() });
     this.stopWatch.abort();
+  }
+
+  /**
+   * A job that ended under its harness (cancelled by someone else, timed out, preempted, its node lost, gone)
+   * fails what it had started, with the job's end as the reason; when it had started nothing, every experiment
+   * of it spends an attempt, as a local exec that started nothing does.
+   */
+  private failUnder(description: string): void {
+    const startedAny = this.state.exps.some((e) => e.startedAtMs !== undefined);
+    for (const e of this.state.exps) {
+      if (isTerminal(e.phase) || (startedAny && e.startedAtMs === undefined)) continue;
+      const reason = startedAny ? description : `${description}; no experiment of the batch started`;
+      const event = { event: 'failed' as const, experiment_id: e.id, ts: Date.now() / 1000, reason };
+      this.dispatch({ kind: 'harness', event, at: clockNow() });
+    }
   }
 
   /** Ctrl-C with cancelling asked for: what the job started is interrupted (not a failed attempt). */
