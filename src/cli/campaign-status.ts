@@ -48,8 +48,9 @@ export class CampaignStatusCommand extends LemCommand {
         }),
       );
     const m = store.value.current;
+    const queue = await slurmQueue(store.value.dir);
     if (this.json) {
-      this.printJson({ ...m, counts: countStatuses(m) });
+      this.printJson({ ...m, counts: countStatuses(m), ...(queue === undefined ? {} : { slurm_jobs: queue }) });
       return ok(undefined);
     }
     const c = countStatuses(m);
@@ -71,6 +72,31 @@ export class CampaignStatusCommand extends LemCommand {
         ]),
       ),
     );
+    if (queue !== undefined && (typeof queue === 'string' || queue.length > 0)) this.printQueue(queue);
     return ok(undefined);
   }
+
+  private printQueue(queue: Exclude<Awaited<ReturnType<typeof slurmQueue>>, undefined>): void {
+    if (typeof queue === 'string') {
+      this.print(`\nSlurm jobs: ${queue}`);
+      return;
+    }
+    this.print(`\nSlurm jobs not yet followed to their end (live from squeue):`);
+    this.print(
+      formatTable(
+        ['job', 'state', 'reason', 'experiments'],
+        queue.map((q) => [q.job_id, q.state, q.reason ?? '', q.experiments.join(', ')]),
+      ),
+    );
+  }
+}
+
+/** A Slurm campaign's jobs still out there, or why they could not be asked about; undefined for a local one. */
+async function slurmQueue(campaignDir: string) {
+  const [{ queueView }, { slurmCommands }] = await Promise.all([
+    import('../slurm/run/queue-view.js'),
+    import('../slurm/commands.js'),
+  ]);
+  const r = await queueView(campaignDir, slurmCommands({ timeoutMs: 10_000 }));
+  return r.ok ? r.value : `cannot ask Slurm: ${r.error.message}`;
 }

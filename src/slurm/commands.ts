@@ -8,7 +8,9 @@ export interface SlurmCommands {
   submit(scriptPath: string): Promise<Result<string>>;
   show(jobIds: readonly string[]): Promise<Result<JobInfo[]>>;
   /** Jobs of one campaign still known to the controller (pending, running, or recently ended). */
-  listByComment(comment: string): Promise<Result<{ jobId: string; phase: JobInfo['phase']; reason: string | null }[]>>;
+  listByComment(
+    comment: string,
+  ): Promise<Result<{ jobId: string; state: string; phase: JobInfo['phase']; reason: string | null }[]>>;
   cancel(jobIds: readonly string[]): Promise<Result<void>>;
   partitions(): Promise<Result<{ name: string; gres: string; nodes: number; state: string }[]>>;
 }
@@ -71,7 +73,12 @@ export function slurmCommands(o: CommandOptions = {}): SlurmCommands {
           .split('\n')
           .map((l) => l.split('|'))
           .filter((f) => f.length >= 4 && f[3]!.trim() === comment)
-          .map((f) => ({ jobId: f[0]!, phase: phaseOf(f[1]!), reason: f[2] === 'None' ? null : f[2]! })),
+          .map((f) => ({
+            jobId: f[0]!,
+            state: f[1]!,
+            phase: phaseOf(f[1]!),
+            reason: f[2] === 'None' ? null : f[2]!,
+          })),
       );
     },
     async cancel(jobIds) {

@@ -215,6 +215,25 @@ describe('campaign run with executor: slurm', () => {
     },
   );
 
+  it('campaign status shows the jobs still queued and why they wait', { timeout: 90_000 }, async () => {
+    const { p, name } = project('slstatus');
+    // Held jobs wait with reason JobHeldUser, as jobs on a drained node wait with theirs, without draining it.
+    p.write('c.yaml', campaign(name, { sizes: [1, 2], slurm: 'extra_sbatch: ["--hold"]' }));
+    const child = p.spawn(['campaign', 'run', 'c.yaml']);
+    const done = collect(child, 60_000);
+    await waitForOutput(child, (t) => (t.match(/submitted batch/g) ?? []).length === 2, 60_000);
+    const id = campaignDir(p).split('/').pop()!;
+    const s = await p.lem(['campaign', 'status', id]);
+    expect(s.code).toBe(0);
+    const jobs = submitted(p).map((j) => j.job_id);
+    for (const j of jobs) expect(s.stdout).toMatch(new RegExp(`${j}\\s+PENDING\\s+JobHeldUser\\s+0`));
+    const js = await p.lem(['campaign', 'status', id, '--json']);
+    const q = (JSON.parse(js.stdout) as { slurm_jobs: { job_id: string; reason: string }[] }).slurm_jobs;
+    expect(q.map((x) => [x.job_id, x.reason])).toEqual(jobs.map((j) => [j, 'JobHeldUser']));
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+  });
+
   it('refuses bad slurm: settings with exit 2, file:line:field, and submits nothing', async () => {
     const { p, name } = project('slbad');
     p.write('bad.yaml', campaign(name, { slurm: 'launcher: podman' }));
