@@ -6,8 +6,8 @@ import type { ProgressReporter } from '../../campaign/progress.js';
 import type { RunOutcome } from '../../campaign/runner.js';
 import type { StoredExperiment, StoredPlan } from '../../campaign/stored-plan.js';
 import { mustWrite } from '../../core/atomic-file.js';
-import type { SourceLocation } from '../../core/errors.js';
-import { ok, type Result } from '../../core/result.js';
+import { ErrorCode, lemError, type SourceLocation } from '../../core/errors.js';
+import { err, ok, type Result } from '../../core/result.js';
 import { gpuNeed } from '../../placement/gpu-need.js';
 import type { Project } from '../../project/project.js';
 import type { SlurmCommands } from '../commands.js';
@@ -41,6 +41,15 @@ export function preflightPlan(
   plan: StoredPlan,
   locate?: (path: string[]) => SourceLocation,
 ): Promise<Result<void>> {
+  const serve = plan.experiments.find((e) => e.config.mode === 'serve');
+  if (serve)
+    return Promise.resolve(
+      err(
+        lemError(ErrorCode.CONFIG_INVALID, `serve mode does not run on Slurm in this version (${serve.id})`, {
+          hint: 'run serve-mode campaigns with executor: local',
+        }),
+      ),
+    );
   const gpus = Math.max(1, ...plan.experiments.map((e) => gpuNeed(e.config).count));
   return preflight(slurm, slurmSettingsOf(plan), gpus, locate);
 }
