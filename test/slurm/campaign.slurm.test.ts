@@ -212,6 +212,28 @@ describe('campaign run with executor: slurm', () => {
     },
   );
 
+  it(
+    'an experiment over experiment_timeout_s gets its job cancelled and counts as timed out',
+    { timeout: 120_000 },
+    async () => {
+      const { p, name } = project('sltimeout');
+      p.write(
+        'c.yaml',
+        campaign(name, { sizes: [1], seconds: 30, retries: 0 }).replace(
+          'retries: 0',
+          'retries: 0\nexperiment_timeout_s: 3',
+        ),
+      );
+      const r = await p.lem(['campaign', 'run', 'c.yaml'], { timeoutMs: 100_000 });
+      expect(r.code).toBe(1);
+      const [job] = submitted(p);
+      expect(jobsOf(name).get(job!.job_id)).toBe('CANCELLED');
+      const [e] = manifest(p).experiments;
+      expect([e!.status, e!.attempts]).toEqual(['failed', 1]);
+      expect(e!.error).toMatch(/timed out: ran longer than experiment_timeout_s \(3 s\)/);
+    },
+  );
+
   it('retries a failing experiment as a new job, per retries', { timeout: 120_000 }, async () => {
     const { p, name } = project('slretry');
     p.write(
