@@ -15,7 +15,7 @@ const TARGET_S = 10;
 const dist = (p) => import(join(REPO, 'dist', p));
 const { submitBatches } = await dist('slurm/run/submit.js');
 const { slurmCommands } = await dist('slurm/commands.js');
-const { jobComment } = await dist('slurm/job-script.js');
+const { jobComment, jobName } = await dist('slurm/job-script.js');
 const { SlurmSection } = await dist('slurm/settings.js');
 const { ExperimentConfig } = await dist('config/experiment.js');
 const { configHash } = await dist('config/hash.js');
@@ -78,7 +78,7 @@ try {
   const submitS = (performance.now() - t0) / 1000;
   if (!r.ok) throw new Error(r.error.message);
   const t1 = performance.now();
-  const listed = await slurm.listByComment(jobComment(campaignId));
+  const listed = await slurm.listByComment(jobComment(campaignId), jobName(campaignId));
   const pollS = (performance.now() - t1) / 1000;
   if (!listed.ok) throw new Error(listed.error.message);
   const arrays = new Set(r.value.map((b) => b.job_id.split('_')[0])).size;
@@ -92,7 +92,7 @@ try {
   console.log(`${pass ? 'PASS' : 'FAIL'}: submission of ${N} batches < ${TARGET_S} s, every task's state read back`);
   if (!pass) code = 1;
 } finally {
-  const listed = await slurm.listByComment(jobComment(campaignId));
+  const listed = await slurm.listByComment(jobComment(campaignId), jobName(campaignId));
   if (listed.ok) {
     const ids = [...new Set(listed.value.map((j) => j.jobId.split('_')[0]))];
     await slurm.cancel(ids);

@@ -10,6 +10,8 @@ export interface SlurmCommands {
   /** Jobs of one campaign still known to the controller (pending, running, or recently ended). */
   listByComment(
     comment: string,
+    /** The jobs' name, when known: squeue then asks the controller for these jobs only, not every user's. */
+    name?: string,
   ): Promise<Result<{ jobId: string; state: string; phase: JobInfo['phase']; reason: string | null }[]>>;
   cancel(jobIds: readonly string[]): Promise<Result<void>>;
   partitions(): Promise<Result<{ name: string; gres: string; nodes: number; state: string }[]>>;
@@ -64,9 +66,10 @@ export function slurmCommands(o: CommandOptions = {}): SlurmCommands {
       }
       return ok(jobs);
     },
-    async listByComment(comment) {
+    async listByComment(comment, name) {
       // -r: one line per array task (a pending array is otherwise one line, "123_[0-9]").
-      const r = await run('squeue', ['-h', '-r', '-t', 'all', '-o', '%i|%T|%r|%k'], o);
+      const byName = name === undefined ? [] : [`--name=${name}`];
+      const r = await run('squeue', ['-h', '-r', '-t', 'all', ...byName, '-o', '%i|%T|%r|%k'], o);
       if (!r.ok) return r;
       return ok(
         r.value

@@ -23,12 +23,17 @@ export function jobComment(campaignId: string): string {
   return `lem:${campaignId}`;
 }
 
+/** The name every job of a campaign carries: squeue --name finds them without listing other users' jobs. */
+export function jobName(campaignId: string): string {
+  return `lem-${campaignId}`;
+}
+
 /** #SBATCH header lines, from the campaign's slurm: section and the batch's GPU need. */
 export function sbatchHeader(i: JobScriptInput): string[] {
   const s = i.settings;
   const array = i.batches.length > 1;
   const lines = [
-    `--job-name=${shq(`lem-${i.campaignId}`)}`,
+    `--job-name=${shq(jobName(i.campaignId))}`,
     `--comment=${shq(jobComment(i.campaignId))}`,
     `--output=${shq(`${i.outDir}/${array ? '%A_%a' : '%j'}.slurm.out`)}`,
     ...(i.gpus > 0 ? [`--gres=gpu:${i.gpus}`] : []),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ok, type Result } from '../../core/result.js';
 import type { SlurmCommands } from '../commands.js';
-import { jobComment } from '../job-script.js';
+import { jobComment, jobName } from '../job-script.js';
 import { jobsFile, readJobRecords } from './job-records.js';
 
 export interface QueuedBatch {
@@ -25,7 +25,7 @@ export async function queueView(campaignDir: string, slurm: SlurmCommands): Prom
   if (!records.ok) return records;
   if (records.value.unsettled.length === 0) return ok([]);
   const campaignId = campaignDir.split(/[\\/]/).pop()!;
-  const listed = await slurm.listByComment(jobComment(campaignId));
+  const listed = await slurm.listByComment(jobComment(campaignId), jobName(campaignId));
   if (!listed.ok) return listed;
   const live = new Map(listed.value.map((j) => [j.jobId, j]));
   return ok(

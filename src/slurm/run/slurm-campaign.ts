@@ -11,7 +11,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import { gpuNeed } from '../../placement/gpu-need.js';
 import type { Project } from '../../project/project.js';
 import type { SlurmCommands } from '../commands.js';
-import { jobComment } from '../job-script.js';
+import { jobComment, jobName } from '../job-script.js';
 import { isFinished, type JobInfo, type JobPhase } from '../job-state.js';
 import { preflight } from '../preflight.js';
 import { SlurmSection } from '../settings.js';
@@ -113,7 +113,7 @@ export class SlurmCampaign {
       this.o.progress.note(`re-attached to ${this.watches.length} Slurm job(s): ${this.jobList(this.watches)}`);
     // A job submitted by a lem killed between sbatch and recording it: no record says which batch it runs, so
     // its results could not be told from a resubmission's. It is cancelled; its batch is submitted again.
-    const listed = await this.o.slurm.listByComment(jobComment(this.campaignId));
+    const listed = await this.o.slurm.listByComment(jobComment(this.campaignId), jobName(this.campaignId));
     if (!listed.ok) return listed;
     const orphans = listed.value.filter((j) => !known.has(j.jobId) && !isFinished(j.phase)).map((j) => j.jobId);
     if (orphans.length > 0) {
@@ -189,7 +189,7 @@ export class SlurmCampaign {
 
   /** One poll: the jobs' states from squeue, details from scontrol where needed, then every batch's events. */
   private async tick(): Promise<void> {
-    const listed = await this.o.slurm.listByComment(jobComment(this.campaignId));
+    const listed = await this.o.slurm.listByComment(jobComment(this.campaignId), jobName(this.campaignId));
     if (!listed.ok) {
       // A controller that does not answer for a while is no reason to give up on running jobs.
       this.o.progress.note(`squeue: ${listed.error.message} (trying again)`);
@@ -225,7 +225,7 @@ export class SlurmCampaign {
       progress.note(
         `left ${this.watches.length} Slurm job(s) queued or running: ${this.jobList(this.watches)}; ` +
           `follow them with: lem campaign resume ${this.campaignId}; ` +
-          `cancel them with: scancel --name=lem-${this.campaignId}`,
+          `cancel them with: scancel --name=${jobName(this.campaignId)}`,
       );
       return;
     }
