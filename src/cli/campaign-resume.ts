@@ -13,6 +13,8 @@ export class CampaignResumeCommand extends LemCommand {
       Completed experiments are never re-run. After a killed run, the harness it left measuring is stopped and
       every result it finished meanwhile is collected; only what it did not finish runs again. The campaign runs
       exactly the plan frozen when it was created (plan.json), whatever the campaign file says now.
+      A Slurm campaign re-attaches to its recorded jobs still queued or running and collects those that ended;
+      only work no job owns is submitted again.
     `,
     examples: [['Resume a campaign', '$0 campaign resume demo-20261124-101500-3fa2']],
   });

@@ -41,6 +41,9 @@ export class CampaignRunCommand extends LemCommand {
 
       Ctrl-C stops the running experiment cleanly and prints how to resume; a killed run is finished with
       \`lem campaign resume <id>\`. Exit codes: 0 all completed, 1 failures, 2 bad input, 130/143 interrupted.
+
+      With executor: slurm (see docs/cluster.md) every batch is a Slurm job; Ctrl-C leaves the jobs queued and
+      running for \`lem campaign resume <id>\` to re-attach to, or cancels them with --cancel-jobs.
     `,
     examples: [
       ['Run the demo (no GPU needed)', '$0 campaign run campaigns/demo.yaml'],
