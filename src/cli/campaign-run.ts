@@ -1,10 +1,23 @@
 import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
+import type { LoadedCampaign } from '../config/load.js';
 import { projectOptions } from './project-options.js';
 import { escapeControl } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+
+/** `placement: pack` against this node's GPUs, each problem at its line: before a campaign is created. */
+async function checkPlacement(loaded: LoadedCampaign, pretendGpus: string | undefined): Promise<Result<void>> {
+  if (loaded.settings.placement !== 'pack') return ok(undefined);
+  const [{ placementPreflight }, { campaignLocator }] = await Promise.all([
+    import('../placement/preflight.js'),
+    import('../placement/locate.js'),
+  ]);
+  const at = campaignLocator(loaded);
+  const r = await placementPreflight(loaded.file, loaded.settings, loaded.experiments, at, pretendGpus);
+  return r.ok ? ok(undefined) : r;
+}
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -69,6 +82,8 @@ export class CampaignRunCommand extends LemCommand {
     if (!loaded.ok) return loaded;
     for (const w of loaded.value.warnings) this.warn(w);
     const plan = StoredPlan.parse(planCampaign(loaded.value));
+    const placed = await checkPlacement(loaded.value, projectOptions(this.project).pretendGpus);
+    if (!placed.ok) return placed;
     if (this.dryRun) return this.showDryRun(plan);
 
     const c = await connect(projectOptions(this.project));
