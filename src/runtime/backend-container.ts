@@ -63,9 +63,11 @@ export class DockerBackendContainer implements BackendContainer {
     private readonly def: ServiceDefinition,
     /** The user's environment, for the secrets the service passes by name (read at the CLI edge). */
     private readonly env: Variables,
+    /** Names one of several containers of the service (its GPU set under `placement: pack`). */
+    nameSuffix = '',
   ) {
     this.service = def.name;
-    this.containerName = `lem-${project}-${def.name}`;
+    this.containerName = `lem-${project}-${def.name}${nameSuffix}`;
   }
 
   handle(): Docker.Container {
