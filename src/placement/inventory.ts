@@ -81,10 +81,11 @@ export function parsePretendGpus(raw: string | undefined): Result<number | undef
 /** One line per GPU, for doctor and messages. */
 export function describeInventory(inv: GpuInventory): string {
   if (inv.gpus.length === 0) return `no GPU${inv.note ? ` (${inv.note})` : ''}`;
-  const what = inv.source === 'pretend' ? 'pretend GPUs from LEM_GPUS (a test aid, not hardware)' : 'nvidia-smi';
+  const indices = inv.gpus.map((g) => g.index).join(', ');
+  if (inv.source === 'pretend') return `${inv.gpus.length} pretend GPU(s) from LEM_GPUS, a test aid: ${indices}`;
   const list = inv.gpus.map((g) => {
     const mem = g.memoryMiB === null ? '' : `, ${Math.round(g.memoryMiB / 1024)} GiB`;
     return `${g.index}: ${g.name} (${g.uuid}${mem}${g.mig ? ', MIG enabled' : ''})`;
   });
-  return `${inv.gpus.length} GPU(s) by ${what}: ${list.join('; ')}`;
+  return `${inv.gpus.length} GPU(s) by nvidia-smi: ${list.join('; ')}`;
 }

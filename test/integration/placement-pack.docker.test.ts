@@ -91,6 +91,8 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
 
     const r = await p.lem(['campaign', 'resume', id], { env: PACK, timeoutMs: 240_000 });
     expect(r.code, r.stderr).toBe(0);
+    // What the killed run left measuring in its GPU-set containers was stopped there, or collected once it finished.
+    expect(r.stderr).toMatch(new RegExp(`left running in lem-${p.name}-synthetic-gpu|collected after restart`));
     const after = manifestOf(p.dir, id);
     expect(after.experiments.every((e) => e.status === 'completed')).toBe(true);
     for (const e of done) {
@@ -105,6 +107,27 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     // The killed run's GPU-set containers were recorded, found again, and removed at the end.
     expect(await p.containers()).toEqual([]);
   }, 480_000);
+
+  it('a container dying on one GPU set retries only the batch it held; the other sets carry on', async () => {
+    const p = project('packdie');
+    p.write('c.yaml', packCampaign([1, 2], [1, 2], 8, 1));
+    const child = p.spawn(['campaign', 'run', 'c.yaml'], PACK);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const run = collect(child, 300_000);
+    await waitForOutput(child, (t) => (t.match(/ started/g) ?? []).length >= 2, 180_000);
+    const id = campaignIdFrom(out);
+    const victim = manifestOf(p.dir, id).experiments.find((e) => e.status === 'running' && e.gpus?.length === 2);
+    expect(victim, 'a 2-GPU experiment in flight').toBeDefined();
+    await new Docker().getContainer(victim!.container!).kill();
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    const m = manifestOf(p.dir, id);
+    expect(m.experiments.every((e) => e.status === 'completed')).toBe(true);
+    for (const e of m.experiments) expect(e.attempts, e.id).toBe(e.id === victim!.id ? 2 : 1);
+    checkDisjoint(m);
+    expect(await p.containers()).toEqual([]);
+  }, 360_000);
 
   it('Ctrl-C stops every batch in flight: exit 130, no partial result, resume named', async () => {
     const p = project('packint');
