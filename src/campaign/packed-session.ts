@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { EXTERNAL_BACKEND } from '../config/backends.js';
 import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
-import { ok, type Result } from '../core/result.js';
+import type { Result } from '../core/result.js';
 import { planLocator } from '../placement/locate.js';
 import { GpuSetExecutor } from '../placement/gpu-set-executor.js';
 import { placementPreflight } from '../placement/preflight.js';
@@ -35,7 +35,11 @@ export async function executePacked(
   if (!node.ok) return node;
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // Every backend named has a service: checked here, where an error is a value, not in the executor.
-  const services = backendContainers(docker, project, [...needed].filter((b) => b !== EXTERNAL_BACKEND));
+  const services = backendContainers(
+    docker,
+    project,
+    [...needed].filter((b) => b !== EXTERNAL_BACKEND),
+  );
   if (!services.ok) return services;
 
   const ownedFile = join(store.dir, 'owned-backends.json');
@@ -65,13 +69,21 @@ export async function executePacked(
 
   const campaignId = store.current.campaign_id;
   const earlier = [...owned.value].filter((t) => parseTarget(t).gpus !== undefined);
-  const guarded = await guardTargets({ executor, progress, campaignId, backends: earlier, stopGraceMs: opts.stopGraceMs });
+  const guarded = await guardTargets({
+    executor,
+    progress,
+    campaignId,
+    backends: earlier,
+    stopGraceMs: opts.stopGraceMs,
+  });
   if (!guarded.ok) {
     await teardown();
     return guarded;
   }
   const usable = node.value?.usable ?? [];
-  progress.note(`placement: pack on GPU ${usable.join(', ')}${node.value?.inventory.source === 'pretend' ? ' (pretend GPUs, LEM_GPUS)' : ''}`);
+  progress.note(
+    `placement: pack on GPU ${usable.join(', ')}${node.value?.inventory.source === 'pretend' ? ' (pretend GPUs, LEM_GPUS)' : ''}`,
+  );
   const paths = project.paths;
   const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal, pack: { gpus: usable } });
   try {

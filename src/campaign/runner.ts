@@ -49,7 +49,7 @@ export class CampaignRunner {
   }
 
   async run(): Promise<Result<RunOutcome>> {
-    const { store, plan, progress, signal } = this.o;
+    const { store, plan, progress } = this.o;
     const settings = plan.campaign;
     const counts0 = countStatuses(store.current);
     const failedForGood = store.current.experiments.filter(
@@ -63,7 +63,9 @@ export class CampaignRunner {
 
     const ctx = this.supervisorContext();
     const batches = this.batchesOf(remainingWork(store.current, settings.retries));
-    const r = this.o.pack ? await this.dispatchPacked(ctx, batches, this.o.pack.gpus) : await this.dispatch(ctx, batches);
+    const r = this.o.pack
+      ? await this.dispatchPacked(ctx, batches, this.o.pack.gpus)
+      : await this.dispatch(ctx, batches);
     if (!r.ok) return r;
     return ok(this.conclude());
   }

@@ -56,12 +56,14 @@ export function placementIssues(
   const aid = inv.source === 'pretend' ? ' (pretend GPUs from the test aid LEM_GPUS)' : '';
   const ids = settings.gpu_ids;
   ids?.forEach((g, i) => {
-    if (!node.includes(g)) add(at.setting('gpu_ids', i), `GPU ${g} is not on this node (its GPUs: ${listed(node)})${aid}`);
+    if (!node.includes(g))
+      add(at.setting('gpu_ids', i), `GPU ${g} is not on this node (its GPUs: ${listed(node)})${aid}`);
     else if (ids.indexOf(g) !== i) add(at.setting('gpu_ids', i), `GPU ${g} is listed twice`);
   });
   const usable = usableGpus(inv, ids);
   if (usable.length === 0) {
-    const why = inv.gpus.length === 0 ? `this node has no GPU${inv.note ? ` (${inv.note})` : ''}` : 'gpu_ids leaves none';
+    const why =
+      inv.gpus.length === 0 ? `this node has no GPU${inv.note ? ` (${inv.note})` : ''}` : 'gpu_ids leaves none';
     add(at.setting('placement'), `placement: pack needs at least one GPU, and ${why}; use placement: serial`);
     return out;
   }
@@ -69,7 +71,9 @@ export function placementIssues(
   if (mig.length > 0) {
     add(at.setting('placement'), `placement: pack cannot use GPUs in MIG mode (GPU ${mig.join(', ')}); use serial`);
   }
-  experiments.forEach((e, i) => experimentIssues(e.config, usable, node, (field, msg) => add(at.experiment(i, field), msg)));
+  experiments.forEach((e, i) =>
+    experimentIssues(e.config, usable, node, (field, msg) => add(at.experiment(i, field), msg)),
+  );
   return out;
 }
 

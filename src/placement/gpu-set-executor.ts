@@ -44,7 +44,13 @@ export class GpuSetExecutor implements Executor {
     const def = this.o.project.compose.services[backend];
     if (!def || !gpus) throw new Error(`no service for placed target ${target}`);
     const { docker, project } = this.o;
-    const c = new DockerBackendContainer(docker, project.name, gpuSetService(def, gpus), project.env, gpuSetSuffix(gpus));
+    const c = new DockerBackendContainer(
+      docker,
+      project.name,
+      gpuSetService(def, gpus),
+      project.env,
+      gpuSetSuffix(gpus),
+    );
     this.containers.set(target, c);
     return target;
   }
@@ -90,7 +96,12 @@ export class GpuSetExecutor implements Executor {
     return this.local.resultsDir();
   }
 
-  runBatch(target: string, spec: BatchSpec, stderr: Writable, h: BatchHandlers): Promise<Result<{ exitCode: number | null }>> {
+  runBatch(
+    target: string,
+    spec: BatchSpec,
+    stderr: Writable,
+    h: BatchHandlers,
+  ): Promise<Result<{ exitCode: number | null }>> {
     return this.local.runBatch(this.t(target), spec, stderr, h);
   }
 

@@ -16,7 +16,9 @@ export function campaignLocator(c: Pick<LoadedCampaign, 'source' | 'mode' | 'exp
       const own: DocPath = field === 'gpus' ? ['gpus'] : [e.backend, 'tensor_parallel_size'];
       if (c.mode === 'configs' && e.source !== undefined) {
         const file = readYamlFile(e.source);
-        return file.ok ? { location: locate(file.value, own), path: formatPath(own) } : { location: { file: e.source }, path: formatPath(own) };
+        return file.ok
+          ? { location: locate(file.value, own), path: formatPath(own) }
+          : { location: { file: e.source }, path: formatPath(own) };
       }
       return at(gridPath(c.source.data, own, field === 'gpus' ? e.config.gpus : undefined));
     },

@@ -5,7 +5,9 @@ import { gpuNeed } from './gpu-need.js';
  * Batches cut where the GPU need changes: a batch shares one loaded engine, and under `placement: pack` also
  * one GPU set, so consecutive experiments needing different GPUs (a `gpus:` sweep) go to separate batches.
  */
-export function splitByNeed<T extends { readonly config: ExperimentConfig }>(batches: readonly (readonly T[])[]): T[][] {
+export function splitByNeed<T extends { readonly config: ExperimentConfig }>(
+  batches: readonly (readonly T[])[],
+): T[][] {
   const out: T[][] = [];
   for (const batch of batches) {
     let current: T[] = [];

@@ -13,7 +13,11 @@ export function placedTarget(backend: string, gpus: readonly number[]): string {
 export function parseTarget(target: string): { backend: string; gpus: number[] | undefined } {
   const at = target.indexOf('@');
   if (at < 0) return { backend: target, gpus: undefined };
-  const gpus = target.slice(at + 1).split(',').filter((g) => g !== '').map(Number);
+  const gpus = target
+    .slice(at + 1)
+    .split(',')
+    .filter((g) => g !== '')
+    .map(Number);
   return { backend: target.slice(0, at), gpus };
 }
 
@@ -23,7 +27,7 @@ export function gpuSetSuffix(gpus: readonly number[]): string {
 }
 
 /** The variable a GPU-set container carries its node GPU indices in, on every machine (pretend GPUs included). */
-export const GPU_SET_ENV = 'LEM_GPU_SET';
+const GPU_SET_ENV = 'LEM_GPU_SET';
 
 /**
  * The backend's service narrowed to one GPU set. Where the service gets GPUs from the NVIDIA runtime (a GPU

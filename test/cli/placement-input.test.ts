@@ -38,7 +38,9 @@ describe('placement: pack against the inventory (exit 2, file:line:field)', () =
   it('pins to a GPU the node lacks, at the vary value that pins it', () => {
     const r = run(campaign('', '  gpus: [[0], [7]]'), '4');
     expect(r.code, r.out).toBe(2);
-    expect(r.out).toMatch(/c\.yaml:8:\d+.*vary\.gpus\[1\].*pinned to GPU 7, which is not on this node \(its GPUs: 0, 1, 2, 3\)/);
+    expect(r.out).toMatch(
+      /c\.yaml:8:\d+.*vary\.gpus\[1\].*pinned to GPU 7, which is not on this node \(its GPUs: 0, 1, 2, 3\)/,
+    );
   });
 
   it('pins outside gpu_ids, repeated pins, and gpu_ids naming a missing GPU', () => {
@@ -59,7 +61,9 @@ describe('placement: pack against the inventory (exit 2, file:line:field)', () =
     const r = run(campaign(''), '0');
     expect(r.code, r.out).toBe(2);
     expect(r.out).toMatch(/c\.yaml:2:\d+.*placement.*needs at least one GPU/);
-    expect(existsSync(join(dir, '.state', 'campaigns')) ? readdirSync(join(dir, '.state', 'campaigns')) : []).toEqual([]);
+    expect(existsSync(join(dir, '.state', 'campaigns')) ? readdirSync(join(dir, '.state', 'campaigns')) : []).toEqual(
+      [],
+    );
   });
 
   it('LEM_GPUS is read at the CLI edge, as given', () => {

@@ -47,7 +47,10 @@ function checkDisjoint(m: Manifest): [ManifestEntry, ManifestEntry][] {
     for (const b of ran.slice(i + 1)) {
       if (!overlaps(a, b)) continue;
       pairs.push([a, b]);
-      expect(a.gpus!.filter((g) => b.gpus!.includes(g)), `${a.id} and ${b.id} overlapped in time`).toEqual([]);
+      expect(
+        a.gpus!.filter((g) => b.gpus!.includes(g)),
+        `${a.id} and ${b.id} overlapped in time`,
+      ).toEqual([]);
     }
   }
   return pairs;

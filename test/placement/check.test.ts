@@ -33,7 +33,9 @@ describe('placementIssues', () => {
 
   it('names pins outside the node, outside gpu_ids, and repeated; counts above the usable GPUs', () => {
     const inv = pretendInventory(4);
-    const r = messages(placementIssues(pack([0, 1, 2]), [exp([7]), exp([3]), exp([1, 1]), exp(4), exp(undefined, 4)], inv, at));
+    const r = messages(
+      placementIssues(pack([0, 1, 2]), [exp([7]), exp([3]), exp([1, 1]), exp(4), exp(undefined, 4)], inv, at),
+    );
     expect(r).toEqual([
       '#0.gpus: pinned to GPU 7, which is not on this node (its GPUs: 0, 1, 2, 3)',
       '#1.gpus: pinned to GPU 3, which gpu_ids leaves out (0, 1, 2)',
@@ -45,7 +47,10 @@ describe('placementIssues', () => {
   });
 
   it('refuses GPUs in MIG mode', () => {
-    const inv: GpuInventory = { source: 'nvidia-smi', gpus: [{ index: 0, uuid: 'GPU-a', name: 'H200', memoryMiB: 1, mig: true }] };
+    const inv: GpuInventory = {
+      source: 'nvidia-smi',
+      gpus: [{ index: 0, uuid: 'GPU-a', name: 'H200', memoryMiB: 1, mig: true }],
+    };
     expect(messages(placementIssues(pack(), [exp()], inv, at))[0]).toContain('MIG mode (GPU 0)');
   });
 

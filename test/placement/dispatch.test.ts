@@ -32,10 +32,9 @@ const arbBatch = (gpus: number, id: fc.Arbitrary<number>): fc.Arbitrary<Omit<B, 
 const arbCampaign = fc.integer({ min: 1, max: 6 }).chain((gpus) =>
   fc.record({
     gpus: fc.constant(gpus),
-    batches: fc.array(
-      fc.tuple(arbBatch(gpus, fc.nat()), fc.array(arbBatch(gpus, fc.nat()), { maxLength: 2 })),
-      { maxLength: 12 },
-    ),
+    batches: fc.array(fc.tuple(arbBatch(gpus, fc.nat()), fc.array(arbBatch(gpus, fc.nat()), { maxLength: 2 })), {
+      maxLength: 12,
+    }),
   }),
 );
 
@@ -108,31 +107,36 @@ describe('dispatchPacked', () => {
 
   it('on the first error starts nothing more, waits for the batches in flight, and returns that error', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 10 }), fc.nat(), async (gpus, n, k) => {
-        const failing = k % n;
-        const started: number[] = [];
-        let finished = 0;
-        let errors = 0;
-        const r = await dispatchPacked<number>({
-          gpus: Array.from({ length: gpus }, (_, i) => i),
-          batches: Array.from({ length: n }, (_, i) => i),
-          need: () => ({ backend: 'synthetic', count: 1 }),
-          signal: new AbortController().signal,
-          onError: () => errors++,
-          run: async (b) => {
-            started.push(b);
-            await tick();
-            finished++;
-            return b === failing ? err(lemError(ErrorCode.CONTAINER_FAILED, `batch ${b}`)) : ok([]);
-          },
-        });
-        expect(r.ok).toBe(false);
-        if (!r.ok) expect(r.error.message).toBe(`batch ${failing}`);
-        expect(errors).toBe(1);
-        expect(finished).toBe(started.length);
-        // Nothing started after the failure was seen: at most the batches already in flight then.
-        expect(started.length).toBeLessThanOrEqual(failing + gpus);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.nat(),
+        async (gpus, n, k) => {
+          const failing = k % n;
+          const started: number[] = [];
+          let finished = 0;
+          let errors = 0;
+          const r = await dispatchPacked<number>({
+            gpus: Array.from({ length: gpus }, (_, i) => i),
+            batches: Array.from({ length: n }, (_, i) => i),
+            need: () => ({ backend: 'synthetic', count: 1 }),
+            signal: new AbortController().signal,
+            onError: () => errors++,
+            run: async (b) => {
+              started.push(b);
+              await tick();
+              finished++;
+              return b === failing ? err(lemError(ErrorCode.CONTAINER_FAILED, `batch ${b}`)) : ok([]);
+            },
+          });
+          expect(r.ok).toBe(false);
+          if (!r.ok) expect(r.error.message).toBe(`batch ${failing}`);
+          expect(errors).toBe(1);
+          expect(finished).toBe(started.length);
+          // Nothing started after the failure was seen: at most the batches already in flight then.
+          expect(started.length).toBeLessThanOrEqual(failing + gpus);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -6,7 +6,14 @@ import { splitByNeed } from '../../src/placement/split.js';
 import type { ExperimentConfig } from '../../src/config/experiment.js';
 
 const service = (over: Partial<ServiceDefinition> = {}) =>
-  ({ name: 'vllm', image: 'lem/vllm:latest', env: { A: '1' }, gpus: [], runtime: undefined, ...over }) as ServiceDefinition;
+  ({
+    name: 'vllm',
+    image: 'lem/vllm:latest',
+    env: { A: '1' },
+    gpus: [],
+    runtime: undefined,
+    ...over,
+  }) as ServiceDefinition;
 
 describe('placed targets', () => {
   it('round-trip backend and GPU set; a plain backend name has no set', () => {
@@ -36,7 +43,10 @@ describe('placed targets', () => {
 
 describe('splitByNeed', () => {
   it('cuts a batch where the GPU need changes, keeping order', () => {
-    const e = (id: string, gpus?: number | number[]) => ({ id, config: { backend: 'synthetic', gpus } as ExperimentConfig });
+    const e = (id: string, gpus?: number | number[]) => ({
+      id,
+      config: { backend: 'synthetic', gpus } as ExperimentConfig,
+    });
     const out = splitByNeed([[e('a', 1), e('b'), e('c', 2), e('d', [0, 1]), e('f', [0, 1])], [e('g')]]);
     expect(out.map((b) => b.map((x) => x.id))).toEqual([['a', 'b'], ['c'], ['d', 'f'], ['g']]);
   });
