@@ -81,9 +81,8 @@ export async function executePacked(
     return guarded;
   }
   const usable = node.value?.usable ?? [];
-  progress.note(
-    `placement: pack on GPU ${usable.join(', ')}${node.value?.inventory.source === 'pretend' ? ' (pretend GPUs, LEM_GPUS)' : ''}`,
-  );
+  const aid = node.value?.inventory.source === 'pretend' ? ' (pretend GPUs, LEM_GPUS)' : '';
+  progress.note(`placement: pack on GPU ${usable.join(', ')}${aid}`);
   const paths = project.paths;
   const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal, pack: { gpus: usable } });
   try {

@@ -30,6 +30,10 @@ export class CampaignRunCommand extends LemCommand {
       containers the plan needs, and dispatches experiments into them with docker exec in planned order.
       Consecutive experiments that share a loaded engine run in one exec. Results go to results/<id>/.
 
+      With \`placement: pack\` experiments run side by side on disjoint sets of this node's GPUs (listed by
+      nvidia-smi; LEM_GPUS=<n> declares n pretend GPUs instead, a test aid for machines without GPUs), one
+      container per (backend, GPU set); see docs/placement.md.
+
       Ctrl-C stops the running experiment cleanly and prints how to resume; a killed run is finished with
       \`lem campaign resume <id>\`. Exit codes: 0 all completed, 1 failures, 2 bad input, 130/143 interrupted.
     `,

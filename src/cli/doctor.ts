@@ -21,9 +21,9 @@ export class DoctorCommand extends LemCommand {
     description: 'Check that this machine can run lem campaigns',
     details: `
       Checks the Docker engine (reachable, version), docker compose, the NVIDIA container runtime and GPUs,
-      the GPU inventory \`placement: pack\` schedules on (LEM_GPUS=<n> declares n pretend GPUs: a test aid for
-      machines without GPUs), which backend images are present, free disk space for results, and which meters besides the GPU
-      (measurement.sources) this machine can read. Exits 1 when a required check fails.
+      the GPU inventory \`placement: pack\` schedules on (LEM_GPUS=<n> declares n pretend GPUs: a test aid
+      for machines without GPUs), which backend images are present, free disk space for results, and which
+      meters besides the GPU (measurement.sources) this machine can read. Exits 1 when a required check fails.
     `,
     examples: [['Check the machine', '$0 doctor']],
   });
