@@ -159,4 +159,23 @@ describe('dispatchPacked', () => {
     expect(r.ok).toBe(true);
     expect(started).toEqual([0, 1]);
   });
+
+  it('a pinned batch waits for its GPU, and starts on it once the batch holding it ends', async () => {
+    const log: string[] = [];
+    const r = await dispatchPacked<{ id: string; pins?: number[] }>({
+      gpus: [0, 1],
+      batches: [{ id: 'a' }, { id: 'pinned', pins: [0] }, { id: 'c' }],
+      need: (b) => ({ backend: 'synthetic', count: 1, pins: b.pins }),
+      signal: new AbortController().signal,
+      run: async (b, set) => {
+        log.push(`start ${b.id} on ${set.join(',')}`);
+        for (let i = 0; i < (b.id === 'a' ? 3 : 1); i++) await tick();
+        log.push(`end ${b.id}`);
+        return ok([]);
+      },
+    });
+    expect(r.ok).toBe(true);
+    expect(log.indexOf('start pinned on 0')).toBeGreaterThan(log.indexOf('end a'));
+    expect(log.slice(0, 2)).toEqual(['start a on 0', 'start c on 1']);
+  });
 });
