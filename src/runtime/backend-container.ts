@@ -13,8 +13,8 @@ import { toContainerPath } from './container-paths.js';
 import { execCapture } from './exec.js';
 import { buildCommand } from './build-command.js';
 
-const LABEL_PROJECT = 'org.lem.project';
-const LABEL_SERVICE = 'org.lem.service';
+export const LABEL_PROJECT = 'org.lem.project';
+export const LABEL_SERVICE = 'org.lem.service';
 export const LABEL_DEFINITION = 'org.lem.definition';
 
 /** One long-running backend container (an interface, so the runner can be read without Docker in mind). */

@@ -150,4 +150,23 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     for (const e of m.experiments) expect(existsSync(join(p.dir, 'results', id, e.id, 'result.json'))).toBe(false);
     expect(await p.containers()).toEqual([]);
   }, 300_000);
+
+  it('--keep-backends leaves the GPU-set containers up, reused by the next run; backends down removes them', async () => {
+    const p = project('packkeep');
+    p.write('c.yaml', packCampaign([1], [1, 2], 1));
+    const first = await p.lem(['campaign', 'run', 'c.yaml', '--keep-backends'], { env: PACK, timeoutMs: 180_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const names = async () => (await p.containers()).map((c) => c.Names[0]!.replace(/^\//, '')).sort();
+    const kept = await names();
+    expect(kept).toEqual([`lem-${p.name}-synthetic-gpu0`, `lem-${p.name}-synthetic-gpu1-2`]);
+    const again = await p.lem(['campaign', 'run', 'c.yaml'], { env: PACK, timeoutMs: 180_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('already running');
+    // Not this run's to remove: they were up before it.
+    expect(await names()).toEqual(kept);
+    const down = await p.lem(['backends', 'down', 'synthetic'], { env: PACK });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain(`removed lem-${p.name}-synthetic-gpu1-2`);
+    expect(await names()).toEqual([]);
+  }, 300_000);
 });
