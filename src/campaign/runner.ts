@@ -36,8 +36,9 @@ export interface RunOutcome {
 }
 
 /**
- * The dispatch loop: batches of experiments go to the executor one at a time; every event is folded into the
- * durable manifest before the next step. Completed experiments are never dispatched again.
+ * The dispatch loop: batches of experiments go to the executor, one at a time (serial placement) or several at
+ * once on disjoint GPU sets (`placement: pack`); every event is folded into the durable manifest as it comes.
+ * Completed experiments are never dispatched again.
  */
 export class CampaignRunner {
   private readonly byId: Map<string, StoredExperiment>;

@@ -159,6 +159,10 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     const names = async () => (await p.containers()).map((c) => c.Names[0]!.replace(/^\//, '')).sort();
     const kept = await names();
     expect(kept).toEqual([`lem-${p.name}-synthetic-gpu0`, `lem-${p.name}-synthetic-gpu1-2`]);
+    // No NVIDIA runtime here: the GPU set is recorded in the container's environment only.
+    const env = (await new Docker().getContainer(kept[1]!).inspect()).Config.Env;
+    expect(env).toContain('LEM_GPU_SET=1,2');
+    expect(env.some((v) => v.startsWith('NVIDIA_VISIBLE_DEVICES='))).toBe(false);
     const again = await p.lem(['campaign', 'run', 'c.yaml'], { env: PACK, timeoutMs: 180_000 });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('already running');
