@@ -135,14 +135,23 @@ export class BackendsStatusCommand extends BackendsCommand {
       const container = c.containerName;
       rows.push({ backend: c.service, container, state: st.kind, checked_by: checkedBy, detail, image });
     }
-    if (this.json) this.printJson({ backends: rows });
-    else
+    // The GPUs `placement: pack` would place experiments on (LEM_GPUS: pretend ones, a test aid).
+    const [{ probeInventory }, { describeInventory }] = await Promise.all([
+      import('../placement/inventory-probe.js'),
+      import('../placement/inventory.js'),
+    ]);
+    const inv = await probeInventory({ pretendGpus: t.value.project.pretendGpus });
+    if (!inv.ok) return inv;
+    if (this.json) this.printJson({ backends: rows, gpus: inv.value });
+    else {
       this.print(
         formatTable(
           ['backend', 'container', 'state', 'image'],
           rows.map((r) => [r.backend, r.container, r.detail, r.image]),
         ),
       );
+      this.print(`gpus: ${describeInventory(inv.value)}`);
+    }
     return ok(undefined);
   }
 }

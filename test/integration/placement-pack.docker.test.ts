@@ -118,9 +118,14 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const run = collect(child, 300_000);
-    await waitForOutput(child, (t) => (t.match(/ started/g) ?? []).length >= 2, 180_000);
+    await waitForOutput(child, (t) => / started/.test(t), 180_000);
     const id = campaignIdFrom(out);
-    const victim = manifestOf(p.dir, id).experiments.find((e) => e.status === 'running' && e.gpus?.length === 2);
+    // The 2-GPU experiment may start after the 1-GPU ones (each set's container comes up on its own).
+    let victim: ManifestEntry | undefined;
+    for (let i = 0; i < 600 && !victim; i++) {
+      victim = manifestOf(p.dir, id).experiments.find((e) => e.status === 'running' && e.gpus?.length === 2);
+      if (!victim) await new Promise((r) => setTimeout(r, 100));
+    }
     expect(victim, 'a 2-GPU experiment in flight').toBeDefined();
     await new Docker().getContainer(victim!.container!).kill();
     const r = await run;
@@ -168,6 +173,11 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     expect(again.stderr).toContain('already running');
     // Not this run's to remove: they were up before it.
     expect(await names()).toEqual(kept);
+    const st = await p.lem(['backends', 'status', 'synthetic', '--json'], { env: PACK });
+    expect(st.code, st.stderr).toBe(0);
+    const gpus = (JSON.parse(st.stdout) as { gpus: { source: string; gpus: { index: number }[] } }).gpus;
+    expect(gpus.source).toBe('pretend');
+    expect(gpus.gpus.map((g) => g.index)).toEqual([0, 1, 2, 3]);
     const down = await p.lem(['backends', 'down', 'synthetic'], { env: PACK });
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain(`removed lem-${p.name}-synthetic-gpu1-2`);
