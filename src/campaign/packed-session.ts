@@ -50,6 +50,7 @@ export async function executePacked(
     docker,
     project,
     healthTimeoutMs: opts.healthTimeoutMs,
+    pretend: node.value?.inventory.source === 'pretend',
     note: (t) => progress.note(t),
     onBroughtUp: (target) => {
       if (owned.value.has(target)) return;

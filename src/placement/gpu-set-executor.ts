@@ -12,6 +12,8 @@ export interface GpuSetExecutorOptions {
   readonly docker: Docker;
   readonly project: Project;
   readonly healthTimeoutMs: number;
+  /** The GPUs are pretend ones (LEM_GPUS): their sets are recorded, never requested from the NVIDIA runtime. */
+  readonly pretend: boolean;
   readonly note: (text: string) => void;
   /** A container this run created or started (its target key): the caller records it, to remove it at the end. */
   readonly onBroughtUp: (target: string) => void;
@@ -47,7 +49,7 @@ export class GpuSetExecutor implements Executor {
     const c = new DockerBackendContainer(
       docker,
       project.name,
-      gpuSetService(def, gpus),
+      gpuSetService(def, gpus, this.o.pretend),
       project.env,
       gpuSetSuffix(gpus),
     );

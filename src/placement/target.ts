@@ -32,14 +32,15 @@ const GPU_SET_ENV = 'LEM_GPU_SET';
 /**
  * The backend's service narrowed to one GPU set. Where the service gets GPUs from the NVIDIA runtime (a GPU
  * request from compose.gpu.yaml, or `runtime: nvidia`), the request names exactly these device ids and
- * NVIDIA_VISIBLE_DEVICES says the same, so the container cannot see another set's GPUs. Without the runtime
- * (pretend GPUs) the set is only recorded, in LEM_GPU_SET.
+ * NVIDIA_VISIBLE_DEVICES says the same, so the container cannot see another set's GPUs. Pretend GPUs (the test
+ * aid LEM_GPUS) do not exist, so nothing real is asked for them: the set is only recorded, in LEM_GPU_SET (as it
+ * is in every GPU-set container).
  */
-export function gpuSetService(def: ServiceDefinition, gpus: readonly number[]): ServiceDefinition {
+export function gpuSetService(def: ServiceDefinition, gpus: readonly number[], pretend = false): ServiceDefinition {
   const ids = [...gpus].sort((a, b) => a - b).map(String);
   const env: Record<string, string> = { ...def.env, [GPU_SET_ENV]: ids.join(',') };
   const nvidia = def.gpus.length > 0 || def.runtime === 'nvidia';
-  if (!nvidia) return { ...def, env };
+  if (pretend || !nvidia) return { ...def, env };
   env['NVIDIA_VISIBLE_DEVICES'] = ids.join(',');
   const requests = def.gpus.map((g) => ({ ...g, count: 0, deviceIds: ids }));
   return { ...def, env, gpus: requests };

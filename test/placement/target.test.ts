@@ -34,10 +34,14 @@ describe('placed targets', () => {
     expect(d.env).toEqual({ A: '1', LEM_GPU_SET: '1,3', NVIDIA_VISIBLE_DEVICES: '1,3' });
   });
 
-  it('without it (pretend GPUs) the set is only recorded in LEM_GPU_SET', () => {
+  it('without it, or for pretend GPUs (LEM_GPUS), the set is only recorded in LEM_GPU_SET', () => {
     const d = gpuSetService(service(), [2]);
     expect(d.gpus).toEqual([]);
     expect(d.env).toEqual({ A: '1', LEM_GPU_SET: '2' });
+    const gpu = { driver: 'nvidia', count: -1, deviceIds: [], capabilities: ['gpu'], options: {} };
+    const pretend = gpuSetService(service({ gpus: [gpu] }), [2], true);
+    expect(pretend.gpus).toEqual([gpu]);
+    expect(pretend.env).toEqual({ A: '1', LEM_GPU_SET: '2' });
   });
 });
 
