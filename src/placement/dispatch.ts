@@ -1,4 +1,4 @@
-import { ErrorCode, lemError } from '../core/errors.js';
+import { ErrorCode, fromUnknown, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { GpuScheduler } from './scheduler.js';
 
@@ -56,7 +56,8 @@ export async function dispatchPacked<B>(o: PackedDispatchOptions<B>): Promise<Re
         const b = byKey.get(p.key)!;
         const settled = o.run(b, p.gpus).then(
           (r) => ({ key: p.key, r }),
-          (e: unknown) => ({ key: p.key, r: err(lemError(ErrorCode.CONTAINER_FAILED, String(e))) }),
+          // A throw (the manifest cannot be written: disk full) keeps its code; the other batches are stopped.
+          (e: unknown) => ({ key: p.key, r: err(fromUnknown(e)) }),
         );
         inflight.set(p.key, settled);
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ErrorCode, lemError } from '../../src/core/errors.js';
+import { ErrorCode, LemFailure, lemError } from '../../src/core/errors.js';
 import { err, ok } from '../../src/core/result.js';
 import { dispatchPacked } from '../../src/placement/dispatch.js';
 
@@ -177,5 +177,24 @@ describe('dispatchPacked', () => {
     expect(r.ok).toBe(true);
     expect(log.indexOf('start pinned on 0')).toBeGreaterThan(log.indexOf('end a'));
     expect(log.slice(0, 2)).toEqual(['start a on 0', 'start c on 1']);
+  });
+
+  it('a batch that throws (a state write failing) ends the dispatch with that error, its code kept', async () => {
+    let errors = 0;
+    const r = await dispatchPacked<number>({
+      gpus: [0, 1],
+      batches: [0, 1, 2],
+      need: () => ({ backend: 'synthetic', count: 1 }),
+      signal: new AbortController().signal,
+      onError: () => errors++,
+      run: async (b) => {
+        await tick();
+        if (b === 0) throw new LemFailure(lemError(ErrorCode.STATE_WRITE, 'disk full'));
+        return ok([]);
+      },
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe(ErrorCode.STATE_WRITE);
+    expect(errors).toBe(1);
   });
 });
