@@ -1,10 +1,23 @@
 import { Command, Option } from 'clipanion';
 import { err, ok, type Result } from '../core/result.js';
 import type { StoredPlan } from '../campaign/stored-plan.js';
+import type { LoadedCampaign } from '../config/load.js';
 import { projectOptions } from './project-options.js';
 import { escapeControl } from '../core/terminal-text.js';
 import { LemCommand } from './base-command.js';
 import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+
+/** `placement: pack` against this node's GPUs, each problem at its line: before a campaign is created. */
+async function checkPlacement(loaded: LoadedCampaign, pretendGpus: string | undefined): Promise<Result<void>> {
+  if (loaded.settings.placement !== 'pack') return ok(undefined);
+  const [{ placementPreflight }, { campaignLocator }] = await Promise.all([
+    import('../placement/preflight.js'),
+    import('../placement/locate.js'),
+  ]);
+  const at = campaignLocator(loaded);
+  const r = await placementPreflight(loaded.file, loaded.settings, loaded.experiments, at, pretendGpus);
+  return r.ok ? ok(undefined) : r;
+}
 
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
@@ -16,6 +29,10 @@ export class CampaignRunCommand extends LemCommand {
       .state/campaigns/<id>/ (plan.json, manifest.json, journal.jsonl, logs/), starts only the backend
       containers the plan needs, and dispatches experiments into them with docker exec in planned order.
       Consecutive experiments that share a loaded engine run in one exec. Results go to results/<id>/.
+
+      With \`placement: pack\` experiments run side by side on disjoint sets of this node's GPUs (listed by
+      nvidia-smi; LEM_GPUS=<n> declares n pretend GPUs instead, a test aid for machines without GPUs), one
+      container per (backend, GPU set); see docs/placement.md.
 
       Ctrl-C stops the running experiment cleanly and prints how to resume; a killed run is finished with
       \`lem campaign resume <id>\`. Exit codes: 0 all completed, 1 failures, 2 bad input, 130/143 interrupted.
@@ -69,6 +86,8 @@ export class CampaignRunCommand extends LemCommand {
     if (!loaded.ok) return loaded;
     for (const w of loaded.value.warnings) this.warn(w);
     const plan = StoredPlan.parse(planCampaign(loaded.value));
+    const placed = await checkPlacement(loaded.value, projectOptions(this.project).pretendGpus);
+    if (!placed.ok) return placed;
     if (this.dryRun) return this.showDryRun(plan);
 
     const c = await connect(projectOptions(this.project));

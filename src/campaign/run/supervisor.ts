@@ -34,6 +34,8 @@ export interface SupervisorContext {
   readonly thermalGapS: number;
   /** How long a stopping harness may take before its target is stopped under it. */
   readonly stopGraceMs: number;
+  /** The GPU set the target holds (placement: pack): recorded with each experiment. */
+  readonly gpus?: readonly number[] | undefined;
 }
 
 export const clockNow = (): Clock => {
@@ -72,6 +74,7 @@ export async function superviseBatch(
   const state = initBatch({
     batchId,
     target: executor.targetName(backend),
+    gpus: x.gpus,
     retries: x.retries,
     timeoutS: x.timeoutS,
     exps: readable.map((e) => ({
