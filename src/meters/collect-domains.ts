@@ -69,15 +69,13 @@ async function startLive(s: LiveSource, o: MeterRunOptions): Promise<Result<Live
     timeoutMs: s.timeout_ms,
     retries: s.retries,
   };
-  const p = await startSnmpPoller(target, s.interval_ms, {
-    ...(o.env ? { env: o.env } : {}),
-    ...(o.now ? { now: o.now } : {}),
-  });
+  const p = await startSnmpPoller(target, s.interval_ms, { env: o.env, ...(o.now ? { now: o.now } : {}) });
   return p.ok ? ok({ label, stop: () => p.value.stop() }) : p;
 }
 
 export interface MeterRunOptions {
-  readonly env?: NodeJS.ProcessEnv;
+  /** The user's environment, from the CLI edge (project.env): the SNMP community is read from it by name. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** lem's clock, seconds since the epoch (the live meters stamp their samples with it). */
   readonly now?: () => number;
 }
@@ -93,7 +91,7 @@ export interface RunningMeters {
  */
 export async function startMeters(
   sources: readonly MeterSource[],
-  o: MeterRunOptions = {},
+  o: MeterRunOptions,
 ): Promise<Result<RunningMeters>> {
   const live: LiveHandle[] = [];
   for (const s of sources) {
