@@ -1,0 +1,90 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { domainsBlock, SAME_HOST_CLOCK } from '../../src/meters/result-domains.js';
+import type { SourceSamples } from '../../src/meters/samples.js';
+import { aggregate, type Aggregation } from '../../src/results/aggregate.js';
+import { collectResults } from '../../src/results/collect.js';
+import { parseCsv } from '../../src/results/csv.js';
+import { buildResult, defaultConfig, writeResult } from '../fixtures/result-builder.js';
+
+// Old results (schema v3, and v4 from before host meters) aggregate beside results that carry domains: their GPU
+// layer comes from the harness's figures and every host layer is missing with the reason, never 0.
+
+const root = mkdtempSync(join(tmpdir(), 'lem-layers-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let agg: Aggregation;
+
+const window = { start_unix_s: 5000, end_unix_s: 5010 };
+const host = (packageW: number, nodeW: number): SourceSamples[] => [
+  {
+    source: 'rapl /sys/class/powercap',
+    clockOffsetS: 0,
+    notes: [],
+    samples: Array.from({ length: 121 }, (_, i) => ({ t: 4997 + i * 0.125, domain: 'cpu:package-0', joules: packageW * i * 0.125 })),
+  },
+  {
+    source: 'csv wall.csv',
+    clockOffsetS: 0,
+    notes: [],
+    samples: Array.from({ length: 31 }, (_, i) => ({ t: 4997 + i * 0.5, domain: 'node', watts: nodeW })),
+  },
+];
+
+beforeAll(async () => {
+  const camp = 'camp-l';
+  const metered = defaultConfig('vllm', 8, { measurement: { sources: [{ type: 'rapl', root: '/sys/class/powercap' }] } });
+  [60, 70].forEach((w, cycle) => {
+    const doc = buildResult({ campaignId: camp, experimentId: `m${cycle}`, configHash: 'mmmmmmmmmmmm', cycle, config: metered }, { window });
+    writeResult(root, { ...doc, domains: domainsBlock(doc, host(w, 900), SAME_HOST_CLOCK) });
+  });
+  // A metered config whose second run stopped before lem wrote the host figures.
+  writeResult(root, buildResult({ campaignId: camp, experimentId: 'm2', configHash: 'mmmmmmmmmmmm', cycle: 2, config: metered }));
+  writeResult(root, buildResult({ campaignId: camp, experimentId: 'plain', configHash: 'pppppppppppp', config: defaultConfig('vllm', 16) }));
+  mkdirSync(join(root, 'gpu-validation', 'bs8'), { recursive: true });
+  copyFileSync('test/fixtures/results-v3/with-gpu-usage/result.json', join(root, 'gpu-validation', 'bs8', 'result.json'));
+  const r = await collectResults([root]);
+  if (!r.ok) throw new Error(r.error.message);
+  expect(r.value.skipped).toEqual([]);
+  agg = await aggregate(r.value, { resamples: 200, seed: 1, level: 0.95 });
+});
+
+describe('energy by layer in lem results aggregate', () => {
+  it('summarises each layer over the cycles that have it, listing why the others have none', () => {
+    const m = agg.summaryJson.layers.find((l) => l.config_hash === 'mmmmmmmmmmmm')!;
+    expect(m.experiments).toBe(3);
+    expect(m.layers.cpu.n).toBe(2);
+    expect(m.layers.cpu.mean_j).toBeCloseTo(((60 + 70) / 2) * 10, 6);
+    expect(m.layers.cpu.missing).toEqual([
+      { reason: expect.stringMatching(/^not recorded: the run stopped before/), results: 1 },
+    ]);
+    expect(m.layers.node.mean_j).toBeCloseTo(9000, 6);
+    expect(m.layers.gpu.n).toBe(3);
+    expect(m.layers.dram.n).toBe(0);
+    expect(m.layers.dram.mean_j).toBeNull();
+    expect(m.layers.dram.missing[0]!.reason).toMatch(/^not measured: no source for the DRAM/);
+    expect(m.node_check_failed).toBe(0);
+  });
+
+  it('old results (v3, and v4 without domains) keep their GPU figure and show host layers as not measured', () => {
+    for (const hash of ['pppppppppppp']) {
+      const l = agg.summaryJson.layers.find((x) => x.config_hash === hash)!;
+      expect(l.layers.gpu.n).toBe(1);
+      for (const name of ['cpu', 'dram', 'node', 'rest_of_node'] as const) {
+        expect(l.layers[name]).toMatchObject({ n: 0, mean_j: null });
+        expect(l.layers[name].missing).toEqual([{ reason: 'not measured: the experiment named no measurement.sources', results: 1 }]);
+      }
+    }
+    const [header, ...rows] = parseCsv(agg.experimentsCsv) as [string[], ...string[][]];
+    const col = (name: string) => header.indexOf(name);
+    const v3 = rows.find((r) => r[col('campaign_id')] === 'gpu-validation')!;
+    expect(Number(v3[col('layer_gpu_j')])).toBeCloseTo(Number(v3[col('energy_counter_j')]), 6);
+    expect(v3[col('layer_cpu_j')]).toBe('');
+    expect(v3[col('layer_cpu_missing')]).toMatch(/^not measured/);
+    const m0 = rows.find((r) => r[col('experiment_id')] === 'm0')!;
+    expect(Number(m0[col('layer_cpu_j')])).toBeCloseTo(600, 6);
+    expect(Number(m0[col('layer_cpu_j_per_output_token')])).toBeCloseTo(600 / Number(m0[col('output_tokens')]), 9);
+    expect(m0[col('node_check_passed')]).toBe('true');
+  });
+});
