@@ -7,6 +7,8 @@ import type { SourceSamples } from '../../src/meters/samples.js';
 import { aggregate, type Aggregation } from '../../src/results/aggregate.js';
 import { collectResults } from '../../src/results/collect.js';
 import { parseCsv } from '../../src/results/csv.js';
+import { buildReport } from '../../src/results/report/build.js';
+import type { Collection } from '../../src/results/collect.js';
 import { buildResult, defaultConfig, writeResult } from '../fixtures/result-builder.js';
 
 // Old results (schema v3, and v4 from before host meters) aggregate beside results that carry domains: their GPU
@@ -15,6 +17,7 @@ import { buildResult, defaultConfig, writeResult } from '../fixtures/result-buil
 const root = mkdtempSync(join(tmpdir(), 'lem-layers-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let agg: Aggregation;
+let collection: Collection;
 
 const window = { start_unix_s: 5000, end_unix_s: 5010 };
 const host = (packageW: number, nodeW: number): SourceSamples[] => [
@@ -47,6 +50,7 @@ beforeAll(async () => {
   const r = await collectResults([root]);
   if (!r.ok) throw new Error(r.error.message);
   expect(r.value.skipped).toEqual([]);
+  collection = r.value;
   agg = await aggregate(r.value, { resamples: 200, seed: 1, level: 0.95 });
 });
 
@@ -86,5 +90,25 @@ describe('energy by layer in lem results aggregate', () => {
     expect(Number(m0[col('layer_cpu_j')])).toBeCloseTo(600, 6);
     expect(Number(m0[col('layer_cpu_j_per_output_token')])).toBeCloseTo(600 / Number(m0[col('output_tokens')]), 9);
     expect(m0[col('node_check_passed')]).toBe('true');
+  });
+});
+
+describe('energy by layer in lem results report', () => {
+  it('draws the layered bar and writes each layer, missing ones with their reason, never as 0', async () => {
+    const input = { collection, summaries: agg.summaries, warnings: agg.warnings, scope: ['camp-l'], level: 0.95, resamples: 200 };
+    const r = await buildReport(input);
+    if (!r.ok) throw new Error(r.error.message);
+    const html = r.value.html;
+    const at = html.indexOf('<section id="layers">');
+    expect(at).toBeGreaterThan(0);
+    const layers = html.slice(at, html.indexOf('</section>', at));
+    expect(layers).toContain('data-chart="layers"');
+    expect(layers).toContain('<svg');
+    expect(layers).toContain('Rest of node');
+    // The metered configuration: CPU over 2 of 3 cycles, with why the third has none; DRAM missing with why.
+    expect(layers).toContain('(2 of 3; missing: not recorded: the run stopped before');
+    expect(layers).toContain('not measured: no source for the DRAM');
+    expect(layers).toContain('not measured: the experiment named no measurement.sources');
+    expect(layers).not.toMatch(/>0 J</);
   });
 });
