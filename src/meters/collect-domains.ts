@@ -89,10 +89,7 @@ export interface RunningMeters {
  * Starts the live meters of a source list (RAPL, SNMP) before the window; logs are only read at stop, since the
  * tools writing them run alongside. A meter that cannot start stops the ones already started and is the error.
  */
-export async function startMeters(
-  sources: readonly MeterSource[],
-  o: MeterRunOptions,
-): Promise<Result<RunningMeters>> {
+export async function startMeters(sources: readonly MeterSource[], o: MeterRunOptions): Promise<Result<RunningMeters>> {
   const live: LiveHandle[] = [];
   for (const s of sources) {
     if (isLog(s)) continue;

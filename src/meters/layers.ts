@@ -36,14 +36,16 @@ function layer(name: Exclude<LayerName, 'rest_of_node'>, figures: readonly Sourc
   // A wall meter for the whole node and PDU outlets feeding it see the same energy: never add them up.
   if (name === 'node' && mine.some((f) => f.domain === 'node')) mine = mine.filter((f) => f.domain === 'node');
   const domains = mine.map((f) => f.domain).sort();
-  if (mine.length === 0) return { joules: null, domains, missing: `not measured: no source for the ${WHAT[name]}`, note: null };
+  if (mine.length === 0)
+    return { joules: null, domains, missing: `not measured: no source for the ${WHAT[name]}`, note: null };
   const bad = mine.find((f) => f.joules === null);
   if (bad) return { joules: null, domains, missing: `${bad.domain} (${bad.source}): ${bad.invalid}`, note: null };
   return { joules: mine.reduce((s, f) => s + f.joules!, 0), domains, missing: null, note: null };
 }
 
 function restOfNode(node: Layer, parts: readonly [string, Layer][]): Layer {
-  if (node.joules === null) return { joules: null, domains: [], missing: `no node figure: ${node.missing}`, note: null };
+  if (node.joules === null)
+    return { joules: null, domains: [], missing: `no node figure: ${node.missing}`, note: null };
   const present = parts.filter(([, l]) => l.joules !== null);
   if (present.length === 0)
     return { joules: null, domains: [], missing: 'no component (GPU, CPU, DRAM) was measured', note: null };
@@ -59,7 +61,8 @@ function restOfNode(node: Layer, parts: readonly [string, Layer][]): Layer {
 export function nodeCheck(layers: Omit<Layers, 'rest_of_node'>, thresholdPct: number): NodeCheck {
   const parts = [layers.gpu, layers.cpu, layers.dram].filter((l) => l.joules !== null);
   const node = layers.node.joules;
-  if (node === null) return { node_j: null, components_j: null, margin_pct: null, passed: null, detail: 'no node figure' };
+  if (node === null)
+    return { node_j: null, components_j: null, margin_pct: null, passed: null, detail: 'no node figure' };
   if (parts.length === 0)
     return { node_j: node, components_j: null, margin_pct: null, passed: null, detail: 'no component figure' };
   const components = parts.reduce((s, l) => s + l.joules!, 0);

@@ -57,7 +57,9 @@ describe('host meters around the measured window of a real campaign run', { time
     stops.push(advancingPowercap(root, zones).stop, growingCsvLog(join(p.dir, 'wall.csv'), NODE_W).stop);
     p.write(
       'c.yaml',
-      campaign(`      - {type: rapl, root: ${root}, interval_ms: 50}\n      - {type: csv, path: wall.csv, domain: node}`),
+      campaign(
+        `      - {type: rapl, root: ${root}, interval_ms: 50}\n      - {type: csv, path: wall.csv, domain: node}`,
+      ),
     );
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code, r.stderr).toBe(0);
@@ -88,7 +90,10 @@ describe('host meters around the measured window of a real campaign run', { time
       // A simulated run measured no GPU: missing, with the harness's reason, never 0.
       expect(d.layers.gpu.joules).toBeNull();
       expect(d.layers.gpu.missing).toMatch(/simulated run/);
-      expect(d.layers.rest_of_node.joules!).toBeCloseTo(d.layers.node.joules! - d.layers.cpu.joules! - d.layers.dram.joules!, 6);
+      expect(d.layers.rest_of_node.joules!).toBeCloseTo(
+        d.layers.node.joules! - d.layers.cpu.joules! - d.layers.dram.joules!,
+        6,
+      );
       expect(d.layers.rest_of_node.note).toMatch(/unmeasured gpu/);
       expect(d.node_check.passed).toBe(true);
     }
@@ -105,9 +110,9 @@ describe('host meters around the measured window of a real campaign run', { time
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no RAPL here: cannot list .*no-powercap/);
-    expect(existsSync(join(p.dir, '.state', 'campaigns')) ? readdirSync(join(p.dir, '.state', 'campaigns')) : []).toEqual(
-      [],
-    );
+    expect(
+      existsSync(join(p.dir, '.state', 'campaigns')) ? readdirSync(join(p.dir, '.state', 'campaigns')) : [],
+    ).toEqual([]);
     expect(existsSync(join(p.dir, 'results'))).toBe(false);
     expect(await p.containers()).toEqual([]);
   });
@@ -118,7 +123,9 @@ describe('host meters around the measured window of a real campaign run', { time
     p.write('c.yaml', campaign('      - {type: rapl, interval_ms: 5}'));
     const r = await p.lem(['campaign', 'run', 'c.yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/c\.yaml:\d+:\d+: base_config\.measurement\.sources\[0\]\.interval_ms: expected a number >= 10/);
+    expect(r.stderr).toMatch(
+      /c\.yaml:\d+:\d+: base_config\.measurement\.sources\[0\]\.interval_ms: expected a number >= 10/,
+    );
     expect(existsSync(join(p.dir, '.state'))).toBe(false);
     expect(existsSync(join(p.dir, 'results'))).toBe(false);
   });

@@ -140,7 +140,9 @@ describe('collectDomains over live RAPL and imported logs', () => {
       expect(r.error.code).toBe(ErrorCode.FILE_NOT_FOUND);
       expect(r.error.message).toContain(`meter log ${join(dir, 'absent.csv')} (csv)`);
     }
-    const noRapl = await startMeters([MeterSource.parse({ type: 'rapl', root: join(dir, 'no-powercap') })], { env: {} });
+    const noRapl = await startMeters([MeterSource.parse({ type: 'rapl', root: join(dir, 'no-powercap') })], {
+      env: {},
+    });
     expect(noRapl.ok).toBe(false);
     if (!noRapl.ok) expect(noRapl.error.message).toContain(`cannot list ${join(dir, 'no-powercap')}`);
   });

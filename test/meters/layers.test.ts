@@ -106,7 +106,10 @@ describe('layersOf', () => {
         for (const e of energies) if (!firsts.has(e.domain)) firsts.set(e.domain, e.joules);
         const gpu = [...firsts].filter(([d]) => d.startsWith('gpu'));
         if (gpu.length > 0 && gpu.every(([, j]) => j !== null))
-          expect(layers.gpu.joules).toBeCloseTo(gpu.reduce((s, [, j]) => s + j!, 0), 6);
+          expect(layers.gpu.joules).toBeCloseTo(
+            gpu.reduce((s, [, j]) => s + j!, 0),
+            6,
+          );
         else expect(layers.gpu.joules).toBeNull();
       }),
     );
@@ -131,7 +134,10 @@ describe('domainsBlock', () => {
       doc.energy.per_gpu.map((g) => [`gpu:${g.index}`, NVML_SOURCE, g.counter_j]),
     );
     expect(d.layers.cpu.joules).toBeCloseTo(400, 6);
-    expect(d.layers.gpu.joules).toBeCloseTo(doc.energy.per_gpu.reduce((s, g) => s + g.counter_j!, 0), 6);
+    expect(d.layers.gpu.joules).toBeCloseTo(
+      doc.energy.per_gpu.reduce((s, g) => s + g.counter_j!, 0),
+      6,
+    );
     expect(d.notes).toEqual(['a note']);
     expect(d.error).toBeNull();
   });
@@ -148,7 +154,11 @@ describe('domainsBlock', () => {
     expect(old.window).toBeNull();
     expect(old.error).toMatch(/wall-clock times/);
     expect(old.layers.cpu.missing).toMatch(/^host meters failed: the result does not carry/);
-    const failed = domainsBlock(buildResult({}, { window }), { error: 'SNMP agent pdu:161: no answer' }, SAME_HOST_CLOCK);
+    const failed = domainsBlock(
+      buildResult({}, { window }),
+      { error: 'SNMP agent pdu:161: no answer' },
+      SAME_HOST_CLOCK,
+    );
     expect(failed.layers.node.missing).toBe('host meters failed: SNMP agent pdu:161: no answer');
     expect(failed.layers.gpu.joules).not.toBeNull();
   });
