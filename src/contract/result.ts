@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainsBlock } from './domains.js';
+import { MeasureWindow } from './measure-window.js';
 import { ServingBlock } from './serving.js';
 
 /**
@@ -257,19 +258,6 @@ export const Uncertainty = z.strictObject({
   high: num,
 });
 
-/**
- * The measured window: the length it was extended to (min_measure_s), how many whole passes over the prompts, and
- * when it ran on the harness's wall clock (seconds since the epoch; the end is the start plus the monotonic
- * measured_s). Meters outside the container cut their samples at these times. Results written before the times
- * were recorded simply lack them (optional, no version bump: nothing else about the document changed).
- */
-export const MeasureWindow = z.strictObject({
-  target_s: nnum,
-  passes: z.int().nonnegative().nullable(),
-  start_unix_s: num.optional(),
-  end_unix_s: num.optional(),
-});
-
 export const ResultDocument = z.strictObject({
   schema_version: z.literal(4),
   simulated: z.boolean(),
@@ -297,7 +285,7 @@ export const ResultDocument = z.strictObject({
   uncertainty: Uncertainty.nullable(),
   warnings: z.array(z.string()),
   serving: ServingBlock.optional(),
-  /** Energy per domain (GPU, CPU, DRAM, node) from meters beyond the GPU; only where measurement.sources named some. */
+  /** Energy per domain and layer from host meters (domains.ts); only where measurement.sources named some. */
   domains: DomainsBlock.optional(),
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });
