@@ -6,6 +6,7 @@ import { ResultDocument } from '../../src/contract/result.js';
 import { manifestOf } from '../support/manifest-of.js';
 import { TestProject } from '../support/lem-project.js';
 import { advancingPowercap, growingCsvLog } from '../support/powercap-tree.js';
+import { AGENT_OID, startSnmpAgent, type SnmpAgent } from '../support/snmp-agent.js';
 
 // The built CLI as a real process runs a synthetic campaign in a real container while host meters run on this
 // machine: a powercap-shaped tree whose counters advance in real time (this machine has no RAPL) and a CSV log a
@@ -13,8 +14,10 @@ import { advancingPowercap, growingCsvLog } from '../support/powercap-tree.js';
 
 const projects: TestProject[] = [];
 const stops: (() => void)[] = [];
+const agents: SnmpAgent[] = [];
 afterEach(async () => {
   for (const s of stops.splice(0)) s();
+  for (const a of agents.splice(0)) await a.stop();
   for (const p of projects.splice(0)) await p.cleanup();
 });
 beforeAll(async () => {
@@ -23,7 +26,9 @@ beforeAll(async () => {
 
 const PACKAGE_W = 40;
 const DRAM_W = 5;
-const NODE_W = 100;
+const OUTLET_1_W = 150;
+const OUTLET_2_W = 100;
+const COMMUNITY = 'lem-test-community';
 
 function campaign(sources: string): string {
   return `campaign_name: meters
@@ -54,14 +59,21 @@ describe('host meters around the measured window of a real campaign run', { time
       { id: 'intel-rapl:0:0', name: 'core', watts: 20 },
       { id: 'intel-rapl:0:1', name: 'dram', watts: DRAM_W },
     ];
-    stops.push(advancingPowercap(root, zones).stop, growingCsvLog(join(p.dir, 'wall.csv'), NODE_W).stop);
-    p.write(
-      'c.yaml',
-      campaign(
-        `      - {type: rapl, root: ${root}, interval_ms: 50}\n      - {type: csv, path: wall.csv, domain: node}`,
-      ),
-    );
-    const r = await p.lem(['campaign', 'run', 'c.yaml']);
+    stops.push(advancingPowercap(root, zones).stop, growingCsvLog(join(p.dir, 'outlet-2.csv'), OUTLET_2_W).stop);
+    // A PDU's outlet 1 over SNMP (a real snmpd serving deciwatts), outlet 2 from a lab meter's CSV log.
+    const agent = await startSnmpAgent(join(p.dir), COMMUNITY, OUTLET_1_W * 10);
+    agents.push(agent);
+    const snmp =
+      `{type: snmp, host: 127.0.0.1, port: ${agent.port}, oid: "${AGENT_OID}", scale: 0.1, ` +
+      'community_env: LEM_TEST_PDU_COMMUNITY, domain: pdu:outlet-1, interval_ms: 50}';
+    const sources = [
+      `{type: rapl, root: ${root}, interval_ms: 50}`,
+      snmp,
+      '{type: csv, path: outlet-2.csv, domain: pdu:outlet-2}',
+    ];
+    p.write('c.yaml', campaign(sources.map((x) => `      - ${x}`).join('\n')));
+    // The community reaches lem through its environment, by the name the config gives.
+    const r = await p.lem(['campaign', 'run', 'c.yaml'], { env: { LEM_TEST_PDU_COMMUNITY: COMMUNITY } });
     expect(r.code, r.stderr).toBe(0);
     const id = /campaign (\S+-\d{8}-\d{6}-[0-9a-f]{4})/.exec(r.stdout)![1]!;
     const m = manifestOf(p.dir, id);
@@ -79,14 +91,16 @@ describe('host meters around the measured window of a real campaign run', { time
       const s = doc.timing.measured_s;
       const byDomain = new Map(d.energies.map((f) => [f.domain, f]));
       expect(byDomain.get('cpu:package-0')).toMatchObject({ method: 'counter', invalid: null });
-      expect(byDomain.get('node')).toMatchObject({ method: 'integral', invalid: null });
+      expect(byDomain.get('pdu:outlet-1')).toMatchObject({ method: 'integral', invalid: null });
+      expect(byDomain.get('pdu:outlet-2')).toMatchObject({ method: 'integral', invalid: null });
       // The counters advance at known watts: energy over the window is watts × its length, to within what the
       // writer's timer lags on a busy machine (a value written up to tens of ms late: a few % of a 1-2 s window).
       const near = (joules: number | null, watts: number) => Math.abs(joules! / (watts * s) - 1);
       expect(near(d.layers.cpu.joules, PACKAGE_W)).toBeLessThan(0.04);
       expect(d.layers.cpu.domains).toEqual(['cpu:package-0']);
       expect(near(d.layers.dram.joules, DRAM_W)).toBeLessThan(0.04);
-      expect(near(d.layers.node.joules, NODE_W)).toBeLessThan(0.05);
+      expect(d.layers.node.domains).toEqual(['pdu:outlet-1', 'pdu:outlet-2']);
+      expect(near(d.layers.node.joules, OUTLET_1_W + OUTLET_2_W)).toBeLessThan(0.05);
       // A simulated run measured no GPU: missing, with the harness's reason, never 0.
       expect(d.layers.gpu.joules).toBeNull();
       expect(d.layers.gpu.missing).toMatch(/simulated run/);
@@ -97,6 +111,21 @@ describe('host meters around the measured window of a real campaign run', { time
       expect(d.layers.rest_of_node.note).toMatch(/unmeasured gpu/);
       expect(d.node_check.passed).toBe(true);
     }
+    // lem results aggregate and report, as processes, carry the layers on.
+    const agg = await p.lem(['results', 'aggregate', '--campaign', id, '--out', 'agg']);
+    expect(agg.code, agg.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(p.dir, 'agg', 'summary.json'), 'utf8')) as {
+      layers: { layers: Record<string, { n: number; mean_j: number | null; missing: { reason: string }[] }> }[];
+    };
+    expect(summary.layers).toHaveLength(2);
+    for (const l of summary.layers) {
+      expect(l.layers['cpu']!.n).toBe(1);
+      expect(l.layers['gpu']).toMatchObject({ n: 0, mean_j: null });
+      expect(l.layers['gpu']!.missing[0]!.reason).toMatch(/simulated run/);
+    }
+    const report = await p.lem(['results', 'report', '--campaign', id, '--out', 'report.html']);
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(join(p.dir, 'report.html'), 'utf8')).toContain('<section id="layers">');
     // The two experiments ran one after the other in one batch: their windows do not overlap.
     windows.sort((a, b) => a[0] - b[0]);
     expect(windows[1]![0]).toBeGreaterThanOrEqual(windows[0]![1]);
