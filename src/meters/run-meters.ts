@@ -91,7 +91,7 @@ export function batchMeters(env: Env, clock: ClockAssumption = SAME_HOST_CLOCK):
 /** Meters that could not start: the batch still runs, and its results say why they have no host figures. */
 function failedRun(error: string, clock: ClockAssumption): BatchMeterRun {
   return {
-    finish: async (done) => annotateAll(done, { error }, clock),
+    finish: async (done) => [`host meters did not start: ${error}`, ...annotateAll(done, { error }, clock)],
   };
 }
 
@@ -101,7 +101,9 @@ async function finishRun(
   clock: ClockAssumption,
 ): Promise<string[]> {
   const samples = await meters.stop();
-  return annotateAll(done, samples.ok ? samples.value : { error: samples.error.message }, clock);
+  if (samples.ok) return annotateAll(done, samples.value, clock);
+  const error = samples.error.message;
+  return [`host meters failed: ${error}`, ...annotateAll(done, { error }, clock)];
 }
 
 function annotateAll(

@@ -37,13 +37,37 @@ describe('batch meters on real files', () => {
     const path = writeResult(dir, doc);
     const run = await batchMeters({}).start([exp('x1', sources)]);
     expect(run).toBeDefined();
-    expect(await run!.finish([{ ...exp('x1', sources), resultPath: path }])).toEqual([]);
+    const problems = await run!.finish([{ ...exp('x1', sources), resultPath: path }]);
+    expect(problems).toEqual([expect.stringMatching(/^host meters failed: meter log .*never-written\.csv/)]);
     const after = ResultDocument.parse(JSON.parse(readFileSync(path, 'utf8')));
     expect(after.domains!.error).toMatch(/meter log .*never-written\.csv \(csv\)/);
     expect(after.domains!.layers.node.missing).toMatch(/^host meters failed: meter log/);
     expect(after.domains!.layers.gpu.joules).not.toBeNull();
     // Everything the harness wrote is as it was.
     expect({ ...after, domains: undefined }).toEqual({ ...doc, domains: undefined });
+  });
+
+  it('meters that cannot start: the batch still gets results, each saying why its host layers are missing', async () => {
+    const sources = [
+      {
+        type: 'snmp',
+        host: '127.0.0.1',
+        port: 9,
+        oid: '.1.3.6.1.2.1.1.3.0',
+        community_env: 'LEM_TEST_UNSET',
+        scale: 1,
+      },
+    ].map((x) => ({ ...x, interval_ms: 1000, timeout_ms: 100, retries: 0, domain: 'pdu:outlet-1' }));
+    const doc = buildResult(
+      { experimentId: 'x2', config: defaultConfig('vllm', 8, { measurement: { sources } }) },
+      { window: { start_unix_s: 10, end_unix_s: 20 } },
+    );
+    const path = writeResult(dir, doc);
+    const run = await batchMeters({}).start([exp('x2', sources)]);
+    const problems = await run!.finish([{ ...exp('x2', sources), resultPath: path }]);
+    expect(problems).toEqual([expect.stringMatching(/^host meters did not start: .*LEM_TEST_UNSET/)]);
+    const after = ResultDocument.parse(JSON.parse(readFileSync(path, 'utf8')));
+    expect(after.domains!.layers.node.missing).toMatch(/^host meters failed: .*environment variable LEM_TEST_UNSET/);
   });
 
   it('an experiment without sources in a metered batch keeps its result untouched', async () => {
