@@ -85,8 +85,13 @@ export async function superviseBatch(
     })),
   });
   const metered = await x.meters?.start(readable);
-  const r = await new BatchRun(x, backend, logs, state).run(spec);
-  if (metered) for (const problem of await metered.finish(completedIn(x, items))) x.progress.note(problem);
+  let r: Result<void>;
+  try {
+    r = await new BatchRun(x, backend, logs, state).run(spec);
+  } finally {
+    // Stopped whatever became of the batch (no poller outlives it); only completed attempts get figures.
+    if (metered) for (const problem of await metered.finish(completedIn(x, items))) x.progress.note(problem);
+  }
   return r.ok ? ok(true) : r;
 }
 
