@@ -48,7 +48,7 @@ export function layeredBarSpec(rows: readonly { label: string; layer: string; jp
     data: { values: rows.map((r) => ({ ...r })) },
     mark: 'bar',
     encoding: {
-      y: { field: 'label', type: 'nominal', title: null, sort: null },
+      y: { field: 'label', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
       x: { field: 'jpt', type: 'quantitative', title: 'J/output token (mean over cycles)', stack: 'zero' },
       color: { field: 'layer', type: 'nominal', sort: STACKED.map((n) => TITLES[n]), title: 'Layer' },
       order: { field: 'order', type: 'quantitative' },
