@@ -40,7 +40,8 @@ export function resultLayers(doc: ResultDocument): ResultLayers {
       ? 'not recorded: the run stopped before the host meters\u2019 figures were written into this result'
       : 'not measured: the experiment named no measurement.sources';
     const host = { joules: null, domains: [], missing: why, note: null };
-    out = { layers: { ...layers, cpu: host, dram: host, node: host, rest_of_node: host }, node_check: null, flagged: 0 };
+    const hostLayers = { cpu: host, dram: host, node: host, rest_of_node: host };
+    out = { layers: { ...layers, ...hostLayers }, node_check: null, flagged: 0 };
   }
   memo.set(doc, out);
   return out;

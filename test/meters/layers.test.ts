@@ -65,7 +65,7 @@ describe('layersOf', () => {
     expect(layers.node).toMatchObject({ joules: 190, domains: ['node'] });
   });
 
-  it('a layer with one invalid domain has no figure, with that reason; an absent layer says it was not measured', () => {
+  it('a layer with an invalid domain has no figure, with that reason; an absent layer says not measured', () => {
     const { layers, node_check } = layersOf(
       [fig('gpu:0', 100), fig('cpu:package-0', 30), fig('cpu:package-1', null, 'rapl', 'samples cover 40 %')],
       5,

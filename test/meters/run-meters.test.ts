@@ -47,7 +47,7 @@ describe('batch meters on real files', () => {
     expect({ ...after, domains: undefined }).toEqual({ ...doc, domains: undefined });
   });
 
-  it('meters that cannot start: the batch still gets results, each saying why its host layers are missing', async () => {
+  it('meters that cannot start: the batch still gets results, each saying why host layers are missing', async () => {
     const sources = [
       {
         type: 'snmp',

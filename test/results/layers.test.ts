@@ -25,7 +25,11 @@ const host = (packageW: number, nodeW: number): SourceSamples[] => [
     source: 'rapl /sys/class/powercap',
     clockOffsetS: 0,
     notes: [],
-    samples: Array.from({ length: 121 }, (_, i) => ({ t: 4997 + i * 0.125, domain: 'cpu:package-0', joules: packageW * i * 0.125 })),
+    samples: Array.from({ length: 121 }, (_, i) => ({
+      t: 4997 + i * 0.125,
+      domain: 'cpu:package-0',
+      joules: packageW * i * 0.125,
+    })),
   },
   {
     source: 'csv wall.csv',
@@ -37,16 +41,20 @@ const host = (packageW: number, nodeW: number): SourceSamples[] => [
 
 beforeAll(async () => {
   const camp = 'camp-l';
-  const metered = defaultConfig('vllm', 8, { measurement: { sources: [{ type: 'rapl', root: '/sys/class/powercap' }] } });
+  const sources = [{ type: 'rapl', root: '/sys/class/powercap' }];
+  const metered = defaultConfig('vllm', 8, { measurement: { sources } });
+  const m = { campaignId: camp, configHash: 'mmmmmmmmmmmm', config: metered };
   [60, 70].forEach((w, cycle) => {
-    const doc = buildResult({ campaignId: camp, experimentId: `m${cycle}`, configHash: 'mmmmmmmmmmmm', cycle, config: metered }, { window });
+    const doc = buildResult({ ...m, experimentId: `m${cycle}`, cycle }, { window });
     writeResult(root, { ...doc, domains: domainsBlock(doc, host(w, 900), SAME_HOST_CLOCK) });
   });
   // A metered config whose second run stopped before lem wrote the host figures.
-  writeResult(root, buildResult({ campaignId: camp, experimentId: 'm2', configHash: 'mmmmmmmmmmmm', cycle: 2, config: metered }));
-  writeResult(root, buildResult({ campaignId: camp, experimentId: 'plain', configHash: 'pppppppppppp', config: defaultConfig('vllm', 16) }));
+  writeResult(root, buildResult({ ...m, experimentId: 'm2', cycle: 2 }));
+  const plain = { campaignId: camp, configHash: 'pppppppppppp', config: defaultConfig('vllm', 16) };
+  writeResult(root, buildResult({ ...plain, experimentId: 'plain' }));
   mkdirSync(join(root, 'gpu-validation', 'bs8'), { recursive: true });
-  copyFileSync('test/fixtures/results-v3/with-gpu-usage/result.json', join(root, 'gpu-validation', 'bs8', 'result.json'));
+  const v3 = 'test/fixtures/results-v3/with-gpu-usage/result.json';
+  copyFileSync(v3, join(root, 'gpu-validation', 'bs8', 'result.json'));
   const r = await collectResults([root]);
   if (!r.ok) throw new Error(r.error.message);
   expect(r.value.skipped).toEqual([]);
@@ -72,12 +80,13 @@ describe('energy by layer in lem results aggregate', () => {
   });
 
   it('old results (v3, and v4 without domains) keep their GPU figure and show host layers as not measured', () => {
-    for (const hash of ['pppppppppppp']) {
-      const l = agg.summaryJson.layers.find((x) => x.config_hash === hash)!;
+    {
+      const l = agg.summaryJson.layers.find((x) => x.config_hash === 'pppppppppppp')!;
       expect(l.layers.gpu.n).toBe(1);
       for (const name of ['cpu', 'dram', 'node', 'rest_of_node'] as const) {
         expect(l.layers[name]).toMatchObject({ n: 0, mean_j: null });
-        expect(l.layers[name].missing).toEqual([{ reason: 'not measured: the experiment named no measurement.sources', results: 1 }]);
+        const reason = 'not measured: the experiment named no measurement.sources';
+        expect(l.layers[name].missing).toEqual([{ reason, results: 1 }]);
       }
     }
     const [header, ...rows] = parseCsv(agg.experimentsCsv) as [string[], ...string[][]];
@@ -95,7 +104,8 @@ describe('energy by layer in lem results aggregate', () => {
 
 describe('energy by layer in lem results report', () => {
   it('draws the layered bar and writes each layer, missing ones with their reason, never as 0', async () => {
-    const input = { collection, summaries: agg.summaries, warnings: agg.warnings, scope: ['camp-l'], level: 0.95, resamples: 200 };
+    const { summaries, warnings } = agg;
+    const input = { collection, summaries, warnings, scope: ['camp-l'], level: 0.95, resamples: 200 };
     const r = await buildReport(input);
     if (!r.ok) throw new Error(r.error.message);
     const html = r.value.html;

@@ -26,9 +26,10 @@ const STACKED: readonly LayerName[] = ['gpu', 'cpu', 'dram', 'rest_of_node'];
 const COLUMNS: readonly LayerName[] = ['gpu', 'cpu', 'dram', 'rest_of_node', 'node'];
 
 function cell(s: LayerStat, experiments: number): string {
-  if (s.mean_j === null) return `missing\n${s.missing.map((m) => m.reason).join('; ')}`;
+  const reasons = s.missing.map((m) => m.reason).join('; ');
+  if (s.mean_j === null) return `missing\n${reasons}`;
   const perTok = s.mean_j_per_output_token === null ? 'J/tok n/a' : `${fmt(s.mean_j_per_output_token)} J/tok`;
-  const partial = s.n < experiments ? ` (${s.n} of ${experiments}; missing: ${s.missing.map((m) => m.reason).join('; ')})` : '';
+  const partial = s.n < experiments ? ` (${s.n} of ${experiments}; missing: ${reasons})` : '';
   return `${perTok}\n${fmt(s.mean_j)} J${partial}`;
 }
 
