@@ -1,3 +1,4 @@
+import { batchMeters } from '../meters/run-meters.js';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { EXTERNAL_BACKEND } from '../config/backends.js';
@@ -85,7 +86,9 @@ export async function executePacked(
   const aid = node.value?.inventory.source === 'pretend' ? ' (pretend GPUs, LEM_GPUS)' : '';
   progress.note(`placement: pack on GPU ${usable.join(', ')}${aid}`);
   const paths = project.paths;
-  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal, pack: { gpus: usable } });
+  // Host meters see the whole host: batches running side by side share what they read (docs/placement.md).
+  const meters = batchMeters(project.env);
+  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal, meters, pack: { gpus: usable } });
   try {
     return await runner.run();
   } finally {

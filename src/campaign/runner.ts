@@ -4,6 +4,7 @@ import { groupIntoBatches } from './batching.js';
 import { countStatuses, remainingWork, type ManifestEntry, type StatusCounts } from './manifest.js';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
+import type { BatchMeters } from '../meters/run-meters.js';
 import type { Executor } from './run/executor.js';
 import { collectFinished } from './run/recovery.js';
 import { superviseBatch, type SupervisorContext } from './run/supervisor.js';
@@ -27,6 +28,8 @@ export interface RunnerOptions {
    * executor's target `backend@<gpus>`. Absent: one batch at a time, in the backend's own target.
    */
   readonly pack?: { readonly gpus: readonly number[] } | undefined;
+  /** Host meters around each batch (measurement.sources). */
+  readonly meters?: BatchMeters;
 }
 
 export interface RunOutcome {
@@ -164,7 +167,9 @@ export class CampaignRunner {
 
   private supervisorContext(): SupervisorContext {
     const c = this.o.plan.campaign;
-    return { ...this.common(), signal: this.o.signal, timeoutS: c.experiment_timeout_s, thermalGapS: c.thermal_gap_s };
+    const meters = this.o.meters ? { meters: this.o.meters } : {};
+    const limits = { timeoutS: c.experiment_timeout_s, thermalGapS: c.thermal_gap_s };
+    return { ...this.common(), signal: this.o.signal, ...limits, ...meters };
   }
 
   private batchesOf(entries: readonly ManifestEntry[]): StoredExperiment[][] {

@@ -13,6 +13,7 @@ import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
 import { LocalDockerExecutor } from './run/local-docker-executor.js';
 import { guardTargets } from './run/recovery.js';
+import { batchMeters, preflightMeters } from '../meters/run-meters.js';
 import { CampaignRunner, type RunOutcome } from './runner.js';
 import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
 import { readOwned } from './owned-targets.js';
@@ -102,6 +103,9 @@ async function executeLocked(
 ): Promise<Result<RunOutcome>> {
   const unsupported = lemStartedServers(plan);
   if (!unsupported.ok) return unsupported;
+  // Host meters the configs name must be readable before any backend starts (an unreadable one stops the run).
+  const metersReadable = await preflightMeters(plan.experiments, project.env);
+  if (!metersReadable.ok) return metersReadable;
   if (plan.campaign.placement === 'pack') return executePacked(docker, project, store, plan, { ...opts, stopGraceMs });
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
@@ -169,7 +173,8 @@ async function executeLocked(
 
   const { progress, signal } = opts;
   const paths = project.paths;
-  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal });
+  const meters = batchMeters(project.env);
+  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal, meters });
   try {
     return await runner.run();
   } finally {

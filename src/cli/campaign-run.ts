@@ -71,6 +71,7 @@ export class CampaignRunCommand extends LemCommand {
       { StoredPlan },
       { runCampaignCommand },
       images,
+      { preflightMeters },
     ] = await Promise.all([
       import('../config/load.js'),
       import('../campaign/planner.js'),
@@ -79,6 +80,7 @@ export class CampaignRunCommand extends LemCommand {
       import('../campaign/stored-plan.js'),
       import('./run-support.js'),
       import('../project/images.js'),
+      import('../meters/run-meters.js'),
     ]);
     const limits = configLimits();
     if (!limits.ok) return limits;
@@ -99,6 +101,9 @@ export class CampaignRunCommand extends LemCommand {
       plan.experiments.map((e) => e.backend),
     );
     if (missing.length > 0) return err(images.missingImagesError(missing));
+    // Likewise an unreadable host meter (RAPL permissions, an unreachable PDU): refused before the campaign exists.
+    const meters = await preflightMeters(plan.experiments, c.value.project.env);
+    if (!meters.ok) return meters;
     const store = createCampaign(c.value.project, plan, loaded.value.path);
     const id = store.current.campaign_id;
     if (!this.json)
