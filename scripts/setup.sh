@@ -4,7 +4,7 @@
 # .ci/run calls this same script, so CI proves what the README promises.
 #
 #   bash scripts/setup.sh            lem, the demo and the tests
-#   LEM_SETUP_SKIP_TEST_DEPS=1 ...   leave out what only `npm test` needs (chromium, pytest, a test Slurm)
+#   LEM_SETUP_SKIP_TEST_DEPS=1 ...   leave out what only `npm test` needs (chromium, pytest, snmpd, a test Slurm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -28,6 +28,8 @@ if [ -z "${LEM_SETUP_SKIP_TEST_DEPS:-}" ]; then
   # npm test runs the harness's pytest suite with Debian's python3 (scripts/pytest.sh), never a pyenv one.
   /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
   /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need+=(python3-jsonschema)
+  # The SNMP meter's tests poll a real agent on 127.0.0.1 (Debian's snmpd, started by the test itself).
+  [ -x /usr/sbin/snmpd ] || need+=(snmpd)
   # The Slurm executor's tests submit real jobs to a single-node Slurm (scripts/slurm-up.sh).
   command -v slurmctld >/dev/null || need+=(slurm-wlm)
   command -v munged >/dev/null || need+=(munge)

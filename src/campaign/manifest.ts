@@ -16,6 +16,8 @@ export const ManifestEntry = z.strictObject({
   /** The experiment file the config came from (mode 1), or null for a generated grid point. */
   config_source: z.string().nullable(),
   container: z.string().nullable(),
+  /** The node's GPUs (indices) the last attempt ran on, with `placement: pack`; absent for serial placement. */
+  gpus: z.array(z.int().nonnegative()).optional(),
   status: ExperimentStatus,
   attempts: z.int().nonnegative(),
   started_at: z.string().nullable(),

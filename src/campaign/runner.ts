@@ -4,9 +4,14 @@ import { groupIntoBatches } from './batching.js';
 import { countStatuses, remainingWork, type ManifestEntry, type StatusCounts } from './manifest.js';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
+import type { BatchMeters } from '../meters/run-meters.js';
 import type { Executor } from './run/executor.js';
 import { collectFinished } from './run/recovery.js';
 import { superviseBatch, type SupervisorContext } from './run/supervisor.js';
+import { dispatchPacked } from '../placement/dispatch.js';
+import { gpuNeed } from '../placement/gpu-need.js';
+import { splitByNeed } from '../placement/split.js';
+import { placedTarget } from '../placement/target.js';
 import type { StoredExperiment, StoredPlan } from './stored-plan.js';
 
 export interface RunnerOptions {
@@ -18,6 +23,13 @@ export interface RunnerOptions {
   readonly signal: AbortSignal;
   /** How long a stopping harness may take before its target is stopped under it. */
   readonly stopGraceMs?: number;
+  /**
+   * `placement: pack`: the GPUs lem may use; batches then run in parallel on disjoint sets of them, each in the
+   * executor's target `backend@<gpus>`. Absent: one batch at a time, in the backend's own target.
+   */
+  readonly pack?: { readonly gpus: readonly number[] } | undefined;
+  /** Host meters around each batch (measurement.sources). */
+  readonly meters?: BatchMeters;
 }
 
 export interface RunOutcome {
@@ -27,8 +39,9 @@ export interface RunOutcome {
 }
 
 /**
- * The dispatch loop: batches of experiments go to the executor one at a time; every event is folded into the
- * durable manifest before the next step. Completed experiments are never dispatched again.
+ * The dispatch loop: batches of experiments go to the executor, one at a time (serial placement) or several at
+ * once on disjoint GPU sets (`placement: pack`); every event is folded into the durable manifest as it comes.
+ * Completed experiments are never dispatched again.
  */
 export class CampaignRunner {
   private readonly byId: Map<string, StoredExperiment>;
@@ -40,7 +53,7 @@ export class CampaignRunner {
   }
 
   async run(): Promise<Result<RunOutcome>> {
-    const { store, plan, progress, signal } = this.o;
+    const { store, plan, progress } = this.o;
     const settings = plan.campaign;
     const counts0 = countStatuses(store.current);
     const failedForGood = store.current.experiments.filter(
@@ -53,26 +66,75 @@ export class CampaignRunner {
     store.setStatus('running');
 
     const ctx = this.supervisorContext();
+    const batches = this.batchesOf(remainingWork(store.current, settings.retries));
+    const r = this.o.pack
+      ? await this.dispatchPacked(ctx, batches, this.o.pack.gpus)
+      : await this.dispatch(ctx, batches);
+    if (!r.ok) return r;
+    return ok(this.conclude());
+  }
+
+  /** Serial placement: one batch at a time; retries go next, ahead of the rest of the plan. */
+  private async dispatch(ctx: SupervisorContext, batches: StoredExperiment[][]): Promise<Result<void>> {
     let first = true;
-    let queue = this.batchesOf(remainingWork(store.current, settings.retries));
-    while (queue.length > 0 && !signal.aborted) {
+    let queue = batches;
+    while (queue.length > 0 && !this.o.signal.aborted) {
       const batch = queue.shift()!;
       const r = await superviseBatch(ctx, batch[0]!.backend, batch, first);
       if (!r.ok) return r;
       if (r.value) first = false;
-      // Retries and experiments a dying target never reached go next, ahead of the rest of the plan.
-      const again = batch.filter((e) => {
-        const m = store.entry(e.id);
-        return (
-          m.status === 'pending' ||
-          (m.status === 'failed' && m.attempts <= settings.retries) ||
-          (m.status === 'interrupted' && !signal.aborted)
-        );
-      });
-      if (again.length > 0 && !signal.aborted)
-        queue = [...this.batchesOf(again.map((e) => store.entry(e.id))), ...queue];
+      queue = [...this.batchesOf(this.leftover(batch, this.o.signal)), ...queue];
     }
-    return ok(this.conclude());
+    return ok(undefined);
+  }
+
+  /**
+   * Pack placement: batches in parallel on disjoint GPU sets. An error in one batch (a refusal, a target that
+   * cannot be brought back) stops the others, as Ctrl-C would, before it is returned. A GPU set's first batch of
+   * this run has no thermal gap before it.
+   */
+  private async dispatchPacked(
+    ctx: SupervisorContext,
+    batches: StoredExperiment[][],
+    gpus: readonly number[],
+  ): Promise<Result<void>> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    this.o.signal.addEventListener('abort', onAbort, { once: true });
+    if (this.o.signal.aborted) stop.abort();
+    const used = new Set<string>();
+    try {
+      return await dispatchPacked({
+        gpus,
+        batches: splitByNeed(batches),
+        need: (b) => ({ backend: b[0]!.backend, ...gpuNeed(b[0]!.config) }),
+        signal: stop.signal,
+        onError: () => stop.abort(),
+        run: async (batch, set) => {
+          const target = placedTarget(batch[0]!.backend, set);
+          const r = await superviseBatch({ ...ctx, signal: stop.signal, gpus: set }, target, batch, !used.has(target));
+          if (!r.ok) return r;
+          if (r.value) used.add(target);
+          return ok(splitByNeed(this.batchesOf(this.leftover(batch, stop.signal))));
+        },
+      });
+    } finally {
+      this.o.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** What of a batch runs again: retries, and experiments a dying target never reached (unless stopping). */
+  private leftover(batch: readonly StoredExperiment[], signal: AbortSignal): ManifestEntry[] {
+    const { store, plan } = this.o;
+    if (signal.aborted) return [];
+    return batch
+      .map((e) => store.entry(e.id))
+      .filter(
+        (m) =>
+          m.status === 'pending' ||
+          (m.status === 'failed' && m.attempts <= plan.campaign.retries) ||
+          m.status === 'interrupted',
+      );
   }
 
   private conclude(): RunOutcome {
@@ -105,7 +167,9 @@ export class CampaignRunner {
 
   private supervisorContext(): SupervisorContext {
     const c = this.o.plan.campaign;
-    return { ...this.common(), signal: this.o.signal, timeoutS: c.experiment_timeout_s, thermalGapS: c.thermal_gap_s };
+    const meters = this.o.meters ? { meters: this.o.meters } : {};
+    const limits = { timeoutS: c.experiment_timeout_s, thermalGapS: c.thermal_gap_s };
+    return { ...this.common(), signal: this.o.signal, ...limits, ...meters };
   }
 
   private batchesOf(entries: readonly ManifestEntry[]): StoredExperiment[][] {

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
 import type Docker from 'dockerode';
@@ -10,26 +9,15 @@ import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-exec
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
 import { acquireLock, lockPathIn, releaseLock } from '../core/pid-lock.js';
-import { z } from 'zod';
 import { ManifestStore } from './manifest-store.js';
 import type { ProgressReporter } from './progress.js';
 import { LocalDockerExecutor } from './run/local-docker-executor.js';
 import { guardTargets } from './run/recovery.js';
+import { batchMeters, preflightMeters } from '../meters/run-meters.js';
 import { CampaignRunner, type RunOutcome } from './runner.js';
 import { loadPlan, savePlan, type StoredPlan } from './stored-plan.js';
-
-function readOwned(file: string): Result<Set<string>> {
-  if (!existsSync(file)) return ok(new Set());
-  try {
-    const parsed = z.array(z.string()).safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (parsed.success) return ok(new Set(parsed.data));
-    return err(
-      lemError(ErrorCode.STATE_CORRUPT, `${file} is not a list of backend names: ${parsed.error.issues[0]?.message}`),
-    );
-  } catch (e) {
-    return err(lemError(ErrorCode.STATE_CORRUPT, `${file} cannot be read: ${(e as Error).message}`));
-  }
-}
+import { readOwned } from './owned-targets.js';
+import { executePacked } from './packed-session.js';
 
 /** Freezes a plan into a new campaign folder: plan.json plus a manifest with every experiment pending. */
 export function createCampaign(project: Project, plan: StoredPlan, campaignFile: string): ManifestStore {
@@ -140,6 +128,10 @@ async function executeLocked(
 ): Promise<Result<RunOutcome>> {
   const unsupported = lemStartedServers(plan);
   if (!unsupported.ok) return unsupported;
+  // Host meters the configs name must be readable before any backend starts (an unreadable one stops the run).
+  const metersReadable = await preflightMeters(plan.experiments, project.env);
+  if (!metersReadable.ok) return metersReadable;
+  if (plan.campaign.placement === 'pack') return executePacked(docker, project, store, plan, { ...opts, stopGraceMs });
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
@@ -206,7 +198,8 @@ async function executeLocked(
 
   const { progress, signal } = opts;
   const paths = project.paths;
-  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal });
+  const meters = batchMeters(project.env);
+  const runner = new CampaignRunner({ store, plan, executor, paths, progress, signal, meters });
   try {
     return await runner.run();
   } finally {

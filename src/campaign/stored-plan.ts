@@ -27,6 +27,9 @@ export const StoredPlan = z.object({
     thermal_gap_s: campaign.thermal_gap_s,
     // Absent in Plan means "each experiment decides"; the runner needs a plain yes or no.
     force_cold_start: campaign.force_cold_start.unwrap().default(false),
+    // Plans written before placement existed ran serially.
+    placement: campaign.placement,
+    gpu_ids: campaign.gpu_ids,
   }),
   experiments: z.array(
     z.looseObject({

@@ -81,18 +81,28 @@ export class BackendsDownCommand extends BackendsCommand {
     category: 'Backends',
     description: 'Stop and remove backend containers',
     details:
-      'Removes the named backends (default: all of this project). Results and state live on the host and are kept.',
+      'Removes the named backends (default: all of this project), with their per-GPU-set containers ' +
+      '(placement: pack). Results and state live on the host and are kept.',
     examples: [['Stop every backend', '$0 backends down']],
   });
 
   async run(): Promise<Result<void>> {
     const t = await this.targets();
     if (!t.ok) return t;
+    const { gpuSetContainers, removeContainer } = await import('../placement/gpu-set-containers.js');
     for (const c of t.value.containers.values()) {
       const before = await c.state();
       const r = await c.down();
       if (!r.ok) return r;
       this.print(`${c.service}: ${before.kind === 'absent' ? 'was not running' : 'removed'}`);
+      // Containers of the backend on GPU sets (placement: pack), left by a run with --keep-backends.
+      const sets = await gpuSetContainers(t.value.docker, t.value.project.name, c.service, c.containerName);
+      if (!sets.ok) return sets;
+      for (const name of sets.value) {
+        const gone = await removeContainer(t.value.docker, name);
+        if (!gone.ok) return gone;
+        this.print(`${c.service}: removed ${name}`);
+      }
     }
     return ok(undefined);
   }
@@ -125,14 +135,23 @@ export class BackendsStatusCommand extends BackendsCommand {
       const container = c.containerName;
       rows.push({ backend: c.service, container, state: st.kind, checked_by: checkedBy, detail, image });
     }
-    if (this.json) this.printJson({ backends: rows });
-    else
+    // The GPUs `placement: pack` would place experiments on (LEM_GPUS: pretend ones, a test aid).
+    const [{ probeInventory }, { describeInventory }] = await Promise.all([
+      import('../placement/inventory-probe.js'),
+      import('../placement/inventory.js'),
+    ]);
+    const inv = await probeInventory({ pretendGpus: t.value.project.pretendGpus });
+    if (!inv.ok) return inv;
+    if (this.json) this.printJson({ backends: rows, gpus: inv.value });
+    else {
       this.print(
         formatTable(
           ['backend', 'container', 'state', 'image'],
           rows.map((r) => [r.backend, r.container, r.detail, r.image]),
         ),
       );
+      this.print(`gpus: ${describeInventory(inv.value)}`);
+    }
     return ok(undefined);
   }
 }

@@ -28,6 +28,18 @@ async function slurmReady(loaded: LoadedCampaign, plan: StoredPlan, dir: string)
   return ok(r.value.checked ? undefined : `results folder not checked for being shared: ${r.value.detail}`);
 }
 
+/** `placement: pack` against this node's GPUs, each problem at its line: before a campaign is created. */
+async function checkPlacement(loaded: LoadedCampaign, pretendGpus: string | undefined): Promise<Result<void>> {
+  if (loaded.settings.placement !== 'pack') return ok(undefined);
+  const [{ placementPreflight }, { campaignLocator }] = await Promise.all([
+    import('../placement/preflight.js'),
+    import('../placement/locate.js'),
+  ]);
+  const at = campaignLocator(loaded);
+  const r = await placementPreflight(loaded.file, loaded.settings, loaded.experiments, at, pretendGpus);
+  return r.ok ? ok(undefined) : r;
+}
+
 export class CampaignRunCommand extends LemCommand {
   static override paths = [['campaign', 'run']];
   static override usage = Command.Usage({
@@ -38,6 +50,10 @@ export class CampaignRunCommand extends LemCommand {
       .state/campaigns/<id>/ (plan.json, manifest.json, journal.jsonl, logs/), starts only the backend
       containers the plan needs, and dispatches experiments into them with docker exec in planned order.
       Consecutive experiments that share a loaded engine run in one exec. Results go to results/<id>/.
+
+      With \`placement: pack\` experiments run side by side on disjoint sets of this node's GPUs (listed by
+      nvidia-smi; LEM_GPUS=<n> declares n pretend GPUs instead, a test aid for machines without GPUs), one
+      container per (backend, GPU set); see docs/placement.md.
 
       Ctrl-C stops the running experiment cleanly and prints how to resume; a killed run is finished with
       \`lem campaign resume <id>\`. Exit codes: 0 all completed, 1 failures, 2 bad input, 130/143 interrupted.
@@ -82,6 +98,7 @@ export class CampaignRunCommand extends LemCommand {
       { StoredPlan },
       { runCampaignCommand },
       images,
+      { preflightMeters },
     ] = await Promise.all([
       import('../config/load.js'),
       import('../campaign/planner.js'),
@@ -90,6 +107,7 @@ export class CampaignRunCommand extends LemCommand {
       import('../campaign/stored-plan.js'),
       import('./run-support.js'),
       import('../project/images.js'),
+      import('../meters/run-meters.js'),
     ]);
     const limits = configLimits();
     if (!limits.ok) return limits;
@@ -97,6 +115,8 @@ export class CampaignRunCommand extends LemCommand {
     if (!loaded.ok) return loaded;
     for (const w of loaded.value.warnings) this.warn(w);
     const plan = StoredPlan.parse(planCampaign(loaded.value));
+    const placed = await checkPlacement(loaded.value, projectOptions(this.project).pretendGpus);
+    if (!placed.ok) return placed;
     if (this.dryRun) return this.showDryRun(plan);
 
     const c = await connect(projectOptions(this.project));
@@ -108,6 +128,9 @@ export class CampaignRunCommand extends LemCommand {
       plan.experiments.map((e) => e.backend),
     );
     if (missing.length > 0) return err(images.missingImagesError(missing));
+    // Likewise an unreadable host meter (RAPL permissions, an unreachable PDU): refused before the campaign exists.
+    const meters = await preflightMeters(plan.experiments, c.value.project.env);
+    if (!meters.ok) return meters;
     if ((plan.campaign as { executor?: string }).executor === 'slurm') {
       // Checked before the campaign is created: bad Slurm settings leave nothing behind and submit nothing.
       const ready = await slurmReady(loaded.value, plan, c.value.project.paths.hostResults);

@@ -22,8 +22,9 @@ export class DoctorCommand extends LemCommand {
     description: 'Check that this machine can run lem campaigns',
     details: `
       Checks the Docker engine (reachable, version), docker compose, the NVIDIA container runtime and GPUs,
-      which backend images are present, free disk space for results, and which meters besides the GPU
-      (measurement.sources) this machine can read. Exits 1 when a required check fails.
+      the GPU inventory \`placement: pack\` schedules on (LEM_GPUS=<n> declares n pretend GPUs: a test aid
+      for machines without GPUs), which backend images are present, free disk space for results, and which
+      meters besides the GPU (measurement.sources) this machine can read. Exits 1 when a required check fails.
     `,
     examples: [['Check the machine', '$0 doctor']],
   });
@@ -80,6 +81,7 @@ export class DoctorCommand extends LemCommand {
         'no GPU visible on this host',
       ),
     );
+    checks.push(await inventoryCheck(options.pretendGpus));
     const { probeSources, sourceChecks } = await import('../meters/doctor-sources.js');
     checks.push(...sourceChecks(await probeSources('/sys/class/powercap', process.env)));
 
@@ -145,6 +147,17 @@ async function slurmChecksFor(campaign: string | undefined, resultsDir: string):
   }
   const path = process.env['PATH'] ?? '';
   return ok(await slurmChecks(slurmCommands(), section, { path, resultsDir, waitS: 60 }));
+}
+
+/** The GPUs `placement: pack` would place experiments on; pretend ones (LEM_GPUS) are said to be a test aid. */
+async function inventoryCheck(pretendGpus: string | undefined): Promise<Check> {
+  const [{ probeInventory }, { describeInventory }] = await Promise.all([
+    import('../placement/inventory-probe.js'),
+    import('../placement/inventory.js'),
+  ]);
+  const inv = await probeInventory({ pretendGpus });
+  if (!inv.ok) return { name: 'gpu inventory', ok: false, detail: inv.error.message };
+  return { name: 'gpu inventory', ok: inv.value.gpus.length > 0, optional: true, detail: describeInventory(inv.value) };
 }
 
 function commandCheck(name: string, candidates: [string, string[]][], optional: boolean, missing: string): Check {

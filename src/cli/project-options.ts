@@ -6,7 +6,8 @@ import type { ProjectOptions } from '../project/project.js';
  * their runs with it), LEM_GPU=1/0 forces compose.gpu.yaml on or off. The environment is passed on for
  * compose.yaml's `${VAR}` interpolation and the secrets passed by name; `LEM_UID`/`LEM_GID` default to the invoking
  * user, so compose.yaml's `user: "${LEM_UID}:${LEM_GID}"` runs a backend as that user and its result files are
- * the user's on the host.
+ * the user's on the host. LEM_GPUS=<n> is a test aid: n pretend GPUs for `placement: pack` on a machine without
+ * GPUs (their containers get the GPU set as an environment variable only); never a default.
  */
 export function projectOptions(
   explicitDir: string | undefined,
@@ -21,6 +22,7 @@ export function projectOptions(
     gpu: gpu ? gpu === '1' : undefined,
     cwd,
     env: { ...ids, ...env },
+    pretendGpus: env['LEM_GPUS'] || undefined,
     docker: { trace: dockerTraceEnabled(env) ? traceToStderr : undefined },
   };
 }

@@ -103,8 +103,8 @@ export const MeasurementSection = z.strictObject({
   sample_interval_ms: z.int().min(10).max(10_000).default(100),
   /** 0 disables the sampler (used to measure its own overhead). */
   sampling: z.boolean().default(true),
-  /** NVML sweeps from a thread of the harness or from a separate sampling process (docs/metrics.md). */
-  sampler: z.enum(['thread', 'process']).default('thread'),
+  /** NVML sweeps from a separate sampling process (default) or a thread of the harness: docs/metrics.md says why. */
+  sampler: z.enum(['thread', 'process']).default('process'),
   /** Every sweep reads energy and power; every k-th also clocks, temperature, memory, utilisation, pstate, reasons. */
   slow_fields_every: z.int().min(1).max(1000).default(10),
   /** loaded_idle baseline: seconds of idle with the engine loaded, before warmup (0 skips it). */

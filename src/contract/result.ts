@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DomainsBlock } from './domains.js';
+import { MeasureWindow } from './measure-window.js';
 import { ServingBlock } from './serving.js';
 
 /**
@@ -256,9 +258,6 @@ export const Uncertainty = z.strictObject({
   high: num,
 });
 
-/** The measured window: the length it was extended to (min_measure_s) and how many whole passes over the prompts. */
-export const MeasureWindow = z.strictObject({ target_s: nnum, passes: z.int().nonnegative().nullable() });
-
 export const ResultDocument = z.strictObject({
   schema_version: z.literal(4),
   simulated: z.boolean(),
@@ -286,6 +285,8 @@ export const ResultDocument = z.strictObject({
   uncertainty: Uncertainty.nullable(),
   warnings: z.array(z.string()),
   serving: ServingBlock.optional(),
+  /** Energy per domain and layer from host meters (domains.ts); only where measurement.sources named some. */
+  domains: DomainsBlock.optional(),
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });
 export type ResultDocument = z.infer<typeof ResultDocument>;

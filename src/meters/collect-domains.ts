@@ -69,15 +69,13 @@ async function startLive(s: LiveSource, o: MeterRunOptions): Promise<Result<Live
     timeoutMs: s.timeout_ms,
     retries: s.retries,
   };
-  const p = await startSnmpPoller(target, s.interval_ms, {
-    ...(o.env ? { env: o.env } : {}),
-    ...(o.now ? { now: o.now } : {}),
-  });
+  const p = await startSnmpPoller(target, s.interval_ms, { env: o.env, ...(o.now ? { now: o.now } : {}) });
   return p.ok ? ok({ label, stop: () => p.value.stop() }) : p;
 }
 
 export interface MeterRunOptions {
-  readonly env?: NodeJS.ProcessEnv;
+  /** The user's environment, from the CLI edge (project.env): the SNMP community is read from it by name. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** lem's clock, seconds since the epoch (the live meters stamp their samples with it). */
   readonly now?: () => number;
 }
@@ -91,10 +89,7 @@ export interface RunningMeters {
  * Starts the live meters of a source list (RAPL, SNMP) before the window; logs are only read at stop, since the
  * tools writing them run alongside. A meter that cannot start stops the ones already started and is the error.
  */
-export async function startMeters(
-  sources: readonly MeterSource[],
-  o: MeterRunOptions = {},
-): Promise<Result<RunningMeters>> {
+export async function startMeters(sources: readonly MeterSource[], o: MeterRunOptions): Promise<Result<RunningMeters>> {
   const live: LiveHandle[] = [];
   for (const s of sources) {
     if (isLog(s)) continue;

@@ -20,7 +20,7 @@ export interface AsyncPoller {
 export async function startSnmpPoller(
   target: SnmpTarget,
   intervalMs: number,
-  options: { readonly env?: NodeJS.ProcessEnv; readonly now?: () => number } = {},
+  options: { readonly env: Readonly<Record<string, string | undefined>>; readonly now?: () => number },
 ): Promise<Result<AsyncPoller>> {
   const community = communityFrom(target, options.env);
   if (!community.ok) return community;

@@ -22,7 +22,8 @@ export interface SnmpTarget {
   readonly retries: number;
 }
 
-export function communityFrom(target: SnmpTarget, env: NodeJS.ProcessEnv = process.env): Result<string> {
+/** `env` is the user's environment as the CLI edge passes it (project.env): library code never reads process.env. */
+export function communityFrom(target: SnmpTarget, env: Readonly<Record<string, string | undefined>>): Result<string> {
   const value = env[target.communityEnv];
   if (value === undefined || value === '') {
     const name = target.communityEnv;

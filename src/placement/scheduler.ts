@@ -30,7 +30,7 @@ export interface Placement {
 export class GpuScheduler {
   private readonly all: readonly number[];
   private readonly free: Set<number>;
-  private readonly queue: readonly PlacementRequest[];
+  private readonly queue: PlacementRequest[] = [];
   private readonly started = new Set<number>();
   private head = 0;
   private readonly runningByKey = new Map<string, Placement>();
@@ -42,14 +42,22 @@ export class GpuScheduler {
   constructor(gpus: readonly number[], requests: readonly PlacementRequest[]) {
     this.all = [...new Set(gpus)].sort((a, b) => a - b);
     this.free = new Set(this.all);
-    this.queue = requests;
+    this.add(requests);
+  }
+
+  /**
+   * Queues more requests behind the ones given so far (a runner's retries). Keys must be new. A request that can
+   * never fit (more GPUs than usable, a pin outside them) is a RangeError: the campaign's check refuses those first.
+   */
+  add(requests: readonly PlacementRequest[]): void {
     for (const r of requests) {
       const n = r.pins ? r.pins.length : r.count;
       if (n > this.all.length) throw new RangeError(`${r.key} needs ${n} GPUs; only ${this.all.length} are usable`);
       for (const g of r.pins ?? []) {
-        if (!this.free.has(g)) throw new RangeError(`${r.key} is pinned to GPU ${g}, which is not usable`);
+        if (!this.all.includes(g)) throw new RangeError(`${r.key} is pinned to GPU ${g}, which is not usable`);
       }
     }
+    this.queue.push(...requests);
   }
 
   /** Requests not yet started. */

@@ -31,6 +31,8 @@ export interface Project {
   readonly paths: SharedPaths;
   /** The user's environment (from the CLI): the secrets a service passes by name are read from it. */
   readonly env: Variables;
+  /** The test aid LEM_GPUS as given: pretend GPUs for `placement: pack` on a machine without any. */
+  readonly pretendGpus?: string | undefined;
 }
 
 /** How to find and name a project; the CLI fills these from its options and environment. */
@@ -46,6 +48,8 @@ export interface ProjectOptions {
   readonly env: Variables;
   /** How to talk to Docker (the CLI sets a call trace for DEBUG=lem:docker). */
   readonly docker?: DockerOptions | undefined;
+  /** LEM_GPUS, a test aid: this many pretend GPUs instead of the node's inventory. */
+  readonly pretendGpus?: string | undefined;
 }
 
 export function resolveProjectDir(o: Pick<ProjectOptions, 'dir' | 'cwd'>): Result<string> {
@@ -74,7 +78,7 @@ export function projectName(dir: string, override?: string): string {
 /** Reads compose.yaml (with compose.gpu.yaml when GPUs are used) and the shared folders. */
 export function openProject(
   dir: string,
-  o: Pick<ProjectOptions, 'name' | 'gpu' | 'env'>,
+  o: Pick<ProjectOptions, 'name' | 'gpu' | 'env' | 'pretendGpus'>,
   engine: { gpuRuntime: boolean } | undefined,
 ): Result<Project> {
   // lem's own state is always <project>/.state; a backend may see only its batches/ (read-only) and cache/.
@@ -107,7 +111,8 @@ export function openProject(
     containerResults: CONTAINER_RESULTS,
     containerBatches: CONTAINER_BATCHES,
   };
-  return ok({ dir, name: projectName(dir, o.name), compose: compose.value, paths, env: o.env });
+  const name = projectName(dir, o.name);
+  return ok({ dir, name, compose: compose.value, paths, env: o.env, pretendGpus: o.pretendGpus });
 }
 
 /** The project for commands that only read its files (no Docker engine needed). */

@@ -1,6 +1,7 @@
 import type { Collection } from './collect.js';
 import { toCsv, type Cell } from './csv.js';
 import { experimentsTable } from './experiments-table.js';
+import { layerSummaries, type LayerSummary } from './layers.js';
 import { HEADLINE_METRICS } from './metrics.js';
 import { startSummaries, type ConfigSummary, type SummaryOptions } from './summary.js';
 import type { InvalidResult } from './validity.js';
@@ -26,6 +27,8 @@ export interface SummaryJson {
   definitions: Record<string, string>;
   metrics: { key: string; label: string; unit: string; better: 'lower' | 'higher' }[];
   configs: ConfigSummary[];
+  /** Energy by layer (GPU, CPU, DRAM, node, rest of node) per row of configs; missing layers say why. */
+  layers: LayerSummary[];
   warnings: ResultWarning[];
   skipped: { path: string; reason: string }[];
   superseded: string[];
@@ -57,6 +60,9 @@ export const DEFINITIONS: Record<string, string> = {
   adjusted_j_per_output_token: '(gross energy - idle baseline power x window) / output tokens',
   ttft: 'request sent to first token received',
   e2e: 'client-side request latency',
+  layers:
+    'energy over the measured window by layer: gpu (NVML in the harness), cpu (RAPL packages), dram, node (a PDU or' +
+    ' wall meter), rest_of_node = node - measured components; mean over the cycles that have a figure (docs/meters.md)',
 };
 
 const NO_VALIDITY_NOTE: ValidityNote = { invalid: [], includeInvalid: false, notAssessed: 0 };
@@ -91,6 +97,7 @@ export async function aggregate(
       definitions: DEFINITIONS,
       metrics: HEADLINE_METRICS.map(({ key, label, unit, better }) => ({ key, label, unit, better })),
       configs: summaries,
+      layers: layerSummaries(results),
       warnings,
       skipped: collection.skipped,
       superseded: collection.superseded.map((r) => r.path),

@@ -2,6 +2,8 @@ import type { Distribution, ResultDocument } from '../contract/result.js';
 import { descriptors as describe, flattenConfig, variedKeys, type Descriptors } from './config-params.js';
 import type { CollectedResult } from './collect.js';
 import type { Cell } from './csv.js';
+import { perToken, resultLayers } from './layers.js';
+import { LAYER_NAMES, type LayerName } from '../contract/domains.js';
 
 /**
  * experiments.csv: one row per experiment and cycle (latest attempt), every scalar metric its own column,
@@ -25,6 +27,13 @@ const dist = (name: string, get: (d: ResultDocument) => Distribution | null): Co
   (['n', 'mean', 'p50', 'p90', 'p95', 'p99', 'min', 'max'] as const).map((f) => [`${name}_${f}`, (d: ResultDocument) => get(d)?.[f] ?? null] as const);
 
 const fraction = (f: keyof NonNullable<ResultDocument['thermal']['fractions']>): Column => [`throttle_${f}_fraction`, (d) => d.thermal.fractions?.[f] ?? null];
+
+/** Energy by layer (GPU, CPU, DRAM, node, rest of node): J, J/output token, and why it is missing (never 0). */
+const layerColumns = (n: LayerName): Column[] => [
+  [`layer_${n}_j`, (d) => resultLayers(d).layers[n].joules],
+  [`layer_${n}_j_per_output_token`, (d) => perToken(resultLayers(d).layers[n].joules, d)],
+  [`layer_${n}_missing`, (d) => resultLayers(d).layers[n].missing],
+];
 
 export const EXPERIMENT_COLUMNS: readonly Column[] = [
   ['campaign_id', (d) => d.experiment.campaign_id],
@@ -127,6 +136,10 @@ export const EXPERIMENT_COLUMNS: readonly Column[] = [
   ['serve_steady_share', (d) => d.serving?.windows.steady?.share ?? null],
   ['serve_steady_j_per_output_token', (d) => d.serving?.energy.steady_j_per_output_token ?? null],
   ['serve_worker_request_shares', (d) => d.serving?.workers.map((w) => w.request_share?.toFixed(3) ?? '').join(';') ?? null],
+  ...LAYER_NAMES.flatMap(layerColumns),
+  ['node_check_passed', (d) => resultLayers(d).node_check?.passed ?? null],
+  ['domain_cross_checks_flagged', (d) => resultLayers(d).flagged],
+  ['domains_error', (d) => d.domains?.error ?? null],
   ['warnings', (d) => d.warnings.join(' | ')],
   ['result_path', (_d, r) => r.path],
 ];

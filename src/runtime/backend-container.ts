@@ -13,8 +13,8 @@ import { toContainerPath } from './container-paths.js';
 import { execCapture } from './exec.js';
 import { buildCommand } from './build-command.js';
 
-const LABEL_PROJECT = 'org.lem.project';
-const LABEL_SERVICE = 'org.lem.service';
+export const LABEL_PROJECT = 'org.lem.project';
+export const LABEL_SERVICE = 'org.lem.service';
 export const LABEL_DEFINITION = 'org.lem.definition';
 
 /** One long-running backend container (an interface, so the runner can be read without Docker in mind). */
@@ -63,9 +63,11 @@ export class DockerBackendContainer implements BackendContainer {
     private readonly def: ServiceDefinition,
     /** The user's environment, for the secrets the service passes by name (read at the CLI edge). */
     private readonly env: Variables,
+    /** Names one of several containers of the service (its GPU set under `placement: pack`). */
+    nameSuffix = '',
   ) {
     this.service = def.name;
-    this.containerName = `lem-${project}-${def.name}`;
+    this.containerName = `lem-${project}-${def.name}${nameSuffix}`;
   }
 
   handle(): Docker.Container {

@@ -24,6 +24,8 @@ describe('plan.json as read back', () => {
       experiment_timeout_s: 3600,
       thermal_gap_s: 0,
       force_cold_start: false,
+      // A plan written before placement existed runs serially, as it did then.
+      placement: 'serial',
     });
     expect(p.experiments[0]).toMatchObject({ varied: { a: 1 } });
   });

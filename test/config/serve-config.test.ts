@@ -11,11 +11,12 @@ function resolved(input: unknown) {
 
 describe('serve mode config', () => {
   // Hashes of offline experiments with this release's defaults, pinned: serving mode (and any later field) must keep
-  // their identity, or resumed campaigns and cross-campaign comparisons would treat them as new experiments.
+  // their identity, or resumed campaigns and cross-campaign comparisons would treat them as new experiments. A changed
+  // measurement default is a different measurement and changes them on purpose (last: the process sampler default).
   it.each([
-    [{ backend: 'vllm', model: { name: 'm' } }, '4f5f74b922d9'],
-    [{ backend: 'synthetic', model: { name: 'm' }, max_output_tokens: 64, prompts: { count: 4 } }, 'b645a80723cc'],
-    [{ backend: 'transformers', model: { name: 'gpt2' }, batching: { batch_size: 4 } }, 'f9b8b5ed7caf'],
+    [{ backend: 'vllm', model: { name: 'm' } }, '5e445e01512f'],
+    [{ backend: 'synthetic', model: { name: 'm' }, max_output_tokens: 64, prompts: { count: 4 } }, '4428bf34ebdd'],
+    [{ backend: 'transformers', model: { name: 'gpt2' }, batching: { batch_size: 4 } }, '379fe8fad149'],
   ])('offline config %j keeps hash %s, with or without mode: offline', (input, hash) => {
     expect(configHash(resolved(input))).toBe(hash);
     expect(configHash(resolved({ ...input, mode: 'offline' }))).toBe(hash);

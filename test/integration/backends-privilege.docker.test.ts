@@ -2,28 +2,22 @@ import { spawn } from 'node:child_process';
 import { chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execCapture } from '../../src/runtime/exec.js';
-import { collect, LEM_BIN, syntheticCampaign, TestProject, type LemRun } from '../support/lem-project.js';
+import {
+  collect,
+  LEM_BIN,
+  syntheticCampaign,
+  TestProject,
+  type LemRun,
+  useTestProjects,
+} from '../support/lem-project.js';
 
 // Real Docker engine, the locally built lem/synthetic image, the built CLI as a real process. What a backend
 // container may do is checked from inside it (docker exec) and from the engine's own record (inspect).
 
 const docker = new Docker();
-const projects: TestProject[] = [];
-const project = (label: string, opts?: ConstructorParameters<typeof TestProject>[1]) => {
-  const p = new TestProject(label, opts);
-  projects.push(p);
-  return p;
-};
-
-afterEach(async () => {
-  for (const p of projects.splice(0)) await p.cleanup();
-});
-
-beforeAll(async () => {
-  await docker.getImage('lem/synthetic:latest').inspect(); // built by scripts/build-images.sh (.ci/run)
-});
+const project = useTestProjects();
 
 /** Inserts lines into the synthetic service of compose.yaml. */
 const inSynthetic = (lines: string) => (t: string) =>

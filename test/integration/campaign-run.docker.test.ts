@@ -2,38 +2,27 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ResultDocument } from '../../src/contract/result.js';
 import type { Manifest } from '../../src/campaign/manifest.js';
 import { manifestOf as readManifest } from '../support/manifest-of.js';
-import { REPO, syntheticCampaign, TestProject, waitForOutput, collect } from '../support/lem-project.js';
+import {
+  campaignIdFrom,
+  collect,
+  REPO,
+  syntheticCampaign,
+  TestProject,
+  useTestProjects,
+  waitForOutput,
+} from '../support/lem-project.js';
 
 // Real Docker engine, real containers of the locally built lem/synthetic image, the real harness, the built CLI
 // as a real process. Nothing here is mocked: the synthetic engine is the only double (it stands in for a GPU).
 
-const projects: TestProject[] = [];
-const project = (label: string, opts?: ConstructorParameters<typeof TestProject>[1]) => {
-  const p = new TestProject(label, opts);
-  projects.push(p);
-  return p;
-};
-
-afterEach(async () => {
-  for (const p of projects.splice(0)) await p.cleanup();
-});
-
-beforeAll(async () => {
-  await new Docker().getImage('lem/synthetic:latest').inspect(); // built by scripts/build-images.sh (.ci/run)
-});
+const project = useTestProjects();
 
 function manifestOf(p: TestProject, id: string): Manifest {
   return readManifest(p.dir, id);
-}
-
-function campaignIdFrom(output: string): string {
-  const m = /campaign (\S+-\d{8}-\d{6}-[0-9a-f]{4})/.exec(output);
-  if (!m) throw new Error(`no campaign id in output:\n${output}`);
-  return m[1]!;
 }
 
 function resultOf(p: TestProject, campaignId: string, expId: string) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readProcStat } from '../../src/core/proc-stat.js';
-import { LEM_BIN, syntheticCampaign, TestProject, waitForOutput } from '../support/lem-project.js';
+import { campaignIdFrom, LEM_BIN, syntheticCampaign, TestProject, waitForOutput } from '../support/lem-project.js';
 import { manifestOf } from '../support/manifest-of.js';
 import { canMount, mountSmallDisk } from '../support/small-disk.js';
 
@@ -24,12 +24,6 @@ function project(label: string): TestProject {
   const p = new TestProject(label);
   cleanups.push(() => p.cleanup());
   return p;
-}
-
-function campaignIdFrom(output: string): string {
-  const m = /campaign (\S+-\d{8}-\d{6}-[0-9a-f]{4})/.exec(output);
-  if (!m) throw new Error(`no campaign id in output:\n${output}`);
-  return m[1]!;
 }
 
 type JournalLine = { seq: number; id?: string; patch?: { status?: string } };

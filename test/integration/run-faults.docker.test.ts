@@ -1,38 +1,27 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/campaign/manifest.js';
 import { ResultDocument } from '../../src/contract/result.js';
-import { collect, REPO, syntheticCampaign, TestProject, waitForOutput } from '../support/lem-project.js';
+import {
+  campaignIdFrom,
+  collect,
+  REPO,
+  syntheticCampaign,
+  TestProject,
+  useTestProjects,
+  waitForOutput,
+} from '../support/lem-project.js';
 
 // Faults in the run path, against a real Docker engine, the real harness (synthetic engine) and the built CLI as a
 // real process: an orchestrator killed mid-batch, a second campaign on a busy backend, a backend container removed
 // mid-run, a reader that closes lem's output, and images that are not there.
 
-const projects: TestProject[] = [];
-const project = (label: string, opts?: ConstructorParameters<typeof TestProject>[1]) => {
-  const p = new TestProject(label, opts);
-  projects.push(p);
-  return p;
-};
-
-afterEach(async () => {
-  for (const p of projects.splice(0)) await p.cleanup();
-});
-
-beforeAll(async () => {
-  await new Docker().getImage('lem/synthetic:latest').inspect(); // built by scripts/build-images.sh (.ci/run)
-});
+const project = useTestProjects();
 
 const manifestOf = (p: TestProject, id: string) =>
   JSON.parse(readFileSync(join(p.dir, '.state', 'campaigns', id, 'manifest.json'), 'utf8')) as Manifest;
-
-function campaignIdFrom(output: string): string {
-  const m = /campaign (\S+-\d{8}-\d{6}-[0-9a-f]{4})/.exec(output);
-  if (!m) throw new Error(`no campaign id in output:\n${output}`);
-  return m[1]!;
-}
 
 const resultFile = (p: TestProject, id: string, exp: string) => join(p.dir, 'results', id, exp, 'result.json');
 const resultOf = (p: TestProject, id: string, exp: string) =>

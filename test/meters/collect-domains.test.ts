@@ -70,7 +70,7 @@ const sources = (root: string) =>
 describe('collectDomains over live RAPL and imported logs', () => {
   it("gives each domain's energy per source, with the offsets used, and cross-checks the pairs", async () => {
     const tree = raplTree();
-    const started = await startMeters(sources(tree.root));
+    const started = await startMeters(sources(tree.root), { env: {} });
     expect(started.ok, started.ok ? '' : started.error.message).toBe(true);
     if (!started.ok) return;
     const a = now();
@@ -131,7 +131,7 @@ describe('collectDomains over live RAPL and imported logs', () => {
   });
 
   it('a missing log is an error naming the file; a missing RAPL tree fails at start', async () => {
-    const started = await startMeters([MeterSource.parse({ type: 'csv', path: join(dir, 'absent.csv') })]);
+    const started = await startMeters([MeterSource.parse({ type: 'csv', path: join(dir, 'absent.csv') })], { env: {} });
     expect(started.ok).toBe(true);
     if (!started.ok) return;
     const r = await collectDomains(started.value, 0, 1);
@@ -140,7 +140,9 @@ describe('collectDomains over live RAPL and imported logs', () => {
       expect(r.error.code).toBe(ErrorCode.FILE_NOT_FOUND);
       expect(r.error.message).toContain(`meter log ${join(dir, 'absent.csv')} (csv)`);
     }
-    const noRapl = await startMeters([MeterSource.parse({ type: 'rapl', root: join(dir, 'no-powercap') })]);
+    const noRapl = await startMeters([MeterSource.parse({ type: 'rapl', root: join(dir, 'no-powercap') })], {
+      env: {},
+    });
     expect(noRapl.ok).toBe(false);
     if (!noRapl.ok) expect(noRapl.error.message).toContain(`cannot list ${join(dir, 'no-powercap')}`);
   });

@@ -1,33 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/core/errors.js';
 import { startSnmpPoller } from '../../src/meters/snmp-poller.js';
-import { getWatts, openSession, type SnmpTarget } from '../../src/meters/snmp.js';
+import type { SnmpTarget } from '../../src/meters/snmp.js';
+import { AGENT_OID, startSnmpAgent, type SnmpAgent } from '../support/snmp-agent.js';
 import { windowEnergy } from '../../src/meters/window-energy.js';
 
 /**
- * A real SNMP agent (Debian's snmpd) on 127.0.0.1 at a free high UDP port, serving through a `pass` script a
- * power value (in deciwatts, as many PDUs report) that the test changes while lem polls it.
+ * A real SNMP agent (Debian's snmpd) on 127.0.0.1 at a free high UDP port, serving a power value (in deciwatts, as
+ * many PDUs report) that the test changes while lem polls it (test/support/snmp-agent.ts).
  */
-const OID = '.1.3.6.1.4.1.99999.1.1';
+const OID = AGENT_OID;
 const COMMUNITY = 'lem-test-community';
 const env = { LEM_TEST_PDU_COMMUNITY: COMMUNITY, LEM_TEST_WRONG_COMMUNITY: 'not-the-community' };
 const dir = mkdtempSync(join(tmpdir(), 'lem-snmpd-'));
-const valueFile = join(dir, 'value');
-let agent: ChildProcess | undefined;
-let agentLog = '';
+let agent: SnmpAgent;
 let port = 0;
-
-/** Writes the served value atomically, so the pass script never reads a half-written file. */
-function serve(deciwatts: number): void {
-  writeFileSync(`${valueFile}.tmp`, `${deciwatts}\n`);
-  renameSync(`${valueFile}.tmp`, valueFile);
-}
+const serve = (deciwatts: number): void => agent.serve(deciwatts);
+const stopAgent = (): Promise<void> => agent.stop();
 
 async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
@@ -50,67 +44,12 @@ const target = (over: Partial<SnmpTarget> = {}): SnmpTarget => ({
 });
 
 beforeAll(async () => {
-  serve(1000);
-  const script = join(dir, 'pass-persist.sh');
-  // snmpd's pass_persist protocol (snmpd caches a plain `pass` script's output): PING → PONG; "get" then
-  // an OID → the OID, its type and the value, or NONE.
-  writeFileSync(
-    script,
-    [
-      '#!/bin/sh',
-      'while read -r cmd; do',
-      '  case "$cmd" in',
-      '    PING) echo PONG ;;',
-      `    get) read -r oid; if [ "$oid" = "${OID}" ]; then echo "$oid"; echo integer; cat "${valueFile}"; else echo NONE; fi ;;`,
-      '    getnext) read -r oid; echo NONE ;;',
-      '    set) read -r oid; read -r value; echo not-writable ;;',
-      '    *) exit 0 ;;',
-      '  esac',
-      'done',
-      '',
-    ].join('\n'),
-  );
-  chmodSync(script, 0o755);
-  // The agent writes its persistent state (a file also named snmpd.conf) on exit: keep it apart from ours.
-  mkdirSync(join(dir, 'state'));
-  writeFileSync(
-    join(dir, 'agent.conf'),
-    `rocommunity ${COMMUNITY} 127.0.0.1\npass_persist .1.3.6.1.4.1.99999.1 ${script}\n`,
-  );
-  port = await freeUdpPort();
-  agent = spawn(
-    '/usr/sbin/snmpd',
-    ['-f', '-Lo', '-C', '-c', join(dir, 'agent.conf'), '-M', '/dev/null', '-m', '', `udp:127.0.0.1:${port}`],
-    {
-      env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'state') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  agent.stdout?.on('data', (d: Buffer) => (agentLog += d.toString()));
-  agent.stderr?.on('data', (d: Buffer) => (agentLog += d.toString()));
-  // Ready when it answers a GET.
-  const session = openSession(target({ timeoutMs: 200 }), COMMUNITY);
-  try {
-    for (let i = 0; i < 50; i++) {
-      if ((await getWatts(session, target({ timeoutMs: 200 }))).ok) return;
-      if (agent.exitCode !== null) break;
-      await sleep(100);
-    }
-  } finally {
-    session.close();
-  }
-  throw new Error(`snmpd did not come up on 127.0.0.1:${port}:\n${agentLog}`);
+  agent = await startSnmpAgent(dir, COMMUNITY, 1000);
+  port = agent.port;
 }, 20_000);
 
-async function stopAgent(): Promise<void> {
-  if (!agent || agent.exitCode !== null || agent.signalCode !== null) return;
-  const exited = new Promise((resolve) => agent!.once('exit', resolve));
-  agent.kill('SIGTERM');
-  await exited;
-}
-
 afterAll(async () => {
-  await stopAgent();
+  await agent?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

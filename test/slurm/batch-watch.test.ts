@@ -92,6 +92,7 @@ describe('BatchWatch', () => {
       status: 'running',
       attempts: 1,
       container: 'slurm job 7_1 on n1, GPU 2',
+      gpus: [2],
     });
     writeFileSync(events, started + interrupted);
     w.poll(ended('TIMEOUT', 'timeout', 'TimeLimit'), true);

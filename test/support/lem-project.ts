@@ -3,9 +3,39 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
+import { afterEach, beforeAll } from 'vitest';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const LEM_BIN = join(REPO, 'bin', 'lem.js');
+
+type TestProjectOptions = { harnessDir?: string; editCompose?: (text: string) => string };
+
+/**
+ * For a Docker test file: fails early (beforeAll) when the synthetic image is missing, which scripts/build-images.sh
+ * builds (.ci/run), and removes every project made through the returned factory (its containers and folder) after
+ * each test, whether the test passed or not.
+ */
+export function useTestProjects(): (label: string, opts?: TestProjectOptions) => TestProject {
+  const projects: TestProject[] = [];
+  beforeAll(async () => {
+    await new Docker().getImage('lem/synthetic:latest').inspect();
+  });
+  afterEach(async () => {
+    for (const p of projects.splice(0)) await p.cleanup();
+  });
+  return (label, opts) => {
+    const p = new TestProject(label, opts);
+    projects.push(p);
+    return p;
+  };
+}
+
+/** The campaign id lem prints when a run starts ("campaign <name>-YYYYMMDD-HHMMSS-xxxx"). */
+export function campaignIdFrom(output: string): string {
+  const m = /campaign (\S+-\d{8}-\d{6}-[0-9a-f]{4})/.exec(output);
+  if (!m) throw new Error(`no campaign id in output:\n${output}`);
+  return m[1]!;
+}
 
 /**
  * A throw-away lem project for integration tests: the repository's own compose.yaml (harness mounted from this
@@ -15,7 +45,7 @@ export class TestProject {
   readonly dir: string;
   readonly name: string;
 
-  constructor(label: string, opts: { harnessDir?: string; editCompose?: (text: string) => string } = {}) {
+  constructor(label: string, opts: TestProjectOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `lem-${label}-`));
     this.name = `t${label.replace(/[^a-z0-9]/g, '')}${Math.random().toString(36).slice(2, 8)}`;
     const harness = opts.harnessDir ?? join(REPO, 'docker/harness');

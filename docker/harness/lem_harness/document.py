@@ -42,6 +42,17 @@ class Inputs:
     warmup: WarmupSummary
     target_s: float
     power_sources: list[str]
+    # Wall-clock start of the measured window (seconds since the epoch): meters outside the container cut
+    # their samples at [start, start + measured_s]. None where not recorded.
+    window_start_unix_s: float | None = None
+
+
+def _window(i: Inputs) -> dict:
+    out: dict = {"target_s": i.target_s, "passes": i.passes}
+    if i.window_start_unix_s is not None:
+        out["start_unix_s"] = i.window_start_unix_s
+        out["end_unix_s"] = i.window_start_unix_s + i.measured_s
+    return out
 
 
 def _facts(m: report.Measured, energy: dict, sampler: dict) -> WindowFacts:
@@ -153,7 +164,7 @@ def build(i: Inputs) -> dict:
         "warmup": _warmup(i),
         "gpu_usage": report.gpu_usage_section(m),
         "baselines": {name: baseline_info(b) for name, b in i.baselines.items()},
-        "window": {"target_s": i.target_s, "passes": i.passes},
+        "window": _window(i),
         "validity": checks,
         "uncertainty": budget(
             energy["j_per_output_token"] if energy["available"] else None,

@@ -119,17 +119,20 @@ def _prepare(engine: Any, s: Settings) -> tuple[list, list[list[int]]]:
 
 def _measure(
     engine: Any, s: Settings, prepared: list, batches: list[list[int]], target_s: float, clock: Callable[[], float]
-) -> tuple[list[RequestTiming], int, int, float]:
-    """Whole passes over the prompts until target_s has passed (one pass when 0): timings, batches, passes, s."""
+) -> tuple[list[RequestTiming], int, int, float, float]:
+    """Whole passes over the prompts until target_s has passed (one pass when 0): timings, batches, passes, s,
+    and the window's wall-clock start (its end is start + s, timed on the monotonic clock so a clock step
+    during the window cannot stretch it)."""
     timings: list[RequestTiming] = []
     passes = 0
+    wall0 = time.time()
     t0 = clock()
     while True:
         for batch in batches:
             timings.extend(engine.generate([prepared[i] for i in batch], s))
         passes += 1
         if clock() - t0 >= target_s:
-            return timings, passes * len(batches), passes, clock() - t0
+            return timings, passes * len(batches), passes, clock() - t0, wall0
 
 
 def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
@@ -197,7 +200,7 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
     if window is not None:
         ctx.active_window = window
         window.open()
-    timings, n_batches, passes, measured_s = _measure(engine, s, prepared, batches, target_s, clock)
+    timings, n_batches, passes, measured_s, wall0 = _measure(engine, s, prepared, batches, target_s, clock)
     sweeps = window.close() if window is not None else None
     ctx.active_window = None
 
@@ -222,6 +225,7 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
             warmup=warm_summary,
             target_s=target_s,
             power_sources=[g.power_source() for g in nvml.devices] if measure_gpus and m.sampling else [],
+            window_start_unix_s=wall0,
         )
     )
     phases = [

@@ -25,7 +25,8 @@ class ListWriter:
 
 
 def test_nvml_is_initialised_once_and_shut_down_at_the_end_of_the_batch(tmp_path):
-    config = synthetic_config(measurement={"sample_interval_ms": 10, "min_measure_s": 0.05})
+    # The thread sampler: the recording NVML double lives in this process, where a sampling process cannot reach it.
+    config = synthetic_config(measurement={"sample_interval_ms": 10, "min_measure_s": 0.05, "sampler": "thread"})
     spec = parse_spec(make_spec(tmp_path / "results", [("e1", config), ("e2", config)]))
     lib = RecordingNvmlDouble([FakeGpu(0)])
     code = run_batch(spec, ListWriter(), nvml_lib=lib, engine_factory=lambda backend: MeasuredEngineDouble())
@@ -38,7 +39,8 @@ def test_nvml_is_initialised_once_and_shut_down_at_the_end_of_the_batch(tmp_path
 
 
 def test_a_lost_gpu_fails_the_experiment_with_the_gpu_and_the_call(tmp_path):
-    config = synthetic_config(measurement={"sample_interval_ms": 10, "min_measure_s": 0.05})
+    # The thread sampler: the recording NVML double lives in this process, where a sampling process cannot reach it.
+    config = synthetic_config(measurement={"sample_interval_ms": 10, "min_measure_s": 0.05, "sampler": "thread"})
     spec = parse_spec(make_spec(tmp_path / "results", [("e1", config)]))
     lib = RecordingNvmlDouble([FakeGpu(0, errors={"nvmlDeviceGetTotalEnergyConsumption": 15})])
     writer = ListWriter()

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import time
+from datetime import datetime
 
 import jsonschema
 import pytest
@@ -395,11 +396,27 @@ def test_the_window_repeats_whole_passes_until_min_measure_s(tmp_path):
     assert doc["tokens"]["prompts"] == 3 * passes and doc["tokens"]["batches"] == 2 * passes
 
 
+def test_the_window_says_when_it_ran_on_the_wall_clock(tmp_path):
+    # Meters outside the container cut their samples at these times: they must bracket exactly the measured run.
+    cfg = measured_config(idle_baseline_s=0, min_measure_s=0.3)
+    before = time.time()
+    run(tmp_path, [("e1", cfg)], [busy_gpu(0)])
+    after = time.time()
+    doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
+    w = doc["window"]
+    assert before <= w["start_unix_s"] < w["end_unix_s"] <= after
+    # Epoch seconds as doubles: their ulp is ~2e-7 s.
+    assert w["end_unix_s"] - w["start_unix_s"] == pytest.approx(doc["timing"]["measured_s"], abs=1e-6)
+    started = datetime.fromisoformat(doc["timing"]["started_at"].replace("Z", "+00:00")).timestamp()
+    assert w["start_unix_s"] >= started - 0.001
+
+
 def test_a_run_without_energy_measures_one_pass_whatever_min_measure_s(tmp_path):
     cfg = measured_config(idle_baseline_s=0, min_measure_s=30)
     run(tmp_path, [("e1", cfg)], [busy_gpu(0)], engine_cls=type("Simulated", (SyntheticEngine,), {}))
     doc = json.loads((tmp_path / "results/camp/e1/result.json").read_text())
-    assert doc["window"] == {"target_s": 0.0, "passes": 1} and doc["timing"]["measured_s"] < 5
+    window = {k: doc["window"][k] for k in ("target_s", "passes")}
+    assert window == {"target_s": 0.0, "passes": 1} and doc["timing"]["measured_s"] < 5
     assert doc["validity"]["valid"] and doc["uncertainty"] is None
 
 

@@ -28,6 +28,8 @@ export interface BatchState {
   readonly batchId: string;
   /** The name the target (a container) is known by in messages and the manifest. */
   readonly target: string;
+  /** The GPU set the target holds (placement: pack), recorded with the container in the manifest. */
+  readonly gpus?: readonly number[] | undefined;
   readonly retries: number;
   readonly timeoutS: number;
   readonly exps: readonly ExpState[];
@@ -84,6 +86,7 @@ export { HARNESS_BUSY_EXIT } from '../harness-client.js';
 export interface BatchInit {
   readonly batchId: string;
   readonly target: string;
+  readonly gpus?: readonly number[] | undefined;
   readonly retries: number;
   readonly timeoutS: number;
   readonly exps: readonly { id: string; attempts: number; logPath: string; resultPath: string }[];
@@ -91,7 +94,7 @@ export interface BatchInit {
 
 export function initBatch(o: BatchInit): BatchState {
   const exps = o.exps.map((e) => ({ ...e, attempt: e.attempts + 1, phase: 'queued' as const, startedAtMs: undefined }));
-  const base = { batchId: o.batchId, target: o.target, retries: o.retries, timeoutS: o.timeoutS };
+  const base = { batchId: o.batchId, target: o.target, retries: o.retries, timeoutS: o.timeoutS, gpus: o.gpus };
   return { ...base, exps, timedOut: undefined, aborted: false, exit: undefined, ended: false };
 }
 

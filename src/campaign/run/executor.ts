@@ -16,7 +16,8 @@ export type WaitReporter = (what: string, elapsedMs: number, detail: string) => 
 /**
  * Where batches run: "a batch runs somewhere and streams events". The local Docker executor runs them in one
  * long-running container per backend; other executors (GPU placement, a cluster scheduler) implement the same.
- * Every method is keyed by backend name; the executor knows the backend's target.
+ * Every method is keyed by a target key: the backend's name in a serial run, `backend@<gpus>` (one container per
+ * GPU set, see placement/target.ts) under `placement: pack`; the executor knows the target behind the key.
  */
 export interface Executor {
   /** The name the backend's target is known by (in messages and the manifest's `container`). */

@@ -99,6 +99,9 @@ function onHarness(s: BatchState, ev: HarnessEvent, at: Clock): Step {
   }
 }
 
+/** Where the attempt ran, besides its container: its GPU set under `placement: pack`. */
+const placed = (s: BatchState): EntryPatch => (s.gpus ? { gpus: [...s.gpus] } : {});
+
 function onStarted(s: BatchState, e: ExpState, at: Clock): Step {
   const patch: EntryPatch = {
     status: 'running',
@@ -106,6 +109,7 @@ function onStarted(s: BatchState, e: ExpState, at: Clock): Step {
     started_at: at.iso,
     finished_at: null,
     container: s.target,
+    ...placed(s),
     log_path: e.logPath,
     error: null,
   };
@@ -155,6 +159,7 @@ function fail(s: BatchState, e: ExpState, reason: string, at: Clock, extra: Entr
     finished_at: at.iso,
     error: reason,
     container: s.target,
+    ...placed(s),
     log_path: e.logPath,
   };
   const what = `failed (attempt ${attempts}${retrying ? ', will retry' : ''}): ${reason} — log: ${e.logPath}`;

@@ -16,6 +16,7 @@ import {
   type Clock,
   type Effect,
 } from './reducer.js';
+import type { BatchMeters, FinishedExperiment } from '../../meters/run-meters.js';
 import { checkResult, hostResultPath } from './result-check.js';
 import { Watchdog } from './watchdog.js';
 
@@ -34,6 +35,10 @@ export interface SupervisorContext {
   readonly thermalGapS: number;
   /** How long a stopping harness may take before its target is stopped under it. */
   readonly stopGraceMs: number;
+  /** The GPU set the target holds (placement: pack): recorded with each experiment. */
+  readonly gpus?: readonly number[] | undefined;
+  /** Host meters (measurement.sources) run around each batch; their figures go into the results afterwards. */
+  readonly meters?: BatchMeters;
 }
 
 export const clockNow = (): Clock => {
@@ -72,6 +77,7 @@ export async function superviseBatch(
   const state = initBatch({
     batchId,
     target: executor.targetName(backend),
+    gpus: x.gpus,
     retries: x.retries,
     timeoutS: x.timeoutS,
     exps: readable.map((e) => ({
@@ -81,8 +87,25 @@ export async function superviseBatch(
       resultPath: relative(x.projectDir, hostResultPath(x.hostResults, x.campaignId, e.id)),
     })),
   });
-  const r = await new BatchRun(x, backend, logs, state).run(spec);
+  const metered = await x.meters?.start(readable);
+  let r: Result<void>;
+  try {
+    r = await new BatchRun(x, backend, logs, state).run(spec);
+  } finally {
+    // Stopped whatever became of the batch (no poller outlives it); only completed attempts get figures.
+    if (metered) for (const problem of await metered.finish(completedIn(x, items))) x.progress.note(problem);
+  }
   return r.ok ? ok(true) : r;
+}
+
+/** The batch's experiments whose dispatched attempt completed: their results get the host meters' figures. */
+function completedIn(x: SupervisorContext, items: readonly SpecItem[]): FinishedExperiment[] {
+  return items
+    .filter(({ experiment: e, attempt }) => {
+      const m = x.store.entry(e.id);
+      return m.status === 'completed' && m.attempts === attempt;
+    })
+    .map(({ experiment: e }) => ({ ...e, resultPath: hostResultPath(x.hostResults, x.campaignId, e.id) }));
 }
 
 /** A prompts file is named by its host path; the harness must read it through a mount of the target. */

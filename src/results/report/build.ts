@@ -11,6 +11,7 @@ import type { ConfigSummary } from '../summary.js';
 import { groupWarnings, WARNING_TITLES, type ResultWarning } from '../warnings.js';
 import { boxPlotSpec, cycleData, MAX_ROWS, paretoData, paretoFrontList, paretoSpec, percentileBarsSpec, percentileData, powerSpec } from './charts.js';
 import { chartFigure, escapeHtml, htmlTable, page, section, type ChartBlock } from './html.js';
+import { layersSection } from './layers-section.js';
 import { renderSvg } from './render-svg.js';
 import { energyVsLoadSpec, latencyVsLoadSpec, servingPoints, throughputVsLoadSpec } from './serving-charts.js';
 
@@ -92,6 +93,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
     section('energy', 'Energy and throughput', [charts[0]!, charts[1]!, charts[2]!].map(chartFigure).join('\n')),
     section('latency', 'Latency', [charts[3]!, charts[4]!].map(chartFigure).join('\n')),
     section('power', 'Power over time', chartFigure(charts[5]!)),
+    ...(await layersSection(results, summaries)),
     ...(await servingSection(results)),
     section('warnings', 'Warnings', warningsTable(input.warnings)),
     section('inputs', 'Inputs', inputsBlock(input)),

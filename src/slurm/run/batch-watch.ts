@@ -112,7 +112,9 @@ export class BatchWatch {
     if (job.nodes === null) return;
     const gpus = job.gpuIndices.length > 0 ? `, GPU ${job.gpuIndices.join(',')}` : '';
     this.where = `slurm job ${job.jobId} on ${job.nodes}${gpus}`;
-    this.state = { ...this.state, target: this.where };
+    // The GPU indices Slurm gave the job go into the manifest's `gpus`, as a pack placement's GPU set does.
+    const gpuSet = job.gpuIndices.length > 0 ? { gpus: [...job.gpuIndices] } : {};
+    this.state = { ...this.state, target: this.where, ...gpuSet };
   }
 
   /** Folds the events written since the last poll; with `job` finished, the rest of the file and the end. */

@@ -433,4 +433,13 @@ describe('batch reducer: the exec ends', () => {
     expect(second.effects).toContainEqual({ kind: 'check-result', id: 'e1', attempt: 2 });
     expect(phaseOf(second.state)).toBe('completed');
   });
+
+  it('under placement: pack each attempt records its GPU set with its container; serial records none', () => {
+    const packed = { ...fresh(), gpus: [1, 2] };
+    const r = run(packed, [started(), failed('boom'), execEnded(1), inspected(true)]);
+    for (const p of patches(r.effects).filter((x) => x.container !== undefined)) expect(p.gpus).toEqual([1, 2]);
+    expect(patches(r.effects).some((x) => x.gpus !== undefined)).toBe(true);
+    const serial = run(fresh(), [started(), failed('boom'), execEnded(1), inspected(true)]);
+    expect(patches(serial.effects).some((x) => 'gpus' in x)).toBe(false);
+  });
 });

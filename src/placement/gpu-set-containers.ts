@@ -1,0 +1,37 @@
+import type Docker from 'dockerode';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { LABEL_PROJECT, LABEL_SERVICE } from '../runtime/backend-container.js';
+
+/**
+ * The per-GPU-set containers (`placement: pack`) of one backend of a project, by lem's labels: what
+ * `lem backends down` removes besides the backend's own container (a pack run with --keep-backends leaves them).
+ */
+export async function gpuSetContainers(
+  docker: Docker,
+  project: string,
+  service: string,
+  ownName: string,
+): Promise<Result<string[]>> {
+  try {
+    const label = [`${LABEL_PROJECT}=${project}`, `${LABEL_SERVICE}=${service}`];
+    const found = await docker.listContainers({ all: true, filters: { label } });
+    const names = found.flatMap((c) => c.Names.map((n) => n.replace(/^\//, '')));
+    return ok(names.filter((n) => n !== ownName && n.startsWith(`${ownName}-gpu`)).sort());
+  } catch (e) {
+    return err(
+      lemError(ErrorCode.CONTAINER_FAILED, `could not list the containers of ${service}: ${(e as Error).message}`),
+    );
+  }
+}
+
+/** Removes one container by name; one already gone is fine. */
+export async function removeContainer(docker: Docker, name: string): Promise<Result<void>> {
+  try {
+    await docker.getContainer(name).remove({ force: true });
+    return ok(undefined);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return ok(undefined);
+    return err(lemError(ErrorCode.CONTAINER_FAILED, `could not remove ${name}: ${(e as Error).message}`));
+  }
+}
