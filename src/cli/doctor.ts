@@ -105,11 +105,9 @@ export class DoctorCommand extends LemCommand {
       }
     }
 
-    if (this.slurm || this.campaign !== undefined) {
-      const slurm = await this.slurmChecks(dir.ok ? dir.value : undefined);
-      if (!slurm.ok) return slurm;
-      checks.push(...slurm.value);
-    }
+    const slurm = await this.slurmChecks(dir.ok ? dir.value : undefined);
+    if (!slurm.ok) return slurm;
+    checks.push(...slurm.value);
     const failed = checks.filter((c) => !c.ok && !c.optional);
     if (this.json) this.printJson({ ok: failed.length === 0, checks });
     else {
@@ -121,7 +119,9 @@ export class DoctorCommand extends LemCommand {
     return ok(failed.length === 0 ? 0 : 1);
   }
 
+  /** With --slurm or --campaign: the Slurm checks; none otherwise. */
   private async slurmChecks(projectDir: string | undefined): Promise<Result<Check[]>> {
+    if (!this.slurm && this.campaign === undefined) return ok([]);
     const { openProject } = await import('../project/project.js');
     const { projectOptions } = await import('./project-options.js');
     const project =
