@@ -7,6 +7,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { backendContainers, type Project } from '../project/project.js';
 import { EXTERNAL_BACKEND } from '../config/backends.js';
 import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-executor.js';
+import { ServedExecutor } from '../serve/served-executor.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
 import { acquireLock, lockPathIn, releaseLock } from '../core/pid-lock.js';
@@ -113,19 +114,26 @@ async function executeLocked(
   plan: StoredPlan,
   opts: ExecuteOptions,
 ): Promise<Result<RunOutcome>> {
-  const unsupported = lemStartedServers(plan);
-  if (!unsupported.ok) return unsupported;
   const needed = new Set(remainingWork(store.current, plan.campaign.retries).map((e) => e.backend));
   // A stale `running` experiment may belong to a backend with nothing else left; its container is needed too.
   for (const e of store.current.experiments) if (e.status === 'running') needed.add(e.backend);
   // Serve experiments against external endpoints run in lem itself: no container for them.
   const containers = backendContainers(docker, project, new Set([...needed].filter((b) => b !== EXTERNAL_BACKEND)));
   if (!containers.ok) return containers;
-  const local = new LocalDockerExecutor({
+  const docker_ = new LocalDockerExecutor({
     backends: containers.value,
     paths: project.paths,
     healthTimeoutMs: opts.healthTimeoutMs,
     note: (t) => opts.progress.note(t),
+  });
+  // Serve experiments with a server lem starts run it in the backend's container; everything else goes to docker_.
+  const local = new ServedExecutor({
+    inner: docker_,
+    containers: containers.value,
+    hostResults: project.paths.hostResults,
+    hostServerFiles: join(project.paths.hostBatches, store.current.campaign_id, 'servers'),
+    env: project.env,
+    onWait: (w, ms, detail) => opts.progress.waiting(w, ms, detail),
   });
   const external = new ExternalServeExecutor(project.paths.hostResults, project.env);
   const executor = new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local));
@@ -136,6 +144,8 @@ async function executeLocked(
   const owned = readOwned(ownedFile);
   if (!owned.ok) return owned;
   const teardown = async () => {
+    // A server lem started holds its GPU: stopped at the end of the run even where the container stays.
+    await local.stopServers();
     if (opts.keepBackends) return;
     for (const backend of needed) {
       if (!owned.value.has(backend)) continue;
@@ -188,24 +198,4 @@ async function executeLocked(
     opts.progress.end();
     await teardown();
   }
-}
-
-/**
- * Serve mode with a server lem would start in the backend's container (vllm serve, trtllm-serve, the synthetic
- * server) is not run by this version: refused before anything starts, never run silently as an offline experiment.
- */
-function lemStartedServers(plan: StoredPlan): Result<void> {
-  const ids = plan.experiments
-    .filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND)
-    .map((e) => e.id);
-  if (ids.length === 0) return ok(undefined);
-  return err(
-    lemError(
-      ErrorCode.CONFIG_INVALID,
-      `serve mode with a server lem starts (backend ${plan.experiments.find((e) => e.id === ids[0])!.backend}) is not supported yet: ${ids.length} experiment(s), e.g. ${ids[0]}`,
-      {
-        hint: 'start the server yourself and point endpoint: {url, model} at it (backend external); see docs/serving.md',
-      },
-    ),
-  );
 }

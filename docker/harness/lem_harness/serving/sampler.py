@@ -63,7 +63,8 @@ def sample(read: Callable[[], Reading], interval_s: float, max_s: float, stop: t
         t = time.time()
         try:
             energy, power = read()
-            _line({"t": t, "energy_mj": energy, "power_w": power})
+            # Stamped at the middle of the read: an HTTP or NVML call takes a few ms, a skew on every sample.
+            _line({"t": (t + time.time()) / 2, "energy_mj": energy, "power_w": power})
         except Exception as e:  # reported in the stream: lem sees the gap and its reason
             _line({"t": t, "energy_mj": None, "power_w": None, "error": str(e)[:200]})
         k += 1
