@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { backendContainers, type Project } from '../project/project.js';
+import type { BackendContainer } from '../runtime/backend-container.js';
 import { EXTERNAL_BACKEND } from '../config/backends.js';
 import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-executor.js';
 import { ServedExecutor } from '../serve/served-executor.js';
@@ -120,23 +121,7 @@ async function executeLocked(
   // Serve experiments against external endpoints run in lem itself: no container for them.
   const containers = backendContainers(docker, project, new Set([...needed].filter((b) => b !== EXTERNAL_BACKEND)));
   if (!containers.ok) return containers;
-  const docker_ = new LocalDockerExecutor({
-    backends: containers.value,
-    paths: project.paths,
-    healthTimeoutMs: opts.healthTimeoutMs,
-    note: (t) => opts.progress.note(t),
-  });
-  // Serve experiments with a server lem starts run it in the backend's container; everything else goes to docker_.
-  const local = new ServedExecutor({
-    inner: docker_,
-    containers: containers.value,
-    hostResults: project.paths.hostResults,
-    hostServerFiles: join(project.paths.hostBatches, store.current.campaign_id, 'servers'),
-    env: project.env,
-    onWait: (w, ms, detail) => opts.progress.waiting(w, ms, detail),
-  });
-  const external = new ExternalServeExecutor(project.paths.hostResults, project.env);
-  const executor = new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local));
+  const { local, executor } = buildExecutors(project, store, containers.value, opts);
 
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
   // backends that were already running before the campaign are left as they were.
@@ -198,4 +183,33 @@ async function executeLocked(
     opts.progress.end();
     await teardown();
   }
+}
+
+/**
+ * The executors of one run: engines in their containers (a lem-started server there for serve experiments), and
+ * serve experiments against external endpoints in lem itself.
+ */
+function buildExecutors(
+  project: Project,
+  store: ManifestStore,
+  containers: ReadonlyMap<string, BackendContainer>,
+  opts: ExecuteOptions,
+): { local: ServedExecutor; executor: ByBackendExecutor } {
+  const engines = new LocalDockerExecutor({
+    backends: containers,
+    paths: project.paths,
+    healthTimeoutMs: opts.healthTimeoutMs,
+    note: (t) => opts.progress.note(t),
+  });
+  const local = new ServedExecutor({
+    inner: engines,
+    containers,
+    hostResults: project.paths.hostResults,
+    // Mounted read-only in every backend: where a server reads files lem writes for it (trtllm-serve's options).
+    hostServerFiles: join(project.paths.hostBatches, store.current.campaign_id, 'servers'),
+    env: project.env,
+    onWait: (w, ms, detail) => opts.progress.waiting(w, ms, detail),
+  });
+  const external = new ExternalServeExecutor(project.paths.hostResults, project.env);
+  return { local, executor: new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local)) };
 }

@@ -69,7 +69,8 @@ export async function servingEnergy(
     const why = source.whyNone?.();
     return none(`${source.name} gave no reading for the load window${why ? `: ${why}` : ''}`, source);
   }
-  const adjust = (j: number, ms: number): number | null => (whole.baselineW === null ? null : j - whole.baselineW * ms / 1000);
+  const adjust = (j: number, ms: number): number | null =>
+    whole.baselineW === null ? null : j - (whole.baselineW * ms) / 1000;
   const adjusted = adjust(whole.joules, w.whole.end_ms - w.whole.start_ms);
   const steady = w.steady ? await source.energy(w.epochMs + w.steady.start_ms, w.epochMs + w.steady.end_ms) : null;
   const steadyAdjusted = steady && w.steady ? adjust(steady.joules, w.steady.end_ms - w.steady.start_ms) : null;
@@ -88,7 +89,8 @@ export async function servingEnergy(
     simulated: source.simulated ?? false,
     baseline_w: whole.baselineW,
     adjusted_j_per_request: per(adjusted, counts.completed),
-    steady_j_per_request: steadyPerToken === null || tokensPerRequest === null ? null : steadyPerToken * tokensPerRequest,
+    steady_j_per_request:
+      steadyPerToken === null || tokensPerRequest === null ? null : steadyPerToken * tokensPerRequest,
     steady_adjusted_j_per_output_token: per(steadyAdjusted, counts.steadyTokens),
     steady_share: w.steady?.share ?? null,
   };

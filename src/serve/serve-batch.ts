@@ -53,7 +53,13 @@ export async function runServeBatch(b: ServeBatchInput): Promise<Result<{ exitCo
   let completed = 0;
   let failed = 0;
   const harness_version = 'lem-load-generator';
-  emit({ event: 'batch_started', ts: ts(), batch_id: spec.batch_id, harness_version, experiments: spec.experiments.length });
+  emit({
+    event: 'batch_started',
+    ts: ts(),
+    batch_id: spec.batch_id,
+    harness_version,
+    experiments: spec.experiments.length,
+  });
   for (const x of spec.experiments) {
     if (x.pause_before_s > 0)
       await sleep(x.pause_before_s * 1000, undefined, { signal: b.signal }).catch(() => undefined);

@@ -97,7 +97,11 @@ export class ServedExecutor implements Executor {
     const simulatedUrl = c.backend === 'synthetic' ? `http://127.0.0.1:${SERVER_PORT}` : undefined;
     const sampling = c.measurement.sampling;
     const sampler = sampling
-      ? ContainerSampler.start(container.handle(), { intervalMs: c.measurement.sample_interval_ms, simulatedUrl, stderr: log })
+      ? ContainerSampler.start(container.handle(), {
+          intervalMs: c.measurement.sample_interval_ms,
+          simulatedUrl,
+          stderr: log,
+        })
       : undefined;
     const idleS = Math.min(c.measurement.idle_baseline_s, MAX_IDLE_BASELINE_S);
     return ok({

@@ -229,7 +229,9 @@ describe('keys lem honours land in the dockerode create options', () => {
 describe('ports: published on 127.0.0.1 only, for servers lem starts (serve mode)', () => {
   it('short and long syntax; an empty host port lets Docker pick one', () => {
     const s = service(
-      svc('    ports:\n      - "127.0.0.1::8000"\n      - 127.0.0.1:18001:8001/tcp\n      - {target: 8002, host_ip: 127.0.0.1}\n'),
+      svc(
+        '    ports:\n      - "127.0.0.1::8000"\n      - 127.0.0.1:18001:8001/tcp\n      - {target: 8002, host_ip: 127.0.0.1}\n',
+      ),
     );
     expect(s.ports).toEqual([
       { hostIp: '127.0.0.1', hostPort: null, containerPort: 8000 },
@@ -253,7 +255,9 @@ describe('ports: published on 127.0.0.1 only, for servers lem starts (serve mode
     );
     const p = problems(text);
     expect(p).toHaveLength(6);
-    expect(p[0]).toMatch(/^compose\.yaml:5: services\.x\.ports\.0: port "8000:8000" must be "127\.0\.0\.1:HOST:CONTAINER"/);
+    expect(p[0]).toMatch(
+      /^compose\.yaml:5: services\.x\.ports\.0: port "8000:8000" must be "127\.0\.0\.1:HOST:CONTAINER"/,
+    );
     expect(p[0]).toContain('127.0.0.1 only');
     expect(p[1]).toMatch(/^compose\.yaml:6: .*"0\.0\.0\.0:8000:8000" must be/);
     expect(p[2]).toMatch(/^compose\.yaml:7: .*TCP ports only/);

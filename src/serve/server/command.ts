@@ -23,7 +23,7 @@ function kebabFlags(values: Readonly<Record<string, unknown>>): Flags {
     if (v === undefined || v === null) continue;
     const flag = `--${k.replaceAll('_', '-')}`;
     if (typeof v === 'boolean') out.push(v ? flag : `--no-${k.replaceAll('_', '-')}`);
-    else out.push(flag, typeof v === 'object' ? JSON.stringify(v) : String(v as string | number));
+    else out.push(flag, typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
   }
   return out;
 }

@@ -27,7 +27,7 @@ export class ContainerSampler implements EnergySource {
   private idle: { startMs: number; endMs: number } | undefined;
   private readonly waiters = new Set<() => void>();
 
-  private constructor(private readonly proc: Promise<ContainerProcess>) {}
+  private proc: Promise<ContainerProcess> | undefined;
 
   static start(
     container: Docker.Container,
@@ -36,9 +36,9 @@ export class ContainerSampler implements EnergySource {
     const argv = ['python3', '-m', 'lem_harness', 'serve-sample', '--interval-ms', String(o.intervalMs)];
     argv.push('--pid-file', SAMPLER_PID_FILE);
     if (o.simulatedUrl) argv.push('--simulated-url', o.simulatedUrl);
-    let self: ContainerSampler | undefined;
-    const onLine = (line: string): void => self?.onLine(line);
-    self = new ContainerSampler(ContainerProcess.start(container, { argv, pidFile: SAMPLER_PID_FILE, onLine, ...o }));
+    const self = new ContainerSampler();
+    const onLine = (line: string): void => self.onLine(line);
+    self.proc = ContainerProcess.start(container, { argv, pidFile: SAMPLER_PID_FILE, onLine, stderr: o.stderr });
     return self;
   }
 
@@ -98,6 +98,6 @@ export class ContainerSampler implements EnergySource {
   }
 
   async stop(): Promise<void> {
-    await (await this.proc).stop(2);
+    if (this.proc) await (await this.proc).stop(2);
   }
 }

@@ -16,7 +16,7 @@ export function hostPortOf(ports: PortMap | undefined, containerPort: number): n
 export async function publishedHostPort(c: BackendContainer, containerPort: number): Promise<Result<number>> {
   let ports: PortMap | undefined;
   try {
-    ports = (await c.handle().inspect()).NetworkSettings.Ports as PortMap;
+    ports = (await c.handle().inspect()).NetworkSettings.Ports;
   } catch (e) {
     return err(lemError(ErrorCode.CONTAINER_FAILED, `cannot inspect ${c.containerName}: ${(e as Error).message}`));
   }

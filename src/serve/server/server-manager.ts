@@ -48,7 +48,12 @@ export class ServerManager {
     private readonly files: { host: string; container: string | undefined },
   ) {}
 
-  async ensure(c: ExperimentConfig, log: Writable, signal: AbortSignal, onWait: WaitReporter): Promise<Result<ServerReady>> {
+  async ensure(
+    c: ExperimentConfig,
+    log: Writable,
+    signal: AbortSignal,
+    onWait: WaitReporter,
+  ): Promise<Result<ServerReady>> {
     const key = serverKey(c);
     const cur = this.current;
     if (cur && cur.key === key && cur.proc.running) {
@@ -75,7 +80,9 @@ export class ServerManager {
     const launch = serverLaunch(c, this.files.container ?? '');
     if (!launch) return err(lemError(ErrorCode.CONFIG_INVALID, `backend ${c.backend} has no server lem can start`));
     if (Object.keys(launch.files).length > 0 && this.files.container === undefined) {
-      return err(lemError(ErrorCode.CONFIG_INVALID, `${this.files.host} is not mounted into ${this.container.containerName}`));
+      return err(
+        lemError(ErrorCode.CONFIG_INVALID, `${this.files.host} is not mounted into ${this.container.containerName}`),
+      );
     }
     for (const [name, text] of Object.entries(launch.files)) {
       const w = writeFileAtomic(join(this.files.host, name), text);
