@@ -170,3 +170,29 @@ def test_serve_sample_without_nvml_says_why_and_exits():
     line = json.loads(out.stdout.decode().splitlines()[0])
     assert out.returncode == 0
     assert line["event"] == "unavailable" and line["reason"]
+
+
+def test_serve_sample_sums_the_nvml_counter_and_power_of_every_gpu():
+    """NVML here is nvml_double_module (no GPU on this machine): 2 GPUs at 250 W each."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    tests = os.path.dirname(os.path.abspath(__file__))
+    harness = os.path.dirname(tests)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([harness, tests]), "LEM_NVML_DOUBLE_GPUS": "2"}
+    cmd = [sys.executable, "-m", "lem_harness", "serve-sample", "--interval-ms", "20", "--nvml-module"]
+    proc = subprocess.Popen([*cmd, "nvml_double_module"], stdout=subprocess.PIPE, env=env)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    lines = [json.loads(x) for x in out.decode().splitlines()]
+    assert lines[0] == {"event": "sampling", "interval_ms": 20, "source": "nvml", "simulated": False, "gpus": [0, 1]}
+    samples = lines[1:]
+    assert len(samples) >= 5
+    assert all(s["power_w"] == 500.0 for s in samples)
+    first, last = samples[0], samples[-1]
+    # The counters' delta over the samples' span is 2 × 250 W × the span (the double integrates exactly).
+    watts = (last["energy_mj"] - first["energy_mj"]) / 1000 / (last["t"] - first["t"])
+    assert abs(watts - 500.0) < 25.0

@@ -30,10 +30,12 @@ def _line(record: dict) -> None:
     sys.stdout.flush()
 
 
-def nvml_reader() -> tuple[Callable[[], Reading], dict]:
+def nvml_reader(module: str | None) -> tuple[Callable[[], Reading], dict]:
+    import importlib
+
     from lem_harness.nvml import Nvml
 
-    nvml = Nvml.open()
+    nvml = Nvml.open(importlib.import_module(module) if module else None)
     gpus = nvml.devices
 
     def read() -> Reading:
@@ -78,6 +80,7 @@ def main(args: list[str]) -> int:
     p.add_argument("--max-s", type=float, default=86400.0)
     p.add_argument("--simulated-url", help="the synthetic server's base URL: sample its simulated counter")
     p.add_argument("--pid-file")
+    p.add_argument("--nvml-module", help="the NVML binding to import (default pynvml; tests name a double)")
     a = p.parse_args(args)
     if a.pid_file:
         with open(a.pid_file, "w") as f:
@@ -86,7 +89,7 @@ def main(args: list[str]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        read, info = simulated_reader(a.simulated_url) if a.simulated_url else nvml_reader()
+        read, info = simulated_reader(a.simulated_url) if a.simulated_url else nvml_reader(a.nvml_module)
     except Exception as e:  # NVML absent or unusable: say so once, lem reports energy as null
         _line({"event": "unavailable", "reason": str(e)[:300]})
         return 0
