@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { EXTERNAL_BACKEND } from '../config/backends.js';
 import { mustWrite, writeFileAtomic } from '../core/atomic-file.js';
-import type { Result } from '../core/result.js';
+import { ErrorCode, lemError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 import { planLocator } from '../placement/locate.js';
 import { GpuSetExecutor } from '../placement/gpu-set-executor.js';
 import { placementPreflight } from '../placement/preflight.js';
@@ -31,6 +32,8 @@ export async function executePacked(
   plan: StoredPlan,
   opts: ExecuteOptions & { readonly stopGraceMs: number },
 ): Promise<Result<RunOutcome>> {
+  const served = lemStartedServers(plan);
+  if (!served.ok) return served;
   const file = store.current.campaign_file;
   const node = await placementPreflight(file, plan.campaign, plan.experiments, planLocator(file), project.pretendGpus);
   if (!node.ok) return node;
@@ -95,4 +98,19 @@ export async function executePacked(
     progress.end();
     await teardown();
   }
+}
+
+/** Pack runs give each batch its own GPU-set container; a server lem starts lives in the backend's one container. */
+function lemStartedServers(plan: StoredPlan): Result<void> {
+  const ids = plan.experiments
+    .filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND)
+    .map((e) => e.id);
+  if (ids.length === 0) return ok(undefined);
+  return err(
+    lemError(
+      ErrorCode.CONFIG_INVALID,
+      `placement: pack does not run servers lem starts yet: ${ids.length} serve experiment(s), e.g. ${ids[0]}`,
+      { hint: 'use placement: serial for lem-started servers, or point endpoint: at a server you started' },
+    ),
+  );
 }

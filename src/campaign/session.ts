@@ -4,8 +4,10 @@ import type Docker from 'dockerode';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { backendContainers, type Project } from '../project/project.js';
+import type { BackendContainer } from '../runtime/backend-container.js';
 import { EXTERNAL_BACKEND } from '../config/backends.js';
 import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-executor.js';
+import { ServedExecutor } from '../serve/served-executor.js';
 import { newCampaignId } from './campaign-id.js';
 import { countStatuses, pendingEntry, remainingWork, type Manifest } from './manifest.js';
 import { acquireLock, lockPathIn, releaseLock } from '../core/pid-lock.js';
@@ -126,8 +128,6 @@ async function executeLocked(
   plan: StoredPlan,
   opts: ExecuteOptions,
 ): Promise<Result<RunOutcome>> {
-  const unsupported = lemStartedServers(plan);
-  if (!unsupported.ok) return unsupported;
   // Host meters the configs name must be readable before any backend starts (an unreadable one stops the run).
   const metersReadable = await preflightMeters(plan.experiments, project.env);
   if (!metersReadable.ok) return metersReadable;
@@ -138,14 +138,7 @@ async function executeLocked(
   // Serve experiments against external endpoints run in lem itself: no container for them.
   const containers = backendContainers(docker, project, new Set([...needed].filter((b) => b !== EXTERNAL_BACKEND)));
   if (!containers.ok) return containers;
-  const local = new LocalDockerExecutor({
-    backends: containers.value,
-    paths: project.paths,
-    healthTimeoutMs: opts.healthTimeoutMs,
-    note: (t) => opts.progress.note(t),
-  });
-  const external = new ExternalServeExecutor(project.paths.hostResults, project.env);
-  const executor = new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local));
+  const { local, executor } = buildExecutors(project, store, containers.value, opts);
 
   // Backends this campaign brought up (recorded durably, so a resumed run after a kill still tears them down);
   // backends that were already running before the campaign are left as they were.
@@ -153,6 +146,8 @@ async function executeLocked(
   const owned = readOwned(ownedFile);
   if (!owned.ok) return owned;
   const teardown = async () => {
+    // A server lem started holds its GPU: stopped at the end of the run even where the container stays.
+    await local.stopServers();
     if (opts.keepBackends) return;
     for (const backend of needed) {
       if (!owned.value.has(backend)) continue;
@@ -209,21 +204,30 @@ async function executeLocked(
 }
 
 /**
- * Serve mode with a server lem would start in the backend's container (vllm serve, trtllm-serve, the synthetic
- * server) is not run by this version: refused before anything starts, never run silently as an offline experiment.
+ * The executors of one run: engines in their containers (a lem-started server there for serve experiments), and
+ * serve experiments against external endpoints in lem itself.
  */
-function lemStartedServers(plan: StoredPlan): Result<void> {
-  const ids = plan.experiments
-    .filter((e) => e.config.mode === 'serve' && e.backend !== EXTERNAL_BACKEND)
-    .map((e) => e.id);
-  if (ids.length === 0) return ok(undefined);
-  return err(
-    lemError(
-      ErrorCode.CONFIG_INVALID,
-      `serve mode with a server lem starts (backend ${plan.experiments.find((e) => e.id === ids[0])!.backend}) is not supported yet: ${ids.length} experiment(s), e.g. ${ids[0]}`,
-      {
-        hint: 'start the server yourself and point endpoint: {url, model} at it (backend external); see docs/serving.md',
-      },
-    ),
-  );
+function buildExecutors(
+  project: Project,
+  store: ManifestStore,
+  containers: ReadonlyMap<string, BackendContainer>,
+  opts: ExecuteOptions,
+): { local: ServedExecutor; executor: ByBackendExecutor } {
+  const engines = new LocalDockerExecutor({
+    backends: containers,
+    paths: project.paths,
+    healthTimeoutMs: opts.healthTimeoutMs,
+    note: (t) => opts.progress.note(t),
+  });
+  const local = new ServedExecutor({
+    inner: engines,
+    containers,
+    hostResults: project.paths.hostResults,
+    // Mounted read-only in every backend: where a server reads files lem writes for it (trtllm-serve's options).
+    hostServerFiles: join(project.paths.hostBatches, store.current.campaign_id, 'servers'),
+    env: project.env,
+    onWait: (w, ms, detail) => opts.progress.waiting(w, ms, detail),
+  });
+  const external = new ExternalServeExecutor(project.paths.hostResults, project.env);
+  return { local, executor: new ByBackendExecutor((b) => (b === EXTERNAL_BACKEND ? external : local)) };
 }

@@ -200,7 +200,12 @@ export function describeUnknownKey(section: EngineBackend, key: string): string 
   return `"${key}" is not a ${section} parameter (put engine kwargs lem does not know under ${section}.extra)`;
 }
 
-/** Everything that decides how the engine is loaded: experiments that share it can share one loaded engine. */
+/**
+ * Everything that decides how the engine is loaded: experiments that share it can share one loaded engine. A
+ * served engine (mode: serve) is a server process, not the harness's engine, so it never shares a batch with
+ * offline experiments; offline keys are as they were before serve mode existed.
+ */
 export function engineInitKey(c: ExperimentConfig): string {
-  return JSON.stringify([c.backend, c.model, c.backend === 'external' ? {} : (c[c.backend] ?? {})]);
+  const engine = [c.backend, c.model, c.backend === 'external' ? {} : (c[c.backend] ?? {})];
+  return JSON.stringify(c.mode === 'serve' ? [...engine, 'serve'] : engine);
 }

@@ -89,8 +89,18 @@ export const SloSection = z.strictObject({
 });
 export type SloSection = z.output<typeof SloSection>;
 
+/** A server lem starts in the backend's container (not for an external endpoint: lem does not start that). */
+export const ServerSection = z.strictObject({
+  /** How long lem waits for the server to answer /v1/models after starting it (a model load takes minutes). */
+  ready_timeout_s: z.number().positive().default(900),
+  /** The API the load generator speaks to it (vLLM bench serve's default is the completions API). */
+  api: z.enum(SERVE_APIS).default('openai-completions'),
+});
+export type ServerSection = z.output<typeof ServerSection>;
+
 /** The serving fields of an experiment config (spread into ExperimentFields). */
 export const serveFields = {
+  server: ServerSection.optional(),
   mode: ExperimentMode.optional(),
   load: LoadSection.optional(),
   endpoint: EndpointSection.optional(),
@@ -110,6 +120,7 @@ interface ServeView {
   readonly endpoints?: unknown;
   readonly routing?: unknown;
   readonly slo?: unknown;
+  readonly server?: unknown;
   readonly [key: string]: unknown;
 }
 
@@ -123,7 +134,7 @@ export function serveProblems(v: ServeView): ServeProblem[] {
   const out: ServeProblem[] = [];
   const serve = v.mode === 'serve';
   if (!serve) {
-    for (const k of ['load', 'endpoint', 'endpoints', 'routing', 'slo'] as const) {
+    for (const k of ['load', 'endpoint', 'endpoints', 'routing', 'slo', 'server'] as const) {
       if (v[k] !== undefined) out.push({ path: [k], message: `"${k}" is a serving field: it needs mode: serve` });
     }
     if (v.backend === 'external') {
@@ -150,6 +161,12 @@ export function serveProblems(v: ServeView): ServeProblem[] {
       message:
         `an external endpoint is a server lem does not start, so ${what} cannot apply to it: remove ${remove} ` +
         '(or remove endpoint to have lem start the server)',
+    });
+  }
+  if (external && v.server !== undefined) {
+    out.push({
+      path: ['server'],
+      message: 'server: configures a server lem starts, but endpoint names one lem does not start: remove one of them',
     });
   }
   if (!external && v.backend === 'external') {
@@ -180,6 +197,9 @@ interface ServeFieldsOut {
   load?: LoadSection | undefined;
   routing?: Routing | undefined;
   endpoints?: unknown;
+  endpoint?: unknown;
+  backend?: unknown;
+  server?: ServerSection | undefined;
 }
 
 export function resolveServeFields<T extends ServeFieldsOut>(c: T): T {
@@ -194,6 +214,9 @@ export function resolveServeFields<T extends ServeFieldsOut>(c: T): T {
     out = { ...out, load: { ...load, requests: DEFAULT_SERVE_REQUESTS } };
   }
   if (c.endpoints !== undefined && c.routing === undefined) out = { ...out, routing: 'round-robin' };
+  // A server lem starts: the resolved config says how long lem waits for it and which API it speaks.
+  const lemStarted = c.endpoint === undefined && c.endpoints === undefined && c.backend !== 'external';
+  if (lemStarted && c.server === undefined) out = { ...out, server: ServerSection.parse({}) };
   return out;
 }
 

@@ -101,6 +101,17 @@ export const ServingBlock = z.strictObject({
     j_per_output_token: nnum,
     adjusted_j_per_output_token: nnum,
     steady_j_per_output_token: nnum,
+    // Added with lem-started servers; absent in serve results written before (they still validate and aggregate).
+    /** Which source measured it: nvml, or simulated (the synthetic server's power model: not a measurement). */
+    source: z.string().nullable().optional(),
+    simulated: z.boolean().optional(),
+    /** Power with the server loaded and no request in flight, measured just before the load; subtracted below. */
+    baseline_w: nnum.optional(),
+    adjusted_j_per_request: nnum.optional(),
+    steady_j_per_request: nnum.optional(),
+    steady_adjusted_j_per_output_token: nnum.optional(),
+    /** The steady window's share of the whole run's duration (as windows.steady.share). */
+    steady_share: nnum.optional(),
   }),
   files: z.strictObject({ requests_csv: z.string() }),
 });

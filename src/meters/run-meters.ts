@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { rewriteResult } from '../contract/result-rewrite.js';
 import { z } from 'zod';
-import { writeFileAtomic } from '../core/atomic-file.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { ResultDocument } from '../contract/result.js';
 import { sourceLabel, startMeters, type RunningMeters } from './collect-domains.js';
 import { domainsBlock, SAME_HOST_CLOCK, type ClockAssumption } from './result-domains.js';
 import type { SourceSamples } from './samples.js';
@@ -133,14 +131,5 @@ export function annotateResult(
   host: readonly SourceSamples[] | { readonly error: string },
   clock: ClockAssumption,
 ): Result<void> {
-  let doc: ResultDocument;
-  try {
-    const parsed = ResultDocument.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-    if (!parsed.success) return err(lemError(ErrorCode.RESULT_INVALID, `${path}: ${parsed.error.issues[0]?.message}`));
-    doc = parsed.data;
-  } catch (e) {
-    return err(lemError(ErrorCode.RESULT_INVALID, `${path}: ${(e as Error).message}`));
-  }
-  const annotated: ResultDocument = { ...doc, domains: domainsBlock(doc, host, clock) };
-  return writeFileAtomic(path, JSON.stringify(annotated, null, 2) + '\n');
+  return rewriteResult(path, (doc) => ({ ...doc, domains: domainsBlock(doc, host, clock) }));
 }

@@ -135,6 +135,10 @@ export const EXPERIMENT_COLUMNS: readonly Column[] = [
   ['serve_itl_ms_median', (d) => d.serving?.latency.itl_ms?.median ?? null],
   ['serve_steady_share', (d) => d.serving?.windows.steady?.share ?? null],
   ['serve_steady_j_per_output_token', (d) => d.serving?.energy.steady_j_per_output_token ?? null],
+  // Lem-started servers (absent, so empty, in serve results written before them or for external endpoints).
+  ['serve_steady_adjusted_j_per_output_token', (d) => d.serving?.energy.steady_adjusted_j_per_output_token ?? null],
+  ['serve_steady_j_per_request', (d) => d.serving?.energy.steady_j_per_request ?? null],
+  ['serve_energy_simulated', (d) => d.serving?.energy.simulated ?? null],
   ['serve_worker_request_shares', (d) => d.serving?.workers.map((w) => w.request_share?.toFixed(3) ?? '').join(';') ?? null],
   ...LAYER_NAMES.flatMap(layerColumns),
   ['node_check_passed', (d) => resultLayers(d).node_check?.passed ?? null],

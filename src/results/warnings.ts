@@ -56,7 +56,10 @@ export function collectWarnings(results: readonly CollectedResult[], summaries: 
       const cv = doc.warmup.final_cv === null ? 'n/a' : `${(doc.warmup.final_cv * 100).toFixed(1)} %`;
       out.push({ ...base, kind: 'warmup_unconverged', message: `warmup stopped after ${doc.warmup.runs} runs with CV ${cv} (threshold ${(doc.warmup.cv_threshold * 100).toFixed(1)} %)` });
     }
-    if (doc.simulated) out.push({ ...base, kind: 'simulated', message: 'simulated engine: latency and throughput are synthetic; energy is not measured' });
+    if (doc.simulated) {
+      const energy = doc.serving?.energy.simulated ? "energy is the synthetic server's power model" : 'energy is not measured';
+      out.push({ ...base, kind: 'simulated', message: `simulated engine: latency and throughput are synthetic; ${energy}` });
+    }
     else if (!doc.energy.available) out.push({ ...base, kind: 'energy_unavailable', message: `energy unavailable: ${doc.energy.reason ?? 'no reason given'}` });
     if (!doc.simulated && doc.sampler.enabled && doc.sampler.coverage !== null && doc.sampler.coverage < MIN_SAMPLER_COVERAGE) {
       out.push({ ...base, kind: 'low_sampler_coverage', message: `sampler coverage ${(doc.sampler.coverage * 100).toFixed(0)} %` });

@@ -1,16 +1,8 @@
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchHandlers, Executor, RunningHarness, TargetFate } from '../campaign/run/executor.js';
-import { ExperimentConfig } from '../config/experiment.js';
 import type { BatchSpec } from '../contract/batch-spec.js';
-import type { HarnessEvent } from '../contract/events.js';
-import { ErrorCode } from '../core/errors.js';
 import { ok, type Result } from '../core/result.js';
-import { runServeExperiment } from './serve-experiment.js';
-
-/** Exit code of a batch stopped part-way, as the harness reports SIGINT. */
-const INTERRUPTED_EXIT = 130;
+import { runServeBatch } from './serve-batch.js';
 
 export const EXTERNAL_NO_ENERGY =
   'external endpoint: lem neither starts this server nor reads its power, and no power source is configured';
@@ -55,71 +47,20 @@ export class ExternalServeExecutor implements Executor {
     _b: string,
     spec: BatchSpec,
     stderr: Writable,
-    h: BatchHandlers,
+    handlers: BatchHandlers,
   ): Promise<Result<{ exitCode: number | null }>> {
     const stop = new AbortController();
     this.running.set(spec.batch_id, stop);
-    const emit = (e: HarnessEvent): void => h.onEvent(e);
-    const ts = (): number => Date.now() / 1000;
-    let completed = 0;
-    let failed = 0;
     try {
-      emit({
-        event: 'batch_started',
-        ts: ts(),
-        batch_id: spec.batch_id,
-        harness_version: 'lem-load-generator',
-        experiments: spec.experiments.length,
+      return await runServeBatch({
+        spec,
+        stderr,
+        handlers,
+        signal: stop.signal,
+        hostResults: this.hostResults,
+        env: this.env,
+        target: async () => ok({ energy: null, noEnergyReason: EXTERNAL_NO_ENERGY }),
       });
-      for (const x of spec.experiments) {
-        if (x.pause_before_s > 0)
-          await sleep(x.pause_before_s * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
-        if (stop.signal.aborted) return ok({ exitCode: INTERRUPTED_EXIT });
-        const base = { ts: ts(), experiment_id: x.experiment_id };
-        emit({ event: 'started', ...base });
-        emit({ event: 'measuring', ...base, ts: ts() });
-        const t0 = Date.now();
-        const dir = join(this.hostResults, spec.campaign_id, x.experiment_id);
-        const id = {
-          campaign_id: spec.campaign_id,
-          experiment_id: x.experiment_id,
-          config_hash: x.config_hash,
-          cycle: x.cycle,
-          index: x.index,
-          attempt: x.attempt,
-        };
-        const r = await runServeExperiment({
-          id,
-          config: ExperimentConfig.parse(x.config),
-          dir,
-          energy: null,
-          noEnergyReason: EXTERNAL_NO_ENERGY,
-          signal: stop.signal,
-          env: this.env,
-        });
-        if (!r.ok && r.error.code === ErrorCode.INTERRUPTED) {
-          stderr.write(`[lem] ${r.error.message}\n`);
-          return ok({ exitCode: INTERRUPTED_EXIT });
-        }
-        if (r.ok) {
-          completed++;
-          const s = r.value.serving!;
-          const rate = s.throughput.output_tokens_per_s.toFixed(1);
-          stderr.write(`[lem] ${x.experiment_id}: ${s.requests.completed}/${s.requests.total} req, ${rate} tok/s\n`);
-          emit({
-            event: 'finished',
-            ts: ts(),
-            experiment_id: x.experiment_id,
-            result_path: join(dir, 'result.json'),
-            duration_s: (Date.now() - t0) / 1000,
-          });
-        } else {
-          failed++;
-          emit({ event: 'failed', ts: ts(), experiment_id: x.experiment_id, reason: r.error.message });
-        }
-      }
-      emit({ event: 'batch_finished', ts: ts(), batch_id: spec.batch_id, completed, failed });
-      return ok({ exitCode: 0 });
     } finally {
       this.running.delete(spec.batch_id);
     }

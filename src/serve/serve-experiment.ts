@@ -107,6 +107,7 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
   const serving = { ...m, load: loadSummary(load), workers, windows, energy, files: { requests_csv: 'requests.csv' } };
   const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
   if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
+  if (energy.simulated) warnings.push("energy is the synthetic server's power model, not a measurement (simulated)");
   if (m.requests.failed > 0)
     warnings.push(
       `${m.requests.failed} of ${m.requests.total} requests failed: ${JSON.stringify(m.requests.failures)}`,

@@ -30,9 +30,9 @@ function distribution(s: LatencyStats | null): ResultDocument['latency']['ttft_m
 }
 
 /**
- * The result document of a serve experiment run by lem's load generator against a server it did not start:
- * no engine, no NVML in this process, so every GPU, power and thermal field is null or empty (never invented) and
- * `energy.reason` says why; the serving block carries what was measured.
+ * The result document of a serve experiment run by lem's load generator: no engine and no NVML in this process, so
+ * every GPU, power and thermal field is null or empty (never invented). Energy is what the serving block measured
+ * (a lem-started server's sampler) or null with `energy.reason` saying why (an external endpoint).
  */
 export function serveResultDocument(id: ExperimentIdentity, config: ExperimentConfig, run: ServeRun): ResultDocument {
   const s = run.serving;
@@ -69,13 +69,14 @@ export function serveResultDocument(id: ExperimentIdentity, config: ExperimentCo
       counter_j: e.whole_j,
       integrated_j: null,
       disagreement_pct: null,
-      baseline_power_w: null,
-      baseline_j: null,
-      adjusted_j: null,
+      // A lem-started server: the harness's sampler measured loaded-idle power just before the load.
+      baseline_power_w: e.baseline_w ?? null,
+      baseline_j: e.baseline_w == null ? null : e.baseline_w * s.duration_s,
+      adjusted_j: e.baseline_w == null || e.whole_j === null ? null : e.whole_j - e.baseline_w * s.duration_s,
       j_per_output_token: e.j_per_output_token,
       adjusted_j_per_output_token: e.adjusted_j_per_output_token,
       per_gpu: [],
-      // No idle baseline is measured by lem for a server it does not run.
+      // The loaded-idle power above is the serving sampler's; the offline baseline record stays empty.
       baseline: null,
       adjusted: { device_idle: null, loaded_idle: null },
     },
@@ -107,7 +108,10 @@ function serveEnvironment(config: ExperimentConfig): ResultDocument['environment
   const cpu = cpus();
   return {
     nvml_available: false,
-    nvml_error: 'serve mode against an external endpoint: NVML is not read by lem',
+    nvml_error:
+      config.backend === 'external'
+        ? 'serve mode against an external endpoint: NVML is not read by lem'
+        : "serve mode: the harness's serving sampler in the backend container reads the energy (serving.energy)",
     gpus: [],
     driver_version: null,
     cuda_version: null,

@@ -22,6 +22,16 @@ describe('groupIntoBatches', () => {
     ]);
   });
 
+  it('never puts a served engine (mode: serve, a server process) in a batch with offline experiments', () => {
+    const serve = { mode: 'serve', load: { concurrency: 1 } };
+    const items = [item('a'), item('b', serve), item('c', { ...serve, load: { concurrency: 8 } }), item('d')];
+    expect(groupIntoBatches(items, { forceColdStart: false }).map((b) => b.map((i) => i.id))).toEqual([
+      ['a'],
+      ['b', 'c'],
+      ['d'],
+    ]);
+  });
+
   it('splits when the model, backend or engine section changes, preserving order', () => {
     const items = [
       item('a'),

@@ -158,6 +158,18 @@ const CORPUS: { fixture: string; line: number; path: string | null; message: str
     message: 'an external endpoint is a server lem does not start, so vllm server parameters cannot apply',
   },
   { fixture: 'exp-serve-fields-without-mode.yaml', line: 3, path: 'load', message: 'needs mode: serve' },
+  {
+    fixture: 'exp-serve-endpoint-with-server-section.yaml',
+    line: 4,
+    path: 'server',
+    message: 'server: configures a server lem starts, but endpoint names one lem does not start',
+  },
+  {
+    fixture: 'exp-serve-server-bad-timeout.yaml',
+    line: 6,
+    path: 'server.ready_timeout_s',
+    message: 'expected a number > 0',
+  },
   // hostile or mistaken input: prototype names, non-finite numbers, keys JS cannot hold, bad bytes
   { fixture: 'exp-backend-tostring.yaml', line: 2, path: 'backend', message: 'got "toString"' },
   { fixture: 'exp-backend-constructor.yaml', line: 2, path: 'backend', message: 'got "constructor"' },

@@ -191,7 +191,7 @@ function check(paths: string[]): Checked[] {
  * is not run for it) and meters besides NVML (read on the host). The contract still describes them, so a spec
  * carrying them validates; the harness reads none of them.
  */
-const ORCHESTRATOR_ONLY = ['measurement.sources', 'mode', 'load', 'endpoint', 'endpoints', 'routing', 'slo'];
+const ORCHESTRATOR_ONLY = ['measurement.sources', 'mode', 'load', 'endpoint', 'endpoints', 'routing', 'slo', 'server'];
 const harnessFacing = (p: string) => !ORCHESTRATOR_ONLY.some((o) => p === o || p.startsWith(`${o}.`));
 
 describe('lem and the harness agree on the resolved experiment config', () => {

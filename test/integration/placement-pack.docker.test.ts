@@ -1,39 +1,23 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Manifest, ManifestEntry } from '../../src/campaign/manifest.js';
-import { collect, syntheticCampaign, TestProject, waitForOutput } from '../support/lem-project.js';
+import { ResultDocument } from '../../src/contract/result.js';
+import { campaignIdFrom, collect, syntheticCampaign, useTestProjects, waitForOutput } from '../support/lem-project.js';
 import { manifestOf } from '../support/manifest-of.js';
 
 // `placement: pack` for real: the built CLI as a process, the real Docker engine, the real harness (synthetic
 // engine), and 4 pretend GPUs declared with the test aid LEM_GPUS (this machine has no GPU). The proof of
 // parallel, disjoint execution is read from the manifest: each experiment's start and finish time and GPU set.
 
-const projects: TestProject[] = [];
-const project = (label: string) => {
-  const p = new TestProject(label);
-  projects.push(p);
-  return p;
-};
-afterEach(async () => {
-  for (const p of projects.splice(0)) await p.cleanup();
-});
-beforeAll(async () => {
-  await new Docker().getImage('lem/synthetic:latest').inspect(); // built by scripts/build-images.sh (.ci/run)
-});
+const project = useTestProjects();
 
 const PACK = { LEM_GPUS: '4' };
 
 /** A synthetic pack campaign: every batch size once per GPU need, each experiment taking about `seconds`. */
 const packCampaign = (sizes: number[], gpus: number[], seconds: number, retries = 1) =>
   syntheticCampaign({ sizes, seconds, retries, extra: `  gpus: [${gpus.join(', ')}]\nplacement: pack\n` });
-
-function campaignIdFrom(output: string): string {
-  const m = /campaign (\S+-\d{8}-\d{6}-[0-9a-f]{4})/.exec(output);
-  if (!m) throw new Error(`no campaign id in output:\n${output}`);
-  return m[1]!;
-}
 
 const ms = (iso: string | null) => Date.parse(iso!);
 const overlaps = (a: ManifestEntry, b: ManifestEntry) =>
@@ -68,6 +52,9 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
       expect(e.gpus!.length).toBeGreaterThan(0);
       expect(e.container).toBe(`lem-${p.name}-synthetic-gpu${e.gpus!.join('-')}`);
       expect(existsSync(join(p.dir, e.result_path!))).toBe(true);
+      // The result says where it ran, as the manifest does.
+      const doc = ResultDocument.parse(JSON.parse(readFileSync(join(p.dir, e.result_path!), 'utf8')));
+      expect(doc.placement).toEqual({ target: e.container, gpus: e.gpus });
     }
     const pairs = checkDisjoint(m);
     // Concurrency, not merely permission: a 1-GPU and a 2-GPU experiment were measured at the same time.

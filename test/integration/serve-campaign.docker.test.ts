@@ -78,15 +78,4 @@ describe('lem campaign run with an external endpoint (no container)', () => {
     expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
     expect(readdirSync(join(p.dir, 'results', id))).toHaveLength(3);
   }, 180_000);
-
-  it('serve mode with a server lem would start is refused with exit 2, never run as an offline experiment', async () => {
-    const p = new TestProject('servelem');
-    cleanups.push(() => p.cleanup());
-    const yaml =
-      'campaign_name: serve-lem\nbase_config:\n  backend: synthetic\n  model: {name: m}\n  mode: serve\n  load: {concurrency: 1}\nvary:\n  load.concurrency: [1, 4]\n';
-    const r = await p.lem(['campaign', 'run', p.write('c.yaml', yaml)]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('not supported yet');
-    expect(await p.containers()).toEqual([]);
-  }, 60_000);
 });

@@ -226,6 +226,47 @@ describe('keys lem honours land in the dockerode create options', () => {
   });
 });
 
+describe('ports: published on 127.0.0.1 only, for servers lem starts (serve mode)', () => {
+  it('short and long syntax; an empty host port lets Docker pick one', () => {
+    const s = service(
+      svc(
+        '    ports:\n      - "127.0.0.1::8000"\n      - 127.0.0.1:18001:8001/tcp\n      - {target: 8002, host_ip: 127.0.0.1}\n',
+      ),
+    );
+    expect(s.ports).toEqual([
+      { hostIp: '127.0.0.1', hostPort: null, containerPort: 8000 },
+      { hostIp: '127.0.0.1', hostPort: 18001, containerPort: 8001 },
+      { hostIp: '127.0.0.1', hostPort: null, containerPort: 8002 },
+    ]);
+    const o = create(s);
+    expect(o.ExposedPorts).toEqual({ '8000/tcp': {}, '8001/tcp': {}, '8002/tcp': {} });
+    expect(o.HostConfig?.PortBindings).toEqual({
+      '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '8001/tcp': [{ HostIp: '127.0.0.1', HostPort: '18001' }],
+      '8002/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    });
+    expect(create(service(svc(''))).HostConfig?.PortBindings).toBeUndefined();
+  });
+
+  it('refuses every other host address, UDP and malformed entries, at their line', () => {
+    const text = svc(
+      '    ports:\n      - "8000:8000"\n      - "0.0.0.0:8000:8000"\n      - "127.0.0.1:8000:8000/udp"\n' +
+        '      - {target: 8000, host_ip: "::"}\n      - "127.0.0.1:x:8000"\n      - "127.0.0.1:1:70000"\n',
+    );
+    const p = problems(text);
+    expect(p).toHaveLength(6);
+    expect(p[0]).toMatch(
+      /^compose\.yaml:5: services\.x\.ports\.0: port "8000:8000" must be "127\.0\.0\.1:HOST:CONTAINER"/,
+    );
+    expect(p[0]).toContain('127.0.0.1 only');
+    expect(p[1]).toMatch(/^compose\.yaml:6: .*"0\.0\.0\.0:8000:8000" must be/);
+    expect(p[2]).toMatch(/^compose\.yaml:7: .*TCP ports only/);
+    expect(p[3]).toMatch(/^compose\.yaml:8: .*host_ip must be "127\.0\.0\.1"/);
+    expect(p[4]).toMatch(/^compose\.yaml:9: .*host port must be a port number, got "x"/);
+    expect(p[5]).toMatch(/^compose\.yaml:10: .*container port 70000 is outside 1-65535/);
+  });
+});
+
 describe('compose.gpu.yaml merged on top, with compose override rules', () => {
   it('volumes and devices by container path, capabilities as a union, environment by name, the rest replaced', () => {
     const base = svc(
@@ -291,11 +332,11 @@ describe('keys lem refuses, with file:line:key and what to do', () => {
     expect(
       problems(
         svc(
-          '    ports: ["8000:8000"]\n    restart: always\n    container_name: mine\n    frobnicate: 1\n    x-lem-secret: [A]\n',
+          '    expose: ["8000"]\n    restart: always\n    container_name: mine\n    frobnicate: 1\n    x-lem-secret: [A]\n',
         ),
       ),
     ).toEqual([
-      'compose.yaml:4: services.x.ports: lem does not honour "ports": lem reaches a backend by docker exec, not over the network; remove it',
+      'compose.yaml:4: services.x.expose: lem does not honour "expose": lem reaches a backend by docker exec, not over the network; remove it',
       'compose.yaml:5: services.x.restart: lem does not honour "restart": lem restarts a backend that dies during a campaign itself; remove it',
       'compose.yaml:6: services.x.container_name: lem does not honour "container_name": lem names containers lem-<project>-<backend> itself; remove it (LEM_PROJECT_NAME sets <project>)',
       'compose.yaml:7: services.x.frobnicate: lem does not honour the service key "frobnicate": remove it, or see docs/backends.md for the keys lem maps',

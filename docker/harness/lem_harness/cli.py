@@ -22,7 +22,9 @@ USAGE = """usage: python3 -m lem_harness run <batch-spec.json>      run a batch;
        python3 -m lem_harness health                      one JSON line: engines and NVML available
        python3 -m lem_harness version                     the harness version
        python3 -m lem_harness serve-synthetic --port P --ttft-ms X --itl-ms Y
-                                                          a simulated OpenAI-compatible server (test double)"""
+                                                          a simulated OpenAI-compatible server (test double)
+       python3 -m lem_harness serve-sample [--simulated-url U] [--interval-ms N] [--pid-file F]
+                                                          energy counter and power, one JSON line per sample"""
 
 
 def _line(record: object) -> None:
@@ -140,6 +142,10 @@ def main(argv: list[str]) -> int:
         from lem_harness.serving.synthetic_server import main as serve_main
 
         return serve_main(args)
+    if command == "serve-sample":
+        from lem_harness.serving.sampler import main as sample_main
+
+        return sample_main(args)
     if command == "run" and len(args) == 1:
         return run(args[0])
     if command == "check" and args:

@@ -107,3 +107,92 @@ def test_64_concurrent_streams_all_complete(base_url):
     assert len(results) == 64 and all(r[-1][1] == "[DONE]" for r in results)
     # Served concurrently: 64 streams of 30 + 7 x 10 ms would take 6.4 s one after another.
     assert time.monotonic() - t0 < 3
+
+
+def test_simulated_power_counter_integrates_the_stream_count_exactly():
+    from lem_harness.serving.power import IDLE_W, SimulatedPower, simulated_power_w
+
+    now = [0.0]
+    p = SimulatedPower(lambda: now[0])
+    now[0] = 2.0
+    p.stream_started()
+    now[0] = 3.0
+    p.stream_started()
+    now[0] = 4.5
+    p.stream_ended()
+    now[0] = 5.0
+    r = p.reading()
+    want = 2.0 * IDLE_W + 1.0 * simulated_power_w(1) + 1.5 * simulated_power_w(2) + 0.5 * simulated_power_w(1)
+    assert r["energy_mj"] == int(want * 1000)
+    assert r["power_w"] == simulated_power_w(1)
+    assert r["simulated"] is True
+    # Saturating: the second stream adds less power than the first, so energy per token falls with load.
+    assert simulated_power_w(2) - simulated_power_w(1) < simulated_power_w(1) - simulated_power_w(0)
+
+
+def test_serve_sample_reads_the_simulated_counter_until_sigterm(base_url, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "sampler.pid"
+    harness = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cmd = [sys.executable, "-m", "lem_harness", "serve-sample", "--interval-ms", "20"]
+    cmd += ["--simulated-url", base_url, "--pid-file", str(pid_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": harness})
+    time.sleep(0.5)
+    assert int(pid_file.read_text()) == proc.pid
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    lines = [json.loads(x) for x in out.decode().splitlines()]
+    assert lines[0] == {"event": "sampling", "interval_ms": 20, "source": "simulated", "simulated": True, "gpus": []}
+    samples = lines[1:]
+    assert len(samples) >= 5
+    energies = [s["energy_mj"] for s in samples]
+    assert energies == sorted(energies) and energies[-1] > energies[0]
+    assert all(abs(s["t"] - time.time()) < 60 for s in samples)
+
+
+def test_serve_sample_without_nvml_says_why_and_exits():
+    import os
+    import subprocess
+    import sys
+
+    harness = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-m", "lem_harness", "serve-sample"],
+        capture_output=True,
+        timeout=20,
+        env={**os.environ, "PYTHONPATH": harness},
+    )
+    line = json.loads(out.stdout.decode().splitlines()[0])
+    assert out.returncode == 0
+    assert line["event"] == "unavailable" and line["reason"]
+
+
+def test_serve_sample_sums_the_nvml_counter_and_power_of_every_gpu():
+    """NVML here is nvml_double_module (no GPU on this machine): 2 GPUs at 250 W each."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    tests = os.path.dirname(os.path.abspath(__file__))
+    harness = os.path.dirname(tests)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([harness, tests]), "LEM_NVML_DOUBLE_GPUS": "2"}
+    cmd = [sys.executable, "-m", "lem_harness", "serve-sample", "--interval-ms", "20", "--nvml-module"]
+    proc = subprocess.Popen([*cmd, "nvml_double_module"], stdout=subprocess.PIPE, env=env)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    lines = [json.loads(x) for x in out.decode().splitlines()]
+    assert lines[0] == {"event": "sampling", "interval_ms": 20, "source": "nvml", "simulated": False, "gpus": [0, 1]}
+    samples = lines[1:]
+    assert len(samples) >= 5
+    assert all(s["power_w"] == 500.0 for s in samples)
+    first, last = samples[0], samples[-1]
+    # The counters' delta over the samples' span is 2 × 250 W × the span (the double integrates exactly).
+    watts = (last["energy_mj"] - first["energy_mj"]) / 1000 / (last["t"] - first["t"])
+    assert abs(watts - 500.0) < 25.0

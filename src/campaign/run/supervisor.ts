@@ -17,6 +17,7 @@ import {
   type Effect,
 } from './reducer.js';
 import type { BatchMeters, FinishedExperiment } from '../../meters/run-meters.js';
+import { rewriteResult } from '../../contract/result-rewrite.js';
 import { checkResult, hostResultPath } from './result-check.js';
 import { Watchdog } from './watchdog.js';
 
@@ -94,6 +95,7 @@ export async function superviseBatch(
   } finally {
     // Stopped whatever became of the batch (no poller outlives it); only completed attempts get figures.
     if (metered) for (const problem of await metered.finish(completedIn(x, items))) x.progress.note(problem);
+    if (x.gpus) recordPlacement(x, executor.targetName(backend), x.gpus, items);
   }
   return r.ok ? ok(true) : r;
 }
@@ -106,6 +108,14 @@ function completedIn(x: SupervisorContext, items: readonly SpecItem[]): Finished
       return m.status === 'completed' && m.attempts === attempt;
     })
     .map(({ experiment: e }) => ({ ...e, resultPath: hostResultPath(x.hostResults, x.campaignId, e.id) }));
+}
+
+/** Each completed result of a pack placement says which GPU set (and container) it ran on. */
+function recordPlacement(x: SupervisorContext, target: string, gpus: readonly number[], items: readonly SpecItem[]) {
+  for (const e of completedIn(x, items)) {
+    const r = rewriteResult(e.resultPath, (doc) => ({ ...doc, placement: { target, gpus: [...gpus] } }));
+    if (!r.ok) x.progress.note(`${e.id}: placement not recorded in its result: ${r.error.message}`);
+  }
 }
 
 /** A prompts file is named by its host path; the harness must read it through a mount of the target. */

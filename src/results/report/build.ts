@@ -13,6 +13,7 @@ import { boxPlotSpec, cycleData, MAX_ROWS, paretoData, paretoFrontList, paretoSp
 import { chartFigure, escapeHtml, htmlTable, page, section, type ChartBlock } from './html.js';
 import { layersSection } from './layers-section.js';
 import { renderSvg } from './render-svg.js';
+import { operatingPoints, paretoFront3 } from '../serving-pareto.js';
 import { energyVsLoadSpec, latencyVsLoadSpec, servingPoints, throughputVsLoadSpec } from './serving-charts.js';
 
 /**
@@ -250,5 +251,22 @@ async function servingSection(results: readonly CollectedResult[]): Promise<stri
     await chart('serve-latency', 'Latency percentiles vs load', latencyVsLoadSpec(points), '', 'TTFT and ITL (vLLM bench serve definitions) at each load; log scale.'),
     await chart('serve-energy', 'J per output token vs load', energyVsLoadSpec(points), 'No energy for these serve runs (external endpoints without a power source).', 'Steady-state J/output token where measured, else whole-run.'),
   ];
-  return [section('serving', 'Serving load', blocks.map(chartFigure).join('\n'))];
+  return [section('serving', 'Serving load', [...blocks.map(chartFigure), paretoTable(points)].join('\n'))];
+}
+
+/** The throughput–latency–energy Pareto front of the serve runs, as a table (empty without energy). */
+function paretoTable(points: ReturnType<typeof servingPoints>): string {
+  const runs = points.map((p) => ({
+    series: p.series,
+    load: p.load,
+    throughput: p.outputTokensPerS,
+    latency: p.latencyP99Ms,
+    energy: p.jPerOutputToken,
+  }));
+  const front = paretoFront3(operatingPoints(runs));
+  if (front.length === 0) return '<p>No Pareto front: no serve run has both latency and energy.</p>';
+  const rows = front.map((f) => [f.id, f.throughput.toFixed(1), f.latency.toFixed(2), f.energy.toPrecision(4)]);
+  const head = ['Server, model and load', 'Output tok/s', 'p99 TPOT (ms)', 'J/output token'];
+  const note = 'Operating points no other one beats on all three (mean over cycles; steady-state J/token where measured).';
+  return `<h3>Throughput–latency–energy Pareto front</h3>\n<p>${note}</p>\n${htmlTable(head, rows, 1)}`;
 }

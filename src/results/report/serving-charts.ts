@@ -10,6 +10,8 @@ export interface ServingPoint {
   readonly outputTokensPerS: number;
   readonly latencies: readonly { metric: string; ms: number }[];
   readonly jPerOutputToken: number | null;
+  /** p99 TPOT (ms), the per-token latency an SLO names; E2E p99 when no request streamed two tokens. */
+  readonly latencyP99Ms: number | null;
 }
 
 /** The serve-mode results as load-curve points (offline results are skipped). */
@@ -22,8 +24,14 @@ export function servingPoints(results: readonly CollectedResult[]): ServingPoint
     if (load === null) continue;
     const name = (r.doc.experiment.config['model'] as { name?: unknown } | undefined)?.name;
     const model = typeof name === 'string' ? name : '';
+    // A server lem started is named by its backend: its URL's port is whatever Docker picked that run.
+    const backend = r.doc.experiment.backend;
     const where =
-      s.workers.length > 1 ? `${s.workers.length} endpoints` : (s.workers[0]?.url ?? r.doc.experiment.backend);
+      backend !== 'external'
+        ? `${backend} server`
+        : s.workers.length > 1
+          ? `${s.workers.length} endpoints`
+          : (s.workers[0]?.url ?? backend);
     const latencies: { metric: string; ms: number }[] = [];
     const add = (metric: string, v: number | undefined): void =>
       void (v !== undefined && latencies.push({ metric, ms: v }));
@@ -38,6 +46,7 @@ export function servingPoints(results: readonly CollectedResult[]): ServingPoint
       outputTokensPerS: s.throughput.output_tokens_per_s,
       latencies,
       jPerOutputToken: s.energy.steady_j_per_output_token ?? s.energy.j_per_output_token,
+      latencyP99Ms: s.latency.tpot_ms?.p99 ?? s.latency.e2el_ms?.p99 ?? null,
     });
   }
   return out;

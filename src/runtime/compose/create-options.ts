@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { ServiceDefinition } from './definition.js';
 import type { Variables } from './interpolate.js';
+import { portBindings } from './ports.js';
 
 export interface CreateContext {
   readonly containerName: string;
@@ -28,6 +29,7 @@ export function containerCreateOptions(d: ServiceDefinition, ctx: CreateContext)
     Env: env,
     Labels: { ...d.labels, ...ctx.labels },
     StopSignal: d.stopSignal,
+    ExposedPorts: d.ports.length > 0 ? portBindings(d.ports).exposed : undefined,
     Healthcheck: d.healthcheck && {
       Test: [...d.healthcheck.test],
       Interval: d.healthcheck.intervalNs,
@@ -41,6 +43,7 @@ export function containerCreateOptions(d: ServiceDefinition, ctx: CreateContext)
 
 function hostConfig(d: ServiceDefinition): Docker.HostConfig {
   return {
+    PortBindings: d.ports.length > 0 ? portBindings(d.ports).bindings : undefined,
     Binds: d.binds.map((b) => `${b.source}:${b.target}${b.readOnly ? ':ro' : ''}`),
     Tmpfs: Object.keys(d.tmpfs).length > 0 ? { ...d.tmpfs } : undefined,
     ReadonlyRootfs: d.readOnlyRootfs,

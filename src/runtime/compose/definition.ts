@@ -33,6 +33,13 @@ export interface Healthcheck {
   readonly startPeriodNs: number;
 }
 
+/** A container port published on the host, on 127.0.0.1 only; hostPort null lets Docker pick a free one. */
+export interface PublishedPort {
+  readonly hostIp: string;
+  readonly hostPort: number | null;
+  readonly containerPort: number;
+}
+
 export interface ServiceDefinition {
   readonly name: string;
   readonly image: string;
@@ -67,6 +74,8 @@ export interface ServiceDefinition {
   readonly nanoCpus: number | undefined;
   readonly ulimits: readonly Ulimit[];
   readonly stopSignal: string | undefined;
+  /** Ports published on 127.0.0.1, for servers lem starts in the container (serve mode). */
+  readonly ports: readonly PublishedPort[];
 }
 
 export interface ComposeProject {

@@ -41,6 +41,7 @@ const SERVICE_KEYS: ReadonlySet<string> = new Set([
   'cpus',
   'ulimits',
   'stop_signal',
+  'ports',
 ]);
 
 const BY_EXEC = 'lem reaches a backend by docker exec, not over the network; remove it';
@@ -64,7 +65,6 @@ const SERVICE_HINTS: Readonly<Record<string, string>> = {
   external_links: BY_EXEC,
   networks: BY_EXEC,
   network_mode: BY_EXEC,
-  ports: BY_EXEC,
   expose: BY_EXEC,
   hostname: BY_EXEC,
   dns: BY_EXEC,

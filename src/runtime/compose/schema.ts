@@ -28,6 +28,13 @@ const GpuRequest = z.strictObject({
   options: z.record(z.string(), z.string()).optional(),
 });
 
+const PortLong = z.strictObject({
+  target: z.union([z.int(), z.string()]),
+  published: z.union([z.int(), z.string()]).optional(),
+  host_ip: z.string().optional(),
+  protocol: z.literal('tcp', { error: 'lem publishes TCP ports only' }).optional(),
+});
+
 const Ulimit = z.union([z.int(), z.strictObject({ soft: z.int(), hard: z.int() })]);
 
 export const ServiceSchema = z.strictObject({
@@ -83,6 +90,7 @@ export const ServiceSchema = z.strictObject({
   cpus: Scalar.optional(),
   ulimits: z.record(z.string(), Ulimit).default({}),
   stop_signal: z.string().optional(),
+  ports: z.array(z.union([z.string(), PortLong])).default([]),
 });
 
 export type ServiceInput = z.infer<typeof ServiceSchema>;

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GpuRequest, Healthcheck, ServiceDefinition, Ulimit } from './definition.js';
 import { parseDevice, parseTmpfs, parseVolume } from './mounts.js';
+import { parsePort } from './ports.js';
 import type { GpuRequestInput, ServiceInput } from './schema.js';
 import { parseCpus, parseDuration, parseSize } from './units.js';
 
@@ -82,6 +83,7 @@ export function toServiceDefinition(
     nanoCpus: at(['cpus'], () => parseCpus(s.cpus ?? limits?.cpus)),
     ulimits: Object.entries(s.ulimits).map(([n, v]): Ulimit => ulimit(n, v)),
     stopSignal: s.stop_signal,
+    ports: s.ports.flatMap((p, i) => at(['ports', i], () => [parsePort(p)]) ?? []),
   };
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: def };
 }

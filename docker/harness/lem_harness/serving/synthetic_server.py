@@ -4,7 +4,8 @@ It streams `max_tokens` tokens per request, the first `ttft_ms` after the reques
 apart, on absolute deadlines so that timer lateness never accumulates. Every stream is a coroutine on one asyncio
 loop, so hundreds of concurrent streams cost no thread each. Results measured against it are simulated.
 
-Routes: GET /health, GET /v1/models, POST /v1/chat/completions, POST /v1/completions (stream or not).
+Routes: GET /health, GET /v1/models, POST /v1/chat/completions, POST /v1/completions (stream or not), and
+GET /simulated/power: a simulated energy counter (power.py) for the serving sampler, as NVML's counter is for a GPU.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import json
 import socket
 import time
 from dataclasses import dataclass
+
+from lem_harness.serving.power import SimulatedPower
 
 SIMULATED = True
 
@@ -26,6 +29,8 @@ class ServerSettings:
     itl_ms: float = 5.0
     model: str = "synthetic"
     default_max_tokens: int = 16
+    load_s: float = 0.0
+    fail_start: bool = False
 
 
 class BadRequest(Exception):
@@ -69,6 +74,7 @@ class SyntheticServer:
     def __init__(self, settings: ServerSettings) -> None:
         self.s = settings
         self.requests = 0
+        self.power = SimulatedPower(time.monotonic)
 
     def models(self) -> dict:
         return {"object": "list", "data": [{"id": self.s.model, "object": "model", "owned_by": "lem-synthetic"}]}
@@ -88,6 +94,8 @@ class SyntheticServer:
                 received = time.monotonic()
                 if method == "GET" and path == "/health":
                     writer.write(response(200, {"ok": True, "simulated": SIMULATED}))
+                elif method == "GET" and path == "/simulated/power":
+                    writer.write(response(200, self.power.reading()))
                 elif method == "GET" and path == "/v1/models":
                     writer.write(response(200, self.models()))
                 elif method == "POST" and path in ("/v1/chat/completions", "/v1/completions"):
@@ -122,6 +130,13 @@ class SyntheticServer:
             )
             return
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+        self.power.stream_started()
+        try:
+            await self.stream(writer, chat, rid, kind, n, usage, received)
+        finally:
+            self.power.stream_ended()
+
+    async def stream(self, writer, chat: bool, rid: str, kind: str, n: int, usage: dict, received: float) -> None:
         obj = kind + ".chunk" if chat else kind
         for i in range(n):
             await sleep_until(received + (self.s.ttft_ms + i * self.s.itl_ms) / 1000)
@@ -147,6 +162,12 @@ async def sleep_until(deadline: float) -> None:
 
 
 async def serve(settings: ServerSettings, ready: asyncio.Event | None = None) -> None:
+    if settings.fail_start:
+        raise SystemExit("synthetic server: failing to start, as configured (fail_experiment: true)")
+    if settings.load_s > 0:
+        # A model load, simulated: the server does not listen until it is over (lem waits for readiness).
+        print(f"synthetic server: loading the model (simulated, {settings.load_s} s)", flush=True)
+        await asyncio.sleep(settings.load_s)
     server = SyntheticServer(settings)
     srv = await asyncio.start_server(server.handle, settings.host, settings.port, backlog=1024)
     line = {"event": "serving", "host": settings.host, "port": settings.port, "simulated": SIMULATED}
@@ -167,8 +188,10 @@ def parse_args(args: list[str]) -> ServerSettings:
     p.add_argument("--itl-ms", type=float, default=5.0)
     p.add_argument("--model", default="synthetic")
     p.add_argument("--default-max-tokens", type=int, default=16)
+    p.add_argument("--load-s", type=float, default=0.0, help="simulated model load before the server listens")
+    p.add_argument("--fail-start", action="store_true", help="exit at once with an error (fault injection)")
     a = p.parse_args(args)
-    return ServerSettings(a.host, a.port, a.ttft_ms, a.itl_ms, a.model, a.default_max_tokens)
+    return ServerSettings(a.host, a.port, a.ttft_ms, a.itl_ms, a.model, a.default_max_tokens, a.load_s, a.fail_start)
 
 
 def main(args: list[str]) -> int:
