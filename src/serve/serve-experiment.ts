@@ -116,6 +116,7 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     simulated,
     startedAt,
     finishedAt: new Date(),
+    loadEpochMs: out.startedAtEpochMs,
     warmupS: out.measuredStartMs / 1000,
     promptCount: prompts.value.length,
     serving,

@@ -17,6 +17,8 @@ export interface ServeRun {
   readonly simulated: boolean;
   readonly startedAt: Date;
   readonly finishedAt: Date;
+  /** Wall-clock time (ms since the epoch) the serving block's window offsets count from. */
+  readonly loadEpochMs: number;
   readonly warmupS: number;
   readonly promptCount: number;
   readonly serving: ServingBlock;
@@ -92,7 +94,13 @@ export function serveResultDocument(id: ExperimentIdentity, config: ExperimentCo
       samples: 0,
     },
     baselines: { device_idle: null, loaded_idle: null },
-    window: { target_s: s.duration_s, passes: null },
+    // Wall-clock edges of the whole measured window, so host meters (measurement.sources) can cut theirs out.
+    window: {
+      target_s: s.duration_s,
+      passes: null,
+      start_unix_s: (run.loadEpochMs + s.windows.whole.start_ms) / 1000,
+      end_unix_s: (run.loadEpochMs + s.windows.whole.end_ms) / 1000,
+    },
     // The offline validity checks judge an NVML window; none was measured here, so none is assessed.
     validity: { valid: true, assessed: false, checks: [], reasons: [] },
     uncertainty: null,

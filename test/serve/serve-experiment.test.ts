@@ -51,6 +51,7 @@ describe('a serve experiment against an external endpoint', () => {
     const grid = expandGrid(base, { 'load.concurrency': [1, 4, 16] });
     if (!grid.ok) throw new Error(JSON.stringify(grid.error));
     for (const [i, e] of grid.value.entries()) {
+      const before = Date.now() / 1000;
       const r = await runServeExperiment({
         env: process.env,
         id: id(i),
@@ -63,6 +64,12 @@ describe('a serve experiment against an external endpoint', () => {
       if (!r.ok) throw new Error(r.error.message);
       const doc = ResultDocument.parse(JSON.parse(readFileSync(join(root, 'c1', `e${i}`, 'result.json'), 'utf8')));
       expect(doc.serving!.load).toMatchObject({ loop: 'closed', concurrency: e.config.load!.concurrency });
+      // The window's wall-clock edges (host meters cut theirs at them): inside this call, as long as the window.
+      const { start_unix_s: start, end_unix_s: end } = doc.window;
+      expect(start).toBeGreaterThanOrEqual(before);
+      expect(end).toBeLessThanOrEqual(Date.now() / 1000);
+      const w = doc.serving!.windows.whole;
+      expect(end! - start!).toBeCloseTo((w.end_ms - w.start_ms) / 1000, 6);
       expect(doc.serving!.requests).toMatchObject({ total: 24, completed: 24, warmup: 2, success_rate: 1 });
       expect(doc.serving!.slo).toMatchObject({ percentile: 99, good_requests: 24, met: true });
       expect(doc.energy).toMatchObject({ available: false, reason: NO_ENERGY, j_per_output_token: null });
