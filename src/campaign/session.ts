@@ -112,7 +112,7 @@ async function executeOnSlurm(
     import('../slurm/commands.js'),
   ]);
   const { progress, signal } = opts;
-  const cancelOnInterrupt = opts.cancelJobsOnInterrupt ?? false;
+  const cancelOnInterrupt = opts.cancelJobsOnInterrupt ?? true;
   const run = new SlurmCampaign({ slurm: slurmCommands(), project, store, plan, progress, signal, cancelOnInterrupt });
   try {
     return await run.run();

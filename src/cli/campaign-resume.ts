@@ -26,8 +26,9 @@ export class CampaignResumeCommand extends LemCommand {
   healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
     description: 'Seconds to wait for a backend to become healthy',
   });
-  cancelJobs = Option.Boolean('--cancel-jobs', false, {
-    description: "executor: slurm only: Ctrl-C/SIGTERM cancels the campaign's jobs (default: leaves them to a resume)",
+  detach = Option.Boolean('--detach', false, {
+    description:
+      "executor: slurm only: Ctrl-C/SIGTERM leaves the campaign's jobs queued and running for a later resume (default: cancels them)",
   });
   project = Option.String('--project', {
     description: 'Project folder (holding compose.yaml); default: found from the current folder',
@@ -53,7 +54,7 @@ export class CampaignResumeCommand extends LemCommand {
       healthTimeoutS: healthTimeoutS.value,
       json: this.json,
       stdout: this.context.stdout,
-      cancelJobs: this.cancelJobs,
+      detach: this.detach,
     });
   }
 }

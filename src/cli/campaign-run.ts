@@ -58,8 +58,8 @@ export class CampaignRunCommand extends LemCommand {
       Ctrl-C stops the running experiment cleanly and prints how to resume; a killed run is finished with
       \`lem campaign resume <id>\`. Exit codes: 0 all completed, 1 failures, 2 bad input, 130/143 interrupted.
 
-      With executor: slurm (see docs/cluster.md) every batch is a Slurm job; Ctrl-C leaves the jobs queued and
-      running for \`lem campaign resume <id>\` to re-attach to, or cancels them with --cancel-jobs.
+      With executor: slurm (see docs/cluster.md) every batch is a Slurm job; Ctrl-C cancels the campaign's jobs, or
+      with --detach leaves them queued and running for \`lem campaign resume <id>\` to re-attach to.
     `,
     examples: [
       ['Run the demo (no GPU needed)', '$0 campaign run campaigns/demo.yaml'],
@@ -79,8 +79,9 @@ export class CampaignRunCommand extends LemCommand {
   healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
     description: 'Seconds to wait for a backend to become healthy',
   });
-  cancelJobs = Option.Boolean('--cancel-jobs', false, {
-    description: "executor: slurm only: Ctrl-C/SIGTERM cancels the campaign's jobs (default: leaves them to a resume)",
+  detach = Option.Boolean('--detach', false, {
+    description:
+      "executor: slurm only: Ctrl-C/SIGTERM leaves the campaign's jobs queued and running for a later resume (default: cancels them)",
   });
   project = Option.String('--project', {
     description: 'Project folder (holding compose.yaml); default: found from the current folder',
@@ -148,7 +149,7 @@ export class CampaignRunCommand extends LemCommand {
       healthTimeoutS: healthTimeoutS.value,
       json: this.json,
       stdout: this.context.stdout,
-      cancelJobs: this.cancelJobs,
+      detach: this.detach,
     });
   }
 

@@ -23,7 +23,7 @@ export async function runWithSignals(
     healthTimeoutS: number;
     stderr: NodeJS.WriteStream;
     stdout: NodeJS.WritableStream;
-    cancelJobs?: boolean;
+    detach?: boolean;
   },
 ): Promise<Result<{ outcome: RunOutcome; signal: NodeJS.Signals | undefined }>> {
   const controller = new AbortController();
@@ -47,7 +47,7 @@ export async function runWithSignals(
       signal: controller.signal,
       progress: progressFor(opts.stderr),
       healthTimeoutMs: opts.healthTimeoutS * 1000,
-      cancelJobsOnInterrupt: opts.cancelJobs ?? false,
+      cancelJobsOnInterrupt: !(opts.detach ?? false),
     });
     if (!r.ok) return r;
     return ok({ outcome: r.value, signal: received });
@@ -113,7 +113,7 @@ export async function runCampaignCommand(
     healthTimeoutS: number;
     json: boolean;
     stdout: NodeJS.WritableStream;
-    cancelJobs?: boolean;
+    detach?: boolean;
   },
 ): Promise<Result<number>> {
   const id = store.current.campaign_id;
@@ -122,7 +122,7 @@ export async function runCampaignCommand(
     healthTimeoutS: opts.healthTimeoutS,
     stderr: process.stderr,
     stdout: opts.stdout,
-    cancelJobs: opts.cancelJobs ?? false,
+    detach: opts.detach ?? false,
   });
   if (!r.ok) {
     // A lock held elsewhere, or state that cannot be written (a full or read-only disk): marking the campaign

@@ -103,7 +103,7 @@ describe('BatchWatch', () => {
     expect(e.error).toMatch(/^Slurm job 7_1 ended TIMEOUT, reason TimeLimit \(the harness: interrupted/);
   });
 
-  it("lem's own cancel (Ctrl-C with --cancel-jobs) interrupts without spending the attempt", () => {
+  it("lem's own cancel (Ctrl-C without --detach) interrupts without spending the attempt", () => {
     const { w, events } = watch();
     writeFileSync(events, started);
     w.poll(undefined, false);

@@ -140,12 +140,12 @@ describe('campaign run with executor: slurm', () => {
   );
 
   it(
-    'Ctrl-C leaves the jobs running and says how to resume or cancel; --cancel-jobs cancels them',
+    'Ctrl-C with --detach leaves the jobs running and says how to resume or cancel; plain Ctrl-C cancels them',
     { timeout: 180_000 },
     async () => {
       const { p, name } = project('slint');
       p.write('c.yaml', campaign(name, { sizes: [1, 2], seconds: 15 }));
-      const child = p.spawn(['campaign', 'run', 'c.yaml']);
+      const child = p.spawn(['campaign', 'run', 'c.yaml', '--detach']);
       const done = collect(child, 60_000);
       await waitForOutput(child, (t) => / started/.test(t), 90_000);
       child.kill('SIGINT');
@@ -157,9 +157,9 @@ describe('campaign run with executor: slurm', () => {
       expect(live().length).toBeGreaterThan(0);
       expect(manifest(p).status).toBe('interrupted');
 
-      // The same campaign resumed with --cancel-jobs, interrupted again: every job of it is cancelled.
+      // The same campaign resumed without --detach, interrupted again: every job of it is cancelled.
       const id = campaignDir(p).split('/').pop()!;
-      const again = p.spawn(['campaign', 'resume', id, '--cancel-jobs']);
+      const again = p.spawn(['campaign', 'resume', id]);
       const done2 = collect(again, 90_000);
       await waitForOutput(again, (t) => /re-attached/.test(t), 30_000);
       again.kill('SIGINT');
