@@ -12,6 +12,7 @@ import { parseTarget } from '../placement/target.js';
 import { backendContainers, type Project } from '../project/project.js';
 import { ByBackendExecutor, ExternalServeExecutor } from '../serve/external-executor.js';
 import { remainingWork } from './manifest.js';
+import { recordNeighbours } from './packed-neighbours.js';
 import type { ManifestStore } from './manifest-store.js';
 import { readOwned } from './owned-targets.js';
 import { guardTargets } from './run/recovery.js';
@@ -95,6 +96,7 @@ export async function executePacked(
   try {
     return await runner.run();
   } finally {
+    for (const problem of recordNeighbours(project.paths.projectDir, store.current)) progress.note(problem);
     progress.end();
     await teardown();
   }

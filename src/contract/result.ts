@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlacementBlock } from './placement.js';
 import { DomainsBlock } from './domains.js';
 import { MeasureWindow } from './measure-window.js';
 import { ServingBlock } from './serving.js';
@@ -287,8 +288,8 @@ export const ResultDocument = z.strictObject({
   serving: ServingBlock.optional(),
   /** Energy per domain and layer from host meters (domains.ts); only where measurement.sources named some. */
   domains: DomainsBlock.optional(),
-  /** Where lem placed the experiment (placement: pack): written by lem after the run, absent otherwise. */
-  placement: z.strictObject({ target: z.string(), gpus: z.array(z.int().nonnegative()) }).optional(),
+  /** Where lem placed the experiment (placement: pack), written by lem after the run; absent otherwise. */
+  placement: PlacementBlock.optional(),
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });
 export type ResultDocument = z.infer<typeof ResultDocument>;

@@ -144,6 +144,11 @@ export const EXPERIMENT_COLUMNS: readonly Column[] = [
   ['node_check_passed', (d) => resultLayers(d).node_check?.passed ?? null],
   ['domain_cross_checks_flagged', (d) => resultLayers(d).flagged],
   ['domains_error', (d) => d.domains?.error ?? null],
+  // placement: pack (empty for serial runs and results written before it).
+  ['placement_gpus', (d) => d.placement?.gpus.join(';') ?? null],
+  ['placement_ran', (d) => d.placement?.ran ?? null],
+  ['placement_neighbours', (d) => d.placement?.neighbours?.map((n) => n.experiment_id).join(';') ?? null],
+  ['placement_neighbours_mean_power_w', (d) => d.placement?.neighbours_mean_power_w ?? null],
   ['warnings', (d) => d.warnings.join(' | ')],
   ['result_path', (_d, r) => r.path],
 ];

@@ -48,13 +48,26 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     expect(r.code, r.stderr).toBe(0);
     const m = manifestOf(p.dir, campaignIdFrom(r.stdout));
     expect(m.experiments.map((e) => e.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    const docs = new Map<string, ResultDocument>();
     for (const e of m.experiments) {
       expect(e.gpus!.length).toBeGreaterThan(0);
       expect(e.container).toBe(`lem-${p.name}-synthetic-gpu${e.gpus!.join('-')}`);
       expect(existsSync(join(p.dir, e.result_path!))).toBe(true);
       // The result says where it ran, as the manifest does.
       const doc = ResultDocument.parse(JSON.parse(readFileSync(join(p.dir, e.result_path!), 'utf8')));
-      expect(doc.placement).toEqual({ target: e.container, gpus: e.gpus });
+      expect(doc.placement).toMatchObject({ target: e.container, gpus: e.gpus });
+      docs.set(e.id, doc);
+    }
+    // What ran beside each one: neighbours on disjoint GPUs, named both ways; simulated power is unknown (null).
+    const packed = [...docs.values()].filter((d) => d.placement!.ran === 'packed');
+    expect(packed.length).toBeGreaterThanOrEqual(2);
+    for (const d of packed) {
+      expect(d.placement!.neighbours_mean_power_w).toBeNull();
+      for (const n of d.placement!.neighbours!) {
+        expect(n.gpus.some((g) => d.placement!.gpus.includes(g))).toBe(false);
+        const back = docs.get(n.experiment_id)!.placement!.neighbours!;
+        expect(back.map((x) => x.experiment_id)).toContain(d.experiment.experiment_id);
+      }
     }
     const pairs = checkDisjoint(m);
     // Concurrency, not merely permission: a 1-GPU and a 2-GPU experiment were measured at the same time.

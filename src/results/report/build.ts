@@ -12,6 +12,7 @@ import { groupWarnings, WARNING_TITLES, type ResultWarning } from '../warnings.j
 import { boxPlotSpec, cycleData, MAX_ROWS, paretoData, paretoFrontList, paretoSpec, percentileBarsSpec, percentileData, powerSpec } from './charts.js';
 import { chartFigure, escapeHtml, htmlTable, page, section, type ChartBlock } from './html.js';
 import { layersSection } from './layers-section.js';
+import { placementSection } from './placement-section.js';
 import { renderSvg } from './render-svg.js';
 import { operatingPoints, paretoFront3 } from '../serving-pareto.js';
 import { energyVsLoadSpec, latencyVsLoadSpec, servingPoints, throughputVsLoadSpec } from './serving-charts.js';
@@ -96,6 +97,7 @@ export async function buildReport(input: ReportInput, opts: ReportOptions = {}):
     section('power', 'Power over time', chartFigure(charts[5]!)),
     ...(await layersSection(results, summaries)),
     ...(await servingSection(results)),
+    ...placementSection(results),
     section('warnings', 'Warnings', warningsTable(input.warnings)),
     section('inputs', 'Inputs', inputsBlock(input)),
   ];
