@@ -293,6 +293,36 @@ describe('campaign run with executor: slurm', () => {
     expect((await done).code).toBe(130);
   });
 
+  it('a drained node leaves the jobs pending, with the reason in campaign status', { timeout: 90_000 }, async () => {
+    const { p, name } = project('sldrain');
+    // The shared-folder check needs a job to run; on a drained node none can, so it is skipped here.
+    p.write('c.yaml', campaign(name, { sizes: [1], slurm: 'partition: debug\n  shared_fs_check_s: 0' }));
+    const node = execFileSync('sinfo', ['-h', '-N', '-o', '%N'], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    execFileSync('scontrol', ['update', `nodename=${node}`, 'state=drain', 'reason=lem-test-drain']);
+    try {
+      const child = p.spawn(['campaign', 'run', 'c.yaml']);
+      const done = collect(child, 60_000);
+      await waitForOutput(child, (t) => /submitted batch/.test(t), 60_000);
+      const id = campaignDir(p).split('/').pop()!;
+      const [job] = submitted(p);
+      let line = '';
+      for (let i = 0; i < 40 && !line; i++) {
+        const s = await p.lem(['campaign', 'status', id]);
+        line =
+          s.stdout
+            .split('\n')
+            .find((l) => l.includes(job!.job_id) && /PENDING/.test(l) && /Node|Resources|Drain/i.test(l)) ?? '';
+        if (!line) await new Promise((r) => setTimeout(r, 250));
+      }
+      // Slurm's own words for why the job waits (e.g. ReqNodeNotAvail, UnavailableNodes:<node>), not a guess.
+      expect(line).not.toBe('');
+      child.kill('SIGINT');
+      expect((await done).code).toBe(130);
+    } finally {
+      execFileSync('scontrol', ['update', `nodename=${node}`, 'state=resume']);
+    }
+  });
+
   it('refuses bad slurm: settings with exit 2, file:line:field, and submits nothing', async () => {
     const { p, name } = project('slbad');
     p.write('bad.yaml', campaign(name, { slurm: 'launcher: podman' }));
