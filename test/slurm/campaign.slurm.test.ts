@@ -293,6 +293,29 @@ describe('campaign run with executor: slurm', () => {
     expect((await done).code).toBe(130);
   });
 
+  it(
+    'a job that runs past its Slurm time limit ends TIMEOUT and its experiment is retried as a new job',
+    { timeout: 240_000 },
+    async () => {
+      const { p, name } = project('sltime');
+      // About 100 s of work against Slurm's smallest limit, one minute (enforced within about 30 s after it).
+      p.write('c.yaml', campaign(name, { sizes: [1], seconds: 400, slurm: 'partition: debug\n  time_limit: "1"' }));
+      const child = p.spawn(['campaign', 'run', 'c.yaml']);
+      const done = collect(child, 230_000);
+      await waitForOutput(
+        child,
+        (t) => /failed \(attempt 1, will retry\): Slurm job \S+ ended TIMEOUT/.test(t),
+        200_000,
+      );
+      for (let i = 0; i < 40 && submitted(p).length < 2; i++) await new Promise((r) => setTimeout(r, 250));
+      const jobs = submitted(p);
+      expect(jobs).toHaveLength(2);
+      expect(jobs[1]!.job_id).not.toBe(jobs[0]!.job_id);
+      child.kill('SIGINT');
+      expect((await done).code).toBe(130);
+    },
+  );
+
   it('a drained node leaves the jobs pending, with the reason in campaign status', { timeout: 90_000 }, async () => {
     const { p, name } = project('sldrain');
     // The shared-folder check needs a job to run; on a drained node none can, so it is skipped here.
