@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { ErrorCode, lemError } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { RESULT_SCHEMA_VERSION, ResultDocument } from '../../contract/result.js';
+import type { BatchEvent, Clock } from './batch-state.js';
 
 /** Where an experiment's result.json lies on the host: <results>/<campaign>/<experiment>/result.json. */
 export function hostResultPath(hostResults: string, campaignId: string, experimentId: string): string {
@@ -65,4 +66,18 @@ export function checkResult(
     );
   }
   return ok(undefined);
+}
+
+/**
+ * The reducer's `check-result` effect carried out, for local and Slurm batches alike: the experiment's result on
+ * the host checked, and the answer as the `result-checked` event to fold next.
+ */
+export function resultChecked(
+  x: { readonly hostResults: string; readonly projectDir: string; readonly campaignId: string },
+  id: string,
+  attempt: number,
+  at: Clock,
+): BatchEvent {
+  const r = checkResult(hostResultPath(x.hostResults, x.campaignId, id), x.projectDir, x.campaignId, id, attempt);
+  return { kind: 'result-checked', id, error: r.ok ? undefined : r.error.message, at };
 }

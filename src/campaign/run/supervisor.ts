@@ -18,7 +18,7 @@ import {
 } from './reducer.js';
 import type { BatchMeters, FinishedExperiment } from '../../meters/run-meters.js';
 import { rewriteResult } from '../../contract/result-rewrite.js';
-import { checkResult, hostResultPath } from './result-check.js';
+import { hostResultPath, resultChecked } from './result-check.js';
 import { Watchdog } from './watchdog.js';
 
 export interface SupervisorContext {
@@ -233,17 +233,9 @@ class BatchRun {
         return;
       case 'log-to':
         return this.logs.switchTo(e.id);
-      case 'check-result': {
-        const host = hostResultPath(this.x.hostResults, this.x.campaignId, e.id);
-        const r = checkResult(host, this.x.projectDir, this.x.campaignId, e.id, e.attempt);
-        this.queue.push({
-          kind: 'result-checked',
-          id: e.id,
-          error: r.ok ? undefined : r.error.message,
-          at: clockNow(),
-        });
+      case 'check-result':
+        this.queue.push(resultChecked(this.x, e.id, e.attempt, clockNow()));
         return;
-      }
       case 'arm-timeout':
         return this.watchdog.arm(e.id);
       case 'disarm-timeout':

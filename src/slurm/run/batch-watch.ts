@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { ManifestStore } from '../../campaign/manifest-store.js';
 import type { ProgressReporter } from '../../campaign/progress.js';
-import { checkResult, hostResultPath } from '../../campaign/run/result-check.js';
+import { hostResultPath, resultChecked } from '../../campaign/run/result-check.js';
 import {
   initBatch,
   isTerminal,
@@ -190,17 +190,9 @@ export class BatchWatch {
         return progress.note(e.text);
       case 'log':
         return this.log(e.text);
-      case 'check-result': {
-        const host = hostResultPath(this.x.hostResults, this.x.campaignId, e.id);
-        const r = checkResult(host, this.x.projectDir, this.x.campaignId, e.id, e.attempt);
-        this.queue.push({
-          kind: 'result-checked',
-          id: e.id,
-          error: r.ok ? undefined : r.error.message,
-          at: clockNow(),
-        });
+      case 'check-result':
+        this.queue.push(resultChecked(this.x, e.id, e.attempt, clockNow()));
         return;
-      }
       case 'arm-timeout':
         return this.watchdog.arm(e.id);
       case 'disarm-timeout':
