@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/core/errors.js';
 import { startSnmpPoller } from '../../src/meters/snmp-poller.js';
 import type { SnmpTarget } from '../../src/meters/snmp.js';
-import { AGENT_OID, startSnmpAgent, type SnmpAgent } from '../support/snmp-agent.js';
+import { AGENT_OID, freeUdpPort, startSnmpAgent, type SnmpAgent } from '../support/snmp-agent.js';
 import { windowEnergy } from '../../src/meters/window-energy.js';
 
 /**
@@ -22,14 +21,6 @@ let agent: SnmpAgent;
 let port = 0;
 const serve = (deciwatts: number): void => agent.serve(deciwatts);
 const stopAgent = (): Promise<void> => agent.stop();
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const p = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return p;
-}
 
 const target = (over: Partial<SnmpTarget> = {}): SnmpTarget => ({
   host: '127.0.0.1',

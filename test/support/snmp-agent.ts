@@ -21,7 +21,8 @@ export interface SnmpAgent {
   readonly process: ChildProcess;
 }
 
-async function freeUdpPort(): Promise<number> {
+/** A UDP port on 127.0.0.1 that was free a moment ago (for an agent, or for one nobody answers on). */
+export async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
   const p = s.address().port;
