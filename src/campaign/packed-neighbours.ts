@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ResultDocument } from '../contract/result.js';
-import { rewriteResult } from '../contract/result-rewrite.js';
+import { readResultDocument, rewriteResult } from '../contract/result-rewrite.js';
 import { neighbourhoods, type MeasuredWindow } from '../placement/neighbours.js';
 import type { Manifest } from './manifest.js';
 
@@ -17,15 +15,12 @@ export function recordNeighbours(projectDir: string, manifest: Manifest): string
   for (const e of manifest.experiments) {
     if (e.status !== 'completed' || !e.result_path) continue;
     const path = join(projectDir, e.result_path);
-    let doc: ResultDocument;
-    try {
-      const parsed = ResultDocument.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-      if (!parsed.success) throw new Error(parsed.error.issues[0]?.message);
-      doc = parsed.data;
-    } catch (x) {
-      problems.push(`${e.id}: neighbours not recorded: ${(x as Error).message}`);
+    const read = readResultDocument(path);
+    if (!read.ok) {
+      problems.push(`${e.id}: neighbours not recorded: ${read.error.message}`);
       continue;
     }
+    const doc = read.value;
     const { start_unix_s: startS, end_unix_s: endS } = doc.window;
     if (!doc.placement || startS === undefined || endS === undefined) continue;
     windows.push({ id: e.id, path, gpus: doc.placement.gpus, startS, endS, meanPowerW: doc.power.mean_w });
