@@ -1,12 +1,12 @@
 """The harness's measured generate against a plain transformers loop, interleaved in one process
-(run by run_harness_vs_loop.sh on a GPU machine; prepared 2026-12-01, not yet run).
+(run by run_harness_vs_loop.sh on a GPU machine; first run 2026-12-02, docs/validation/README.md).
 
 usage: python3 harness_vs_loop.py <model folder> <out folder> [--batches 1,8,32] [--cycles 20]
 
 One model load serves both arms (the harness engine's own model object), per batch size, in ABBA order per cycle
 (harness, plain, plain, harness; the next cycle starts with plain), so slow drifts of the machine hit both alike:
   harness  lem_harness's TransformersEngine.generate with the settings lem resolves by default
-           (round2-default-config.json: greedy, min_new_tokens = max_new_tokens, its step-clock streamer), inside
+           (round2-default-config.json: greedy, min_new_tokens = max_new_tokens, its step clock), inside
            a measurement window of the default sampler (a sampling process), as in a measured pass
   plain    model.generate on the same token ids, same decoding, no streamer, no sampler
 The figure per cycle: tokens/s of the harness's two generates over the plain loop's two (output tokens ÷ wall
@@ -56,15 +56,32 @@ def timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def harness_generate(engine, batch, settings, gpus) -> float:
+def harness_generate(engine, batch, settings, gpus, clock_faults: list[str]) -> float:
     m = settings.measurement
     window = Window(gpus, sampling=m.sampling, interval_s=m.sample_interval_ms / 1000.0, kind=m.sampler,
                     slow_every=m.slow_fields_every)
+    timings = []
     window.open()
     try:
-        return timed(lambda: engine.generate(batch, settings))
+        wall = timed(lambda: timings.extend(engine.generate(batch, settings)))
     finally:
         window.close()
+    clock_faults.extend(step_clock_faults(timings, settings.max_output_tokens, wall))
+    return wall
+
+
+def step_clock_faults(timings, new_tokens: int, wall: float) -> list[str]:
+    """What is wrong with the harness's per-step times of one generate (nothing, normally): one stamp per
+    token, increasing, after submission and no later than the generate's end."""
+    faults = []
+    for i, t in enumerate(timings):
+        c = t.chunks
+        if len(c) != new_tokens or t.output_tokens != new_tokens:
+            faults.append(f"request {i}: {len(c)} stamps for {t.output_tokens} tokens, expected {new_tokens}")
+        elif any(b <= a for a, b in zip(c, c[1:])) or c[0] <= t.submitted or c[-1] > t.submitted + wall + 0.01:
+            faults.append(f"request {i}: stamps out of order or outside the generate ({c[0] - t.submitted:.4f} s "
+                          f"to {c[-1] - t.submitted:.4f} s of {wall:.4f} s)")
+    return faults
 
 
 def plain_generate(engine, ids, settings) -> float:
@@ -86,7 +103,8 @@ def run_batch_size(engine, batch: int, args, gpus, writer) -> dict:
     prepared = [Prepared(payload=p, input_tokens=len(p)) for p in payloads]
     ids = torch.tensor(payloads, device=engine.model.device)
     tokens = batch * args.new_tokens
-    arms = {"harness": lambda: harness_generate(engine, prepared, settings, gpus),
+    clock_faults: list[str] = []
+    arms = {"harness": lambda: harness_generate(engine, prepared, settings, gpus, clock_faults),
             "plain": lambda: plain_generate(engine, ids, settings)}
     with torch.inference_mode():
         for _ in range(args.warmup):
@@ -105,6 +123,7 @@ def run_batch_size(engine, batch: int, args, gpus, writer) -> dict:
     point, lo, hi = ratio_ci(ratios, seed=batch)
     ok = 0.97 <= point <= 1.03 and lo <= 1.0 <= hi
     return {"batch": batch, "ratio": point, "ci_low": lo, "ci_high": hi, "cycles": len(ratios),
+            "step_clock_faults": clock_faults[:10], "step_clock_fault_count": len(clock_faults),
             "check": "within ±3 %, CI includes 1.0" if ok else "fails: outside ±3 % or CI excludes 1.0"}
 
 
@@ -133,9 +152,10 @@ def main() -> int:
     (out / "summary.json").write_text(json.dumps({"args": vars(args), "torch": torch.__version__,
                                                   "gpu": torch.cuda.get_device_name(0), "results": results},
                                                  indent=2) + "\n")
-    lines = ["| batch | harness ÷ plain tokens/s | 95 % CI | cycles | check |", "|---|---|---|---|---|"]
+    lines = ["| batch | harness ÷ plain tokens/s | 95 % CI | cycles | check | step-clock faults |",
+             "|---|---|---|---|---|---|"]
     lines += [f"| {r['batch']} | {r['ratio']:.4f} | {r['ci_low']:.4f}–{r['ci_high']:.4f} | {r['cycles']} | "
-              f"{r['check']} |" for r in results]
+              f"{r['check']} | {r['step_clock_fault_count']} |" for r in results]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

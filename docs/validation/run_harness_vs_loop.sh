@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The harness's measured generate vs a plain transformers loop, interleaved in one process (prepared, not yet run).
+# The harness's measured generate vs a plain transformers loop, interleaved in one process.
 # Run from the repository root on a machine with one NVIDIA GPU, torch, transformers, tokenizers, nvidia-ml-py:
 #   bash docs/validation/run_harness_vs_loop.sh        -> $OUT/harness-vs-loop.tar.gz
 # BATCHES=1 CYCLES=20 TAG=-bs1 split it across time-limited calls. Check: tokens/s ratio within +-3 % with a 95 % CI

@@ -272,15 +272,52 @@ def test_transformers_mapping_of_precision_section_and_decoder():
     }
 
 
-def test_transformers_step_clock_skips_the_prompt_and_times_each_step():
+def test_transformers_step_clock_stamps_each_step_and_passes_the_logits_through():
     from lem_harness.engines.transformers_engine import _StepClock
 
-    clock = _StepClock()
-    clock.put(SimpleNamespace(dim=lambda: 2))  # the prompt
-    clock.put(SimpleNamespace(dim=lambda: 1))
-    clock.put(SimpleNamespace(dim=lambda: 1))
-    clock.end()
-    assert len(clock.steps) == 2 and clock.steps[0] <= clock.steps[1]
+    clock = _StepClock()  # no GPU: the clock is read at each call
+    scores = object()
+    assert clock(None, scores) is scores and clock(None, scores) is scores
+    steps = clock.steps()
+    assert len(steps) == 2 and clock.anchor <= steps[0] <= steps[1]
+
+
+class _FakeEvent:
+    """A recorder double for torch.cuda.Event (no GPU here): it completes 5 ms after each earlier one."""
+
+    recorded: list["_FakeEvent"] = []
+
+    def __init__(self, enable_timing: bool):
+        assert enable_timing
+        self.stream = None
+        self.ms = 0.0
+        self.synchronized = False
+
+    def record(self, stream):
+        self.stream = stream
+        self.ms = 5.0 * len(_FakeEvent.recorded)
+        _FakeEvent.recorded.append(self)
+
+    def elapsed_time(self, end):
+        return end.ms - self.ms
+
+    def synchronize(self):
+        self.synchronized = True
+
+
+def test_transformers_step_clock_on_a_gpu_records_events_on_the_heads_stream_and_never_waits_during_generate():
+    from lem_harness.engines.transformers_engine import _StepClock
+
+    _FakeEvent.recorded = []
+    cuda = SimpleNamespace(Event=_FakeEvent, current_stream=lambda device: f"stream of {device}")
+    clock = _StepClock(cuda, "cuda:1")
+    for _ in range(3):
+        clock(None, None)
+    assert not any(e.synchronized for e in _FakeEvent.recorded)
+    steps = clock.steps()
+    assert [round((t - clock.anchor) * 1000, 6) for t in steps] == [5.0, 10.0, 15.0]
+    assert {e.stream for e in _FakeEvent.recorded} == {"stream of cuda:1"}
+    assert _FakeEvent.recorded[-1].synchronized  # steps() waits for the last event, not generate
 
 
 def test_fit_to_length_truncates_or_repeats():
