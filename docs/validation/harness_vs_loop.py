@@ -96,7 +96,7 @@ def ratio_ci(ratios: list[float], resamples: int = 4000, seed: int = 1) -> tuple
     return statistics.median(ratios), draws[int(0.025 * resamples)], draws[int(0.975 * resamples)]
 
 
-def run_batch_size(engine, batch: int, args, gpus, writer) -> dict:
+def run_batch_size(engine, batch: int, args, gpus, writer, csv_file) -> dict:
     settings = settings_for(args.model, batch, args.new_tokens)
     rng = random.Random(batch)
     payloads = [[rng.randrange(4, 4000) for _ in range(args.input_tokens)] for _ in range(batch)]
@@ -119,6 +119,7 @@ def run_batch_size(engine, batch: int, args, gpus, writer) -> dict:
                 wall = arms[arm]()
                 walls[arm].append(wall)
                 writer.writerow([batch, cycle, arm, f"{wall:.6f}", f"{tokens / wall:.3f}"])
+                csv_file.flush()  # a run stopped by its time limit keeps the generates it finished
             ratios.append(sum(walls["plain"]) / sum(walls["harness"]))  # tokens/s ratio: same tokens in both
     point, lo, hi = ratio_ci(ratios, seed=batch)
     ok = 0.97 <= point <= 1.03 and lo <= 1.0 <= hi
@@ -147,7 +148,7 @@ def main() -> int:
         writer = csv.writer(f)
         writer.writerow(["batch", "cycle", "arm", "wall_s", "tokens_per_s"])
         for batch in (int(b) for b in args.batches.split(",")):
-            results.append(run_batch_size(engine, batch, args, gpus, writer))
+            results.append(run_batch_size(engine, batch, args, gpus, writer, f))
             print(json.dumps(results[-1]), flush=True)
     (out / "summary.json").write_text(json.dumps({"args": vars(args), "torch": torch.__version__,
                                                   "gpu": torch.cuda.get_device_name(0), "results": results},
