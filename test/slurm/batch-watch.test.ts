@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pendingEntry } from '../../src/campaign/manifest.js';
 import { ManifestStore } from '../../src/campaign/manifest-store.js';
 import type { ProgressReporter } from '../../src/campaign/progress.js';
@@ -42,7 +42,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function watch(attempts = 0): { w: BatchWatch; events: string } {
+function watch(attempts = 0, timeoutS = 3600): { w: BatchWatch; events: string } {
   const events = join(dir, 'b.7_1.events.jsonl');
   const w = new BatchWatch(
     {
@@ -52,7 +52,7 @@ function watch(attempts = 0): { w: BatchWatch; events: string } {
       projectDir: dir,
       hostResults: join(dir, 'results'),
       retries: 1,
-      timeoutS: 3600,
+      timeoutS,
       cancel: (id) => void cancelled.push(id),
     },
     {
@@ -112,6 +112,38 @@ describe('BatchWatch', () => {
     writeFileSync(events, started + interrupted);
     w.poll(ended('CANCELLED', 'cancelled'), true);
     expect(store.entry('e1')).toMatchObject({ status: 'interrupted', attempts: 0 });
+  });
+
+  it("a user's scancel of a running job interrupts its experiment (cancelled, not failed; no attempt spent)", () => {
+    const { w, events } = watch();
+    writeFileSync(events, started + interrupted);
+    w.poll(ended('CANCELLED', 'cancelled'), true);
+    expect(cancelled).toEqual([]);
+    const e = store.entry('e1');
+    expect([e.status, e.attempts]).toEqual(['interrupted', 0]);
+    expect(e.error).toMatch(/^interrupted: Slurm job 7_1 ended CANCELLED, cancelled outside lem \(scancel\)/);
+    expect(notes.join('\n')).toMatch(/cancelled outside lem .*submitted again/);
+  });
+
+  it("a user's scancel of a job that had not started anything spends no attempt either", () => {
+    const { w } = watch(1);
+    w.poll(ended('CANCELLED', 'cancelled'), true);
+    expect(w.ended).toBe(true);
+    const e = store.entry('e1');
+    expect([e.status, e.attempts]).toEqual(['interrupted', 1]);
+  });
+
+  it("lem's own cancel of an experiment past experiment_timeout_s stays a failed attempt", async () => {
+    const { w, events } = watch(0, 0.05);
+    writeFileSync(events, started);
+    w.poll(undefined, false);
+    // The watchdog's timeout (50 ms, a real timer) makes lem cancel the job itself.
+    await vi.waitFor(() => expect(cancelled).toEqual(['7_1']), { timeout: 5000 });
+    writeFileSync(events, started + interrupted);
+    w.poll(ended('CANCELLED', 'cancelled'), true);
+    const e = store.entry('e1');
+    expect([e.status, e.attempts]).toEqual(['failed', 1]);
+    expect(e.error).toMatch(/timed out/);
   });
 
   it('a job gone before its container wrote anything spends an attempt, so it cannot loop', () => {

@@ -252,25 +252,25 @@ describe('campaign run with executor: slurm', () => {
   });
 
   it(
-    'a job cancelled with scancel by someone else is a failed attempt, retried as a new job',
+    'a job cancelled with scancel by someone else is cancelled, not failed: submitted again, no attempt spent',
     { timeout: 150_000 },
     async () => {
       const { p, name } = project('slscancel');
-      p.write('c.yaml', campaign(name, { sizes: [1], seconds: 6, retries: 1 }));
+      p.write('c.yaml', campaign(name, { sizes: [1], seconds: 6, retries: 0 }));
       const child = p.spawn(['campaign', 'run', 'c.yaml']);
       const done = collect(child, 140_000);
       await waitForOutput(child, (t) => / started/.test(t), 90_000);
       const [first] = submitted(p);
       execFileSync('scancel', [first!.job_id]);
       const r = await done;
+      // With retries: 0 a failed attempt would end the campaign failed; a cancel is not one.
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(
-        new RegExp(`failed \\(attempt 1, will retry\\): Slurm job ${first!.job_id} ended CANCELLED`),
-      );
+      expect(r.stderr).toMatch(new RegExp(`Slurm job ${first!.job_id} was cancelled outside lem \\(scancel\\)`));
+      expect(r.stderr).not.toMatch(/will retry/);
       const jobs = submitted(p);
-      expect(jobs.map((j) => j.experiments[0]!.attempts)).toEqual([0, 1]);
+      expect(jobs.map((j) => j.experiments[0]!.attempts)).toEqual([0, 0]);
       expect(jobs[1]!.job_id).not.toBe(first!.job_id);
-      expect(manifest(p).experiments.map((e) => [e.status, e.attempts])).toEqual([['completed', 2]]);
+      expect(manifest(p).experiments.map((e) => [e.status, e.attempts])).toEqual([['completed', 1]]);
     },
   );
 

@@ -43,6 +43,10 @@ export function jobEnd(job: JobInfo | undefined): { exitCode: number | null; ali
   };
 }
 
+/** The reducer treats a reason starting "interrupted" as no attempt spent. */
+const cancelledReason = (description: string) =>
+  `interrupted: ${description}, cancelled outside lem (scancel); not a failed attempt, submitted again`;
+
 /**
  * One batch job, followed from the shared filesystem: the harness's events (read from the job's events file)
  * and the job's end (from the controller) are folded through the same pure reducer as a local exec, and its
@@ -126,14 +130,27 @@ export class BatchWatch {
     }
     if (!finished) return;
     const end = jobEnd(job);
-    // The harness says "interrupted" whenever its job is signalled. Only lem's own Ctrl-C makes that an
-    // interruption (no attempt spent); a job cancelled by someone else, timed out or preempted is a failed
-    // attempt, retried per `retries`, so a batch that always overruns its time limit cannot loop for ever.
+    // A job cancelled by someone other than lem (a user's scancel) is cancelled, not failed: what it had not
+    // finished is interrupted, no attempt spent, and submitted again. lem's own cancels (Ctrl-C, or an
+    // experiment's timeout) are told apart by `aborted`/`cancelled`. Timed out, preempted, a lost node: the
+    // harness's "interrupted" becomes a failed attempt, retried per `retries`, so a batch that always overruns
+    // its time limit cannot loop for ever.
+    const userCancel = job?.phase === 'cancelled' && !this.aborted && !this.cancelled;
     for (const ev of this.held.splice(0)) {
-      const reason = this.aborted ? ev.reason : `${end.description} (the harness: ${ev.reason})`;
+      const reason = this.aborted
+        ? ev.reason
+        : userCancel
+          ? cancelledReason(end.description)
+          : `${end.description} (the harness: ${ev.reason})`;
       this.dispatch({ kind: 'harness', event: { ...ev, reason }, at: clockNow() });
     }
-    if (!end.alive && !this.aborted) this.failUnder(end.description);
+    if (userCancel) {
+      this.x.progress.note(
+        `Slurm job ${this.record.job_id} was cancelled outside lem (scancel): ` +
+          'what it had not finished is interrupted, not failed, and submitted again',
+      );
+      this.interruptAll(cancelledReason(end.description));
+    } else if (!end.alive && !this.aborted) this.failUnder(end.description);
     this.dispatch({ kind: 'exec-ended', exitCode: end.exitCode, at: clockNow() });
     // The reducer asks to inspect the target when the exit leaves something to explain. Every batch job has a
     // container of its own, so there is never a target to restart: what the job's end took away failed above.
@@ -152,6 +169,15 @@ export class BatchWatch {
     for (const e of this.state.exps) {
       if (isTerminal(e.phase) || (startedAny && e.startedAtMs === undefined)) continue;
       const reason = startedAny ? description : `${description}; no experiment of the batch started`;
+      const event = { event: 'failed' as const, experiment_id: e.id, ts: Date.now() / 1000, reason };
+      this.dispatch({ kind: 'harness', event, at: clockNow() });
+    }
+  }
+
+  /** Every experiment of the batch not yet finished is interrupted (it runs again; no attempt is spent). */
+  private interruptAll(reason: string): void {
+    for (const e of this.state.exps) {
+      if (isTerminal(e.phase)) continue;
       const event = { event: 'failed' as const, experiment_id: e.id, ts: Date.now() / 1000, reason };
       this.dispatch({ kind: 'harness', event, at: clockNow() });
     }
