@@ -64,6 +64,16 @@ export const NodeCheck = z.strictObject({
 });
 export type NodeCheck = z.infer<typeof NodeCheck>;
 
+/** A serve result's steady state (every slot busy), cut out of the same meters as the whole window. */
+export const SteadyDomains = z.strictObject({
+  window: z.strictObject({ start_unix_s: num, end_unix_s: num }),
+  energies: z.array(DomainFigure),
+  cross_checks: z.array(DomainCrossCheck),
+  layers: Layers,
+  node_check: NodeCheck,
+});
+export type SteadyDomains = z.infer<typeof SteadyDomains>;
+
 export const DomainsBlock = z.strictObject({
   /** The measured window on lem's clock (seconds since the epoch); null when the result did not carry it. */
   window: z.strictObject({ start_unix_s: num, end_unix_s: num }).nullable(),
@@ -77,5 +87,8 @@ export const DomainsBlock = z.strictObject({
   notes: z.array(z.string()),
   /** The host meters could not give figures for this experiment (failed to start or stop): why. */
   error: z.string().nullable(),
+  // Added for serve results after this block first shipped: absent in offline results and older ones.
+  /** Serve results: the steady state's figures; null when the load never reached a steady state. */
+  steady: SteadyDomains.nullable().optional(),
 });
 export type DomainsBlock = z.infer<typeof DomainsBlock>;

@@ -3,6 +3,7 @@ import type { ResultDocument } from '../contract/result.js';
 import { crossChecks, DEFAULT_DISAGREEMENT_THRESHOLD_PCT, energiesOf, type SourcedEnergy } from './domain-energies.js';
 import { layersOf } from './layers.js';
 import type { SourceSamples } from './samples.js';
+import { steadyDomains } from './steady-domains.js';
 
 /**
  * A result's `domains` block (pure): the harness's GPU figures from the result itself, the host meters' figures
@@ -67,7 +68,11 @@ export function domainsBlock(
   }
   const energies = [...gpu, ...hostFigures];
   const { layers, node_check } = layersOf(energies, thresholdPct);
+  const hostSamples = 'error' in host ? null : host;
+  const steady = steadyDomains(doc, hostSamples, window?.start_unix_s ?? null, thresholdPct);
+  if (steady === null) notes = [...notes, `no steady state: ${doc.serving?.windows.steady_reason ?? 'unknown'}`];
   return {
+    ...(steady === undefined ? {} : { steady }),
     window,
     clock,
     threshold_pct: thresholdPct,

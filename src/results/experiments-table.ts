@@ -141,6 +141,8 @@ export const EXPERIMENT_COLUMNS: readonly Column[] = [
   ['serve_energy_simulated', (d) => d.serving?.energy.simulated ?? null],
   ['serve_worker_request_shares', (d) => d.serving?.workers.map((w) => w.request_share?.toFixed(3) ?? '').join(';') ?? null],
   ...LAYER_NAMES.flatMap(layerColumns),
+  // Serve results with host meters: each layer over the steady state too (empty where there is none).
+  ...LAYER_NAMES.map((n): Column => [`serve_steady_layer_${n}_j`, (d) => d.domains?.steady?.layers[n].joules ?? null]),
   ['node_check_passed', (d) => resultLayers(d).node_check?.passed ?? null],
   ['domain_cross_checks_flagged', (d) => resultLayers(d).flagged],
   ['domains_error', (d) => d.domains?.error ?? null],
