@@ -1,25 +1,11 @@
 import { Command, Option } from 'clipanion';
 import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
-import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { terminalSafe } from '../core/terminal-text.js';
-import { LemCommand } from './base-command.js';
-import {
-  applyValidity,
-  campaignSelection,
-  collectOptions,
-  defaultOutDir,
-  INCLUDE_INVALID_DESCRIPTION,
-  MAX_RESULT_MB_HELP,
-  PROJECT_OPTION_HELP,
-  RESULTS_OPTION_HELP,
-  resultsRoot,
-  selectAndCollect,
-  summaryOptions,
-  validityLines,
-} from './results-shared.js';
+import { CampaignResultsCommand } from './results-command.js';
+import { defaultOutDir, validityLines } from './results-shared.js';
 
-export class ResultsAggregateCommand extends LemCommand {
+export class ResultsAggregateCommand extends CampaignResultsCommand {
   static override paths = [['results', 'aggregate']];
   static override usage = Command.Usage({
     category: 'Results',
@@ -46,28 +32,12 @@ export class ResultsAggregateCommand extends LemCommand {
     ],
   });
 
-  campaign = Option.String('--campaign', { description: 'Campaign id (a folder under --results)' });
-  all = Option.Boolean('--all', false, { description: 'Aggregate every campaign together' });
-  results = Option.String('--results', { description: RESULTS_OPTION_HELP });
-  project = Option.String('--project', { description: PROJECT_OPTION_HELP });
-  maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
   out = Option.String('--out', { description: 'Output folder (default <results>/_aggregate/<campaign|all>)' });
-  resamples = Option.String('--resamples', {
-    description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})`,
-  });
-  seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
-  includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
   async run(): Promise<Result<unknown>> {
-    const selection = campaignSelection(this.campaign, this.all);
-    if (!selection.ok) return selection;
-    const summary = summaryOptions(this.resamples, this.seed);
-    if (!summary.ok) return summary;
-    const collect = collectOptions(this.maxResultMb);
-    if (!collect.ok) return collect;
-    const root = await resultsRoot(this.results, this.project);
-    if (!root.ok) return root;
-
+    const input = await this.selectedResults();
+    if (!input.ok) return input;
+    const { root, summary, selection } = input.value;
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ aggregate }, { bestWorst, paperTable, skippedLines, warningLines }, { writeFilesAtomic }] =
       await Promise.all([
@@ -75,15 +45,11 @@ export class ResultsAggregateCommand extends LemCommand {
         import('../results/text-summary.js'),
         import('../core/atomic-file.js'),
       ]);
-    const collected = await selectAndCollect(root.value, selection.value, collect.value);
-    if (!collected.ok) return collected;
-    const selected = await applyValidity(collected.value, this.includeInvalid);
-    if (!selected.ok) return selected;
-    const { collection, scope, scopeName } = selected.value.selected;
-    const validity = selected.value.validity;
-    const agg = await aggregate(collection, summary.value, new Date(), validity);
+    const { collection, scope, scopeName } = input.value.selected;
+    const validity = input.value.validity;
+    const agg = await aggregate(collection, summary, new Date(), validity);
 
-    const outDir = this.out ?? defaultOutDir(root.value, scopeName);
+    const outDir = this.out ?? defaultOutDir(root, scopeName);
     const files = {
       experiments_csv: join(outDir, 'experiments.csv'),
       summary_csv: join(outDir, 'summary.csv'),
@@ -120,7 +86,7 @@ export class ResultsAggregateCommand extends LemCommand {
     }
     const lines = [
       `Aggregated ${collection.results.length} experiments, ${agg.summaries.length} configurations, from ${agg.campaigns.length === 1 ? `campaign ${agg.campaigns[0]}` : `${agg.campaigns.length} campaigns`}` +
-        (selection.value.kind === 'latest' ? ' (the latest; pass --campaign <id> or --all for others)' : ''),
+        (selection.kind === 'latest' ? ' (the latest; pass --campaign <id> or --all for others)' : ''),
     ];
     if (collection.superseded.length > 0)
       lines.push(`${collection.superseded.length} earlier attempts replaced by a later valid one`);

@@ -1,23 +1,12 @@
 import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { terminalSafe } from '../core/terminal-text.js';
-import { LemCommand } from './base-command.js';
+import { ResultsCommand } from './results-command.js';
 import { invalidLines } from '../results/validity.js';
-import {
-  applyValidity,
-  collectOperand,
-  collectOptions,
-  INCLUDE_INVALID_DESCRIPTION,
-  MAX_RESULT_MB_HELP,
-  PROJECT_OPTION_HELP,
-  RESULTS_OPTION_HELP,
-  resultsRoot,
-  summaryOptions,
-} from './results-shared.js';
+import { applyValidity, collectOperand } from './results-shared.js';
 
-export class ResultsCompareCommand extends LemCommand {
+export class ResultsCompareCommand extends ResultsCommand {
   static override paths = [['results', 'compare']];
   static override usage = Command.Usage({
     category: 'Results',
@@ -37,30 +26,19 @@ export class ResultsCompareCommand extends LemCommand {
 
   a = Option.String({ name: 'a' });
   b = Option.String({ name: 'b' });
-  results = Option.String('--results', { description: RESULTS_OPTION_HELP });
-  project = Option.String('--project', { description: PROJECT_OPTION_HELP });
-  maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
-  resamples = Option.String('--resamples', {
-    description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})`,
-  });
-  seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
-  includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
   async run(): Promise<Result<unknown>> {
-    const summary = summaryOptions(this.resamples, this.seed);
-    if (!summary.ok) return summary;
-    const collect = collectOptions(this.maxResultMb);
-    if (!collect.ok) return collect;
-    const root = await resultsRoot(this.results, this.project);
-    if (!root.ok) return root;
+    const input = await this.inputs();
+    if (!input.ok) return input;
+    const { root, summary, collect } = input.value;
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ compareResults }, { fmt, markdownTable }] = await Promise.all([
       import('../results/compare.js'),
       import('../results/format.js'),
     ]);
-    const ca = await collectOperand(this.a, root.value, collect.value);
+    const ca = await collectOperand(this.a, root, collect);
     if (!ca.ok) return ca;
-    const cb = await collectOperand(this.b, root.value, collect.value);
+    const cb = await collectOperand(this.b, root, collect);
     if (!cb.ok) return cb;
     const va = await applyValidity(ca.value, this.includeInvalid);
     if (!va.ok) return va;
@@ -69,7 +47,7 @@ export class ResultsCompareCommand extends LemCommand {
     const sa = va.value.selected;
     const sb = vb.value.selected;
     const invalid = [...va.value.validity.invalid, ...vb.value.validity.invalid];
-    const cmp = compareResults(sa.collection.results, sb.collection.results, summary.value);
+    const cmp = compareResults(sa.collection.results, sb.collection.results, summary);
     const skipped = [...sa.collection.skipped, ...sb.collection.skipped];
 
     if (cmp.matched.length === 0) return err(noMatch(cmp.only_a.length, cmp.only_b.length));

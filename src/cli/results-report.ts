@@ -1,25 +1,11 @@
 import { Command, Option } from 'clipanion';
 import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
-import { DEFAULT_SUMMARY_OPTIONS } from '../results/defaults.js';
 import { terminalSafe } from '../core/terminal-text.js';
-import { LemCommand } from './base-command.js';
-import {
-  applyValidity,
-  campaignSelection,
-  collectOptions,
-  defaultOutDir,
-  INCLUDE_INVALID_DESCRIPTION,
-  MAX_RESULT_MB_HELP,
-  PROJECT_OPTION_HELP,
-  RESULTS_OPTION_HELP,
-  resultsRoot,
-  selectAndCollect,
-  summaryOptions,
-  validityLines,
-} from './results-shared.js';
+import { CampaignResultsCommand } from './results-command.js';
+import { defaultOutDir, validityLines } from './results-shared.js';
 
-export class ResultsReportCommand extends LemCommand {
+export class ResultsReportCommand extends CampaignResultsCommand {
   static override paths = [['results', 'report']];
   static override usage = Command.Usage({
     category: 'Results',
@@ -39,44 +25,25 @@ export class ResultsReportCommand extends LemCommand {
     ],
   });
 
-  campaign = Option.String('--campaign', { description: 'Campaign id (a folder under --results); default the latest' });
-  all = Option.Boolean('--all', false, { description: 'Every campaign in one report' });
-  results = Option.String('--results', { description: RESULTS_OPTION_HELP });
-  project = Option.String('--project', { description: PROJECT_OPTION_HELP });
-  maxResultMb = Option.String('--max-result-mb', { description: MAX_RESULT_MB_HELP });
   out = Option.String('--out', {
     description: 'HTML file to write (default <results>/_aggregate/<campaign|all>/report.html)',
   });
   experiment = Option.String('--experiment', { description: 'Experiment id for the power-over-time chart' });
-  resamples = Option.String('--resamples', {
-    description: `Bootstrap resamples (default ${DEFAULT_SUMMARY_OPTIONS.resamples})`,
-  });
-  seed = Option.String('--seed', { description: `Bootstrap seed (default ${DEFAULT_SUMMARY_OPTIONS.seed})` });
-  includeInvalid = Option.Boolean('--include-invalid', false, { description: INCLUDE_INVALID_DESCRIPTION });
 
   async run(): Promise<Result<unknown>> {
-    const selection = campaignSelection(this.campaign, this.all);
-    if (!selection.ok) return selection;
-    const summary = summaryOptions(this.resamples, this.seed);
-    if (!summary.ok) return summary;
-    const collect = collectOptions(this.maxResultMb);
-    if (!collect.ok) return collect;
-    const root = await resultsRoot(this.results, this.project);
-    if (!root.ok) return root;
+    const input = await this.selectedResults();
+    if (!input.ok) return input;
+    const { root } = input.value;
     // Loaded when the command runs, so other commands do not pay for the statistics modules at start-up.
     const [{ summariseParallel }, { collectWarnings }, { writeFilesAtomic }] = await Promise.all([
       import('../results/summary.js'),
       import('../results/warnings.js'),
       import('../core/atomic-file.js'),
     ]);
-    const collected = await selectAndCollect(root.value, selection.value, collect.value);
-    if (!collected.ok) return collected;
-    const selected = await applyValidity(collected.value, this.includeInvalid);
-    if (!selected.ok) return selected;
-    const { collection, scope, scopeName } = selected.value.selected;
-    const validity = selected.value.validity;
+    const { collection, scope, scopeName } = input.value.selected;
+    const validity = input.value.validity;
 
-    const opts = summary.value;
+    const opts = input.value.summary;
     const summaries = await summariseParallel(collection.results, opts);
     const warnings = collectWarnings(collection.results, summaries);
     // Vega is loaded only here: aggregate and compare start faster without it.
@@ -86,7 +53,7 @@ export class ResultsReportCommand extends LemCommand {
       { experimentId: this.experiment },
     );
     if (!report.ok) return report;
-    const out = this.out ?? join(defaultOutDir(root.value, scopeName), 'report.html');
+    const out = this.out ?? join(defaultOutDir(root, scopeName), 'report.html');
     // Re-derivable from the results, so no fsync.
     const written = writeFilesAtomic(new Map([[out, report.value.html]]), { durable: false });
     if (!written.ok) return written;
