@@ -178,6 +178,19 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     const gpus = (JSON.parse(st.stdout) as { gpus: { source: string; gpus: { index: number }[] } }).gpus;
     expect(gpus.source).toBe('pretend');
     expect(gpus.gpus.map((g) => g.index)).toEqual([0, 1, 2, 3]);
+    // Every container lem runs for the backend: its own (never brought up here) and the two GPU-set ones.
+    type Row = { backend: string; gpus: number[] | null; container: string; state: string; image: string };
+    const rows = (JSON.parse(st.stdout) as { backends: Row[] }).backends;
+    expect(rows.map((r) => [r.backend, r.gpus, r.container, r.state])).toEqual([
+      ['synthetic', null, `lem-${p.name}-synthetic`, 'absent'],
+      ['synthetic', [0], kept[0], 'healthy'],
+      ['synthetic', [1, 2], kept[1], 'healthy'],
+    ]);
+    expect(new Set(rows.map((r) => r.image))).toEqual(new Set(['lem/synthetic:latest']));
+    const text = await p.lem(['backends', 'status', 'synthetic'], { env: PACK });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^synthetic +1,2 +${kept[1]} +healthy`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^synthetic +- +lem-${p.name}-synthetic +not created`, 'm'));
     const down = await p.lem(['backends', 'down', 'synthetic'], { env: PACK });
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain(`removed lem-${p.name}-synthetic-gpu1-2`);
