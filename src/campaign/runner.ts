@@ -111,7 +111,9 @@ export class CampaignRunner {
         signal: stop.signal,
         onError: () => stop.abort(),
         run: async (batch, set) => {
-          const target = placedTarget(batch[0]!.backend, set);
+          // A batch needing no GPU (an external endpoint) holds no GPU set: it runs in its backend's own target.
+          const backend = batch[0]!.backend;
+          const target = set.length === 0 ? backend : placedTarget(backend, set);
           const r = await superviseBatch({ ...ctx, signal: stop.signal, gpus: set }, target, batch, !used.has(target));
           if (!r.ok) return r;
           if (r.value) used.add(target);
