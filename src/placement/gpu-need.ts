@@ -9,8 +9,8 @@ export interface GpuNeed {
 
 /**
  * A serve experiment against an external endpoint (`backend: external`) runs its load generator in lem's own
- * process and uses no GPU of this node: it needs none, whatever `gpus:` says. Otherwise an explicit `gpus:` (a count, or a list of node indices to pin) wins; otherwise the engine's parallelism
- * decides: tensor_parallel_size × pipeline_parallel_size for vLLM and TensorRT-LLM, one GPU for the rest.
+ * process and uses no GPU of this node: it needs none, whatever `gpus:` says. Otherwise an explicit `gpus:` (a
+ * count, or a list of node indices to pin) wins; otherwise the engine's parallelism decides: tensor_parallel_size × pipeline_parallel_size for vLLM and TensorRT-LLM, one GPU for the rest.
  */
 export function gpuNeed(c: Pick<ExperimentConfig, 'gpus' | 'vllm' | 'tensorrt' | 'backend'>): GpuNeed {
   if (c.backend === EXTERNAL_BACKEND) return { count: 0 };
