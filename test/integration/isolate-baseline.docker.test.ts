@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ResultDocument } from '../../src/contract/result.js';
-import { campaignIdFrom, syntheticCampaign, useTestProjects } from '../support/lem-project.js';
+import { campaignIdFrom, collect, syntheticCampaign, useTestProjects, waitForOutput } from '../support/lem-project.js';
 import { manifestOf } from '../support/manifest-of.js';
 
 // isolate_baseline for real: the built CLI, the real Docker engine, the real harness (synthetic engine) and 2
@@ -54,6 +54,37 @@ describe('isolate_baseline with placement: pack on 2 pretend GPUs', () => {
     expect(existsSync(join(p.dir, 'results', m.campaign_id, '.baseline-gate'))).toBe(false);
     expect(await p.containers()).toEqual([]);
   }, 300_000);
+
+  it('Ctrl-C while experiments wait at the gate: exit 130, no partial result, the gate folder gone', async () => {
+    const p = project('isolateint');
+    const extra = 'placement: pack\nisolate_baseline: true\nforce_cold_start: true\n';
+    const campaign = syntheticCampaign({ sizes: [1, 2, 4], seconds: 20, extra }).replace(
+      'idle_baseline_s: 0',
+      'idle_baseline_s: 1',
+    );
+    p.write('c.yaml', campaign);
+    const child = p.spawn(['campaign', 'run', 'c.yaml'], { LEM_GPUS: '2' });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const run = collect(child, 180_000);
+    await waitForOutput(child, (t) => / started/.test(t), 180_000);
+    // One experiment measures (20 s) while the other waits at the gate for it: a `.want` lem has not answered.
+    const gate = join(p.dir, 'results', campaignIdFrom(out), '.baseline-gate');
+    const waiting = () =>
+      existsSync(gate) &&
+      readdirSync(gate).some((n) => n.endsWith('.want') && !existsSync(join(gate, n.replace(/want$/, 'go'))));
+    for (let i = 0; i < 300 && !waiting(); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(waiting(), 'a harness waiting at the gate').toBe(true);
+    child.kill('SIGINT');
+    const r = await run;
+    expect(r.code, r.stderr).toBe(130);
+    const cid = campaignIdFrom(r.stdout);
+    const m = manifestOf(p.dir, cid);
+    expect(m.status).toBe('interrupted');
+    for (const e of m.experiments) expect(existsSync(join(p.dir, 'results', cid, e.id, 'result.json'))).toBe(false);
+    expect(existsSync(join(p.dir, 'results', cid, '.baseline-gate'))).toBe(false);
+    expect(await p.containers()).toEqual([]);
+  }, 240_000);
 
   it('isolate_baseline without placement: pack is refused at its line (exit 2), nothing created', async () => {
     const p = project('isolatebad');
