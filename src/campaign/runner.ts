@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ok, type Result } from '../core/result.js';
 import type { SharedPaths } from '../project/project.js';
 import { groupIntoBatches } from './batching.js';
@@ -7,7 +8,8 @@ import type { ProgressReporter } from './progress.js';
 import type { BatchMeters } from '../meters/run-meters.js';
 import type { Executor } from './run/executor.js';
 import { collectFinished } from './run/recovery.js';
-import { superviseBatch, type SupervisorContext } from './run/supervisor.js';
+import { GATE_FOLDER, superviseBatch, type SupervisorContext } from './run/supervisor.js';
+import { BaselineGateKeeper } from '../placement/gate-keeper.js';
 import { dispatchPacked } from '../placement/dispatch.js';
 import { gpuNeed } from '../placement/gpu-need.js';
 import { splitByNeed } from '../placement/split.js';
@@ -103,6 +105,7 @@ export class CampaignRunner {
     this.o.signal.addEventListener('abort', onAbort, { once: true });
     if (this.o.signal.aborted) stop.abort();
     const used = new Set<string>();
+    const gate = this.baselineGate();
     try {
       return await dispatchPacked({
         gpus,
@@ -110,17 +113,32 @@ export class CampaignRunner {
         need: (b) => ({ backend: b[0]!.backend, ...gpuNeed(b[0]!.config) }),
         signal: stop.signal,
         onError: () => stop.abort(),
+        gate,
         run: async (batch, set) => {
-          const target = placedTarget(batch[0]!.backend, set);
-          const r = await superviseBatch({ ...ctx, signal: stop.signal, gpus: set }, target, batch, !used.has(target));
+          // A batch needing no GPU (an external endpoint) holds no GPU set: it runs in its backend's own target.
+          const backend = batch[0]!.backend;
+          const target = set.length === 0 ? backend : placedTarget(backend, set);
+          const x = { ...ctx, signal: stop.signal, gpus: set, baselineGate: gate };
+          const r = await superviseBatch(x, target, batch, !used.has(target));
+          // Whatever became of its harness, the batch's experiments no longer take part in the gate.
+          gate?.forget(batch.map((e) => e.id));
           if (!r.ok) return r;
           if (r.value) used.add(target);
           return ok(splitByNeed(this.batchesOf(this.leftover(batch, stop.signal))));
         },
       });
     } finally {
+      gate?.stop();
       this.o.signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** isolate_baseline: the gate keeper of this run, polling its folder under the campaign's results. */
+  private baselineGate(): BaselineGateKeeper | undefined {
+    if (!this.o.plan.campaign.isolate_baseline) return undefined;
+    const keeper = new BaselineGateKeeper(join(this.o.paths.hostResults, this.campaignId, GATE_FOLDER));
+    keeper.start();
+    return keeper;
   }
 
   /** What of a batch runs again: retries, and experiments a dying target never reached (unless stopping). */

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
+import type { BackendContainer } from '../runtime/backend-container.js';
 import { describeState, LEM_CHECKED } from '../runtime/container-state.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
@@ -112,8 +113,10 @@ export class BackendsStatusCommand extends BackendsCommand {
   static override paths = [['backends', 'status']];
   static override usage = Command.Usage({
     category: 'Backends',
-    description: 'Show the state of each backend container',
+    description: 'Show the state of each backend container, per-GPU-set containers included',
     details:
+      'Lists every container lem runs for the project: one per backend (gpus -), and the ones `placement: pack` ' +
+      'runs per GPU set (gpus 0,1), with their state and image, then the GPUs pack would place experiments on. ' +
       "A container is healthy when Docker's health check passed, or, while Docker still reports starting (its " +
       "first check comes one interval after start), when lem's own run of the same check passes (checked_by: lem).",
     examples: [
@@ -125,16 +128,8 @@ export class BackendsStatusCommand extends BackendsCommand {
   async run(): Promise<Result<void>> {
     const t = await this.targets();
     if (!t.ok) return t;
-    const rows = [];
-    for (const c of t.value.containers.values()) {
-      // While Docker still says `starting`, lem runs the health check itself (as `backends up` did), so both agree.
-      const st = await c.state({ runCheck: true });
-      const checkedBy = st.kind === 'healthy' ? st.checkedBy : null;
-      const image = t.value.project.compose.services[c.service]!.image;
-      const detail = describeState(st);
-      const container = c.containerName;
-      rows.push({ backend: c.service, container, state: st.kind, checked_by: checkedBy, detail, image });
-    }
+    const rows = await statusRows(t.value);
+    if (!rows.ok) return rows;
     // The GPUs `placement: pack` would place experiments on (LEM_GPUS: pretend ones, a test aid).
     const [{ probeInventory }, { describeInventory }] = await Promise.all([
       import('../placement/inventory-probe.js'),
@@ -142,16 +137,66 @@ export class BackendsStatusCommand extends BackendsCommand {
     ]);
     const inv = await probeInventory({ pretendGpus: t.value.project.pretendGpus });
     if (!inv.ok) return inv;
-    if (this.json) this.printJson({ backends: rows, gpus: inv.value });
+    if (this.json) this.printJson({ backends: rows.value, gpus: inv.value });
     else {
       this.print(
         formatTable(
-          ['backend', 'container', 'state', 'image'],
-          rows.map((r) => [r.backend, r.container, r.detail, r.image]),
+          ['backend', 'gpus', 'container', 'state', 'image'],
+          rows.value.map((r) => [r.backend, r.gpus?.join(',') ?? '-', r.container, r.detail, r.image]),
         ),
       );
       this.print(`gpus: ${describeInventory(inv.value)}`);
     }
     return ok(undefined);
   }
+}
+
+type Targets = Extract<Awaited<ReturnType<BackendsCommand['targets']>>, { ok: true }>['value'];
+
+/** One container of a backend: its own (gpus null), or one of its GPU-set containers (placement: pack). */
+interface StatusRow {
+  backend: string;
+  gpus: number[] | null;
+  container: string;
+  state: string;
+  checked_by: 'docker' | 'lem' | null;
+  detail: string;
+  image: string;
+}
+
+/**
+ * Every container lem runs for the named backends: the backend's own, then the ones `placement: pack` brought
+ * up per GPU set (found by lem's labels, present while a pack run holds them or after --keep-backends).
+ */
+async function statusRows(t: Targets): Promise<Result<StatusRow[]>> {
+  const [{ gpuSetContainers, gpuSetOfName }, { gpuSetService, gpuSetSuffix }, { DockerBackendContainer }] =
+    await Promise.all([
+      import('../placement/gpu-set-containers.js'),
+      import('../placement/target.js'),
+      import('../runtime/backend-container.js'),
+    ]);
+  const rows: StatusRow[] = [];
+  const add = async (c: BackendContainer, gpus: number[] | null, image: string) => {
+    // While Docker still says `starting`, lem runs the health check itself (as `backends up` did), so both agree.
+    const st = await c.state({ runCheck: true });
+    const checkedBy = st.kind === 'healthy' ? st.checkedBy : null;
+    const detail = describeState(st);
+    const container = c.containerName;
+    rows.push({ backend: c.service, gpus, container, state: st.kind, checked_by: checkedBy, detail, image });
+  };
+  const pretend = t.project.pretendGpus !== undefined;
+  for (const c of t.containers.values()) {
+    const def = t.project.compose.services[c.service]!;
+    await add(c, null, def.image);
+    const sets = await gpuSetContainers(t.docker, t.project.name, c.service, c.containerName);
+    if (!sets.ok) return sets;
+    for (const name of sets.value) {
+      const gpus = gpuSetOfName(name, c.containerName);
+      if (!gpus) continue;
+      const svc = gpuSetService(def, gpus, pretend);
+      const set = new DockerBackendContainer(t.docker, t.project.name, svc, t.project.env, gpuSetSuffix(gpus));
+      await add(set, gpus, def.image);
+    }
+  }
+  return ok(rows);
 }

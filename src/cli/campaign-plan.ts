@@ -3,6 +3,9 @@ import { Command, Option } from 'clipanion';
 import { ok, type Result } from '../core/result.js';
 import { escapeControl } from '../core/terminal-text.js';
 import type { Plan } from '../campaign/plan.js';
+import type { LoadedCampaign } from '../config/load.js';
+import { ErrorCode } from '../core/errors.js';
+import type { PlanPlacement } from '../placement/plan-placement.js';
 import { LemCommand } from './base-command.js';
 import { configLimits } from './defaults.js';
 import { formatTable } from './table.js';
@@ -23,6 +26,11 @@ export class CampaignPlanCommand extends LemCommand {
       With --json, prints {"campaign": {name, file, mode, cycles, structure, seed, thermal_gap_s, retries, ...},
       "experiments": [{id, index, cycle, config_index, backend, config_hash, config, varied, source?}]}, where
       config is the fully resolved experiment config. Warnings go to stderr so stdout stays valid JSON.
+      With \`placement: pack\`, also shows the placement simulated on this node's GPUs (LEM_GPUS=<n>: n pretend
+      GPUs, a test aid) with every experiment taking one unit of time: each batch's GPU set, start and end, and
+      how many experiments run at once on average; --json adds it as "placement" {gpus, batches: [{batch,
+      backend, gpus, start, end, experiments}], makespan, serial, parallelism}. A campaign this node cannot place
+      is still planned, with the problems as warnings.
       Exits 2 with every problem (file:line:column: field path: message) if the campaign is invalid.
     `,
     examples: [
@@ -48,8 +56,10 @@ export class CampaignPlanCommand extends LemCommand {
     if (!loaded.ok) return loaded;
     for (const w of loaded.value.warnings) this.warn(w);
     const plan = planCampaign(loaded.value);
+    const placement = await this.packPlacement(loaded.value, plan);
+    if (!placement.ok) return placement;
     if (this.json) {
-      this.printJson(plan);
+      this.printJson(placement.value === undefined ? plan : { ...plan, placement: placement.value });
       return ok(undefined);
     }
     this.print(describeCampaign(plan));
@@ -67,7 +77,32 @@ export class CampaignPlanCommand extends LemCommand {
         alignRight: [0, 2],
       }),
     );
+    if (placement.value) this.print(`\n${describePlacement(placement.value)}`);
     return ok(undefined);
+  }
+
+  /**
+   * `placement: pack`: the placement simulated on this node's GPUs (LEM_GPUS: pretend ones, a test aid). Where the
+   * campaign cannot be placed on this node (no GPU, a pin it lacks) the plan is still shown and the problems are
+   * warnings: it may be meant for another node, and `lem campaign run` refuses it there with the same words.
+   */
+  private async packPlacement(loaded: LoadedCampaign, plan: Plan): Promise<Result<PlanPlacement | undefined>> {
+    if (plan.campaign.placement !== 'pack') return ok(undefined);
+    const [{ placementPreflight }, { campaignLocator }, { simulatePlanPlacement }] = await Promise.all([
+      import('../placement/preflight.js'),
+      import('../placement/locate.js'),
+      import('../placement/plan-placement.js'),
+    ]);
+    const at = campaignLocator(loaded);
+    const pretend = process.env['LEM_GPUS'] || undefined;
+    const node = await placementPreflight(loaded.file, loaded.settings, loaded.experiments, at, pretend);
+    if (!node.ok) {
+      if (node.error.code !== ErrorCode.CONFIG_INVALID || !node.error.issues) return node;
+      for (const issue of node.error.issues) this.warn(issue);
+      this.warn('placement not simulated: this node cannot run the campaign as placement: pack');
+      return ok(undefined);
+    }
+    return ok(simulatePlanPlacement(plan, node.value!.usable));
   }
 }
 
@@ -85,6 +120,33 @@ function describeCampaign(plan: Plan): string {
       ),
     );
   return lines.join('\n') + '\n\n';
+}
+
+/** The simulated pack placement: one row per batch, in the order batches would start. */
+function describePlacement(p: PlanPlacement): string {
+  const head =
+    `placement: pack on GPU ${p.gpus.join(', ')}, simulated with every experiment taking one unit of time: ` +
+    `${p.batches.length} batches end at ${p.makespan} units (one after another: ${p.serial}), ` +
+    `about ${p.parallelism.toFixed(1)} experiments at once`;
+  const rows = p.batches.map((b) => [
+    String(b.batch),
+    b.backend,
+    b.gpus.length === 0 ? 'none' : b.gpus.join(','),
+    String(b.start),
+    String(b.end),
+    describeIds(b.experiments),
+  ]);
+  return `${head}\n\n${formatTable(['batch', 'backend', 'gpus', 'start', 'end', 'experiments'], rows, {
+    alignRight: [0, 3, 4],
+  })}`;
+}
+
+/** A batch's experiments by their plan index (the id's first part): `0-3` for 0, 1, 2, 3, else `0, 2, 5`. */
+function describeIds(ids: readonly string[]): string {
+  const idx = ids.map((id) => Number(id.split('-')[0]));
+  const consecutive = idx.every((n, i) => i === 0 || n === idx[i - 1]! + 1);
+  if (idx.length > 1 && consecutive) return `${idx[0]}-${idx.at(-1)}`;
+  return idx.join(', ');
 }
 
 /** `batching.batch_size=4 vllm.max_num_seqs=8`; the backend has its own column. */

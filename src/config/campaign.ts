@@ -56,6 +56,11 @@ export const CampaignSettings = z.strictObject({
    * pack: experiments run in parallel on disjoint GPU sets of this node, one container per (backend, GPU set).
    */
   placement: z.enum(['serial', 'pack']).default('serial'),
+  /**
+   * pack only: take each experiment's idle baselines (device_idle, loaded_idle) only while no other experiment on
+   * the node does any work; lem pauses the others at a gate meanwhile (docs/placement.md).
+   */
+  isolate_baseline: z.boolean().default(false),
   /** Restrict lem to these GPUs of the node (node indices); absent: every GPU the inventory lists. */
   gpu_ids: z.array(z.int().nonnegative()).min(1).optional(),
   /** Where batches run: local (this machine's Docker engine) or slurm (one job per batch; see docs/cluster.md). */
@@ -94,6 +99,13 @@ export const CampaignFile = CampaignSettings.extend({
       );
     } else if (vary !== undefined && base_config === undefined) {
       add(['vary'], 'vary needs base_config: (the values every experiment shares)');
+    }
+    if (value.isolate_baseline === true && value.placement !== 'pack') {
+      add(
+        ['isolate_baseline'],
+        'isolate_baseline keeps baselines apart from experiments running beside them, which only placement: pack ' +
+          'does; set placement: pack, or remove isolate_baseline (serial placement runs one experiment at a time)',
+      );
     }
   },
   // Checked even when settings have other problems: the mode decides what else can be checked at all.

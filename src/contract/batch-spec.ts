@@ -28,6 +28,12 @@ export const BatchSpec = z.strictObject({
   /** Directory inside the container under which <campaign>/<experiment>/ result folders are written. */
   results_dir: z.string().min(1),
   experiments: z.array(BatchExperiment).min(1),
+  /**
+   * isolate_baseline (placement: pack): the folder (inside the container) of the baseline gate and how long the
+   * harness waits at it before failing the experiment. Before an experiment's engine load and baselines the
+   * harness asks lem for the gate there, and it carries on only when lem says so (lem_harness/baseline_gate.py).
+   */
+  baseline_gate: z.strictObject({ dir: z.string().min(1), timeout_s: z.number().positive() }).optional(),
 });
 export type BatchSpec = z.infer<typeof BatchSpec>;
 export type BatchExperiment = z.infer<typeof BatchExperiment>;

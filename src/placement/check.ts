@@ -83,6 +83,8 @@ function experimentIssues(
   node: readonly number[],
   add: (field: 'gpus' | 'parallel', message: string) => void,
 ): void {
+  // An external endpoint uses no GPU here: nothing about this node's GPUs can be wrong for it.
+  if (gpuNeed(c).count === 0) return;
   if (Array.isArray(c.gpus)) {
     const pins: readonly number[] = c.gpus;
     const twice = pins.filter((g, i) => pins.indexOf(g) !== i);

@@ -23,6 +23,11 @@ export interface PackedDispatchOptions<B> {
   readonly signal: AbortSignal;
   /** Called once, on the first error: the caller stops the batches still in flight. */
   readonly onError?: () => void;
+  /**
+   * isolate_baseline: while held, no batch starts (an experiment waits to take its baselines on an idle node);
+   * `changed` resolves when that may have changed.
+   */
+  readonly gate?: { isHeld(): boolean; changed(): Promise<void> } | undefined;
 }
 
 /**
@@ -51,7 +56,9 @@ export async function dispatchPacked<B>(o: PackedDispatchOptions<B>): Promise<Re
   if (!failure.ok) return failure;
   const inflight = new Map<string, Promise<{ key: string; r: Result<readonly B[]> }>>();
   for (;;) {
-    if (!o.signal.aborted && failure.ok) {
+    // A held gate means a harness in flight waits at it; with nothing in flight nobody can, whatever it says.
+    const gateOpen = !o.gate?.isHeld() || inflight.size === 0;
+    if (!o.signal.aborted && failure.ok && gateOpen) {
       for (const p of sched.next()) {
         const b = byKey.get(p.key)!;
         const settled = o.run(b, p.gpus).then(
@@ -63,7 +70,9 @@ export async function dispatchPacked<B>(o: PackedDispatchOptions<B>): Promise<Re
       }
     }
     if (inflight.size === 0) break;
-    const { key, r } = await Promise.race(inflight.values());
+    const settled = await Promise.race([...inflight.values(), ...(o.gate ? [o.gate.changed()] : [])]);
+    if (settled === undefined) continue;
+    const { key, r } = settled;
     inflight.delete(key);
     byKey.delete(key);
     sched.finish(key);

@@ -25,6 +25,18 @@ export async function gpuSetContainers(
   }
 }
 
+/**
+ * The GPU set (node indices) a container of the backend hosts, read from its name: `lem-p-vllm-gpu0-1` (own name
+ * `lem-p-vllm`) hosts GPUs 0 and 1 (see gpuSetSuffix). Undefined for a name that is not a GPU-set container's.
+ */
+export function gpuSetOfName(name: string, ownName: string): number[] | undefined {
+  const prefix = `${ownName}-gpu`;
+  if (!name.startsWith(prefix)) return undefined;
+  const parts = name.slice(prefix.length).split('-');
+  if (parts.some((p) => !/^\d+$/.test(p))) return undefined;
+  return parts.map(Number);
+}
+
 /** Removes one container by name; one already gone is fine. */
 export async function removeContainer(docker: Docker, name: string): Promise<Result<void>> {
   try {

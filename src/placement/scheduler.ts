@@ -26,6 +26,9 @@ export interface Placement {
  *   set it will get (pins, or the lowest consecutive GPUs not reserved ahead of it), so it starts as soon as
  *   that set frees, and backfill can delay it not at all.
  * - A set that already hosts a container for the same backend is preferred (no new container, no new load).
+ * - A request for no GPU (a serve experiment against an external endpoint) holds no GPU and waits for none: it
+ *   starts beside whatever runs, but such requests run one at a time among themselves, in campaign order, since
+ *   two load generators at once (often against the same endpoint) would each measure the other's load.
  */
 export class GpuScheduler {
   private readonly all: readonly number[];
@@ -38,6 +41,10 @@ export class GpuScheduler {
   private readonly knownKeys = new Set<string>();
   /** The set each waiting request holds (by queue position): kept until it starts, so it never drifts. */
   private readonly targets = new Map<number, number[]>();
+  /** Queue positions of the requests for no GPU, in campaign order, and the one running (its key), if any. */
+  private readonly gpuless: number[] = [];
+  private gpulessHead = 0;
+  private gpulessRunning: string | undefined;
 
   constructor(gpus: readonly number[], requests: readonly PlacementRequest[]) {
     this.all = [...new Set(gpus)].sort((a, b) => a - b);
@@ -57,7 +64,10 @@ export class GpuScheduler {
         if (!this.all.includes(g)) throw new RangeError(`${r.key} is pinned to GPU ${g}, which is not usable`);
       }
     }
-    this.queue.push(...requests);
+    for (const r of requests) {
+      if (isGpuless(r)) this.gpuless.push(this.queue.length);
+      this.queue.push(r);
+    }
   }
 
   /** Requests not yet started. */
@@ -78,9 +88,14 @@ export class GpuScheduler {
   next(): Placement[] {
     while (this.head < this.queue.length && this.started.has(this.head)) this.head++;
     const out: Placement[] = [];
+    if (this.gpulessRunning === undefined && this.gpulessHead < this.gpuless.length) {
+      const i = this.gpuless[this.gpulessHead++]!;
+      out.push(this.start(i, this.queue[i]!, []));
+      this.gpulessRunning = this.queue[i]!.key;
+    }
     const reserved = new Set<number>();
     for (let i = this.head; i < this.queue.length; i++) {
-      if (this.started.has(i)) continue;
+      if (this.started.has(i) || isGpuless(this.queue[i]!)) continue;
       // Nothing can start once every free GPU is promised to an earlier request (or none is free).
       if (![...this.free].some((g) => !reserved.has(g))) break;
       const r = this.queue[i]!;
@@ -102,6 +117,7 @@ export class GpuScheduler {
     const p = this.runningByKey.get(key);
     if (!p) throw new Error(`no running placement ${key}`);
     this.runningByKey.delete(key);
+    if (this.gpulessRunning === key) this.gpulessRunning = undefined;
     for (const g of p.gpus) this.free.add(g);
   }
 
@@ -122,10 +138,12 @@ export class GpuScheduler {
     const p: Placement = { key: r.key, backend: r.backend, gpus };
     this.runningByKey.set(r.key, p);
     const k = `${r.backend}|${setKey(gpus)}`;
-    if (!this.knownKeys.has(k)) {
+    if (gpus.length > 0 && !this.knownKeys.has(k)) {
       this.knownKeys.add(k);
       this.knownSets.set(r.backend, [...(this.knownSets.get(r.backend) ?? []), gpus]);
     }
     return p;
   }
 }
+
+const isGpuless = (r: PlacementRequest) => r.count === 0 && (r.pins === undefined || r.pins.length === 0);

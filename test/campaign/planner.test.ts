@@ -140,6 +140,7 @@ describe('planned experiments', () => {
       retries: 1,
       experiment_timeout_s: 3600,
       placement: 'serial',
+      isolate_baseline: false,
       executor: 'local',
       experiment_count: 4,
       run_count: 8,

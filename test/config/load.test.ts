@@ -87,6 +87,7 @@ describe('campaign defaults and settings', () => {
       retries: 1,
       experiment_timeout_s: 3600,
       placement: 'serial',
+      isolate_baseline: false,
       executor: 'local',
     });
   });

@@ -6,6 +6,7 @@ import type { Manifest, ManifestEntry } from '../../src/campaign/manifest.js';
 import { ResultDocument } from '../../src/contract/result.js';
 import { campaignIdFrom, collect, syntheticCampaign, useTestProjects, waitForOutput } from '../support/lem-project.js';
 import { manifestOf } from '../support/manifest-of.js';
+import { startServer, streamTokens } from '../support/stream-server.js';
 
 // `placement: pack` for real: the built CLI as a process, the real Docker engine, the real harness (synthetic
 // engine), and 4 pretend GPUs declared with the test aid LEM_GPUS (this machine has no GPU). The proof of
@@ -178,9 +179,53 @@ describe('placement: pack with 4 pretend GPUs (LEM_GPUS)', () => {
     const gpus = (JSON.parse(st.stdout) as { gpus: { source: string; gpus: { index: number }[] } }).gpus;
     expect(gpus.source).toBe('pretend');
     expect(gpus.gpus.map((g) => g.index)).toEqual([0, 1, 2, 3]);
+    // Every container lem runs for the backend: its own (never brought up here) and the two GPU-set ones.
+    type Row = { backend: string; gpus: number[] | null; container: string; state: string; image: string };
+    const rows = (JSON.parse(st.stdout) as { backends: Row[] }).backends;
+    expect(rows.map((r) => [r.backend, r.gpus, r.container, r.state])).toEqual([
+      ['synthetic', null, `lem-${p.name}-synthetic`, 'absent'],
+      ['synthetic', [0], kept[0], 'healthy'],
+      ['synthetic', [1, 2], kept[1], 'healthy'],
+    ]);
+    expect(new Set(rows.map((r) => r.image))).toEqual(new Set(['lem/synthetic:latest']));
+    const text = await p.lem(['backends', 'status', 'synthetic'], { env: PACK });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^synthetic +1,2 +${kept[1]} +healthy`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^synthetic +- +lem-${p.name}-synthetic +not created`, 'm'));
     const down = await p.lem(['backends', 'down', 'synthetic'], { env: PACK });
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain(`removed lem-${p.name}-synthetic-gpu1-2`);
     expect(await names()).toEqual([]);
   }, 300_000);
+
+  it('serve experiments against an external endpoint hold no GPU set and run one at a time', async () => {
+    const server = await startServer(streamTokens({ tokens: 8, gapMs: 5 }));
+    try {
+      const p = project('packext');
+      p.write(
+        'c.yaml',
+        `campaign_name: packext
+placement: pack
+base_config:
+  model: {name: m}
+  mode: serve
+  prompts: {count: 4}
+  load: {concurrency: 1, requests: 10, warmup_requests: 1, max_tokens: 8}
+  endpoint: {url: "${server.url}", model: m}
+vary:
+  load.concurrency: [1, 2, 4]
+`,
+      );
+      // One pretend GPU: were each to hold a GPU set, they would still run one at a time, but on GPU 0.
+      const r = await p.lem(['campaign', 'run', 'c.yaml'], { env: { LEM_GPUS: '1' }, timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const m = manifestOf(p.dir, campaignIdFrom(r.stdout));
+      expect(m.experiments.map((e) => e.status)).toEqual(['completed', 'completed', 'completed']);
+      for (const e of m.experiments) expect(e.gpus).toEqual([]);
+      expect(checkDisjoint(m)).toEqual([]);
+      expect(await p.containers()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  }, 180_000);
 });

@@ -46,6 +46,11 @@ describe('placementIssues', () => {
     for (const i of placementIssues(pack([0, 1, 2]), [exp([7])], inv, at)) expect(i.location?.line).toBe(10);
   });
 
+  it('finds nothing wrong with an external endpoint, which uses no GPU of this node', () => {
+    const external = { config: { backend: 'external', gpus: [9] } } as unknown as { config: ExperimentConfig };
+    expect(placementIssues(pack([0]), [external], pretendInventory(1), at)).toEqual([]);
+  });
+
   it('refuses GPUs in MIG mode', () => {
     const inv: GpuInventory = {
       source: 'nvidia-smi',

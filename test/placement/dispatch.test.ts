@@ -105,6 +105,38 @@ describe('dispatchPacked', () => {
     expect(most).toBe(3);
   });
 
+  it('starts no new batch while the baseline gate holds, and resumes packing once it is lifted', async () => {
+    // Batches 0 and 1 start; 0 ends having set the gate held (a harness waits at it): 2 must not take the GPU 0
+    // freed, until batch 1 lifts the gate.
+    let held = false;
+    let lift: (() => void) | undefined;
+    const gate = { isHeld: () => held, changed: () => new Promise<void>((res) => (lift = res)) };
+    const started: number[] = [];
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    const r = await dispatchPacked<number>({
+      gpus: [0, 1],
+      batches: [0, 1, 2],
+      need: () => ({ backend: 'synthetic', count: 1 }),
+      signal: new AbortController().signal,
+      gate,
+      run: async (b) => {
+        started.push(b);
+        if (b === 0) held = true;
+        if (b === 1) {
+          await sleep(30);
+          expect(started).toEqual([0, 1]);
+          held = false;
+          lift!();
+          await sleep(10);
+          expect(started).toEqual([0, 1, 2]);
+        }
+        return ok([]);
+      },
+    });
+    expect(r.ok).toBe(true);
+    expect(started).toEqual([0, 1, 2]);
+  });
+
   it('on the first error starts nothing more, waits for the batches in flight, and returns that error', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -17,4 +17,11 @@ describe('gpuNeed', () => {
     expect(gpuNeed(cfg({ backend: 'vllm', gpus: 3, vllm: { tensor_parallel_size: 2 } }))).toEqual({ count: 3 });
     expect(gpuNeed(cfg({ backend: 'synthetic', gpus: [5, 1] }))).toEqual({ count: 2, pins: [1, 5] });
   });
+
+  it('is no GPU for a serve experiment against an external endpoint, whatever gpus: says', () => {
+    type Subject = Parameters<typeof gpuNeed>[0];
+    expect(gpuNeed({ backend: 'external' } as Subject)).toEqual({ count: 0 });
+    expect(gpuNeed({ backend: 'external', gpus: [0, 1] } as Subject)).toEqual({ count: 0 });
+    expect(gpuNeed({ backend: 'external', gpus: 2 } as Subject)).toEqual({ count: 0 });
+  });
 });

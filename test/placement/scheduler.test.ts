@@ -75,6 +75,23 @@ describe('GpuScheduler', () => {
     expect(s.next()[0]!.gpus).toEqual([2, 3]);
   });
 
+  it('starts a request for no GPU at once beside the others, holding none; such requests run one at a time', () => {
+    const s = new GpuScheduler([0, 1], [req('a', 2), req('e1', 0, 'external'), req('b', 1), req('e2', 0, 'external')]);
+    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([
+      ['e1', []],
+      ['a', [0, 1]],
+    ]);
+    expect(s.reservations.has('e1')).toBe(false);
+    // e2 waits for e1, not for any GPU; b waits for a GPU, not for e1.
+    s.finish('e1');
+    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([['e2', []]]);
+    s.finish('a');
+    expect(s.next().map((p) => [p.key, p.gpus])).toEqual([['b', [0]]]);
+    s.finish('e2');
+    s.finish('b');
+    expect(s.pending).toBe(0);
+  });
+
   it('refuses requests that can never run', () => {
     expect(() => new GpuScheduler([0, 1], [req('a', 3)])).toThrow(/needs 3 GPUs; only 2/);
     expect(() => new GpuScheduler([0, 1], [req('a', 1, 'vllm', [5])])).toThrow(/pinned to GPU 5/);
@@ -134,6 +151,27 @@ describe('GpuScheduler properties (simulated clock)', () => {
           expect(makespan).toBeLessThanOrEqual(total / g + Math.max(...durs));
         },
       ),
+    );
+  });
+
+  it('gives requests for no GPU no GPU, one at a time, and never lets them delay a batch that needs GPUs', () => {
+    fc.assert(
+      fc.property(arbRequests, fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (specs, gpuless) => {
+        const reqs = specs.map((s, i) => req(`r${i}`, gpuless[i] ? 0 : s.count, gpuless[i] ? 'external' : s.backend));
+        const dur = (k: string) => specs[Number(k.slice(1))]!.dur;
+        const sim = simulatePlacement(GPUS8, reqs, dur);
+        expect(sim.starts).toHaveLength(reqs.length);
+        const none = sim.starts.filter((p) => reqs[Number(p.key.slice(1))]!.count === 0);
+        for (const a of none) expect(a.gpus).toEqual([]);
+        // In campaign order, each after the one before it ends.
+        expect(none.map((p) => p.key)).toEqual(reqs.filter((r) => r.count === 0).map((r) => r.key));
+        for (const [i, a] of none.slice(1).entries()) expect(a.start).toBeGreaterThanOrEqual(none[i]!.end);
+        // The batches needing GPUs are placed exactly as they would be without the others.
+        const alone = simulatePlacement(GPUS8, reqs.filter((r) => r.count > 0), dur);
+        const withGpus = sim.starts.filter((p) => reqs[Number(p.key.slice(1))]!.count > 0);
+        const when = (ps: typeof sim.starts) => ps.map((p) => [p.key, p.gpus, p.start]);
+        expect(when(withGpus)).toEqual(when(alone.starts));
+      }),
     );
   });
 

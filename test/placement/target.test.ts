@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ServiceDefinition } from '../../src/runtime/compose-file.js';
 import { gpuSetService, gpuSetSuffix, parseTarget, placedTarget } from '../../src/placement/target.js';
+import { gpuSetOfName } from '../../src/placement/gpu-set-containers.js';
 import { splitByNeed } from '../../src/placement/split.js';
 import type { ExperimentConfig } from '../../src/config/experiment.js';
 
@@ -22,9 +23,14 @@ describe('placed targets', () => {
         const sorted = [...gpus].sort((a, b) => a - b);
         expect(parseTarget(placedTarget('vllm', gpus))).toEqual({ backend: 'vllm', gpus: sorted });
         expect(gpuSetSuffix(gpus)).toBe(`-gpu${sorted.join('-')}`);
+        // `lem backends status` reads the set back from the container's name.
+        expect(gpuSetOfName(`lem-p-vllm${gpuSetSuffix(gpus)}`, 'lem-p-vllm')).toEqual(sorted);
       }),
     );
     expect(parseTarget('synthetic')).toEqual({ backend: 'synthetic', gpus: undefined });
+    expect(gpuSetOfName('lem-p-vllm', 'lem-p-vllm')).toBeUndefined();
+    expect(gpuSetOfName('lem-p-vllm-gpuX', 'lem-p-vllm')).toBeUndefined();
+    expect(gpuSetOfName('lem-p-vllm-gpu1-', 'lem-p-vllm')).toBeUndefined();
   });
 
   it('with the NVIDIA runtime, the container is given exactly its device ids', () => {

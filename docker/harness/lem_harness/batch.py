@@ -69,6 +69,7 @@ def run_batch(
     try:
         for exp in spec.experiments:
             current = exp.experiment_id
+            gate = ctx.gate(exp.experiment_id)
             try:
                 time.sleep(exp.pause_before_s)
                 run_experiment(ctx, exp)
@@ -80,6 +81,10 @@ def run_batch(
                 _log(f"experiment {exp.experiment_id} failed:\n{_traceback()}")
                 events.emit("failed", experiment_id=exp.experiment_id, reason=f"{type(e).__name__}: {e}")
                 failed += 1
+            finally:
+                # lem stops waiting for it, whatever became of it (an interruption included).
+                if gate is not None:
+                    gate.end()
             current = None
         try:
             ctx.engines.release()

@@ -9,9 +9,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 from lem_harness import document, environment
+from lem_harness.baseline_gate import BaselineGate
 from lem_harness.batching import make_batches
 from lem_harness.engine_cache import EngineCache
 from lem_harness.events import EventWriter
@@ -69,6 +71,11 @@ class BatchContext:
             slow_every=m.slow_fields_every,
             nvml_module=self.nvml_module,
         )
+
+    def gate(self, experiment_id: str) -> BaselineGate | None:
+        """The baseline gate of one experiment when lem isolates baselines (isolate_baseline), else None."""
+        g = self.spec.baseline_gate
+        return BaselineGate(Path(g.folder), experiment_id, g.timeout_s) if g else None
 
     def idle(self, nvml: Nvml, s: Settings, duration_s: float, name: str) -> Baseline:
         window = self.window(nvml, s)
@@ -142,6 +149,10 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
     ev = ctx.events
     eid = exp.experiment_id
     clock = time.perf_counter
+    # isolate_baseline: nothing of this experiment (engine load, baselines) runs until no other one does any work.
+    gate = ctx.gate(eid)
+    if gate is not None:
+        gate.enter()
     t_start = clock()
     started_at = _now_iso()
     ev.emit("started", experiment_id=eid)
@@ -172,6 +183,8 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
         else:
             time.sleep(m.idle_baseline_s)
     idle_s = clock() - t_idle
+    if gate is not None:
+        gate.leave()
     device = ctx.device_idle if measure_gpus else None
     if device is not None and device.measured_at is not None and device.measured_at < started_at:
         device = device.as_reused()

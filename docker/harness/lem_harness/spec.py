@@ -35,11 +35,20 @@ class BatchExperiment:
 
 
 @dataclass(frozen=True)
+class GateSpec:
+    """isolate_baseline: the folder of the baseline gate (see baseline_gate.py) and how long to wait at it."""
+
+    folder: str
+    timeout_s: float
+
+
+@dataclass(frozen=True)
 class BatchSpec:
     campaign_id: str
     batch_id: str
     results_dir: str
     experiments: list[BatchExperiment]
+    baseline_gate: GateSpec | None = None
 
 
 @lru_cache(maxsize=1)
@@ -112,8 +121,13 @@ def parse_spec(raw) -> BatchSpec:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise SpecError("experiments", f"experiment_id {dupes[0]!r} appears more than once")
+    gate = raw.get("baseline_gate")
     return BatchSpec(
-        campaign_id=raw["campaign_id"], batch_id=raw["batch_id"], results_dir=raw["results_dir"], experiments=parsed
+        campaign_id=raw["campaign_id"],
+        batch_id=raw["batch_id"],
+        results_dir=raw["results_dir"],
+        experiments=parsed,
+        baseline_gate=GateSpec(gate["dir"], float(gate["timeout_s"])) if gate else None,
     )
 
 

@@ -34,12 +34,14 @@ export function buildBatchSpec(
   batchId: string,
   resultsDir: string,
   items: readonly SpecItem[],
+  baselineGate?: { readonly dir: string; readonly timeout_s: number },
 ): BatchSpec {
   return {
     schema_version: 1,
     campaign_id: campaignId,
     batch_id: batchId,
     results_dir: resultsDir,
+    ...(baselineGate ? { baseline_gate: { ...baselineGate } } : {}),
     experiments: items.map(({ experiment: e, attempt, pauseBeforeS, config }) => ({
       experiment_id: e.id,
       config_hash: e.config_hash,

@@ -1,4 +1,5 @@
 import { join, relative } from 'node:path';
+import type { BaselineGateKeeper } from '../../placement/gate-keeper.js';
 import { ErrorCode, lemError } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { ManifestStore } from '../manifest-store.js';
@@ -40,7 +41,12 @@ export interface SupervisorContext {
   readonly gpus?: readonly number[] | undefined;
   /** Host meters (measurement.sources) run around each batch; their figures go into the results afterwards. */
   readonly meters?: BatchMeters;
+  /** isolate_baseline (placement: pack): the baseline gate every harness of the batch passes before baselines. */
+  readonly baselineGate?: BaselineGateKeeper | undefined;
 }
+
+/** The baseline gate's folder, under a campaign's results folder (host and container alike). */
+export const GATE_FOLDER = '.baseline-gate';
 
 export const clockNow = (): Clock => {
   const d = new Date();
@@ -74,7 +80,12 @@ export async function superviseBatch(
     pauseBeforeS: firstOfRun && i === 0 ? 0 : x.thermalGapS,
     config: targetConfig(e, (p) => executor.pathFor(backend, p))!,
   }));
-  const spec = buildBatchSpec(x.campaignId, batchId, executor.resultsDir(backend), items);
+  const resultsDir = executor.resultsDir(backend);
+  // The gate folder lies under the campaign's results folder (a hidden one, which results commands skip).
+  const gate = x.baselineGate
+    ? { dir: `${resultsDir}/${x.campaignId}/${GATE_FOLDER}`, timeout_s: 2 * x.timeoutS }
+    : undefined;
+  const spec = buildBatchSpec(x.campaignId, batchId, resultsDir, items, gate);
   const state = initBatch({
     batchId,
     target: executor.targetName(backend),
@@ -113,7 +124,9 @@ function completedIn(x: SupervisorContext, items: readonly SpecItem[]): Finished
 /** Each completed result of a pack placement says which GPU set (and container) it ran on. */
 function recordPlacement(x: SupervisorContext, target: string, gpus: readonly number[], items: readonly SpecItem[]) {
   for (const e of completedIn(x, items)) {
-    const r = rewriteResult(e.resultPath, (doc) => ({ ...doc, placement: { target, gpus: [...gpus] } }));
+    const w = x.baselineGate?.window(e.id);
+    const isolated = w ? { isolated_baseline: { ...w } } : {};
+    const r = rewriteResult(e.resultPath, (doc) => ({ ...doc, placement: { target, gpus: [...gpus], ...isolated } }));
     if (!r.ok) x.progress.note(`${e.id}: placement not recorded in its result: ${r.error.message}`);
   }
 }
