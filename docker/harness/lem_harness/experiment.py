@@ -142,6 +142,50 @@ def _measure(
             return timings, passes * len(batches), passes, clock() - t0, wall0
 
 
+def _loaded_idle(
+    ctx: BatchContext, s: Settings, eid: str, nvml: Nvml | None, measure_gpus: bool
+) -> tuple[Baseline | None, float]:
+    """loaded_idle: the loaded engine, nothing running (a plain pause where the GPUs are not measured)."""
+    m = s.measurement
+    ctx.events.emit("baseline", experiment_id=eid, duration_s=m.idle_baseline_s)
+    loaded: Baseline | None = None
+    t = time.perf_counter()
+    if m.idle_baseline_s > 0:
+        if measure_gpus:
+            loaded = ctx.idle(nvml, s, m.idle_baseline_s, "loaded_idle")
+        else:
+            time.sleep(m.idle_baseline_s)
+    return loaded, time.perf_counter() - t
+
+
+def _warm_up(engine: Any, s: Settings, prepared: list, batches: list[list[int]], emit: Callable[..., None]) -> Any:
+    """Warmup runs until the CV converges, every distinct batch shape of the measured run at least once."""
+    shapes = distinct_shapes(batches, [p.input_tokens for p in prepared])
+    clock = time.perf_counter
+
+    def warm(i: int) -> float:
+        t = clock()
+        engine.generate([prepared[j] for j in batches[i]], s)
+        return clock() - t
+
+    max_runs = s.measurement.warmup.max_runs + len(shapes)
+    return run_warmup(
+        warm, shapes, s.measurement.warmup, clock=clock, on_run=lambda run, cv: emit(run=run, max_runs=max_runs, cv=cv)
+    )
+
+
+def _write(
+    ctx: BatchContext, eid: str, doc: dict, device: Baseline | None, loaded: Baseline | None, sweeps: list | None
+) -> Any:
+    """result.json with samples.csv beside it: every sweep of the baselines and the measured window."""
+    phases = [
+        ("device_idle", device.sweeps if device and not device.reused else []),
+        ("baseline", loaded.sweeps if loaded else []),
+        ("measured", sweeps or []),
+    ]
+    return write_result(result_dir(ctx.spec.results_dir, ctx.spec.campaign_id, eid), doc, samples_csv(phases))
+
+
 def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
     """Runs one experiment and returns the path of its result.json. Raises on failure (nothing written)."""
     s = exp.settings
@@ -173,37 +217,14 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
     unavailable = _energy_unavailable_reason(nvml, nvml_error, engine)
     measure_gpus = unavailable is None
 
-    # loaded_idle: the loaded engine, nothing running.
-    ev.emit("baseline", experiment_id=eid, duration_s=m.idle_baseline_s)
-    loaded: Baseline | None = None
-    t_idle = clock()
-    if m.idle_baseline_s > 0:
-        if measure_gpus:
-            loaded = ctx.idle(nvml, s, m.idle_baseline_s, "loaded_idle")
-        else:
-            time.sleep(m.idle_baseline_s)
-    idle_s = clock() - t_idle
+    loaded, idle_s = _loaded_idle(ctx, s, eid, nvml, measure_gpus)
     if gate is not None:
         gate.leave()
     device = ctx.device_idle if measure_gpus else None
     if device is not None and device.measured_at is not None and device.measured_at < started_at:
         device = device.as_reused()
 
-    shapes = distinct_shapes(batches, [p.input_tokens for p in prepared])
-
-    def warm(i: int) -> float:
-        t = clock()
-        engine.generate([prepared[j] for j in batches[i]], s)
-        return clock() - t
-
-    max_runs = m.warmup.max_runs + len(shapes)
-    warm_summary = run_warmup(
-        warm,
-        shapes,
-        m.warmup,
-        clock=clock,
-        on_run=lambda run, cv: ev.emit("warmup", experiment_id=eid, run=run, max_runs=max_runs, cv=cv),
-    )
+    warm_summary = _warm_up(engine, s, prepared, batches, lambda **f: ev.emit("warmup", experiment_id=eid, **f))
 
     # The measured window: one pass over the prompts, or whole passes until min_measure_s where energy is measured
     # (a run without energy measures latency and throughput only: it has no counter to wait for).
@@ -241,11 +262,6 @@ def run_experiment(ctx: BatchContext, exp: BatchExperiment) -> str:
             window_start_unix_s=wall0,
         )
     )
-    phases = [
-        ("device_idle", device.sweeps if device and not device.reused else []),
-        ("baseline", loaded.sweeps if loaded else []),
-        ("measured", sweeps or []),
-    ]
-    path = write_result(result_dir(ctx.spec.results_dir, ctx.spec.campaign_id, eid), doc, samples_csv(phases))
+    path = _write(ctx, eid, doc, device, loaded, sweeps)
     ev.emit("finished", experiment_id=eid, result_path=str(path), duration_s=clock() - t_start)
     return str(path)

@@ -52,7 +52,7 @@ def test_enter_waits_for_go_and_leave_for_resume(tmp_path):
 def test_a_gate_lem_never_opens_times_out(tmp_path):
     gate = BaselineGate(tmp_path / "gate", "e1", timeout_s=0.4)
     t0 = time.monotonic()
-    with pytest.raises(GateTimeout, match="did not grant the baseline gate within 0.4 s"):
+    with pytest.raises(GateTimeout, match=r"did not grant the baseline gate within 0\.4 s"):
         gate.enter()
     assert 0.35 <= time.monotonic() - t0 < 5
 
