@@ -21,16 +21,47 @@ describe('decideGate', () => {
   it('grants the first waiter only while nobody works or holds the gate; resumes the parked together', () => {
     const d = (entries: [string, GateStage][]) => decideGate(new Map(entries), byName);
     expect(d([])).toEqual({ grant: [], resume: [], hold: false });
-    expect(d([['e2', 'want'], ['e1', 'want']])).toEqual({ grant: ['e1'], resume: [], hold: true });
-    expect(d([['e1', 'want'], ['e2', 'resume']])).toEqual({ grant: [], resume: [], hold: true });
-    expect(d([['e1', 'want'], ['e2', 'go']])).toEqual({ grant: [], resume: [], hold: true });
-    expect(d([['e1', 'want'], ['e2', 'done']])).toEqual({ grant: ['e1'], resume: [], hold: true });
-    expect(d([['e1', 'done'], ['e2', 'done'], ['e3', 'resume']])).toEqual({
+    expect(
+      d([
+        ['e2', 'want'],
+        ['e1', 'want'],
+      ]),
+    ).toEqual({ grant: ['e1'], resume: [], hold: true });
+    expect(
+      d([
+        ['e1', 'want'],
+        ['e2', 'resume'],
+      ]),
+    ).toEqual({ grant: [], resume: [], hold: true });
+    expect(
+      d([
+        ['e1', 'want'],
+        ['e2', 'go'],
+      ]),
+    ).toEqual({ grant: [], resume: [], hold: true });
+    expect(
+      d([
+        ['e1', 'want'],
+        ['e2', 'done'],
+      ]),
+    ).toEqual({ grant: ['e1'], resume: [], hold: true });
+    expect(
+      d([
+        ['e1', 'done'],
+        ['e2', 'done'],
+        ['e3', 'resume'],
+      ]),
+    ).toEqual({
       grant: [],
       resume: ['e1', 'e2'],
       hold: true,
     });
-    expect(d([['e1', 'end'], ['e3', 'resume']])).toEqual({ grant: [], resume: [], hold: false });
+    expect(
+      d([
+        ['e1', 'end'],
+        ['e3', 'resume'],
+      ]),
+    ).toEqual({ grant: [], resume: [], hold: false });
   });
 
   it('never grants while another experiment works or holds the gate, and every experiment gets through', () => {

@@ -19,9 +19,8 @@ describe('gpuNeed', () => {
   });
 
   it('is no GPU for a serve experiment against an external endpoint, whatever gpus: says', () => {
-    type Subject = Parameters<typeof gpuNeed>[0];
-    expect(gpuNeed({ backend: 'external' } as Subject)).toEqual({ count: 0 });
-    expect(gpuNeed({ backend: 'external', gpus: [0, 1] } as Subject)).toEqual({ count: 0 });
-    expect(gpuNeed({ backend: 'external', gpus: 2 } as Subject)).toEqual({ count: 0 });
+    expect(gpuNeed({ backend: 'external' })).toEqual({ count: 0 });
+    expect(gpuNeed({ backend: 'external', gpus: [0, 1] })).toEqual({ count: 0 });
+    expect(gpuNeed({ backend: 'external', gpus: 2 })).toEqual({ count: 0 });
   });
 });

@@ -167,7 +167,11 @@ describe('GpuScheduler properties (simulated clock)', () => {
         expect(none.map((p) => p.key)).toEqual(reqs.filter((r) => r.count === 0).map((r) => r.key));
         for (const [i, a] of none.slice(1).entries()) expect(a.start).toBeGreaterThanOrEqual(none[i]!.end);
         // The batches needing GPUs are placed exactly as they would be without the others.
-        const alone = simulatePlacement(GPUS8, reqs.filter((r) => r.count > 0), dur);
+        const alone = simulatePlacement(
+          GPUS8,
+          reqs.filter((r) => r.count > 0),
+          dur,
+        );
         const withGpus = sim.starts.filter((p) => reqs[Number(p.key.slice(1))]!.count > 0);
         const when = (ps: typeof sim.starts) => ps.map((p) => [p.key, p.gpus, p.start]);
         expect(when(withGpus)).toEqual(when(alone.starts));
