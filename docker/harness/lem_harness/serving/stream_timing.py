@@ -1,0 +1,56 @@
+"""The synthetic server's own record of when it received each streamed request and sent each token.
+
+A client's TTFT and ITL mix three delays: the request's way to the server, the server's lateness against its own
+schedule, and each token's way back. With the server's times on the same clock as the client's (CLOCK_MONOTONIC,
+shared by every process and container of one host), a benchmark can split them apart. Kept in memory for the last
+MAX_ENTRIES streams and read over `GET /simulated/timings`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+MAX_ENTRIES = 8192
+
+
+@dataclass
+class StreamTiming:
+    """Monotonic nanoseconds: `arrived` when the request's head was read, `received` when its body was (the
+    schedule's time 0), then each token's deadline (`due`) and the moment its bytes were handed to the socket (stamped just before the write)."""
+
+    key: str
+    arrived_ns: int
+    received_ns: int
+    due_ns: list[int] = field(default_factory=list)
+    sent_ns: list[int] = field(default_factory=list)
+
+    def token(self, due_ns: int) -> None:
+        self.due_ns.append(due_ns)
+        self.sent_ns.append(time.monotonic_ns())
+
+    def to_json(self) -> dict:
+        return {
+            "key": self.key,
+            "arrived_ns": self.arrived_ns,
+            "received_ns": self.received_ns,
+            "due_ns": self.due_ns,
+            "sent_ns": self.sent_ns,
+        }
+
+
+class TimingLog:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.entries: deque[StreamTiming] = deque(maxlen=max_entries)
+
+    def start(self, key: str, arrived_ns: int, received_ns: int) -> StreamTiming:
+        t = StreamTiming(key, arrived_ns, received_ns)
+        self.entries.append(t)
+        return t
+
+    def drain(self) -> list[dict]:
+        """Every recorded stream, oldest first; the log is emptied so that each read covers one measurement."""
+        out = [t.to_json() for t in self.entries]
+        self.entries.clear()
+        return out
