@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 describe('when a request counts as sent', () => {
-  it('a request that waits for the only connection is sent when it is written, so the wait is not in its TTFT', async () => {
+  it('a request waiting for the only connection counts as sent when written: the wait is not in its TTFT', async () => {
     server = await startServer(streamTokens({ tokens: 4, ttftMs: 60, gapMs: 1 }));
     const endpoint: Endpoint = { url: server.url, api: 'openai-chat', model: 'm', headers: {} };
     const d = createDispatcher(1);

@@ -18,7 +18,8 @@ MAX_ENTRIES = 8192
 @dataclass
 class StreamTiming:
     """Monotonic nanoseconds: `arrived` when the request's head was read, `received` when its body was (the
-    schedule's time 0), then each token's deadline (`due`) and the moment its bytes were handed to the socket (stamped just before the write)."""
+    schedule's time 0), then each token's deadline (`due`) and when its bytes were handed to the socket (stamped
+    just before the write, so that a preempted write does not pass for a late token)."""
 
     key: str
     arrived_ns: int
