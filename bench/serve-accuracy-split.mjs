@@ -1,6 +1,7 @@
 // Splits the client-observed TTFT and ITL of a load run against lem's synthetic server into where the time went,
 // from the server's own times (GET /simulated/timings, CLOCK_MONOTONIC) put beside lem's records on the same clock:
-//   up    client send → server received (the request's way in: client write, network, the server reading it)
+//   up    client send → server received (the request's way in: client write, network, up to the kernel's receive
+//         stamp on the server's socket; `read` is the further time until the server's loop had read it)
 //   late  server sent − server deadline for each token (the server's lateness against its own schedule)
 //   down  client receive − server sent for each token (the token's way back: network/proxy, client parsing)
 // so TTFT = up + configured TTFT + late(first) + down(first), and each ITL = configured ITL + Δlate + Δdown.
@@ -37,7 +38,7 @@ export function split(records, prompts, streams, t0MonoMs) {
     if (r.warmup || r.errorClass !== null || !s || s.sent_ns.length !== r.chunkMs.length) continue;
     matched++;
     up.push(ns(s.received_ns) - r.sendMs);
-    read.push((s.received_ns - s.arrived_ns) / 1e6);
+    read.push((s.read_ns - s.received_ns) / 1e6);
     for (let i = 0; i < s.sent_ns.length; i++) {
       const l = (s.sent_ns[i] - s.due_ns[i]) / 1e6;
       const d = r.chunkMs[i] - ns(s.sent_ns[i]);

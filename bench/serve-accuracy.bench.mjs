@@ -4,7 +4,6 @@
 // 127.0.0.1 only). A loaded machine delays the server's timers and shows here as FAIL. Needs `npm run build`.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { runLoad } from '../dist/serve/load-run.js';
@@ -43,7 +42,6 @@ async function measure(port, c) {
   // A distinct prompt per request lets the server's timing log be matched to lem's records.
   const prompts = Array.from({ length: requests + c }, (_, i) => `accuracy-${c}-${i}`);
   await fetch(`http://127.0.0.1:${port}/simulated/timings`).then((r) => r.json());
-  const t0MonoMs = monoOffsetMs() + performance.now();
   const out = await runLoad({
     endpoints: [{ url: `http://127.0.0.1:${port}/v1`, api: 'openai-chat', model: 'synthetic', headers: {} }],
     routing: 'round-robin',
@@ -52,6 +50,7 @@ async function measure(port, c) {
     plan: { concurrency: c, requests, warmupRequests: c, arrival: 'poisson', burstiness: 1, seed: 0 },
     send: { maxTokens: 16, ignoreEos: true, requestTimeoutMs: 30_000 },
   });
+  const t0MonoMs = monoOffsetMs() + out.startedAtPerfMs;
   const { streams } = await fetch(`http://127.0.0.1:${port}/simulated/timings`).then((r) => r.json());
   const gaps = out.records.filter((r) => !r.warmup).flatMap((r) => r.chunkMs.slice(1).map((t, i) => t - r.chunkMs[i]));
   const bunched = gaps.filter((g) => g < ITL / 10).length / Math.max(1, gaps.length);
@@ -83,7 +82,8 @@ async function report(where, port, serverPid, counts) {
         `${f(itl)} ms   ${pass ? 'PASS' : 'FAIL'}${counts ? '' : ' (diagnostic, not counted)'}`,
     );
     console.log(
-      `${''.padEnd(21)}medians: up send→received ${f(p.upMs)} ms | server late ${f(p.lateMs)} ms (1st token ` +
+      `${''.padEnd(21)}medians: up send→received ${f(p.upMs)} ms (server's read after ${f(p.readMs)}) | ` +
+        `server late ${f(p.lateMs)} ms (1st token ` +
         `${f(p.lateFirstMs)}) | down sent→client ${f(p.downMs)} ms (1st token ${f(p.downFirstMs)}) | ITL gaps < ` +
         `${ITL / 10} ms ${(bunched * 100).toFixed(1)} % | ${p.matched} requests matched`,
     );
@@ -99,7 +99,8 @@ async function report(where, port, serverPid, counts) {
 const args = ['-m', 'lem_harness', 'serve-synthetic', '--ttft-ms', String(TTFT), '--itl-ms', String(ITL)];
 console.log(
   'TTFT = up + set TTFT + server late (1st token) + down (1st token); each ITL = set ITL + change in late + change ' +
-    'in down.\nup: lem writes the request → the server has read it; late: server sent − its deadline; down: server ' +
+    'in down.\nup: lem writes the request → it reaches the server socket (kernel stamp); late: server sent − its ' +
+    'deadline; down: server ' +
     'sent → lem received (same host, same CLOCK_MONOTONIC).',
 );
 

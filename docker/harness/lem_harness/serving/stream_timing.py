@@ -17,13 +17,14 @@ MAX_ENTRIES = 8192
 
 @dataclass
 class StreamTiming:
-    """Monotonic nanoseconds: `arrived` when the request's head was read, `received` when its body was (the
-    schedule's time 0), then each token's deadline (`due`) and when its bytes were handed to the socket (stamped
-    just before the write, so that a preempted write does not pass for a late token)."""
+    """Monotonic nanoseconds: `received` when the request's last bytes reached this host (the kernel's receive
+    stamp; the schedule's time 0), `read` when the server's loop had read and parsed it, then each token's
+    deadline (`due`) and when its bytes were handed to the socket (`sent`, stamped just before the write, so that
+    a preempted write does not pass for a late token)."""
 
     key: str
-    arrived_ns: int
     received_ns: int
+    read_ns: int
     due_ns: list[int] = field(default_factory=list)
     sent_ns: list[int] = field(default_factory=list)
 
@@ -34,8 +35,8 @@ class StreamTiming:
     def to_json(self) -> dict:
         return {
             "key": self.key,
-            "arrived_ns": self.arrived_ns,
             "received_ns": self.received_ns,
+            "read_ns": self.read_ns,
             "due_ns": self.due_ns,
             "sent_ns": self.sent_ns,
         }
@@ -45,8 +46,8 @@ class TimingLog:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.entries: deque[StreamTiming] = deque(maxlen=max_entries)
 
-    def start(self, key: str, arrived_ns: int, received_ns: int) -> StreamTiming:
-        t = StreamTiming(key, arrived_ns, received_ns)
+    def start(self, key: str, received_ns: int, read_ns: int) -> StreamTiming:
+        t = StreamTiming(key, received_ns, read_ns)
         self.entries.append(t)
         return t
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from dataclasses import dataclass
 
+from lem_harness.serving.http_connection import Connection, Request, listen, response
 from lem_harness.serving.power import SimulatedPower
 from lem_harness.serving.stream_timing import StreamTiming, TimingLog
 from lem_harness.serving.token_clock import TokenClock
@@ -35,38 +35,6 @@ class ServerSettings:
     default_max_tokens: int = 16
     load_s: float = 0.0
     fail_start: bool = False
-
-
-class BadRequest(Exception):
-    pass
-
-
-async def read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes, int] | None:
-    """One HTTP/1.1 request and when its head was read (monotonic ns), or None at a clean end of the connection."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        return None
-    arrived_ns = time.monotonic_ns()
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3:
-        raise BadRequest("bad request line")
-    headers = {}
-    for line in lines[1:]:
-        if ":" in line:
-            k, v = line.split(":", 1)
-            headers[k.strip().lower()] = v.strip()
-    length = int(headers.get("content-length", "0") or "0")
-    body = await reader.readexactly(length) if length > 0 else b""
-    return parts[0], parts[1], headers, body, arrived_ns
-
-
-def response(status: int, payload: object) -> bytes:
-    body = json.dumps(payload).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
-    head = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-    return head.encode() + body
 
 
 def chunk(data: str) -> bytes:
@@ -94,40 +62,24 @@ class SyntheticServer:
     def models(self) -> dict:
         return {"object": "list", "data": [{"id": self.s.model, "object": "model", "owned_by": "lem-synthetic"}]}
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            # Each token must leave at once: Nagle's algorithm would hold small writes until the previous one is
-            # acknowledged, and a delayed ACK makes that tens of milliseconds.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            while True:
-                req = await read_request(reader)
-                if req is None:
-                    break
-                method, path, _headers, body, arrived_ns = req
-                received_ns = time.monotonic_ns()
-                if method == "GET" and path == "/health":
-                    writer.write(response(200, {"ok": True, "simulated": SIMULATED}))
-                elif method == "GET" and path == "/simulated/power":
-                    writer.write(response(200, self.power.reading()))
-                elif method == "GET" and path == "/simulated/timings":
-                    writer.write(response(200, {"clock": "monotonic_ns", "streams": self.timings.drain()}))
-                elif method == "GET" and path == "/v1/models":
-                    writer.write(response(200, self.models()))
-                elif method == "POST" and path in ("/v1/chat/completions", "/v1/completions"):
-                    await self.generate(writer, path.endswith("chat/completions"), body, (arrived_ns, received_ns))
-                else:
-                    writer.write(response(404, {"error": {"message": f"no route {method} {path}"}}))
-                await writer.drain()
-        except (BadRequest, ValueError) as e:
-            writer.write(response(400, {"error": {"message": str(e)}}))
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
+    async def handle(self, conn: Connection, req: Request, received_ns: int, read_ns: int) -> None:
+        """One request; `received_ns` is when it reached this host (the kernel's stamp), `read_ns` when it was read."""
+        method, path, _headers, body = req
+        if method == "GET" and path == "/health":
+            conn.write(response(200, {"ok": True, "simulated": SIMULATED}))
+        elif method == "GET" and path == "/simulated/power":
+            conn.write(response(200, self.power.reading()))
+        elif method == "GET" and path == "/simulated/timings":
+            streams = self.timings.drain()
+            conn.write(response(200, {"clock": "monotonic_ns", "kernel_stamps": conn.kernel_stamps, "streams": streams}))
+        elif method == "GET" and path == "/v1/models":
+            conn.write(response(200, self.models()))
+        elif method == "POST" and path in ("/v1/chat/completions", "/v1/completions"):
+            await self.generate(conn, path.endswith("chat/completions"), body, (received_ns, read_ns))
+        else:
+            conn.write(response(404, {"error": {"message": f"no route {method} {path}"}}))
 
-    async def generate(self, writer: asyncio.StreamWriter, chat: bool, body: bytes, at: tuple[int, int]) -> None:
+    async def generate(self, conn: Connection, chat: bool, body: bytes, at: tuple[int, int]) -> None:
         req = json.loads(body or b"{}")
         self.requests += 1
         n = int(req.get("max_tokens") or self.s.default_max_tokens)
@@ -137,39 +89,40 @@ class SyntheticServer:
         rid = f"cmpl-synthetic-{self.requests}"
         kind = "chat.completion" if chat else "text_completion"
         if not req.get("stream"):
-            await self.clock.sleep_until(at[1] + round((self.s.ttft_ms + max(0, n - 1) * self.s.itl_ms) * 1e6))
+            await self.clock.sleep_until(at[0] + round((self.s.ttft_ms + max(0, n - 1) * self.s.itl_ms) * 1e6))
             text = "".join(f"tok{i} " for i in range(n))
             choice = (
                 {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
             )
-            writer.write(
+            conn.write(
                 response(200, {"id": rid, "object": kind, "model": self.s.model, "choices": [choice], "usage": usage})
             )
             return
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+        conn.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
         self.power.stream_started()
         timing = self.timings.start(request_key(req, chat), *at)
         try:
-            await self.stream(writer, chat, rid, kind, n, usage, timing)
+            await self.stream(conn, chat, rid, kind, n, usage, timing)
         finally:
             self.power.stream_ended()
 
-    async def stream(self, writer, chat: bool, rid: str, kind: str, n: int, usage: dict, t: StreamTiming) -> None:
+    async def stream(
+        self, conn: Connection, chat: bool, rid: str, kind: str, n: int, usage: dict, t: StreamTiming
+    ) -> None:
         """Each token is written by the token clock at its deadline, straight from the timer's wake: no task switch
         per token, so hundreds of streams stay on schedule on one loop."""
         obj = kind + ".chunk" if chat else kind
         head, tail = event_template(rid, obj, self.s.model, chat)
-        transport = writer.transport
         done = asyncio.get_running_loop().create_future()
         sent = 0
 
         def send_next() -> None:
             nonlocal sent
-            if transport.is_closing():  # the client went away: stop, as a real server would
+            if conn.is_closing():  # the client went away: stop, as a real server would
                 done.done() or done.set_result(None)
                 return
             t.token(due_ns[sent])
-            transport.write(chunk(head + json.dumps(f"tok{sent} ") + tail))
+            conn.write(chunk(head + json.dumps(f"tok{sent} ") + tail))
             sent += 1
             if sent < n:
                 self.clock.at(due_ns[sent], send_next)
@@ -180,10 +133,10 @@ class SyntheticServer:
         if n > 0:
             self.clock.at(due_ns[0], send_next)
             await done
-        writer.write(
+        conn.write(
             chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [], "usage": usage}))
         )
-        writer.write(chunk("[DONE]") + b"0\r\n\r\n")
+        conn.write(chunk("[DONE]") + b"0\r\n\r\n")
 
 
 def event_template(rid: str, obj: str, model: str, chat: bool) -> tuple[str, str]:
@@ -201,14 +154,20 @@ async def serve(settings: ServerSettings, ready: asyncio.Event | None = None) ->
         # A model load, simulated: the server does not listen until it is over (lem waits for readiness).
         print(f"synthetic server: loading the model (simulated, {settings.load_s} s)", flush=True)
         await asyncio.sleep(settings.load_s)
-    server = SyntheticServer(settings, TokenClock(asyncio.get_running_loop()))
-    srv = await asyncio.start_server(server.handle, settings.host, settings.port, backlog=1024)
+    loop = asyncio.get_running_loop()
+    clock = TokenClock(loop)
+    server = SyntheticServer(settings, clock)
+    lsock = await listen(settings.host, settings.port, server.handle)
     line = {"event": "serving", "host": settings.host, "port": settings.port, "simulated": SIMULATED}
     print(json.dumps(line), flush=True)
     if ready is not None:
         ready.set()
-    async with srv:
-        await srv.serve_forever()
+    try:
+        await loop.create_future()  # serve until cancelled
+    finally:
+        loop.remove_reader(lsock.fileno())
+        lsock.close()
+        clock.close()
 
 
 def parse_args(args: list[str]) -> ServerSettings:
