@@ -71,7 +71,8 @@ class SyntheticServer:
             conn.write(response(200, self.power.reading()))
         elif method == "GET" and path == "/simulated/timings":
             streams = self.timings.drain()
-            conn.write(response(200, {"clock": "monotonic_ns", "kernel_stamps": conn.kernel_stamps, "streams": streams}))
+            doc = {"clock": "monotonic_ns", "kernel_stamps": conn.kernel_stamps, "streams": streams}
+            conn.write(response(200, doc))
         elif method == "GET" and path == "/v1/models":
             conn.write(response(200, self.models()))
         elif method == "POST" and path in ("/v1/chat/completions", "/v1/completions"):

@@ -2,7 +2,7 @@
 
 asyncio's timers on Linux wait in epoll, whose timeout has whole-millisecond resolution (Python rounds it up), so
 every timed token would leave 0 to 1 ms late. A timerfd armed on an absolute CLOCK_MONOTONIC deadline wakes the
-same epoll wait to the microsecond. One timer serves every stream: callbacks are kept in a heap and all that are
+same epoll wait to the microsecond, give or take the time the kernel takes to wake the process. One timer serves every stream: callbacks are kept in a heap and all that are
 due run in one wake, so a token costs a heap push and a write, not a task switch of its own. Where timerfd is
 missing (not Linux) the loop's own timer is used (kqueue, macOS's, takes nanosecond timeouts).
 """
@@ -18,6 +18,12 @@ import time
 from typing import Callable
 
 CLOCK_MONOTONIC = 1
+# Waking a process from an idle sleep takes a few hundred microseconds on some machines (virtual ones above all).
+# A deadline at least IDLE_NS away will find the loop asleep, so its timer is set EARLY_NS before it and the last
+# stretch is waited out awake; deadlines closer together (a loaded server) are timed directly, so a busy server
+# never spins.
+EARLY_NS = 250_000
+IDLE_NS = 1_000_000
 TFD_TIMER_ABSTIME = 1
 TFD_NONBLOCK = 0o4000
 TFD_CLOEXEC = 0o2000000
@@ -101,7 +107,8 @@ class TokenClock:
     def _arm(self, deadline_ns: int) -> None:
         self.armed = deadline_ns
         if self.tfd is not None:
-            self.tfd.arm(deadline_ns)
+            early = deadline_ns - time.monotonic_ns() >= IDLE_NS
+            self.tfd.arm(deadline_ns - EARLY_NS if early else deadline_ns)
             return
         if self.handle is not None:
             self.handle.cancel()
@@ -114,6 +121,9 @@ class TokenClock:
         self.armed = None
         self.handle = None
         now = time.monotonic_ns()
+        if self.heap and 0 < self.heap[0][0] - now <= EARLY_NS:
+            while now < self.heap[0][0]:  # woken early on purpose: wait out the last stretch awake
+                now = time.monotonic_ns()
         while self.heap and self.heap[0][0] <= now:
             heapq.heappop(self.heap)[2]()
         if self.heap:
