@@ -245,3 +245,22 @@ def test_event_template_makes_the_same_json_as_a_whole_dump(model):
         choice = {"index": 0, "delta": {"content": "tok3 "}} if chat else {"index": 0, "text": "tok3 "}
         whole = json.dumps({"id": "cmpl-1", "object": "obj", "model": model, "choices": [choice]})
         assert head + json.dumps("tok3 ") + tail == whole
+
+
+def test_a_bad_request_body_gets_400_and_the_server_carries_on(base_url):
+    req = urllib.request.Request(base_url + "/v1/chat/completions", data=b"{not json")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 400
+    assert get(base_url + "/health")["ok"] is True
+
+
+def test_take_request_waits_for_the_whole_body_and_leaves_the_next_request():
+    from lem_harness.serving.http_connection import take_request
+
+    buf = bytearray(b"POST /x HTTP/1.1\r\ncontent-length: 5\r\n\r\nab")
+    assert take_request(buf) is None
+    buf += b"cdeGET /health HTTP/1.1\r\n\r\n"
+    assert take_request(buf) == ("POST", "/x", {"content-length": "5"}, b"abcde")
+    assert take_request(buf) == ("GET", "/health", {}, b"")
+    assert buf == bytearray()

@@ -59,7 +59,7 @@ def take_request(buf: bytearray) -> Request | None:
 
 def response(status: int, payload: object) -> bytes:
     body = json.dumps(payload).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}.get(status, "Error")
     head = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
     return head.encode() + body
 
@@ -94,6 +94,7 @@ class Connection:
         self.busy = False
         self.closed = False
         self.close_when_sent = False
+        self.task: asyncio.Task[None] | None = None
         loop.add_reader(self.fd, self._readable)
 
     def is_closing(self) -> bool:
@@ -163,19 +164,23 @@ class Connection:
             return
         if req is not None:
             self.busy = True
-            self.loop.create_task(self._serve(req, self.rx_ns, time.monotonic_ns()))
+            # Kept so that the running task is not garbage-collected (the loop holds only a weak reference).
+            self.task = self.loop.create_task(self._serve(req, self.rx_ns, time.monotonic_ns()))
 
     async def _serve(self, req: Request, received_ns: int, read_ns: int) -> None:
         try:
             await self.handler(self, req, received_ns, read_ns)
         except (BadRequest, ValueError) as e:
             self.fail(str(e))
+        except Exception as e:  # a defect of the server: say so to the client and in the server's log
+            print(f"synthetic server: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            self.fail(f"{type(e).__name__}: {e}", 500)
         self.busy = False
         self._next()
 
-    def fail(self, message: str) -> None:
-        """Answer 400 and close once it is sent (the stream's framing can no longer be trusted)."""
-        self.write(response(400, {"error": {"message": message}}))
+    def fail(self, message: str, status: int = 400) -> None:
+        """Answer with an error and close once it is sent (the connection's framing can no longer be trusted)."""
+        self.write(response(status, {"error": {"message": message}}))
         self.close_when_sent = True
         if not self.out:
             self.close()

@@ -2,8 +2,9 @@
 
 asyncio's timers on Linux wait in epoll, whose timeout has whole-millisecond resolution (Python rounds it up), so
 every timed token would leave 0 to 1 ms late. A timerfd armed on an absolute CLOCK_MONOTONIC deadline wakes the
-same epoll wait to the microsecond, give or take the time the kernel takes to wake the process. One timer serves every stream: callbacks are kept in a heap and all that are
-due run in one wake, so a token costs a heap push and a write, not a task switch of its own. Where timerfd is
+same epoll wait to the microsecond, give or take the time the kernel takes to wake the process. One timer serves
+every stream: callbacks are kept in a heap and all that are due run in one wake, so a token costs a heap push and
+a write, not a task switch of its own. Where timerfd is
 missing (not Linux) the loop's own timer is used (kqueue, macOS's, takes nanosecond timeouts).
 """
 
