@@ -134,9 +134,7 @@ class SyntheticServer:
         if n > 0:
             self.clock.at(due_ns[0], send_next)
             await done
-        conn.write(
-            chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [], "usage": usage}))
-        )
+        conn.write(chunk(json.dumps({"id": rid, "object": obj, "model": self.s.model, "choices": [], "usage": usage})))
         conn.write(chunk("[DONE]") + b"0\r\n\r\n")
 
 

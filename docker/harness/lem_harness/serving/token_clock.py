@@ -11,6 +11,7 @@ missing (not Linux) the loop's own timer is used (kqueue, macOS's, takes nanosec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import heapq
 import os
@@ -56,10 +57,8 @@ class _TimerFd:
             raise OSError(ctypes.get_errno(), "timerfd_settime failed")
 
     def clear(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):  # nothing to read: the wake was not this timer's
             os.read(self.fd, 8)
-        except BlockingIOError:
-            pass
 
 
 def _timerfd_or_none() -> _TimerFd | None:
