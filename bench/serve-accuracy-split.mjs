@@ -7,9 +7,20 @@
 // so TTFT = up + configured TTFT + late(first) + down(first), and each ITL = configured ITL + Δlate + Δdown.
 import { performance } from 'node:perf_hooks';
 
-/** CLOCK_MONOTONIC ms of a performance.now() reading (Node's hrtime is CLOCK_MONOTONIC on Linux). */
+/**
+ * What to add to a performance.now() reading to put it on CLOCK_MONOTONIC in ms (Node's hrtime is CLOCK_MONOTONIC
+ * on Linux). The hrtime reading is bracketed by two performance.now() readings and the tightest of several pairs is
+ * kept: a first call can take a millisecond (lazy set-up), which would otherwise shift every client time.
+ */
 export function monoOffsetMs() {
-  return Number(process.hrtime.bigint()) / 1e6 - performance.now();
+  let best = { gap: Infinity, offset: 0 };
+  for (let i = 0; i < 20; i++) {
+    const before = performance.now();
+    const hr = Number(process.hrtime.bigint()) / 1e6;
+    const after = performance.now();
+    if (after - before < best.gap) best = { gap: after - before, offset: hr - (before + after) / 2 };
+  }
+  return best.offset;
 }
 
 export function median(values) {
