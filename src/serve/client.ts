@@ -76,6 +76,8 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private errorBody = '';
   status: number | null = null;
+  /** When undici began writing the request to its connection; null while it waits for one (or never got one). */
+  writtenMs: number | null = null;
   firstTokenMs: number | null = null;
   readonly chunkMs: number[] = [];
   usageOut: number | null = null;
@@ -96,6 +98,9 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    // undici calls this synchronously just before it writes the request to the socket, after any wait for a free
+    // keep-alive connection (and its one event-loop turn of idle-socket validation): the request leaves now.
+    this.writtenMs = performance.now() - this.t0;
     this.controller = controller;
     if (this.pendingAbort) controller.abort(this.pendingAbort);
   }
@@ -171,7 +176,7 @@ export async function sendRequest(
   c: SendContext,
 ): Promise<RequestRecord> {
   const { origin, path } = target(e);
-  const sendMs = performance.now() - c.t0;
+  const dispatchMs = performance.now() - c.t0;
   let timedOut = false;
   let release: () => void = () => undefined;
   const finished = new Promise<void>((r) => (release = r));
@@ -204,7 +209,7 @@ export async function sendRequest(
     index: c.index,
     worker: c.worker,
     warmup: c.warmup,
-    sendMs,
+    sendMs: h.writtenMs ?? dispatchMs,
     firstTokenMs: h.firstTokenMs,
     finishMs,
     chunkMs: h.chunkMs,

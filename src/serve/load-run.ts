@@ -32,6 +32,8 @@ export interface LoadRunOutput {
   readonly records: RequestRecord[];
   /** Wall-clock epoch ms of the run's time 0, so record times can be placed against energy samples. */
   readonly startedAtEpochMs: number;
+  /** performance.now() of the run's time 0: puts record times on this process's monotonic clock (benchmarks). */
+  readonly startedAtPerfMs: number;
   /** When the first measured request was sent and the last one finished (ms since time 0). */
   readonly measuredStartMs: number;
   readonly measuredEndMs: number;
@@ -117,6 +119,7 @@ export async function runLoad(input: LoadRunInput): Promise<LoadRunOutput> {
     return {
       records: run.records,
       startedAtEpochMs: run.epoch,
+      startedAtPerfMs: run.t0,
       measuredStartMs,
       measuredEndMs: run.now(),
       lastSendMs: run.lastSendMs,

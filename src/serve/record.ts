@@ -4,6 +4,11 @@ export interface RequestRecord {
   /** Which endpoint served it (index into the experiment's endpoints). */
   readonly worker: number;
   readonly warmup: boolean;
+  /**
+   * When the request was written to its connection. Time spent inside lem waiting for a free connection (or for
+   * undici's idle-socket check before reusing one) is the client's, not the server's, and is not part of TTFT or
+   * E2EL; a request that never got a connection keeps the time it was handed to the HTTP client.
+   */
   readonly sendMs: number;
   /** Arrival of the first chunk carrying a token; null when none came. */
   readonly firstTokenMs: number | null;

@@ -196,3 +196,71 @@ def test_serve_sample_sums_the_nvml_counter_and_power_of_every_gpu():
     # The counters' delta over the samples' span is 2 × 250 W × the span (the double integrates exactly).
     watts = (last["energy_mj"] - first["energy_mj"]) / 1000 / (last["t"] - first["t"])
     assert abs(watts - 500.0) < 25.0
+
+
+def timings(base_url: str) -> list[dict]:
+    doc = get(base_url + "/simulated/timings")
+    assert doc["clock"] == "monotonic_ns"
+    return doc["streams"]
+
+
+def test_timing_log_has_every_token_on_its_schedule_and_never_early(base_url):
+    timings(base_url)  # empty the log
+    body = {"stream": True, "max_tokens": 5, "messages": [{"role": "user", "content": "timing-probe"}]}
+    before = time.monotonic_ns()
+    post_stream(base_url + "/v1/chat/completions", body)
+    (s,) = [t for t in timings(base_url) if t["key"] == "timing-probe"]
+    assert before <= s["received_ns"] <= s["read_ns"]
+    # The schedule: received + 30 ms + i x 10 ms, exactly; each token leaves at or after its deadline.
+    assert s["due_ns"] == [s["received_ns"] + (30 + 10 * i) * 1_000_000 for i in range(5)]
+    assert len(s["sent_ns"]) == 5 and all(sent >= due for sent, due in zip(s["sent_ns"], s["due_ns"]))
+    assert timings(base_url) == []  # each read drains the log
+
+
+def test_a_client_that_leaves_mid_stream_stops_its_stream_and_the_server_carries_on(base_url):
+    timings(base_url)
+    port = int(base_url.rsplit(":", 1)[1])
+    body = json.dumps({"stream": True, "max_tokens": 100, "messages": [{"role": "user", "content": "leaver"}]})
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        head = f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: {len(body)}\r\n\r\n"
+        s.sendall(head.encode() + body.encode())
+        got = b""
+        while b"tok0" not in got:
+            more = s.recv(4096)
+            assert more, "the stream ended before its first token"
+            got += more
+    time.sleep(0.2)
+    assert get(base_url + "/health")["ok"] is True
+    (t,) = [t for t in timings(base_url) if t["key"] == "leaver"]
+    # 100 tokens take 30 + 99 x 10 ms; the client left after the first, so the stream was cut well before its end.
+    assert 1 <= len(t["sent_ns"]) < 100
+
+
+@pytest.mark.parametrize("model", ["synthetic", "null", 'we"ird\u00e9', "\\u0000"])
+def test_event_template_makes_the_same_json_as_a_whole_dump(model):
+    from lem_harness.serving.synthetic_server import event_template
+
+    for chat in (True, False):
+        head, tail = event_template("cmpl-1", "obj", model, chat)
+        choice = {"index": 0, "delta": {"content": "tok3 "}} if chat else {"index": 0, "text": "tok3 "}
+        whole = json.dumps({"id": "cmpl-1", "object": "obj", "model": model, "choices": [choice]})
+        assert head + json.dumps("tok3 ") + tail == whole
+
+
+def test_a_bad_request_body_gets_400_and_the_server_carries_on(base_url):
+    req = urllib.request.Request(base_url + "/v1/chat/completions", data=b"{not json")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 400
+    assert get(base_url + "/health")["ok"] is True
+
+
+def test_take_request_waits_for_the_whole_body_and_leaves_the_next_request():
+    from lem_harness.serving.http_connection import take_request
+
+    buf = bytearray(b"POST /x HTTP/1.1\r\ncontent-length: 5\r\n\r\nab")
+    assert take_request(buf) is None
+    buf += b"cdeGET /health HTTP/1.1\r\n\r\n"
+    assert take_request(buf) == ("POST", "/x", {"content-length": "5"}, b"abcde")
+    assert take_request(buf) == ("GET", "/health", {}, b"")
+    assert buf == bytearray()
