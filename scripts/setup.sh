@@ -81,7 +81,9 @@ if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   else
     is_root || die "the Docker engine is not running and this machine has no systemd; as root run: dockerd &"
     say "starting dockerd in the background (no systemd here); its log: /var/log/lem-dockerd.log"
-    (setsid dockerd >/var/log/lem-dockerd.log 2>&1 &)
+    # Without the userland proxy, ports published on 127.0.0.1 are forwarded in the kernel: a proxy process
+    # relaying every streamed token adds latency and bunching to serving measurements (docs/serving.md).
+    (setsid dockerd --userland-proxy=false >/var/log/lem-dockerd.log 2>&1 &)
   fi
   for _ in $(seq 1 60); do
     docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
