@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { BackendContainer } from '../runtime/backend-container.js';
+import type { GpuInventory } from '../placement/inventory.js';
 import { describeState, LEM_CHECKED } from '../runtime/container-state.js';
 import { LemCommand } from './base-command.js';
 import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
@@ -146,6 +147,10 @@ export class BackendsStatusCommand extends BackendsCommand {
         ),
       );
       this.print(`gpus: ${describeInventory(inv.value)}`);
+      for (const r of rows.value.filter((x) => x.harness_gpus !== null)) {
+        const h = r.harness_gpus!;
+        this.print(`${r.container}: the harness sees ${'error' in h ? `nothing: ${h.error}` : describeInventory(h)}`);
+      }
     }
     return ok(undefined);
   }
@@ -162,6 +167,8 @@ interface StatusRow {
   checked_by: 'docker' | 'lem' | null;
   detail: string;
   image: string;
+  /** A running backend's own container: the GPUs its harness sees through NVML (a probe exec), or why not. */
+  harness_gpus: GpuInventory | { error: string } | null;
 }
 
 /**
@@ -169,12 +176,17 @@ interface StatusRow {
  * up per GPU set (found by lem's labels, present while a pack run holds them or after --keep-backends).
  */
 async function statusRows(t: Targets): Promise<Result<StatusRow[]>> {
-  const [{ gpuSetContainers, gpuSetOfName }, { gpuSetService, gpuSetSuffix }, { DockerBackendContainer }] =
-    await Promise.all([
-      import('../placement/gpu-set-containers.js'),
-      import('../placement/target.js'),
-      import('../runtime/backend-container.js'),
-    ]);
+  const [
+    { gpuSetContainers, gpuSetOfName },
+    { gpuSetService, gpuSetSuffix },
+    { DockerBackendContainer },
+    { probeHarnessGpus },
+  ] = await Promise.all([
+    import('../placement/gpu-set-containers.js'),
+    import('../placement/target.js'),
+    import('../runtime/backend-container.js'),
+    import('../placement/harness-inventory.js'),
+  ]);
   const rows: StatusRow[] = [];
   const add = async (c: BackendContainer, gpus: number[] | null, image: string) => {
     // While Docker still says `starting`, lem runs the health check itself (as `backends up` did), so both agree.
@@ -182,7 +194,19 @@ async function statusRows(t: Targets): Promise<Result<StatusRow[]>> {
     const checkedBy = st.kind === 'healthy' ? st.checkedBy : null;
     const detail = describeState(st);
     const container = c.containerName;
-    rows.push({ backend: c.service, gpus, container, state: st.kind, checked_by: checkedBy, detail, image });
+    const up = st.kind === 'healthy' || st.kind === 'running' || st.kind === 'starting';
+    const probed = up && gpus === null ? await probeHarnessGpus(c) : null;
+    const harness_gpus = probed === null ? null : probed.ok ? probed.value : { error: probed.error.message };
+    rows.push({
+      backend: c.service,
+      gpus,
+      container,
+      state: st.kind,
+      checked_by: checkedBy,
+      detail,
+      image,
+      harness_gpus,
+    });
   };
   const pretend = t.project.pretendGpus !== undefined;
   for (const c of t.containers.values()) {

@@ -16,7 +16,8 @@ export interface GpuInfo {
  * declared so the scheduler and the per-GPU-set containers can be exercised on a machine without a GPU.
  */
 export interface GpuInventory {
-  readonly source: 'nvidia-smi' | 'pretend';
+  /** nvidia-smi on the host; the harness's NVML in a backend container (probe exec); LEM_GPUS. */
+  readonly source: 'nvidia-smi' | 'harness' | 'pretend';
   readonly gpus: readonly GpuInfo[];
   /** Why the list is empty, when it is (no nvidia-smi, no driver). */
   readonly note?: string;
@@ -87,5 +88,6 @@ export function describeInventory(inv: GpuInventory): string {
     const mem = g.memoryMiB === null ? '' : `, ${Math.round(g.memoryMiB / 1024)} GiB`;
     return `${g.index}: ${g.name} (${g.uuid}${mem}${g.mig ? ', MIG enabled' : ''})`;
   });
-  return `${inv.gpus.length} GPU(s) by nvidia-smi: ${list.join('; ')}`;
+  const by = inv.source === 'harness' ? "the harness's NVML" : 'nvidia-smi';
+  return `${inv.gpus.length} GPU(s) by ${by}: ${list.join('; ')}`;
 }

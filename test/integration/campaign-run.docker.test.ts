@@ -404,6 +404,14 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
       container: `lem-${p.name}-synthetic`,
     });
     expect(['healthy', 'starting']).toContain(JSON.parse(st.stdout).backends[0].state);
+    // The harness in the running container was asked which GPUs its NVML sees: none here, and why.
+    expect(JSON.parse(st.stdout).backends[0].harness_gpus).toEqual({
+      source: 'harness',
+      gpus: [],
+      note: 'pynvml (nvidia-ml-py) is not installed in this container',
+    });
+    const stText = await p.lem(['backends', 'status', 'synthetic']);
+    expect(stText.stdout).toContain(`lem-${p.name}-synthetic: the harness sees no GPU (pynvml (nvidia-ml-py) is not`);
 
     p.write('c.yaml', syntheticCampaign({ sizes: [1] }));
     const run = await p.lem(['campaign', 'run', 'c.yaml']);

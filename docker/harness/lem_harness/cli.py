@@ -20,6 +20,7 @@ USAGE = """usage: python3 -m lem_harness run <batch-spec.json>      run a batch;
        python3 -m lem_harness stop <key> [--wait S]       SIGTERM the harness runs naming key; print how many
        python3 -m lem_harness warm                        precompile the harness (bytecode cache)
        python3 -m lem_harness health                      one JSON line: engines and NVML available
+       python3 -m lem_harness gpus                        one JSON line: the GPUs this container's NVML sees
        python3 -m lem_harness version                     the harness version
        python3 -m lem_harness serve-synthetic --port P --ttft-ms X --itl-ms Y
                                                           a simulated OpenAI-compatible server (test double)
@@ -36,6 +37,33 @@ def health() -> dict:
     from lem_harness.nvml.probe import nvml_usable
 
     return {"ok": True, "harness_version": __version__, "engines": engines.available(), "nvml": nvml_usable()}
+
+
+def gpus(lib: object = None) -> dict:
+    """The GPUs NVML shows this container (index, UUID, name, memory, MIG mode): lem's inventory as the harness
+    sees it, to set beside what the host's nvidia-smi lists. No NVML is an empty list with the reason."""
+    from lem_harness.nvml import Nvml, NvmlCallFailed, NvmlUnavailable
+
+    try:
+        nvml = Nvml.open(lib)
+    except NvmlUnavailable as e:
+        return {"gpus": [], "error": str(e)}
+    try:
+        listed = [
+            {
+                "index": g.index,
+                "uuid": g.uuid(),
+                "name": g.name(),
+                "memory_total_mib": g.memory_total_mib(),
+                "mig_mode": g.mig_mode(),
+            }
+            for g in nvml.devices
+        ]
+    except NvmlCallFailed as e:
+        return {"gpus": [], "error": str(e)}
+    finally:
+        nvml.close()
+    return {"gpus": listed, "error": None}
 
 
 def run(spec_path: str) -> int:
@@ -134,6 +162,9 @@ def main(argv: list[str]) -> int:
     command, args = argv[0], argv[1:]
     if command == "version" and not args:
         print(__version__)
+        return 0
+    if command == "gpus" and not args:
+        _line(gpus())
         return 0
     if command == "health" and not args:
         _line(health())

@@ -168,6 +168,28 @@ def test_health_is_one_json_line_and_fast():
     assert elapsed < 1.0  # the target (< 200 ms) is measured on the GPU machine, see docs/validation
 
 
+def test_gpus_without_nvml_is_an_empty_list_with_the_reason():
+    # This machine has no NVIDIA driver (and the test Python no pynvml): the real command says so and exits 0.
+    proc = run_harness("gpus")
+    assert proc.returncode == 0
+    [line] = proc.stdout.splitlines()
+    listed = json.loads(line)
+    assert listed["gpus"] == [] and listed["error"]
+
+
+def test_gpus_lists_what_nvml_sees():
+    from lem_harness.cli import gpus
+
+    from nvml_double import FakeGpu, RecordingNvmlDouble
+
+    double = RecordingNvmlDouble([FakeGpu(0), FakeGpu(1)])
+    listed = gpus(double)
+    assert listed["error"] is None
+    assert [(g["index"], g["uuid"]) for g in listed["gpus"]] == [(0, "GPU-00000000-double"), (1, "GPU-00000001-double")]
+    assert all(set(g) == {"index", "uuid", "name", "memory_total_mib", "mig_mode"} for g in listed["gpus"])
+    assert double.calls[-1][0] == "nvmlShutdown"  # NVML initialised once, shut down once
+
+
 def test_version_and_usage():
     assert run_harness("version").stdout.strip() == __version__
     assert run_harness().returncode == 2
