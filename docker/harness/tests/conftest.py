@@ -116,5 +116,17 @@ def run_harness(*args, timeout=30, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
+def start_harness_run(spec_path) -> subprocess.Popen:
+    """`lem_harness run <spec>` as a running process, its events readable line by line from stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lem_harness", "run", str(spec_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=harness_env(),
+        cwd=str(HARNESS_ROOT),
+    )
+
+
 def parse_events(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]

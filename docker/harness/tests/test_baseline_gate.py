@@ -2,8 +2,6 @@
 a real harness process held at the gate by this test acting as lem."""
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 
 from lem_harness.baseline_gate import BaselineGate, GateTimeout
 
-from conftest import HARNESS_ROOT, harness_env, make_spec, parse_events, synthetic_config
+from conftest import make_spec, parse_events, start_harness_run, synthetic_config
 
 
 def later(seconds: float, path: Path) -> threading.Thread:
@@ -66,22 +64,11 @@ def gated_spec(tmp_path, timeout_s):
     return spec, path
 
 
-def run(path):
-    return subprocess.Popen(
-        [sys.executable, "-m", "lem_harness", "run", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=harness_env(),
-        cwd=str(HARNESS_ROOT),
-    )
-
-
 def test_the_harness_starts_nothing_before_go_and_measures_nothing_before_resume(tmp_path, spec_schema):
     spec, path = gated_spec(tmp_path, timeout_s=30)
     jsonschema.validate(spec, spec_schema)
     gate = tmp_path / "gate"
-    proc = run(path)
+    proc = start_harness_run(path)
     try:
         wait_for(gate / "e1.want")
         time.sleep(0.3)
@@ -107,7 +94,7 @@ def test_the_harness_starts_nothing_before_go_and_measures_nothing_before_resume
 
 def test_no_go_within_the_deadline_fails_the_experiment_and_writes_nothing(tmp_path):
     _, path = gated_spec(tmp_path, timeout_s=0.5)
-    proc = run(path)
+    proc = start_harness_run(path)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     failed = [e for e in parse_events(out) if e["event"] == "failed"]

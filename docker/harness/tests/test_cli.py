@@ -12,7 +12,7 @@ import pytest
 
 from lem_harness import __version__
 
-from conftest import HARNESS_ROOT, harness_env, make_spec, parse_events, run_harness, synthetic_config
+from conftest import harness_env, make_spec, parse_events, run_harness, start_harness_run, synthetic_config
 
 
 def write_spec(tmp_path, experiments, **kw):
@@ -92,17 +92,6 @@ def test_a_retried_attempt_replaces_the_previous_result_folder(tmp_path):
     assert json.loads((campaign / "e1" / "result.json").read_text())["experiment"]["attempt"] == 2
 
 
-def start(path):
-    return subprocess.Popen(
-        [sys.executable, "-m", "lem_harness", "run", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=harness_env(),
-        cwd=str(HARNESS_ROOT),
-    )
-
-
 def read_until(proc, event):
     seen = []
     for line in proc.stdout:
@@ -125,7 +114,7 @@ def test_a_signal_mid_experiment_reports_interrupted_and_leaves_no_partial_resul
         synthetic={"tokens_per_second": 100},
     )
     path = write_spec(tmp_path, [("done", synthetic_config()), ("slow", slow), ("never", synthetic_config())])
-    proc = start(path)
+    proc = start_harness_run(path)
     events = read_until(proc, phase)
     time.sleep(0.3)
     t0 = time.monotonic()

@@ -14,7 +14,15 @@ import uuid
 
 import pytest
 
-from conftest import HARNESS_ROOT, harness_env, make_spec, parse_events, run_harness, synthetic_config
+from conftest import (
+    HARNESS_ROOT,
+    harness_env,
+    make_spec,
+    parse_events,
+    run_harness,
+    start_harness_run,
+    synthetic_config,
+)
 
 
 def slow_config():
@@ -33,17 +41,6 @@ def write_spec(tmp_path, campaign, batch="b1", config=None):
     path = tmp_path / f"{campaign}-{batch}.json"
     path.write_text(json.dumps(spec))
     return path
-
-
-def start_run(path):
-    return subprocess.Popen(
-        [sys.executable, "-m", "lem_harness", "run", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=harness_env(),
-        cwd=str(HARNESS_ROOT),
-    )
 
 
 def wait_for(proc, event):
@@ -66,7 +63,7 @@ def campaign():
 
 @pytest.fixture
 def running(tmp_path, campaign):
-    proc = start_run(write_spec(tmp_path, campaign))
+    proc = start_harness_run(write_spec(tmp_path, campaign))
     wait_for(proc, "measuring")
     yield proc
     if proc.poll() is None:
