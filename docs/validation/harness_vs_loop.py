@@ -22,7 +22,6 @@ import copy
 import csv
 import json
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ from lem_harness.engines.transformers_engine import TransformersEngine, generate
 from lem_harness.measure.window import Window  # noqa: E402
 from lem_harness.nvml import Nvml  # noqa: E402
 from lem_harness.settings import parse_settings  # noqa: E402
+from step_stats import cycle_median_ci  # noqa: E402
 
 
 def settings_for(model: str, batch: int, new_tokens: int):
@@ -90,12 +90,6 @@ def plain_generate(engine, ids, settings) -> float:
                                                pad_token_id=engine.tokenizer.pad_token_id, **kw))
 
 
-def ratio_ci(ratios: list[float], resamples: int = 4000, seed: int = 1) -> tuple[float, float, float]:
-    rng = random.Random(seed)
-    draws = sorted(statistics.median(rng.choice(ratios) for _ in ratios) for _ in range(resamples))
-    return statistics.median(ratios), draws[int(0.025 * resamples)], draws[int(0.975 * resamples)]
-
-
 def run_batch_size(engine, batch: int, args, gpus, writer, csv_file) -> dict:
     settings = settings_for(args.model, batch, args.new_tokens)
     rng = random.Random(batch)
@@ -121,7 +115,7 @@ def run_batch_size(engine, batch: int, args, gpus, writer, csv_file) -> dict:
                 writer.writerow([batch, cycle, arm, f"{wall:.6f}", f"{tokens / wall:.3f}"])
                 csv_file.flush()  # a run stopped by its time limit keeps the generates it finished
             ratios.append(sum(walls["plain"]) / sum(walls["harness"]))  # tokens/s ratio: same tokens in both
-    point, lo, hi = ratio_ci(ratios, seed=batch)
+    point, lo, hi = cycle_median_ci(ratios, seed=batch)
     ok = 0.97 <= point <= 1.03 and lo <= 1.0 <= hi
     return {"batch": batch, "ratio": point, "ci_low": lo, "ci_high": hi, "cycles": len(ratios),
             "step_clock_faults": clock_faults[:10], "step_clock_fault_count": len(clock_faults),

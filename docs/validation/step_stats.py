@@ -52,15 +52,22 @@ def median_ratio_ci(arm: Sequence[Sequence[float]], base: Sequence[Sequence[floa
             "steps": [sum(map(len, arm)), sum(map(len, base))]}
 
 
-def paired_cycle_ratio_ci(arm: Sequence[Sequence[float]], base: Sequence[Sequence[float]], *,
-                          resamples: int = 4000, level: float = 0.95, seed: int = 1) -> dict:
-    """arm[i] and base[i]: the step times of the generates of cycle i. Ratio = median of the per-cycle ratios."""
-    ratios = [statistics.median(a) / statistics.median(b) for a, b in zip(arm, base, strict=True)]
+def cycle_median_ci(ratios: Sequence[float], *, resamples: int = 4000, level: float = 0.95,
+                    seed: int = 1) -> tuple[float, float, float]:
+    """The median of per-cycle ratios with a percentile bootstrap CI over cycles: (median, low, high)."""
     rng = random.Random(seed)
     draws = sorted(statistics.median(rng.choice(ratios) for _ in ratios) for _ in range(resamples))
     lo = draws[int((1 - level) / 2 * resamples)]
     hi = draws[min(resamples - 1, int((1 + level) / 2 * resamples))]
-    return {"ratio": statistics.median(ratios), "ci_low": lo, "ci_high": hi, "cycles": len(ratios),
+    return statistics.median(ratios), lo, hi
+
+
+def paired_cycle_ratio_ci(arm: Sequence[Sequence[float]], base: Sequence[Sequence[float]], *,
+                          resamples: int = 4000, level: float = 0.95, seed: int = 1) -> dict:
+    """arm[i] and base[i]: the step times of the generates of cycle i. Ratio = median of the per-cycle ratios."""
+    ratios = [statistics.median(a) / statistics.median(b) for a, b in zip(arm, base, strict=True)]
+    point, lo, hi = cycle_median_ci(ratios, resamples=resamples, level=level, seed=seed)
+    return {"ratio": point, "ci_low": lo, "ci_high": hi, "cycles": len(ratios),
             "flipped": sum(1 for r in ratios if not 0.8 <= r <= 1.25),
             "steps": [sum(map(len, arm)), sum(map(len, base))]}
 
