@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/campaign/manifest.js';
 import { ResultDocument } from '../../src/contract/result.js';
+import { manifestOf as readManifest } from '../support/manifest-of.js';
 import {
   campaignIdFrom,
   collect,
@@ -20,8 +21,7 @@ import {
 
 const project = useTestProjects();
 
-const manifestOf = (p: TestProject, id: string) =>
-  JSON.parse(readFileSync(join(p.dir, '.state', 'campaigns', id, 'manifest.json'), 'utf8')) as Manifest;
+const manifestOf = (p: TestProject, id: string): Manifest => readManifest(p.dir, id);
 
 const resultFile = (p: TestProject, id: string, exp: string) => join(p.dir, 'results', id, exp, 'result.json');
 const resultOf = (p: TestProject, id: string, exp: string) =>

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResultDocument } from '../../src/contract/result.js';
 import { collect, TestProject, waitForOutput } from '../support/lem-project.js';
+import { manifestOf } from '../support/manifest-of.js';
 
 // `lem campaign run` with executor: slurm against the real single-node Slurm that scripts/slurm-up.sh starts
 // (4 pretend GPUs, 2 CPUs: two jobs run at once), each batch job running lem/synthetic in the node's Docker.
@@ -50,11 +51,7 @@ const submitted = (p: TestProject): Submitted[] =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Submitted)
     .filter((r) => r.kind === 'submitted');
-const manifest = (p: TestProject) =>
-  JSON.parse(readFileSync(join(campaignDir(p), 'manifest.json'), 'utf8')) as {
-    status: string;
-    experiments: { id: string; status: string; attempts: number; container: string | null; error: string | null }[];
-  };
+const manifest = (p: TestProject) => manifestOf(p.dir, basename(campaignDir(p)));
 /** The campaign's jobs Slurm still shows (any state), by job id. */
 function jobsOf(name: string): Map<string, string> {
   const out = execFileSync('squeue', ['-h', '-r', '-t', 'all', '-o', '%i|%T|%k'], { encoding: 'utf8' });
