@@ -6,6 +6,7 @@
 //   down  client receive − server sent for each token (the token's way back: network/proxy, client parsing)
 // so TTFT = up + configured TTFT + late(first) + down(first), and each ITL = configured ITL + Δlate + Δdown.
 import { performance } from 'node:perf_hooks';
+import { percentileOf } from '../dist/serve/latency-stats.js';
 
 /**
  * What to add to a performance.now() reading to put it on CLOCK_MONOTONIC in ms (Node's hrtime is CLOCK_MONOTONIC
@@ -23,12 +24,8 @@ export function monoOffsetMs() {
   return best.offset;
 }
 
-export function median(values) {
-  if (values.length === 0) return NaN;
-  const s = Float64Array.from(values).sort();
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+/** The median, NaN (printed as such) when there is nothing to take it of. */
+const median = (values) => percentileOf(values, 50) ?? NaN;
 
 /**
  * records: lem's RequestRecords (ms since the run's time 0); prompts: the prompt each index was sent with;
