@@ -11,12 +11,15 @@ import { ResultDocumentV3 } from './result-v3.js';
 export function migrateResult(raw: unknown): Result<ResultDocument, string> {
   const version = raw !== null && typeof raw === 'object' && 'schema_version' in raw ? raw.schema_version : undefined;
   if (version === RESULT_SCHEMA_VERSION) return validated(ResultDocument.safeParse(raw), RESULT_SCHEMA_VERSION);
+  // Version 5 only added optional blocks: a version 4 document is read as version 5 unchanged otherwise.
+  if (version === 4)
+    return validated(ResultDocument.safeParse({ ...(raw as object), schema_version: RESULT_SCHEMA_VERSION }), 4);
   if (version === 3) {
     const v3 = validated(ResultDocumentV3.safeParse(raw), 3);
     return v3.ok ? ok(fromV3(v3.value)) : v3;
   }
   if (version === undefined) return validated(ResultDocument.safeParse(raw), RESULT_SCHEMA_VERSION);
-  return err(`schema_version ${JSON.stringify(version)} is not supported (expected 3 or ${RESULT_SCHEMA_VERSION})`);
+  return err(`schema_version ${JSON.stringify(version)} is not supported (expected 3, 4 or ${RESULT_SCHEMA_VERSION})`);
 }
 
 function validated<T>(parsed: z.ZodSafeParseResult<T>, version: number): Result<T, string> {
@@ -74,7 +77,7 @@ export function fromV3(doc: ResultDocumentV3): ResultDocument {
         };
   return {
     ...doc,
-    schema_version: 4,
+    schema_version: RESULT_SCHEMA_VERSION,
     energy: {
       ...e,
       baseline: loaded === null ? null : 'loaded_idle',

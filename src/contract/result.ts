@@ -260,7 +260,7 @@ export const Uncertainty = z.strictObject({
 });
 
 export const ResultDocument = z.strictObject({
-  schema_version: z.literal(4),
+  schema_version: z.literal(5),
   simulated: z.boolean(),
   experiment: Experiment,
   environment: Environment,
@@ -293,4 +293,5 @@ export const ResultDocument = z.strictObject({
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });
 export type ResultDocument = z.infer<typeof ResultDocument>;
-export const RESULT_SCHEMA_VERSION = 4;
+// 5 added only optional blocks: the window's wall-clock edges, domains and placement; v4 is read as v5 unchanged.
+export const RESULT_SCHEMA_VERSION = 5;

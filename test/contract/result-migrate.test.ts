@@ -20,11 +20,11 @@ function migrated(raw: unknown): ResultDocument {
   return ResultDocument.parse(r.value);
 }
 
-describe('result schema migration v3 -> v4', () => {
+describe('result schema migration v3 and v4 -> v5', () => {
   it('reads a v3 result written before gpu_usage existed, with gpu_usage null and the baseline named loaded_idle', () => {
     const raw = read(WITHOUT) as { energy: { baseline_power_w: number; adjusted_j_per_output_token: number } };
     const doc = migrated(raw);
-    expect(doc.schema_version).toBe(4);
+    expect(doc.schema_version).toBe(5);
     expect(doc.gpu_usage).toEqual({
       memory_used_max_mib: null,
       memory_used_mean_mib: null,
@@ -62,15 +62,24 @@ describe('result schema migration v3 -> v4', () => {
     expect(doc.window.target_s).toBe(10); // the v3 run's measurement.min_measure_s
   });
 
-  it('passes a v4 document through unchanged', () => {
+  it('passes a v5 document through unchanged', () => {
     const doc = buildResult();
     const r = migrateResult(JSON.parse(JSON.stringify(doc)));
     expect(r.ok && r.value).toEqual(doc);
   });
 
+  it('reads a v4 document as v5 with every field as it was (v5 only added optional blocks)', () => {
+    const doc = buildResult();
+    const v4 = { ...(JSON.parse(JSON.stringify(doc)) as object), schema_version: 4 };
+    const r = migrateResult(v4);
+    expect(r.ok && r.value).toEqual(doc);
+    const broken = migrateResult({ ...v4, gpu_usage: undefined });
+    expect(!broken.ok && broken.error).toMatch(/^does not match the result schema v4: gpu_usage/);
+  });
+
   it('refuses unknown versions and a v3 document that breaks its own schema, naming the version', () => {
     const r2 = migrateResult({ ...(read(WITH) as object), schema_version: 2 });
-    expect(!r2.ok && r2.error).toMatch(/schema_version 2 is not supported \(expected 3 or 4\)/);
+    expect(!r2.ok && r2.error).toMatch(/schema_version 2 is not supported \(expected 3, 4 or 5\)/);
     const extra = migrateResult({ ...(read(WITH) as object), validity: {} });
     expect(!extra.ok && extra.error).toMatch(/result schema v3: .*validity/);
     const v4Shape = migrateResult({ ...(buildResult() as object), schema_version: 3 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DomainsBlock } from '../../src/contract/domains.js';
-import { ResultDocument } from '../../src/contract/result.js';
+import type { ResultDocument } from '../../src/contract/result.js';
+import { migrateResult } from '../../src/contract/result-migrate.js';
 import { domainsBlock, SAME_HOST_CLOCK } from '../../src/meters/result-domains.js';
 import { experimentsTable } from '../../src/results/experiments-table.js';
 import type { SourceSamples } from '../../src/meters/samples.js';
@@ -9,9 +10,11 @@ import { buildResult } from '../fixtures/result-builder.js';
 
 // A serve result as lem wrote it (v4, external endpoint), given the wall-clock window and a measured GPU
 // steady-state energy, as a lem-started server's result carries.
-const fixture = ResultDocument.parse(
+const read = migrateResult(
   JSON.parse(readFileSync(new URL('../fixtures/serve-result-v4-external.json', import.meta.url), 'utf8')),
 );
+if (!read.ok) throw new Error(read.error);
+const fixture = read.value;
 const serving = fixture.serving!;
 const whole = serving.windows.whole;
 const steady = serving.windows.steady!;
