@@ -12,7 +12,15 @@ import { steadyDomains } from './steady-domains.js';
 
 export const NVML_SOURCE = 'nvml (harness)';
 
-/** The GPU figures the harness measured, as domain figures; one invalid `gpu` figure when it measured none. */
+/** The harness's second GPU meter: its sampler's power readings integrated over the window. */
+export const NVML_INTEGRAL_SOURCE = 'nvml (harness) power integral';
+
+/**
+ * The GPU figures the harness measured, as domain figures: per GPU the energy counter's delta and, where the
+ * sampler ran, the power integral, so the cross-checks compare the two like any other pair of meters. The
+ * counters come first (layers take a domain's first figure); a GPU without a counter figure lists its integral
+ * first. One invalid `gpu` figure when the harness measured no GPU energy.
+ */
 export function gpuFigures(doc: ResultDocument): SourcedEnergy[] {
   const e = doc.energy;
   const base = { source: NVML_SOURCE, method: 'counter' as const, cadence_s: null, clock_offset_s: 0 };
@@ -22,7 +30,7 @@ export function gpuFigures(doc: ResultDocument): SourcedEnergy[] {
     return [{ ...base, domain: 'gpu', joules: null, method: null, coverage: 0, samples, invalid: why }];
   }
   // The counter is read at both edges of the window, so it covers all of it whatever the sampler did.
-  return e.per_gpu.map((g) => ({
+  const counters = e.per_gpu.map((g) => ({
     ...base,
     domain: `gpu:${g.index}`,
     joules: g.counter_j,
@@ -31,6 +39,25 @@ export function gpuFigures(doc: ResultDocument): SourcedEnergy[] {
     samples,
     invalid: g.counter_j === null ? 'the GPU energy counter gave no figure (see the result warnings)' : null,
   }));
+  const integrals = e.per_gpu
+    .filter((g) => g.integrated_j !== null)
+    .map((g) => ({
+      ...base,
+      source: NVML_INTEGRAL_SOURCE,
+      domain: `gpu:${g.index}`,
+      joules: g.integrated_j,
+      method: 'integral' as const,
+      cadence_s: doc.sampler.interval_ms / 1000,
+      coverage: doc.sampler.coverage ?? 0,
+      samples,
+      invalid: null,
+    }));
+  const counted = new Set(counters.filter((c) => c.joules !== null).map((c) => c.domain));
+  return [
+    ...integrals.filter((i) => !counted.has(i.domain)),
+    ...counters,
+    ...integrals.filter((i) => counted.has(i.domain)),
+  ];
 }
 
 export interface ClockAssumption {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DomainsBlock } from '../../src/contract/domains.js';
 import type { SourcedEnergy } from '../../src/meters/domain-energies.js';
 import { layerOf, layersOf } from '../../src/meters/layers.js';
-import { domainsBlock, NVML_SOURCE, SAME_HOST_CLOCK } from '../../src/meters/result-domains.js';
+import { domainsBlock, NVML_INTEGRAL_SOURCE, NVML_SOURCE, SAME_HOST_CLOCK } from '../../src/meters/result-domains.js';
 import type { SourceSamples } from '../../src/meters/samples.js';
 import { buildResult } from '../fixtures/result-builder.js';
 
@@ -140,6 +140,37 @@ describe('domainsBlock', () => {
     );
     expect(d.notes).toEqual(['a note']);
     expect(d.error).toBeNull();
+  });
+
+  it("cross-checks each GPU's counter against the harness's power integral; layers keep the counter", () => {
+    const doc = buildResult({ gpuCount: 2 }, { window });
+    const d = domainsBlock(doc, [], SAME_HOST_CLOCK);
+    const integrals = d.energies.filter((e) => e.source === NVML_INTEGRAL_SOURCE);
+    expect(integrals.map((e) => [e.domain, e.method, e.joules, e.cadence_s])).toEqual(
+      doc.energy.per_gpu.map((g) => [`gpu:${g.index}`, 'integral', g.integrated_j, doc.sampler.interval_ms / 1000]),
+    );
+    expect(d.cross_checks.map((c) => [c.domain, c.reference, c.other])).toEqual([
+      ['gpu:0', NVML_SOURCE, NVML_INTEGRAL_SOURCE],
+      ['gpu:1', NVML_SOURCE, NVML_INTEGRAL_SOURCE],
+    ]);
+    // The builder's integral is 0.4 % above its counter.
+    for (const c of d.cross_checks) expect(c.disagreement_pct).toBeCloseTo(0.4, 6);
+    expect(d.layers.gpu.joules).toBeCloseTo(
+      doc.energy.per_gpu.reduce((s, g) => s + g.counter_j!, 0),
+      6,
+    );
+  });
+
+  it('a GPU whose counter gave nothing is summed from its power integral, the dead counter kept with why', () => {
+    const doc = buildResult({}, { window });
+    const perGpu = doc.energy.per_gpu.map((g) => ({ ...g, counter_j: null }));
+    const d = domainsBlock({ ...doc, energy: { ...doc.energy, per_gpu: perGpu } }, [], SAME_HOST_CLOCK);
+    expect(d.energies.map((e) => [e.source, e.joules])).toEqual([
+      [NVML_INTEGRAL_SOURCE, perGpu[0]!.integrated_j],
+      [NVML_SOURCE, null],
+    ]);
+    expect(d.layers.gpu.joules).toBe(perGpu[0]!.integrated_j);
+    expect(d.cross_checks[0]!.disagreement_pct).toBeNull();
   });
 
   it('a simulated result has a GPU layer missing with the harness reason', () => {
