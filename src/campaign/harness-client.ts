@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { HarnessEvent } from '../contract/events.js';
 import { RunningHarness as RunningHarnessLine } from '../contract/running-harness.js';
 import type { BackendContainer } from '../runtime/backend-container.js';
-import { execCapture, execInContainer } from '../runtime/exec.js';
+import { EXEC_CAPTURE_TIMEOUT_MS, execCapture, execInContainer } from '../runtime/exec.js';
 
 export interface BatchHandlers {
   onEvent(event: HarnessEvent): void;
@@ -81,7 +81,8 @@ function parseJson(line: string): unknown {
  */
 export async function stopHarness(container: BackendContainer, key: string, waitMs = 0): Promise<number> {
   const cmd = ['python3', '-m', 'lem_harness', 'stop', key, '--wait', String(waitMs / 1000)];
-  const r = await execCapture(container.handle(), cmd);
+  // The harness waits up to waitMs itself; the margin covers Python's start and the kill of stragglers.
+  const r = await execCapture(container.handle(), cmd, waitMs + EXEC_CAPTURE_TIMEOUT_MS);
   if (r.exitCode !== 0) {
     throw new Error(`could not signal the harness in ${container.containerName}: ${r.stderr.trim()}`);
   }
@@ -95,7 +96,8 @@ export async function stopHarness(container: BackendContainer, key: string, wait
  */
 export async function warmHarness(container: BackendContainer): Promise<string | undefined> {
   try {
-    const r = await execCapture(container.handle(), ['python3', '-m', 'lem_harness', 'warm']);
+    // Compiling every module on a busy machine can take far longer than a probe: five minutes before giving up.
+    const r = await execCapture(container.handle(), ['python3', '-m', 'lem_harness', 'warm'], 300_000);
     if (r.exitCode === 0) return undefined;
     const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
     const exit = r.exitCode ?? 'unknown';

@@ -11,11 +11,18 @@ export interface ExecOptions {
   readonly onStdoutLine?: (line: string) => void;
   /** Where stderr goes (a log file); kept apart from the event stream on stdout. */
   readonly stderr?: Writable;
+  /**
+   * Stops waiting when aborted: lem detaches from the exec and resolves with `abandoned`. The process in the
+   * container is not signalled (the engine's exec API cannot), so a caller that must end it does so itself.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExecOutcome {
   /** null when the engine could not say (for example the container died under the exec). */
   readonly exitCode: number | null;
+  /** True when the signal ended the wait before the process did (exitCode is then null). */
+  readonly abandoned: boolean;
 }
 
 /**
@@ -61,28 +68,54 @@ export async function execInContainer(container: Docker.Container, opts: ExecOpt
     });
     lines.on('close', resolve);
   });
+  let abandoned = false;
+  const abandon = () => {
+    abandoned = true;
+    stream.destroy();
+  };
   await new Promise<void>((resolve) => {
     stream.on('end', resolve);
     stream.on('close', resolve);
     stream.on('error', () => resolve()); // a dying container breaks the stream; the exit code tells the rest
+    if (opts.signal?.aborted) abandon();
+    else opts.signal?.addEventListener('abort', abandon, { once: true });
   });
+  opts.signal?.removeEventListener('abort', abandon);
   stdout.end();
   stderr.end();
   await linesDone;
   if (handlerError) throw handlerError.e;
   const info = await exec.inspect();
-  return { exitCode: info.Running ? null : (info.ExitCode ?? null) };
+  if (abandoned && info.Running) return { exitCode: null, abandoned: true };
+  return { exitCode: info.Running ? null : (info.ExitCode ?? null), abandoned: false };
 }
 
-/** Runs a short command and returns its output, for health checks and housekeeping. */
+/** How long a short command may take unless its caller says otherwise: a hung one must not hang lem. */
+export const EXEC_CAPTURE_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs a short command and returns its output, for health checks and housekeeping. A command still running
+ * after `timeoutMs` is abandoned (it may go on in the container) and reads as exit null, `timedOut`, with a last
+ * stderr line saying so, which is the line callers quote when they report a failed command.
+ */
 export async function execCapture(
   container: Docker.Container,
   cmd: readonly string[],
-): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  timeoutMs = EXEC_CAPTURE_TIMEOUT_MS,
+): Promise<{ exitCode: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   let out = '';
   let errText = '';
   const sink = new PassThrough();
   sink.on('data', (d: Buffer) => (errText += d.toString()));
-  const r = await execInContainer(container, { cmd, onStdoutLine: (l) => (out += l + '\n'), stderr: sink });
-  return { exitCode: r.exitCode, stdout: out, stderr: errText };
+  const r = await execInContainer(container, {
+    cmd,
+    onStdoutLine: (l) => (out += l + '\n'),
+    stderr: sink,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (r.abandoned) {
+    const line = `${cmd.join(' ')}: no answer within ${timeoutMs / 1000} s; lem stopped waiting for it`;
+    errText += `${errText === '' || errText.endsWith('\n') ? '' : '\n'}${line}\n`;
+  }
+  return { exitCode: r.exitCode, stdout: out, stderr: errText, timedOut: r.abandoned };
 }

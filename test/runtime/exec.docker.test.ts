@@ -57,6 +57,21 @@ describe('execInContainer', () => {
     expect(r.exitCode).not.toBe(0);
   });
 
+  it('abandons a command that outlives its timeout, saying so in the last stderr line', async () => {
+    // sleep 60 would outlast the test's own 20 s limit: resolving at all shows lem stopped waiting.
+    const r = await execCapture(handle, ['sh', '-c', 'echo partial >&2; sleep 60'], 500);
+    expect(r).toMatchObject({ exitCode: null, timedOut: true });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'partial',
+      'sh -c echo partial >&2; sleep 60: no answer within 0.5 s; lem stopped waiting for it',
+    ]);
+  }, 20_000);
+
+  it('a command that ends in time is not marked timed out', async () => {
+    const r = await execCapture(handle, ['sh', '-c', 'sleep 0.2; exit 4'], 10_000);
+    expect(r).toMatchObject({ exitCode: 4, timedOut: false });
+  });
+
   it('runs the real harness health check in the container', async () => {
     const r = await execCapture(handle, ['python3', '-m', 'lem_harness', 'health']);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Writable } from 'node:stream';
-import { execCapture, execInContainer } from '../../runtime/exec.js';
+import { EXEC_CAPTURE_TIMEOUT_MS, execCapture, execInContainer } from '../../runtime/exec.js';
 
 /**
  * A long-running process lem starts in a backend's container by `docker exec` (a server, an energy sampler). It
@@ -67,7 +67,7 @@ async function stopByPidFile(container: Docker.Container, pidFile: string, grace
     `i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt ${polls} ]; do sleep 0.1; i=$((i+1)); done; ` +
     `kill -KILL "$p" 2>/dev/null; exit 0`;
   try {
-    await execCapture(container, ['sh', '-c', script]);
+    await execCapture(container, ['sh', '-c', script], graceS * 1000 + EXEC_CAPTURE_TIMEOUT_MS);
   } catch {
     // The container is gone or stopping: so is every process in it.
   }
