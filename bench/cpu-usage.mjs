@@ -46,3 +46,15 @@ export function childPid(pid) {
     return null;
   }
 }
+
+/**
+ * Nanoseconds a thread has spent runnable but waiting for a CPU (Linux schedstat's second field); null when the
+ * kernel does not keep it. A thread that waits while its data is ready stamps that data late.
+ */
+export function runQueueWaitNs(pid, tid = pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/)[1]);
+  } catch {
+    return null;
+  }
+}

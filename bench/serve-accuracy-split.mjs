@@ -40,6 +40,8 @@ export function split(records, prompts, streams, t0MonoMs) {
   const lateFirst = [];
   const down = [];
   const downFirst = [];
+  const served = [];
+  const overhead = [];
   let matched = 0;
   for (const r of records) {
     const s = byKey.get(prompts[r.index % prompts.length]);
@@ -55,6 +57,8 @@ export function split(records, prompts, streams, t0MonoMs) {
       if (i === 0) {
         lateFirst.push(l);
         downFirst.push(d);
+        served.push((s.sent_ns[0] - s.received_ns) / 1e6);
+        overhead.push(r.chunkMs[0] - r.sendMs - served.at(-1));
       }
     }
   }
@@ -66,5 +70,9 @@ export function split(records, prompts, streams, t0MonoMs) {
     lateFirstMs: median(lateFirst),
     downMs: median(down),
     downFirstMs: median(downFirst),
+    servedTtftMs: median(served),
+    servedTtftP90Ms: percentileOf(served, 90) ?? NaN,
+    overheadMs: median(overhead),
+    overheadP90Ms: percentileOf(overhead, 90) ?? NaN,
   };
 }

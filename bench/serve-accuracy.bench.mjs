@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { runLoad } from '../dist/serve/load-run.js';
 import { servingMetrics } from '../dist/serve/metrics.js';
 import { monoOffsetMs, split } from './serve-accuracy-split.mjs';
-import { childPid, machineWindow, processCpuS } from './cpu-usage.mjs';
+import { childPid, machineWindow, processCpuS, runQueueWaitNs } from './cpu-usage.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TTFT = 20;
@@ -54,7 +54,12 @@ async function measure(port, c) {
   const { streams } = await fetch(`http://127.0.0.1:${port}/simulated/timings`).then((r) => r.json());
   const gaps = out.records.filter((r) => !r.warmup).flatMap((r) => r.chunkMs.slice(1).map((t, i) => t - r.chunkMs[i]));
   const bunched = gaps.filter((g) => g < ITL / 10).length / Math.max(1, gaps.length);
-  return { m: servingMetrics(out.records, undefined), parts: split(out.records, prompts, streams, t0MonoMs), bunched };
+  return {
+    m: servingMetrics(out.records, undefined),
+    parts: split(out.records, prompts, streams, t0MonoMs),
+    bunched,
+    client: out.client,
+  };
 }
 
 const f = (v) => v.toFixed(3).padStart(7);
@@ -68,7 +73,11 @@ async function report(where, port, serverPid, counts) {
     const window = machineWindow();
     const clientCpu0 = process.cpuUsage();
     const serverCpu0 = serverPid ? processCpuS(serverPid) : null;
-    const { m, parts: p, bunched } = await measure(port, c);
+    const wait0 = runQueueWaitNs(process.pid);
+    const wall0 = performance.now();
+    const { m, parts: p, bunched, client } = await measure(port, c);
+    const wait1 = runQueueWaitNs(process.pid);
+    const wallMs = performance.now() - wall0;
     const machine = window.end();
     const clientCpu = process.cpuUsage(clientCpu0);
     const serverCpu = serverPid && serverCpu0 !== null ? processCpuS(serverPid) - serverCpu0 : null;
@@ -91,8 +100,20 @@ async function report(where, port, serverPid, counts) {
       `client ${((clientCpu.user + clientCpu.system) / tokens) | 0} µs/token`,
       serverCpu !== null ? `server ${((serverCpu * 1e6) / tokens) | 0} µs/token` : null,
       machine ? `machine busy ${pct(machine.busyShare)} of all CPUs, steal ${pct(machine.stealShare)}` : null,
+      wait0 !== null && wait1 !== null
+        ? `lem's main thread waited for a CPU ${((wait1 - wait0) / 1e6).toFixed(0)} ms (${pct((wait1 - wait0) / 1e6 / wallMs)} of the case)`
+        : null,
     ];
     console.log(`${''.padEnd(21)}cpu: ${cpu.filter(Boolean).join(' | ')}`);
+    console.log(
+      `${''.padEnd(21)}TTFT as served (server's received → 1st token sent): median ${f(p.servedTtftMs)} p90 ` +
+        `${f(p.servedTtftP90Ms)} ms | lem's own part (measured − served): median ${f(p.overheadMs)} p90 ${f(p.overheadP90Ms)} ms`,
+    );
+    const d = client.loop_delay_ms;
+    console.log(
+      `${''.padEnd(21)}lem's event-loop delay (result's serving.client): p50 ${f(d.p50 ?? NaN)} p90 ${f(d.p90 ?? NaN)} ` +
+        `p99 ${f(d.p99 ?? NaN)} ms over ${client.probes} probes`,
+    );
   }
 }
 

@@ -12,7 +12,7 @@ export class ResultsAggregateCommand extends CampaignResultsCommand {
     description: 'Statistics across cycles: experiments.csv, summary.csv and summary.json',
     details: `
       Reads every result.json under the results folder (default: the most recently modified campaign), validates it
-      against the result schema v5 (reading v3 and v4 results as v5) and skips, naming the file and the reason, anything invalid, truncated or
+      against the result schema v6 (reading v3, v4 and v5 results as v6) and skips, naming the file and the reason, anything invalid, truncated or
       missing. A retried experiment counts once: its latest valid attempt. Results that failed a validity check
       (window under 10 s, sparse samples, counter and integral apart, ...) are listed with their reasons and left
       out of the statistics unless --include-invalid.

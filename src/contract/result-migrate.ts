@@ -11,15 +11,17 @@ import { ResultDocumentV3 } from './result-v3.js';
 export function migrateResult(raw: unknown): Result<ResultDocument, string> {
   const version = raw !== null && typeof raw === 'object' && 'schema_version' in raw ? raw.schema_version : undefined;
   if (version === RESULT_SCHEMA_VERSION) return validated(ResultDocument.safeParse(raw), RESULT_SCHEMA_VERSION);
-  // Version 5 only added optional blocks: a version 4 document is read as version 5 unchanged otherwise.
-  if (version === 4)
-    return validated(ResultDocument.safeParse({ ...(raw as object), schema_version: RESULT_SCHEMA_VERSION }), 4);
+  // Versions 5 and 6 only added optional blocks: a version 4 or 5 document is read as the current one unchanged.
+  if (version === 4 || version === 5)
+    return validated(ResultDocument.safeParse({ ...(raw as object), schema_version: RESULT_SCHEMA_VERSION }), version);
   if (version === 3) {
     const v3 = validated(ResultDocumentV3.safeParse(raw), 3);
     return v3.ok ? ok(fromV3(v3.value)) : v3;
   }
   if (version === undefined) return validated(ResultDocument.safeParse(raw), RESULT_SCHEMA_VERSION);
-  return err(`schema_version ${JSON.stringify(version)} is not supported (expected 3, 4 or ${RESULT_SCHEMA_VERSION})`);
+  return err(
+    `schema_version ${JSON.stringify(version)} is not supported (expected 3, 4, 5 or ${RESULT_SCHEMA_VERSION})`,
+  );
 }
 
 function validated<T>(parsed: z.ZodSafeParseResult<T>, version: number): Result<T, string> {

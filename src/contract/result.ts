@@ -260,7 +260,7 @@ export const Uncertainty = z.strictObject({
 });
 
 export const ResultDocument = z.strictObject({
-  schema_version: z.literal(5),
+  schema_version: z.literal(6),
   simulated: z.boolean(),
   experiment: Experiment,
   environment: Environment,
@@ -293,5 +293,6 @@ export const ResultDocument = z.strictObject({
   files: z.strictObject({ samples_csv: z.string().nullable() }),
 });
 export type ResultDocument = z.infer<typeof ResultDocument>;
-// 5 added only optional blocks: the window's wall-clock edges, domains and placement; v4 is read as v5 unchanged.
-export const RESULT_SCHEMA_VERSION = 5;
+// 5 added only optional blocks: the window's wall-clock edges, domains and placement; 6 only serving.client (lem's own
+// lateness while measuring). v4 and v5 are read as v6 unchanged.
+export const RESULT_SCHEMA_VERSION = 6;

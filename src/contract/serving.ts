@@ -25,6 +25,19 @@ const Window = z.strictObject({ start_ms: num, end_ms: num });
 
 export const SloCheck = z.strictObject({ target_ms: num, value_ms: nnum, met: z.boolean().nullable() });
 
+/**
+ * lem's own lateness over the measured window (schema v6): the event loop's delay beyond its 10 ms probe, in ms
+ * (null without probes), and the CPU lem's process used. Token times lag by about the loop's delay.
+ */
+export const ClientHealth = z.strictObject({
+  loop_delay_ms: z.strictObject({ p50: nnum, p90: nnum, p99: nnum, max: nnum }),
+  probes: z.int().nonnegative(),
+  cpu_s: num,
+  /** cpu_s over the window's wall time: 1.0 is one core fully busy. */
+  cpu_share: nnum,
+});
+export type ClientHealth = z.infer<typeof ClientHealth>;
+
 export const ServingBlock = z.strictObject({
   load: z.strictObject({
     loop: z.enum(['closed', 'open']),
@@ -114,5 +127,7 @@ export const ServingBlock = z.strictObject({
     steady_share: nnum.optional(),
   }),
   files: z.strictObject({ requests_csv: z.string() }),
+  /** Absent in results written before schema v6. */
+  client: ClientHealth.optional(),
 });
 export type ServingBlock = z.infer<typeof ServingBlock>;

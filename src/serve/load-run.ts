@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { arrivalGaps, type Arrival } from './arrivals.js';
+import type { ClientHealth } from '../contract/serving.js';
+import { startClientHealth, type ClientHealthMonitor } from './client-health.js';
 import { createDispatcher, sendRequest, type Endpoint, type SendOptions } from './client.js';
 import type { RequestRecord } from './record.js';
 import { createRouter, type RoutingPolicy } from './routing.js';
@@ -40,6 +42,8 @@ export interface LoadRunOutput {
   /** The time the last measured request was sent: after it no queued work keeps the server full. */
   readonly lastSendMs: number;
   readonly interrupted: boolean;
+  /** lem's own lateness and CPU over the measured load (warm-up excluded). */
+  readonly client: ClientHealth;
 }
 
 /** Shared state of one run: who sends what next. */
@@ -106,26 +110,33 @@ async function openLoop(run: Run, rate: number, more: () => boolean): Promise<vo
 export async function runLoad(input: LoadRunInput): Promise<LoadRunOutput> {
   const run = new Run(input);
   const { plan, signal } = input;
+  let health: ClientHealthMonitor | undefined;
   try {
     const users = plan.concurrency ?? 1;
     let warm = 0;
     await closedLoop(run, Math.min(users, Math.max(1, plan.warmupRequests)), () => warm++ < plan.warmupRequests, true);
     const measuredStartMs = run.now();
+    health = startClientHealth();
     let sent = 0;
     const deadline = plan.durationS !== undefined ? measuredStartMs + plan.durationS * 1000 : Infinity;
     const more = (): boolean => (plan.requests === undefined || sent++ < plan.requests) && run.now() < deadline;
     if (plan.rate !== undefined) await openLoop(run, plan.rate, more);
     else await closedLoop(run, users, more, false);
+    const measuredEndMs = run.now();
+    const client = health.stop();
+    health = undefined;
     return {
       records: run.records,
       startedAtEpochMs: run.epoch,
       startedAtPerfMs: run.t0,
       measuredStartMs,
-      measuredEndMs: run.now(),
+      measuredEndMs,
       lastSendMs: run.lastSendMs,
       interrupted: signal.aborted,
+      client,
     };
   } finally {
+    health?.stop();
     await run.dispatcher.close().catch(() => undefined);
   }
 }

@@ -1,3 +1,4 @@
+import { clientHealthWarning } from './client-health.js';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/experiment.js';
 import type { EndpointSection } from '../config/serve.js';
@@ -104,10 +105,20 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     sections.map((s) => s.url),
     m.duration_s,
   );
-  const serving = { ...m, load: loadSummary(load), workers, windows, energy, files: { requests_csv: 'requests.csv' } };
+  const serving = {
+    ...m,
+    load: loadSummary(load),
+    workers,
+    windows,
+    energy,
+    files: { requests_csv: 'requests.csv' },
+    client: out.client,
+  };
   const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
   if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
   if (energy.simulated) warnings.push("energy is the synthetic server's power model, not a measurement (simulated)");
+  const late = clientHealthWarning(out.client);
+  if (late !== null) warnings.push(late);
   if (m.requests.failed > 0)
     warnings.push(
       `${m.requests.failed} of ${m.requests.total} requests failed: ${JSON.stringify(m.requests.failures)}`,

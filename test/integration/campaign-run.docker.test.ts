@@ -286,7 +286,7 @@ configs: [missing.yaml, invalid.yaml, schema.yaml]
     expect(m.experiments.map((e) => e.status)).toEqual(['failed', 'failed', 'failed']);
     expect(m.experiments[0]!.error).toMatch(/result file missing: results\/.*\/result\.json/);
     expect(m.experiments[1]!.error).toMatch(/result file is not JSON/);
-    expect(m.experiments[2]!.error).toMatch(/does not match schema v5/);
+    expect(m.experiments[2]!.error).toMatch(/does not match schema v6/);
   });
 
   it('an event for an experiment that is not in the running batch is logged and ignored, not a crash (harness double)', async () => {

@@ -86,7 +86,7 @@ describe('parseResultText', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(/Unrecognized key.*extra_field/);
     const arr = parseResultText('[1,2]');
-    expect(!arr.ok && arr.error).toMatch(/does not match the result schema v5/);
+    expect(!arr.ok && arr.error).toMatch(/does not match the result schema v6/);
   });
 
   it('calls a file cut off anywhere truncated, also right after a comma; an error mid-text is invalid JSON', () => {
@@ -99,6 +99,6 @@ describe('parseResultText', () => {
     const missing = JSON.parse(JSON.stringify(buildResult())) as Record<string, unknown>;
     delete missing['gpu_usage'];
     const r = parseResultText(JSON.stringify(missing));
-    expect(!r.ok && r.error).toMatch(/schema v5: gpu_usage: /);
+    expect(!r.ok && r.error).toMatch(/schema v6: gpu_usage: /);
   });
 });

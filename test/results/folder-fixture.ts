@@ -61,7 +61,7 @@ export function mixedFolder(): MixedFolder {
       [join(camp, 'truncated', 'result.json'), /truncated JSON/],
       [join(camp, 'empty', 'result.json'), /empty file/],
       [join(camp, 'not-json', 'result.json'), /invalid JSON/],
-      [join(camp, 'schema-fail', 'result.json'), /schema v5: throughput: /],
+      [join(camp, 'schema-fail', 'result.json'), /schema v6: throughput: /],
       [join(camp, 'old-schema', 'result.json'), /schema_version 2 is not supported/],
       [join(camp, 'no-result', 'result.json'), /missing: the experiment folder has no result.json/],
       [join(camp, 'partial', 'result.json'), /missing: only a partial write was left \(result.json.tmp-123\)/],

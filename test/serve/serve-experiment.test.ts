@@ -76,6 +76,12 @@ describe('a serve experiment against an external endpoint', () => {
       expect(doc.serving!.energy.reason).toBe(NO_ENERGY);
       expect(doc.experiment.backend).toBe('external');
       expect(doc.simulated).toBe(false);
+      // lem's own lateness over the measured load: written with the result, the CPU it used is real.
+      const client = doc.serving!.client!;
+      expect(client.cpu_s).toBeGreaterThan(0);
+      expect(client.cpu_share).toBeGreaterThan(0);
+      if (client.probes > 0) expect(client.loop_delay_ms.p50).toBeGreaterThanOrEqual(0);
+      else expect(client.loop_delay_ms).toEqual({ p50: null, p90: null, p99: null, max: null });
       expect(
         readFileSync(join(root, 'c1', `e${i}`, 'requests.csv'), 'utf8')
           .trimEnd()

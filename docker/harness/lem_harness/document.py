@@ -18,7 +18,7 @@ from lem_harness.results import SAMPLES_FILE
 from lem_harness.spec import BatchExperiment, BatchSpec
 from lem_harness.warmup import WarmupSummary
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 @dataclass
