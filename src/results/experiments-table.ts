@@ -133,6 +133,9 @@ export const EXPERIMENT_COLUMNS: readonly Column[] = [
   ['serve_goodput_requests_per_s', (d) => d.serving?.throughput.goodput_requests_per_s ?? null],
   ['serve_ttft_ms_median', (d) => d.serving?.latency.ttft_ms?.median ?? null],
   ['serve_itl_ms_median', (d) => d.serving?.latency.itl_ms?.median ?? null],
+  // lem's own lateness (schema v6): how much of the latency tails may be lem's; empty for older results.
+  ['serve_client_loop_delay_ms_p90', (d) => d.serving?.client?.loop_delay_ms.p90 ?? null],
+  ['serve_client_cpu_share', (d) => d.serving?.client?.cpu_share ?? null],
   ['serve_steady_share', (d) => d.serving?.windows.steady?.share ?? null],
   ['serve_steady_j_per_output_token', (d) => d.serving?.energy.steady_j_per_output_token ?? null],
   // Lem-started servers (absent, so empty, in serve results written before them or for external endpoints).

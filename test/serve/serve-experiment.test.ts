@@ -94,6 +94,7 @@ describe('a serve experiment against an external endpoint', () => {
     const col = (name: string) => table.rows.map((r) => r[table.header.indexOf(name)]);
     expect(col('serve_concurrency').sort()).toEqual([1, 16, 4]);
     expect(col('serve_success_rate')).toEqual([1, 1, 1]);
+    expect(col('serve_client_cpu_share').every((v) => typeof v === 'number' && v > 0)).toBe(true);
     // The report's load curves: one point per run, and a chart that renders.
     const points = servingPoints(collected.value.results);
     expect(points.map((p) => p.load).sort((a, b) => a - b)).toEqual([1, 4, 16]);
