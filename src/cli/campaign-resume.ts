@@ -1,9 +1,8 @@
 import { Command, Option } from 'clipanion';
 import { type Result } from '../core/result.js';
-import { LemCommand } from './base-command.js';
-import { DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { CampaignExecutionCommand } from './campaign-execution-command.js';
 
-export class CampaignResumeCommand extends LemCommand {
+export class CampaignResumeCommand extends CampaignExecutionCommand {
   static override paths = [['campaign', 'resume']];
   static override usage = Command.Usage({
     category: 'Campaigns',
@@ -20,23 +19,10 @@ export class CampaignResumeCommand extends LemCommand {
   });
 
   id = Option.String({ required: true, name: 'campaign-id' });
-  keepBackends = Option.Boolean('--keep-backends', false, {
-    description: 'Leave the backend containers running afterwards',
-  });
-  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
-    description: 'Seconds to wait for a backend to become healthy',
-  });
-  detach = Option.Boolean('--detach', false, {
-    description:
-      "executor: slurm only: Ctrl-C/SIGTERM leaves the campaign's jobs queued and running for a later resume (default: cancels them)",
-  });
-  project = Option.String('--project', {
-    description: 'Project folder (holding compose.yaml); default: found from the current folder',
-  });
 
   async run(): Promise<Result<number>> {
-    const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
-    if (!healthTimeoutS.ok) return healthTimeoutS;
+    const execution = this.executionOptions();
+    if (!execution.ok) return execution;
     const [{ openCampaign }, { connect }, { projectOptions }, { runCampaignCommand }] = await Promise.all([
       import('../campaign/session.js'),
       import('../project/project.js'),
@@ -49,12 +35,6 @@ export class CampaignResumeCommand extends LemCommand {
     if (!opened.ok) return opened;
     const { store, plan } = opened.value;
     if (!this.json) this.print(`resuming campaign ${this.id}`);
-    return runCampaignCommand(c.value.docker, c.value.project, store, plan, {
-      keepBackends: this.keepBackends,
-      healthTimeoutS: healthTimeoutS.value,
-      json: this.json,
-      stdout: this.context.stdout,
-      detach: this.detach,
-    });
+    return runCampaignCommand(c.value.docker, c.value.project, store, plan, execution.value);
   }
 }

@@ -4,8 +4,8 @@ import type { StoredPlan } from '../campaign/stored-plan.js';
 import type { LoadedCampaign } from '../config/load.js';
 import { projectOptions } from './project-options.js';
 import { escapeControl } from '../core/terminal-text.js';
-import { LemCommand } from './base-command.js';
-import { configLimits, DEFAULT_HEALTH_TIMEOUT_S, parseHealthTimeout } from './defaults.js';
+import { CampaignExecutionCommand } from './campaign-execution-command.js';
+import { configLimits } from './defaults.js';
 
 /**
  * A Slurm campaign's checks before it is created: the partition and GPUs (problems at their line of the campaign
@@ -40,7 +40,7 @@ async function checkPlacement(loaded: LoadedCampaign, pretendGpus: string | unde
   return r.ok ? ok(undefined) : r;
 }
 
-export class CampaignRunCommand extends LemCommand {
+export class CampaignRunCommand extends CampaignExecutionCommand {
   static override paths = [['campaign', 'run']];
   static override usage = Command.Usage({
     category: 'Campaigns',
@@ -69,27 +69,14 @@ export class CampaignRunCommand extends LemCommand {
   });
 
   file = Option.String({ required: true, name: 'campaign.yaml' });
-  keepBackends = Option.Boolean('--keep-backends', false, {
-    description: 'Leave the backend containers running afterwards',
-  });
   dryRun = Option.Boolean('--dry-run', false, {
     description:
       'Plan and show what would run (experiments, batches, backends) and which images are missing; starts and writes nothing',
   });
-  healthTimeout = Option.String('--health-timeout', String(DEFAULT_HEALTH_TIMEOUT_S), {
-    description: 'Seconds to wait for a backend to become healthy',
-  });
-  detach = Option.Boolean('--detach', false, {
-    description:
-      "executor: slurm only: Ctrl-C/SIGTERM leaves the campaign's jobs queued and running for a later resume (default: cancels them)",
-  });
-  project = Option.String('--project', {
-    description: 'Project folder (holding compose.yaml); default: found from the current folder',
-  });
 
   async run(): Promise<Result<number>> {
-    const healthTimeoutS = parseHealthTimeout(this.healthTimeout);
-    if (!healthTimeoutS.ok) return healthTimeoutS;
+    const execution = this.executionOptions();
+    if (!execution.ok) return execution;
     // Loaded here, not at the top: every lem invocation would otherwise pay for the runner's modules.
     const [
       { loadCampaign },
@@ -144,13 +131,7 @@ export class CampaignRunCommand extends LemCommand {
       this.print(
         `campaign ${id}: ${plan.experiments.length} experiment${plan.experiments.length === 1 ? '' : 's'} (state: ${store.dir})`,
       );
-    return runCampaignCommand(c.value.docker, c.value.project, store, plan, {
-      keepBackends: this.keepBackends,
-      healthTimeoutS: healthTimeoutS.value,
-      json: this.json,
-      stdout: this.context.stdout,
-      detach: this.detach,
-    });
+    return runCampaignCommand(c.value.docker, c.value.project, store, plan, execution.value);
   }
 
   /** What would run, without starting or writing anything; missing images are warned about when Docker answers. */
