@@ -86,10 +86,14 @@ export class TerminalProgress implements ProgressReporter {
   }
 }
 
+/** How often a log gets a serve load's progress line. */
+const LOAD_LINE_EVERY_MS = 30_000;
+
 /** For logs and CI: one line per event that matters, prefixed with [done/total]. */
 export class LineProgress implements ProgressReporter {
   private pace = new Pace();
   private lastWaitLog = -Infinity;
+  private lastLoadLog = -Infinity;
   constructor(private readonly out: NodeJS.WritableStream) {}
   waiting(what: string, elapsedMs: number, detail: string): void {
     if (elapsedMs - this.lastWaitLog >= 5000) {
@@ -102,7 +106,14 @@ export class LineProgress implements ProgressReporter {
     this.out.write(`${total} experiment(s), ${alreadyDone} already done\n`);
   }
   phase(experimentId: string, phase: string): void {
-    if (phase === 'started') this.out.write(`[${this.pace.done}/${this.pace.total}] ${experimentId} started\n`);
+    if (phase === 'started') {
+      this.out.write(`[${this.pace.done}/${this.pace.total}] ${experimentId} started\n`);
+      this.lastLoadLog = -Infinity;
+    } else if (phase.startsWith('load ') && Date.now() - this.lastLoadLog >= LOAD_LINE_EVERY_MS) {
+      // A serve load can run for many minutes: a line now and then shows it moving, without flooding a log.
+      this.lastLoadLog = Date.now();
+      this.out.write(`[${this.pace.done}/${this.pace.total}] ${experimentId} ${phase}\n`);
+    }
   }
   done(experimentId: string, outcome: string): void {
     this.pace.tick();

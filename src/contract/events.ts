@@ -7,6 +7,18 @@ import { z } from 'zod';
 const base = { ts: z.number() };
 const exp = { ...base, experiment_id: z.string() };
 
+/** How far a serve load has got (lem's own load generator emits it; the harness never does). */
+export const LoadProgress = z.strictObject({
+  /** Measured requests finished (completed or failed); warm-up requests are not counted. */
+  done: z.int().nonnegative(),
+  /** The measured requests planned; null for a load bounded by duration only. */
+  total: z.int().positive().nullable(),
+  failed: z.int().nonnegative(),
+  /** Seconds since the load (warm-up included) started. */
+  elapsed_s: z.number().nonnegative(),
+});
+export type LoadProgress = z.infer<typeof LoadProgress>;
+
 export const HarnessEvent = z.discriminatedUnion('event', [
   z.strictObject({
     event: z.literal('batch_started'),
@@ -27,6 +39,7 @@ export const HarnessEvent = z.discriminatedUnion('event', [
     cv: z.number().nullable(),
   }),
   z.strictObject({ event: z.literal('measuring'), ...exp }),
+  z.strictObject({ event: z.literal('load_progress'), ...exp, ...LoadProgress.shape }),
   z.strictObject({
     event: z.literal('finished'),
     ...exp,

@@ -29,7 +29,9 @@ export function startClientHealth(): ClientHealthMonitor {
       const cpu = process.cpuUsage(cpu0);
       const wallS = (performance.now() - t0) / 1000;
       // The histogram holds each probe's whole interval (ns): the probe's own period is not lateness.
-      const late = (ns: number) => (h.count === 0 ? null : Math.max(0, ns / 1e6 - PROBE_MS));
+      // To the microsecond: the histogram's own precision is coarser than the float noise of the subtraction.
+      const us = (ms: number) => Math.round(ms * 1000) / 1000;
+      const late = (ns: number) => (h.count === 0 ? null : us(Math.max(0, ns / 1e6 - PROBE_MS)));
       const cpuS = (cpu.user + cpu.system) / 1e6;
       return {
         loop_delay_ms: {
@@ -40,7 +42,7 @@ export function startClientHealth(): ClientHealthMonitor {
         },
         probes: h.count,
         cpu_s: cpuS,
-        cpu_share: wallS > 0 ? cpuS / wallS : null,
+        cpu_share: wallS > 0 ? us(cpuS / wallS) : null,
       };
     },
   };

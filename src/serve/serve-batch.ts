@@ -5,7 +5,7 @@ import type { BatchHandlers } from '../campaign/run/executor.js';
 import { ExperimentConfig } from '../config/experiment.js';
 import type { EndpointSection } from '../config/serve.js';
 import type { BatchExperiment, BatchSpec } from '../contract/batch-spec.js';
-import type { HarnessEvent } from '../contract/events.js';
+import type { HarnessEvent, LoadProgress } from '../contract/events.js';
 import { ErrorCode, type LemError } from '../core/errors.js';
 import { ok, type Result } from '../core/result.js';
 import type { EnergySource } from './energy-source.js';
@@ -105,7 +105,9 @@ async function runOne(
   try {
     await t.beforeLoad?.();
     b.handlers.onEvent({ event: 'measuring', ts: ts(), experiment_id: x.experiment_id });
-    r = await runServeExperiment({ id, config, dir, signal: b.signal, env: b.env, ...t });
+    const onProgress = (p: LoadProgress): void =>
+      b.handlers.onEvent({ event: 'load_progress', ts: ts(), experiment_id: x.experiment_id, ...p });
+    r = await runServeExperiment({ id, config, dir, signal: b.signal, env: b.env, onProgress, ...t });
   } finally {
     await t.finish?.();
   }

@@ -1,3 +1,6 @@
+import type { ServingBlock } from '../contract/serving.js';
+import type { LoadProgress } from '../contract/events.js';
+import { loadProgressReporter } from './load-progress.js';
 import { clientHealthWarning } from './client-health.js';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/experiment.js';
@@ -54,6 +57,8 @@ export interface ServeExperimentInput {
   readonly signal: AbortSignal;
   /** The user's environment (read at the CLI edge): endpoint headers name their variables in it. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Told how far the load has got, every few seconds and when the last planned request finishes. */
+  readonly onProgress?: (p: LoadProgress) => void;
 }
 
 /**
@@ -80,6 +85,9 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     signal: x.signal,
     plan: loadPlan(load),
     send: sendOptions(c, load),
+    ...(x.onProgress
+      ? { onRecord: loadProgressReporter(load.requests ?? null, x.onProgress, () => performance.now()) }
+      : {}),
   });
   if (out.interrupted)
     return err(lemError(ErrorCode.INTERRUPTED, `${x.id.experiment_id}: load run stopped; no result written`));
@@ -114,15 +122,7 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     files: { requests_csv: 'requests.csv' },
     client: out.client,
   };
-  const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
-  if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
-  if (energy.simulated) warnings.push("energy is the synthetic server's power model, not a measurement (simulated)");
-  const late = clientHealthWarning(out.client);
-  if (late !== null) warnings.push(late);
-  if (m.requests.failed > 0)
-    warnings.push(
-      `${m.requests.failed} of ${m.requests.total} requests failed: ${JSON.stringify(m.requests.failures)}`,
-    );
+  const warnings = serveWarnings(simulated, energy.simulated === true, serving);
   const doc = serveResultDocument(x.id, c, {
     simulated,
     startedAt,
@@ -143,6 +143,18 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
 type LoadSection = NonNullable<ServeExperimentInput['config']['load']>;
 
 /** The load's shape as the load generator takes it. */
+/** What a reader of the result must know about how it was measured. */
+function serveWarnings(simulated: boolean, simulatedEnergy: boolean, s: ServingBlock): string[] {
+  const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
+  if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
+  if (simulatedEnergy) warnings.push("energy is the synthetic server's power model, not a measurement (simulated)");
+  const late = s.client ? clientHealthWarning(s.client) : null;
+  if (late !== null) warnings.push(late);
+  const r = s.requests;
+  if (r.failed > 0) warnings.push(`${r.failed} of ${r.total} requests failed: ${JSON.stringify(r.failures)}`);
+  return warnings;
+}
+
 function loadPlan(load: LoadSection) {
   return {
     concurrency: load.concurrency,

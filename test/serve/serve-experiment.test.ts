@@ -1,3 +1,4 @@
+import type { LoadProgress } from '../../src/contract/events.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,7 @@ describe('a serve experiment against an external endpoint', () => {
     if (!grid.ok) throw new Error(JSON.stringify(grid.error));
     for (const [i, e] of grid.value.entries()) {
       const before = Date.now() / 1000;
+      const progress: LoadProgress[] = [];
       const r = await runServeExperiment({
         env: process.env,
         id: id(i),
@@ -60,8 +62,11 @@ describe('a serve experiment against an external endpoint', () => {
         energy: null,
         noEnergyReason: NO_ENERGY,
         signal: new AbortController().signal,
+        onProgress: (p) => progress.push(p),
       });
       if (!r.ok) throw new Error(r.error.message);
+      // However fast the load, the last measured request is reported.
+      expect(progress.at(-1)).toMatchObject({ done: 24, total: 24, failed: 0 });
       const doc = ResultDocument.parse(JSON.parse(readFileSync(join(root, 'c1', `e${i}`, 'result.json'), 'utf8')));
       expect(doc.serving!.load).toMatchObject({ loop: 'closed', concurrency: e.config.load!.concurrency });
       // The window's wall-clock edges (host meters cut theirs at them): inside this call, as long as the window.

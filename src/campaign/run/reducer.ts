@@ -60,6 +60,10 @@ function phaseText(ev: HarnessEvent): string | undefined {
       return `warmup ${ev.run}/${ev.max_runs}${ev.cv === null ? '' : ` cv=${ev.cv.toFixed(3)}`}`;
     case 'measuring':
       return 'measuring';
+    case 'load_progress': {
+      const failed = ev.failed > 0 ? `, ${ev.failed} failed` : '';
+      return `load ${ev.done}${ev.total === null ? '' : `/${ev.total}`} requests${failed}, ${ev.elapsed_s} s`;
+    }
     default:
       return undefined;
   }

@@ -190,6 +190,19 @@ describe('batch reducer: every harness event in every experiment state', () => {
   }
 });
 
+describe('batch reducer: progress text', () => {
+  it("a serve load's progress is a phase: done of total, failures when there are any, elapsed time", () => {
+    const progress = (total: number | null, failed: number) =>
+      h({ event: 'load_progress', ts: 0, experiment_id: 'e1', done: 320, total, failed, elapsed_s: 41.5 });
+    const texts = (ev: BatchEvent) =>
+      run(fresh(), [started(), ev])
+        .effects.filter((e) => e.kind === 'phase')
+        .map((e) => e.kind === 'phase' && e.text);
+    expect(texts(progress(1000, 0))).toEqual(['started', 'load 320/1000 requests, 41.5 s']);
+    expect(texts(progress(null, 2))).toEqual(['started', 'load 320 requests, 2 failed, 41.5 s']);
+  });
+});
+
 describe('batch reducer: manifest patches', () => {
   it('started records the attempt, the target and the log; a valid result completes it with its path', () => {
     const { state, effects } = run(fresh({ attempts: 1, retries: 2 }), [started(), finished(), checked()]);
