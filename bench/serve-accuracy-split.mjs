@@ -58,7 +58,8 @@ export function split(records, prompts, streams, t0MonoMs) {
         lateFirst.push(l);
         downFirst.push(d);
         served.push((s.sent_ns[0] - s.received_ns) / 1e6);
-        overhead.push(r.chunkMs[0] - r.sendMs - served.at(-1));
+        // lem's own part of this TTFT (measured − as served) is the way in and the first token's way back.
+        overhead.push(up.at(-1) + d);
       }
     }
   }

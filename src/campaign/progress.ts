@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { LOAD_PHASE_PREFIX } from './run/reducer.js';
 
 /** What the runner reports while it works; the terminal shows bars, a log or CI gets plain lines. */
 export interface ProgressReporter {
@@ -109,7 +110,7 @@ export class LineProgress implements ProgressReporter {
     if (phase === 'started') {
       this.out.write(`[${this.pace.done}/${this.pace.total}] ${experimentId} started\n`);
       this.lastLoadLog = -Infinity;
-    } else if (phase.startsWith('load ') && Date.now() - this.lastLoadLog >= LOAD_LINE_EVERY_MS) {
+    } else if (phase.startsWith(LOAD_PHASE_PREFIX) && Date.now() - this.lastLoadLog >= LOAD_LINE_EVERY_MS) {
       // A serve load can run for many minutes: a line now and then shows it moving, without flooding a log.
       this.lastLoadLog = Date.now();
       this.out.write(`[${this.pace.done}/${this.pace.total}] ${experimentId} ${phase}\n`);

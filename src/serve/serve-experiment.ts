@@ -1,16 +1,16 @@
-import type { ServingBlock } from '../contract/serving.js';
-import type { LoadProgress } from '../contract/events.js';
-import { loadProgressReporter } from './load-progress.js';
-import { clientHealthWarning } from './client-health.js';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/experiment.js';
 import type { EndpointSection } from '../config/serve.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ErrorCode, lemError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
+import type { LoadProgress } from '../contract/events.js';
 import type { ResultDocument } from '../contract/result.js';
+import type { ServingBlock } from '../contract/serving.js';
+import { clientHealthWarning } from './client-health.js';
 import type { Endpoint } from './client.js';
 import { servingEnergy, type EnergySource } from './energy-source.js';
+import { loadProgressReporter } from './load-progress.js';
 import { runLoad } from './load-run.js';
 import { servingMetrics, workerShares } from './metrics.js';
 import { isSyntheticServer } from './probe.js';
@@ -122,7 +122,7 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
     files: { requests_csv: 'requests.csv' },
     client: out.client,
   };
-  const warnings = serveWarnings(simulated, energy.simulated === true, serving);
+  const warnings = serveWarnings(simulated, serving);
   const doc = serveResultDocument(x.id, c, {
     simulated,
     startedAt,
@@ -142,12 +142,11 @@ export async function runServeExperiment(x: ServeExperimentInput): Promise<Resul
 
 type LoadSection = NonNullable<ServeExperimentInput['config']['load']>;
 
-/** The load's shape as the load generator takes it. */
 /** What a reader of the result must know about how it was measured. */
-function serveWarnings(simulated: boolean, simulatedEnergy: boolean, s: ServingBlock): string[] {
+function serveWarnings(simulated: boolean, s: ServingBlock): string[] {
   const warnings = ['serve mode: warm-up is load.warmup_requests requests, not CV convergence'];
   if (simulated) warnings.push("measured against lem's synthetic server (a test double): simulated timings");
-  if (simulatedEnergy) warnings.push("energy is the synthetic server's power model, not a measurement (simulated)");
+  if (s.energy.simulated) warnings.push("energy is the synthetic server's power model, not a measurement (simulated)");
   const late = s.client ? clientHealthWarning(s.client) : null;
   if (late !== null) warnings.push(late);
   const r = s.requests;
@@ -155,6 +154,7 @@ function serveWarnings(simulated: boolean, simulatedEnergy: boolean, s: ServingB
   return warnings;
 }
 
+/** The load's shape as the load generator takes it. */
 function loadPlan(load: LoadSection) {
   return {
     concurrency: load.concurrency,

@@ -48,6 +48,9 @@ const ignored = (s: BatchState, text: string): Step => ({
   effects: [{ kind: 'log', text: `[lem] ${text}\n` }],
 });
 
+/** How a serve load's progress phase begins: line progress reports tell it from the other phases by it. */
+export const LOAD_PHASE_PREFIX = 'load ';
+
 function phaseText(ev: HarnessEvent): string | undefined {
   switch (ev.event) {
     case 'engine_loading':
@@ -62,7 +65,7 @@ function phaseText(ev: HarnessEvent): string | undefined {
       return 'measuring';
     case 'load_progress': {
       const failed = ev.failed > 0 ? `, ${ev.failed} failed` : '';
-      return `load ${ev.done}${ev.total === null ? '' : `/${ev.total}`} requests${failed}, ${ev.elapsed_s} s`;
+      return `${LOAD_PHASE_PREFIX}${ev.done}${ev.total === null ? '' : `/${ev.total}`} requests${failed}, ${ev.elapsed_s} s`;
     }
     default:
       return undefined;
